@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# p2pmap top-level Makefile. Two commands matter (see README.md):
+#   make demo    boot the test VM and show what p2pmap can do today
+#   make check   run every test layer (installs what is missing, builds the
+#                cached test kernel, boots the VMs)
+#
+# Everything else is a building block of those two:
+#   make deps            install missing Debian packages
+#   make kernel          build or find the cached test kernel
+#   make modules         modules against the test kernel (W=1, sparse, -g)
+#   make modules-stock   modules against Debian's stock 6.1 headers
+#   make checkpatch      checkpatch --strict over our kernel sources
+#   make unit            userland unit tests (ASan + UBSan)
+#   make userspace       library and tools (-Wall -Wextra -Werror)
+#   make selftests       static test programs for the VM (incl. hmm-tests)
+#   make vm TOPOLOGY=switch|rootbus SUITES=a,b [VMFLAGS=--shell]
+#   make vm-shell        boot the VM and get a shell
+#   make clean
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+OUT := $(ROOT)/out
+VM := $(ROOT)/tests/vm
+TOPOLOGY ?= switch
+SUITES ?= modload
+VMFLAGS ?=
+
+# Path of the cached test kernel source tree (extracted by build-kernel.sh).
+KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
+
+.PHONY: all deps kernel modules modules-stock checkpatch unit userspace \
+	selftests vm-prereqs vm vm-shell check demo clean help
+
+all: modules userspace
+
+help:
+	@sed -n '3,21p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@bash $(ROOT)/scripts/install-deps.sh
+
+kernel: deps
+	@bash $(VM)/build-kernel.sh >/dev/null
+
+modules: kernel
+	@bash $(ROOT)/scripts/build-modules.sh test
+
+modules-stock: deps
+	@bash $(ROOT)/scripts/build-modules.sh stock
+
+checkpatch: kernel
+	@bash $(ROOT)/scripts/checkpatch.sh
+
+unit:
+	@$(MAKE) -s -C $(ROOT)/tests/unit check
+
+userspace:
+	@if [ -f $(ROOT)/userspace/Makefile ]; then $(MAKE) -s -C $(ROOT)/userspace; fi
+
+selftests: kernel
+	@$(MAKE) -s -C $(ROOT)/tests/selftests KSRC=$(KSRC) OUT=$(OUT)/bin
+
+vm-prereqs: modules selftests
+
+vm: vm-prereqs
+	@bash $(VM)/run.sh --topology $(TOPOLOGY) --suites $(SUITES) $(VMFLAGS)
+
+vm-shell: vm-prereqs
+	@bash $(VM)/run.sh --topology $(TOPOLOGY) --suites $(SUITES) --shell
+
+check:
+	@bash $(ROOT)/scripts/check.sh
+
+demo:
+	@bash $(ROOT)/scripts/demo.sh
+
+clean:
+	rm -rf $(OUT)
+	-$(MAKE) -s -C $(ROOT)/tests/unit clean

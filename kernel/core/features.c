@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmap kernel-feature probe.
+ *
+ * This file owns the answer to "what can p2pmap do on this kernel?". The
+ * same module source builds against the p2pmap test kernel and against
+ * distribution headers where CONFIG_DEVICE_PRIVATE, CONFIG_PCI_P2PDMA or
+ * CONFIG_DMABUF_MOVE_NOTIFY are off. Code that needs those options is
+ * compiled out; this file records which options were present at build time,
+ * logs the missing ones once at load with the reason, and serves the table
+ * read-only through /sys/module/p2pmap/features so tools and tests never
+ * have to guess.
+ */
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/sysfs.h>
+
+#include "p2pmap_internal.h"
+
+struct p2pmap_feature {
+	const char *name;
+	const char *kconfig;
+	bool present;
+	const char *effect;
+};
+
+static const struct p2pmap_feature p2pmap_features[] = {
+	{
+		.name = "pci_p2pdma",
+		.kconfig = "CONFIG_PCI_P2PDMA",
+		.present = IS_ENABLED(CONFIG_PCI_P2PDMA),
+		.effect = "peer BAR placement unavailable; imports fall back to system memory",
+	},
+	{
+		.name = "device_private",
+		.kconfig = "CONFIG_DEVICE_PRIVATE",
+		.present = IS_ENABLED(CONFIG_DEVICE_PRIVATE),
+		.effect = "migration of process memory to device memory unavailable",
+	},
+	{
+		.name = "dmabuf_move_notify",
+		.kconfig = "CONFIG_DMABUF_MOVE_NOTIFY",
+		.present = IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY),
+		.effect = "dma-buf importers are pinned instead of revalidated",
+	},
+	{
+		.name = "mmu_notifier",
+		.kconfig = "CONFIG_MMU_NOTIFIER",
+		.present = IS_ENABLED(CONFIG_MMU_NOTIFIER),
+		.effect = "user VA imports cannot be revalidated",
+	},
+};
+
+/**
+ * p2pmap_features_missing() - count kernel features p2pmap cannot use
+ *
+ * Return: the number of optional kernel features compiled out of this build.
+ */
+unsigned int p2pmap_features_missing(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(p2pmap_features); i++)
+		n += !p2pmap_features[i].present;
+	return n;
+}
+
+/**
+ * p2pmap_features_report() - log the feature table once at module load
+ *
+ * Present features are logged at info level; each missing one is logged
+ * at notice level with the Kconfig option and what degrades without it.
+ */
+void p2pmap_features_report(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(p2pmap_features); i++) {
+		const struct p2pmap_feature *f = &p2pmap_features[i];
+
+		if (f->present)
+			pr_info("feature %s: available\n", f->name);
+		else
+			pr_notice("feature %s: unavailable (%s is not set): %s\n",
+				  f->name, f->kconfig, f->effect);
+	}
+}
+
+static ssize_t features_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	unsigned int i;
+	int len = 0;
+
+	for (i = 0; i < ARRAY_SIZE(p2pmap_features); i++) {
+		const struct p2pmap_feature *f = &p2pmap_features[i];
+
+		if (f->present)
+			len += sysfs_emit_at(buf, len, "%s yes\n", f->name);
+		else
+			len += sysfs_emit_at(buf, len, "%s no %s=n: %s\n",
+					     f->name, f->kconfig, f->effect);
+	}
+	return len;
+}
+
+static struct kobj_attribute features_attr = __ATTR_RO(features);
+
+/**
+ * p2pmap_features_sysfs_add() - publish /sys/module/p2pmap/features
+ *
+ * Return: 0 on success or a negative errno from sysfs.
+ */
+int p2pmap_features_sysfs_add(void)
+{
+	return sysfs_create_file(&THIS_MODULE->mkobj.kobj, &features_attr.attr);
+}
+
+/**
+ * p2pmap_features_sysfs_remove() - remove /sys/module/p2pmap/features
+ */
+void p2pmap_features_sysfs_remove(void)
+{
+	sysfs_remove_file(&THIS_MODULE->mkobj.kobj, &features_attr.attr);
+}

@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: every test layer of p2pmap, in dependency order, each stage
+# timed. Stages keep going after a failure so one run shows every problem,
+# but a stage whose prerequisite failed is reported as not run (a failure).
+# The last line is the overall count, "check: N passed, N failed, N skipped",
+# where VM and unit tests count individually and each static stage counts
+# as one test. Exit status is 0 only if nothing failed.
+set -uo pipefail
+. "$(dirname "$0")/../tests/vm/lib/common.sh"
+cd "$P2PMAP_ROOT"
+mkdir -p "$P2PMAP_OUT"
+export P2PMAP_TIMINGS=$P2PMAP_OUT/timings.txt
+: > "$P2PMAP_TIMINGS"
+T0=$(date +%s)
+
+PASS=0 FAIL=0 SKIP=0
+declare -A OK
+FAILED_STAGES=()
+
+# run_stage NAME DEPS CMD...: DEPS is a comma list of stages that must have passed.
+run_stage() {
+	local name=$1 deps=$2 d
+	shift 2
+	for d in ${deps//,/ }; do
+		if [ "${OK[$d]:-0}" != 1 ]; then
+			log "stage $name: NOT RUN (needs $d)"
+			echo "$name 0 notrun" >> "$P2PMAP_TIMINGS"
+			FAIL=$((FAIL + 1))
+			FAILED_STAGES+=("$name(not run)")
+			OK[$name]=0
+			return
+		fi
+	done
+	if stage "$name" "$@"; then OK[$name]=1; else OK[$name]=0; FAILED_STAGES+=("$name"); fi
+}
+
+# Static stages count as one test each.
+static_stage() {
+	local name=$1
+	run_stage "$@"
+	if [ "${OK[$name]}" = 1 ]; then PASS=$((PASS + 1)); else FAIL=$((FAIL + 1)); fi
+}
+
+unit_stage() {
+	local out
+	out=$(make -s -C tests/unit check 2>&1)
+	local rc=$?
+	echo "$out" | tail -40
+	local line
+	line=$(echo "$out" | grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed' | tail -1)
+	if [ -z "$line" ]; then
+		FAIL=$((FAIL + 1))
+		return 1
+	fi
+	PASS=$((PASS + $(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')))
+	FAIL=$((FAIL + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+	return $rc
+}
+
+vm_stage() {
+	local name=$1 topo=$2 suites=$3 rc
+	shift 3
+	bash tests/vm/run.sh --name "$name" --topology "$topo" --suites "$suites" "$@"
+	rc=$?
+	local sj=$P2PMAP_OUT/vm/$name/summary.json
+	if [ -f "$sj" ]; then
+		read -r p f s < <(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['passed'], d['failed'], d['skipped'])" "$sj")
+		PASS=$((PASS + p)); FAIL=$((FAIL + f)); SKIP=$((SKIP + s))
+		[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || FAIL=$((FAIL + 1))
+	else
+		FAIL=$((FAIL + 1))
+	fi
+	return $rc
+}
+
+static_stage deps "" bash scripts/install-deps.sh
+static_stage kernel deps bash -c 'tests/vm/build-kernel.sh >/dev/null'
+static_stage modules kernel bash scripts/build-modules.sh test
+static_stage modules-stock deps bash scripts/build-modules.sh stock
+static_stage checkpatch kernel bash scripts/checkpatch.sh
+run_stage unit deps unit_stage
+static_stage userspace deps make -s userspace
+static_stage selftests kernel make -s selftests
+run_stage vm-switch modules,selftests vm_stage vm-switch switch modload,p2pdma,hmm,rxe
+run_stage vm-rootbus modules,selftests vm_stage vm-rootbus rootbus modload,p2pdma
+run_stage vm-stock modules-stock,selftests vm_stage vm-stock switch modload,p2pdma --kernel stock
+
+echo
+echo "== stage timings =="
+awk '{ printf "  %-14s %5ss  %s\n", $1, $2, ($3 == "0" ? "ok" : ($3 == "notrun" ? "NOT RUN" : "FAILED")) }' "$P2PMAP_TIMINGS"
+echo "  total          $(( $(date +%s) - T0 ))s"
+if [ ${#FAILED_STAGES[@]} -gt 0 ]; then
+	echo "failed stages: ${FAILED_STAGES[*]}"
+fi
+echo "check: $PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" -eq 0 ] && [ ${#FAILED_STAGES[@]} -eq 0 ]

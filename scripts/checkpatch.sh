@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs checkpatch.pl --strict (from the test kernel's linux-source tree) over
+# every kernel C source and header we own, and fails on any finding that is
+# not listed, with a reason, in scripts/checkpatch-allow.txt. Allow-list
+# lines are "<file>:<TYPE><TAB><reason>".
+set -euo pipefail
+. "$(dirname "$0")/../tests/vm/lib/common.sh"
+
+CP=$(ksrc_dir)/scripts/checkpatch.pl
+[ -x "$CP" ] || die "$CP missing (run tests/vm/build-kernel.sh to extract linux-source)"
+cd "$P2PMAP_ROOT"
+mapfile -t FILES < <(git ls-files -co --exclude-standard -- kernel rdma-plugin tests/kmod tests/unit |
+	grep -E '\.(c|h)$' | grep -v '^tests/unit/shim/' | sort)
+ALLOW=scripts/checkpatch-allow.txt
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+bad=0
+n=0
+for f in "${FILES[@]}"; do
+	[ -f "$f" ] || continue
+	n=$((n + 1))
+	"$CP" --no-tree --strict --terse --show-types --codespell -f "$f" > "$out" 2>&1 || true
+	while IFS= read -r line; do
+		type=$(echo "$line" | sed -nE 's/^[^:]+:[0-9]+: (WARNING|ERROR|CHECK):([A-Z_0-9]+):.*/\2/p')
+		[ -n "$type" ] || continue
+		if grep -qE "^$f:$type	" "$ALLOW" 2>/dev/null; then
+			echo "checkpatch: allowed: $line"
+		else
+			echo "checkpatch: $line"
+			bad=$((bad + 1))
+		fi
+	done < "$out"
+done
+echo "checkpatch: $n file(s), $bad unlisted finding(s)"
+[ $bad -eq 0 ]

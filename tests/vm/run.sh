@@ -1,0 +1,180 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boots the p2pmap test VM once and judges it. It owns the QEMU command line:
+# machine (q35, 2 vCPUs, KVM when /dev/kvm works, TCG otherwise), the
+# emulated hardware of each topology, the three serial ports (console,
+# TAP results, dmesg dump), isa-debug-exit, and the timeout. The verdict is
+# verdict.py's: TAP accounting plus a splat scan of the kernel log.
+set -uo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+usage() {
+	cat <<'USAGE'
+NAME
+    run.sh - boot the p2pmap test VM, run suites, judge the result
+
+SYNOPSIS
+    tests/vm/run.sh [--topology switch|rootbus] [--suites LIST] [--shell]
+                    [--kernel test|stock] [--timeout SEC] [--out DIR]
+                    [--mem SIZE] [--accel kvm|tcg] [--name NAME]
+
+DESCRIPTION
+    Boots the cached test kernel (tests/vm/build-kernel.sh), or Debian's stock
+    6.1 kernel (tests/vm/stock-kernel.sh), with an initramfs made by
+    mkinitramfs.sh from out/build-<kernel>/modules and out/bin, runs each
+    suite tests/vm/suites/<name>.sh in the guest and judges the run with
+    verdict.py. Build first with `make vm-prereqs` (make vm does both).
+
+    Topologies (two ivshmem-plain "GPUs" with 64 MiB and 32 MiB BAR2, and an
+    edu DMA engine):
+      switch   behind pcie-root-port -> x3130-upstream -> xio3130-downstream;
+               Linux 6.1 allows P2P DMA between them (distance 4)
+      rootbus  directly on the q35 root bus; Linux 6.1 refuses P2P
+               (host bridge 8086:29c0 not whitelisted, CPU qemu64)
+
+OPTIONS
+    --topology T   switch (default) or rootbus
+    --suites LIST  comma-separated suite names (default: modload)
+    --kernel K     test (default): the p2pmap debug test kernel;
+                   stock: Debian's linux-image matching the stock headers,
+                   with the modules built by `make modules-stock`
+    --shell        after the suites, give a shell on this terminal
+    --timeout SEC  kill QEMU after SEC seconds (default 1800)
+    --out DIR      run directory (default out/vm/<topology>)
+    --mem SIZE     guest memory (default 2G)
+    --accel A      force kvm or tcg (default: kvm if usable)
+    --name NAME    name used in the verdict lines (default vm-<topology>)
+
+FILES
+    DIR/console.log   kernel console (ttyS0)
+    DIR/results.tap   suite TAP framed by begin/end markers (ttyS1)
+    DIR/dmesg.log     full dmesg dumped at the end (ttyS2)
+    DIR/splats.txt    decoded kernel splats, if any
+    DIR/summary.json  counts and problems
+    DIR/qemu.cmd      the QEMU command line
+
+EXIT STATUS
+    0 pass, 1 test failure or splat, 2 usage or infrastructure error
+USAGE
+}
+
+KERNEL=test TOPOLOGY=switch SUITES=modload SHELL_MODE=0 TIMEOUT=1800 OUTDIR= MEM=2G ACCEL= NAME=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--topology) TOPOLOGY=${2:?}; shift ;;
+	--suites) SUITES=${2:?}; shift ;;
+	--kernel) KERNEL=${2:?}; shift ;;
+	--shell) SHELL_MODE=1 ;;
+	--timeout) TIMEOUT=${2:?}; shift ;;
+	--out) OUTDIR=${2:?}; shift ;;
+	--mem) MEM=${2:?}; shift ;;
+	--accel) ACCEL=${2:?}; shift ;;
+	--name) NAME=${2:?}; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+case "$TOPOLOGY" in switch|rootbus) ;; *) echo "run.sh: unknown topology '$TOPOLOGY'" >&2; exit 2 ;; esac
+NAME=${NAME:-vm-$TOPOLOGY}
+OUTDIR=${OUTDIR:-$P2PMAP_OUT/vm/$NAME}
+case "$KERNEL" in
+test)
+	KB=$("$P2PMAP_ROOT/tests/vm/build-kernel.sh") || { log "test kernel unavailable"; exit 2; }
+	KREL=$(cat "$KB/include/config/kernel.release")
+	KIMAGE=$KB/arch/x86/boot/bzImage KMODS=$KB/modinst/lib/modules/$KREL
+	KCONFIG=$KB/.config VMLINUX=$KB/vmlinux
+	TAINT_OK=4096 ;;
+stock)
+	KB=$("$P2PMAP_ROOT/tests/vm/stock-kernel.sh") || { log "stock kernel unavailable"; exit 2; }
+	KREL=$(cat "$KB/kernel.release")
+	KIMAGE=$KB/vmlinuz-$KREL KMODS=none KCONFIG=$KB/config-$KREL VMLINUX=
+	# Debian's kernel is built with module signing: our unsigned modules
+	# add the E (unsigned module) taint there, next to O.
+	TAINT_OK=12288 ;;
+*) echo "run.sh: unknown kernel '$KERNEL'" >&2; exit 2 ;;
+esac
+MODDIR=$P2PMAP_OUT/build-$KERNEL/modules
+BINDIR=$P2PMAP_OUT/bin
+[ -d "$MODDIR" ] || { log "$MODDIR missing: run 'make vm-prereqs' (or modules-stock) first"; exit 2; }
+
+kvm_usable() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	echo quit | timeout 30 qemu-system-x86_64 -accel kvm -M q35 -nodefaults \
+		-display none -S -monitor stdio >/dev/null 2>&1
+}
+if [ -z "$ACCEL" ]; then
+	if kvm_usable; then ACCEL=kvm; else ACCEL=tcg; fi
+fi
+
+rm -rf "$OUTDIR"
+mkdir -p "$OUTDIR"
+"$P2PMAP_ROOT/tests/vm/mkinitramfs.sh" "$KREL" "$KMODS" "$KCONFIG" "$MODDIR" "$BINDIR" \
+	"$OUTDIR/initramfs.cpio.gz" || exit 2
+
+# Device memory of the two stand-in GPUs; files so the host can inspect
+# what peers wrote. Sizes must be powers of two (QEMU 7.2 asserts).
+truncate -s 64M "$OUTDIR/gpu0.mem"
+truncate -s 32M "$OUTDIR/gpu1.mem"
+DEVS=(
+	-object "memory-backend-file,id=gpu0mem,size=64M,mem-path=$OUTDIR/gpu0.mem,share=on"
+	-object "memory-backend-file,id=gpu1mem,size=32M,mem-path=$OUTDIR/gpu1.mem,share=on"
+)
+case "$TOPOLOGY" in
+switch)
+	DEVS+=(
+		-device pcie-root-port,id=rp1,chassis=1,slot=1
+		-device x3130-upstream,id=up1,bus=rp1
+		-device xio3130-downstream,id=dp1,bus=up1,chassis=2,slot=1
+		-device xio3130-downstream,id=dp2,bus=up1,chassis=3,slot=2
+		-device xio3130-downstream,id=dp3,bus=up1,chassis=4,slot=3
+		-device ivshmem-plain,memdev=gpu0mem,bus=dp1
+		-device ivshmem-plain,memdev=gpu1mem,bus=dp2
+		-device edu,dma_mask=0xffffffffffffffff,bus=dp3
+	) ;;
+rootbus)
+	DEVS+=(
+		-device ivshmem-plain,memdev=gpu0mem
+		-device ivshmem-plain,memdev=gpu1mem
+		-device edu,dma_mask=0xffffffffffffffff
+	) ;;
+esac
+
+APPEND="console=ttyS0 panic=-1 loglevel=5 transparent_hugepage=madvise hugepages=16"
+APPEND+=" p2pmap.topology=$TOPOLOGY p2pmap.suites=$SUITES p2pmap.kernel=$KERNEL"
+APPEND+=" p2pmap.taint_ok=$TAINT_OK"
+[ "$SHELL_MODE" = 1 ] && APPEND+=" p2pmap.shell=1"
+if [ "$SHELL_MODE" = 1 ]; then
+	CONSOLE=(-serial mon:stdio)
+else
+	CONSOLE=(-serial "file:$OUTDIR/console.log")
+fi
+CMD=(qemu-system-x86_64 -M q35 -accel "$ACCEL" -cpu qemu64 -smp 2 -m "$MEM"
+	-nodefaults -display none -no-reboot -bios /usr/share/qemu/qboot.rom
+	-kernel "$KIMAGE" -initrd "$OUTDIR/initramfs.cpio.gz"
+	-append "$APPEND"
+	"${CONSOLE[@]}" -serial "file:$OUTDIR/results.tap" -serial "file:$OUTDIR/dmesg.log"
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+	"${DEVS[@]}")
+printf '%q ' "${CMD[@]}" > "$OUTDIR/qemu.cmd"
+echo >> "$OUTDIR/qemu.cmd"
+
+log "$NAME: booting $KERNEL kernel $KREL ($ACCEL, topology $TOPOLOGY, suites $SUITES, timeout ${TIMEOUT}s)"
+t0=$(date +%s)
+if [ "$SHELL_MODE" = 1 ]; then
+	"${CMD[@]}"
+	rc=$?
+else
+	timeout --kill-after=10 "$TIMEOUT" "${CMD[@]}" > "$OUTDIR/qemu.stderr" 2>&1
+	rc=$?
+fi
+log "$NAME: QEMU exited rc=$rc after $(( $(date +%s) - t0 ))s"
+[ -s "$OUTDIR/qemu.stderr" ] && sed 's/^/qemu: /' "$OUTDIR/qemu.stderr" | head -20 >&2
+
+python3 "$P2PMAP_ROOT/tests/vm/verdict.py" "$OUTDIR" --name "$NAME" \
+	--suites "$SUITES" --variant "$KERNEL" --qemu-rc "$rc" --vmlinux "$VMLINUX" \
+	--ksrc "$(ksrc_dir)" --moddir "$MODDIR"
+vrc=$?
+rm -f "$OUTDIR/gpu0.mem" "$OUTDIR/gpu1.mem" "$OUTDIR/initramfs.cpio.gz"
+exit $vrc
