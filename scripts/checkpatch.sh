@@ -11,8 +11,8 @@ set -euo pipefail
 CP=$(ksrc_dir)/scripts/checkpatch.pl
 [ -x "$CP" ] || die "$CP missing (run tests/vm/build-kernel.sh to extract linux-source)"
 cd "$P2PMAP_ROOT"
-mapfile -t FILES < <(git ls-files -co --exclude-standard -- kernel rdma-plugin tests/kmod tests/unit |
-	grep -E '\.(c|h)$' | grep -v '^tests/unit/shim/' | sort)
+mapfile -t FILES < <(git ls-files -co --exclude-standard -- kernel rdma-plugin tests/kmod |
+	grep -E '\.(c|h)$' | sort)
 ALLOW=scripts/checkpatch-allow.txt
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -76,5 +76,10 @@ rm -rf "$B/modinst"
 make -s -C "$SRC" O="$B" INSTALL_MOD_PATH="$B/modinst" INSTALL_MOD_STRIP=1 modules_install
 cp "$KFRAG" "$B/p2pmap-test.config.used"
 touch "$B/.p2pmap-complete"
+# Keep this build and the one before it; older ones only take disk space.
+ls -dt "$P2PMAP_CACHE"/kernel-* 2>/dev/null | tail -n +3 | while read -r old; do
+	log "pruning old test kernel $old"
+	rm -rf "$old"
+done
 log "test kernel ready: $B"
 echo "$B"

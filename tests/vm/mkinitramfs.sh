@@ -49,7 +49,7 @@ file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
 	die "/bin/busybox is not static (apt-get install busybox-static)"
 
 MA=/usr/lib/x86_64-linux-gnu
-copy_with_libs /usr/sbin/ip /usr/sbin/rdma \
+copy_with_libs /usr/sbin/ip /usr/bin/rdma \
 	/usr/bin/ibv_devices /usr/bin/ibv_devinfo /usr/bin/ibv_rc_pingpong \
 	/usr/bin/ib_write_bw /usr/bin/ib_read_bw /usr/bin/ib_write_lat \
 	/usr/bin/ib_send_lat "$MA"/libibverbs/librxe-rdmav*.so

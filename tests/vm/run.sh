@@ -99,10 +99,29 @@ MODDIR=$P2PMAP_OUT/build-$KERNEL/modules
 BINDIR=$P2PMAP_OUT/bin
 [ -d "$MODDIR" ] || { log "$MODDIR missing: run 'make vm-prereqs' (or modules-stock) first"; exit 2; }
 
+# KVM counts as usable only if a kernel really boots under it: /dev/kvm can
+# exist and answer ioctls on hosts where nested guests then hang. The probe
+# boots the kernel without an initramfs and expects its "VFS: Unable to
+# mount root" panic within 60 s; the answer is cached per host boot.
 kvm_usable() {
-	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
-	echo quit | timeout 30 qemu-system-x86_64 -accel kvm -M q35 -nodefaults \
-		-display none -S -monitor stdio >/dev/null 2>&1
+	local cache=$P2PMAP_CACHE/accel-probe boot
+	boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
+	if [ -f "$cache" ] && [ "$(head -1 "$cache")" = "$boot" ]; then
+		[ "$(sed -n 2p "$cache")" = kvm ]
+		return
+	fi
+	local ans=tcg log
+	log=$(mktemp)
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		timeout 60 qemu-system-x86_64 -M q35 -accel kvm -cpu qemu64 -m 512M \
+			-nodefaults -display none -no-reboot -kernel "$KIMAGE" \
+			-append "console=ttyS0 panic=-1" -serial "file:$log" >/dev/null 2>&1
+		grep -q 'Kernel panic' "$log" && ans=kvm
+	fi
+	rm -f "$log"
+	printf '%s\n%s\n' "$boot" "$ans" > "$cache"
+	log "accelerator probe: $ans"
+	[ "$ans" = kvm ]
 }
 if [ -z "$ACCEL" ]; then
 	if kvm_usable; then ACCEL=kvm; else ACCEL=tcg; fi
@@ -123,12 +142,15 @@ DEVS=(
 )
 case "$TOPOLOGY" in
 switch)
+	# hotplug=off: with native PCIe hotplug the kernel finds no card in
+	# the root port's slot, powers it off, and everything behind the switch
+	# reads back as all ones.
 	DEVS+=(
-		-device pcie-root-port,id=rp1,chassis=1,slot=1
+		-device pcie-root-port,id=rp1,chassis=1,slot=1,hotplug=off
 		-device x3130-upstream,id=up1,bus=rp1
-		-device xio3130-downstream,id=dp1,bus=up1,chassis=2,slot=1
-		-device xio3130-downstream,id=dp2,bus=up1,chassis=3,slot=2
-		-device xio3130-downstream,id=dp3,bus=up1,chassis=4,slot=3
+		-device xio3130-downstream,id=dp1,bus=up1,chassis=2,slot=1,hotplug=off
+		-device xio3130-downstream,id=dp2,bus=up1,chassis=3,slot=2,hotplug=off
+		-device xio3130-downstream,id=dp3,bus=up1,chassis=4,slot=3,hotplug=off
 		-device ivshmem-plain,memdev=gpu0mem,bus=dp1
 		-device ivshmem-plain,memdev=gpu1mem,bus=dp2
 		-device edu,dma_mask=0xffffffffffffffff,bus=dp3
@@ -141,7 +163,7 @@ rootbus)
 	) ;;
 esac
 
-APPEND="console=ttyS0 panic=-1 loglevel=5 transparent_hugepage=madvise hugepages=16"
+APPEND="console=ttyS0 panic=-1 loglevel=5 tsc=reliable transparent_hugepage=madvise hugepages=16"
 APPEND+=" p2pmap.topology=$TOPOLOGY p2pmap.suites=$SUITES p2pmap.kernel=$KERNEL"
 APPEND+=" p2pmap.taint_ok=$TAINT_OK"
 [ "$SHELL_MODE" = 1 ] && APPEND+=" p2pmap.shell=1"

@@ -9,6 +9,12 @@
 # SKIP(exit(0), ...) as a plain "ok". Such a test never executed, so this
 # script rewrites it to "ok N name # SKIP reason" and counts it as a skip;
 # tests/vm/suites/hmm.skips must explain every skip.
+#
+# test_hmm stays loaded afterwards: 6.1's dmirror_device_remove() calls
+# cdev_device_del() but never put_device(), so unloading it leaks each
+# device's name and private data, which kmemleak (rightly) reports. That
+# leak is upstream test code, not p2pmap's; keeping the module loaded keeps
+# the health check meaningful for everything else.
 
 if ! modprobe test_hmm 2>/tmp/modprobe.err; then
 	echo "TAP version 13"
@@ -29,5 +35,4 @@ awk '
 /^(not )?ok [0-9]+ / { reason = "" }
 { print }
 ' /tmp/hmm.out
-rmmod test_hmm || { echo "# rmmod test_hmm failed"; rc=1; }
 exit $rc
