@@ -7,6 +7,9 @@
 # The last line is the overall count, "check: N passed, N failed, N skipped",
 # where VM and unit tests count individually and each static stage counts
 # as one test. Exit status is 0 only if nothing failed.
+# The whole script is one function, parsed before it runs, so editing the
+# file during a run cannot change the run.
+main() {
 set -uo pipefail
 . "$(dirname "$0")/../tests/vm/lib/common.sh"
 cd "$P2PMAP_ROOT"
@@ -43,9 +46,11 @@ static_stage() {
 	if [ "${OK[$name]}" = 1 ]; then PASS=$((PASS + 1)); else FAIL=$((FAIL + 1)); fi
 }
 
-unit_stage() {
+# counted_stage CMD...: run a host test program whose last summary line is
+# "<word>: N passed, N failed[, N skipped]" and add its counts.
+counted_stage() {
 	local out
-	out=$(make -s -C tests/unit check 2>&1)
+	out=$("$@" 2>&1)
 	local rc=$?
 	echo "$out" | tail -40
 	local line
@@ -56,6 +61,10 @@ unit_stage() {
 	fi
 	PASS=$((PASS + $(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')))
 	FAIL=$((FAIL + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+	if echo "$line" | grep -q skipped; then
+		SKIP=$((SKIP + $(echo "$line" | sed -E 's/.* ([0-9]+) skipped.*/\1/')))
+	fi
+	[ $rc -eq 0 ] || [ "$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')" -gt 0 ] || FAIL=$((FAIL + 1))
 	return $rc
 }
 
@@ -80,7 +89,8 @@ static_stage kernel deps bash -c 'tests/vm/build-kernel.sh >/dev/null'
 static_stage modules kernel bash scripts/build-modules.sh test
 static_stage modules-stock deps bash scripts/build-modules.sh stock
 static_stage checkpatch kernel bash scripts/checkpatch.sh
-run_stage unit deps unit_stage
+run_stage unit deps counted_stage make -s -C tests/unit check
+run_stage verdict deps counted_stage bash tests/vm/selftest/verdict_test.sh
 static_stage userspace deps make -s userspace
 static_stage selftests kernel make -s selftests
 run_stage vm-switch modules,selftests vm_stage vm-switch switch modload,p2pdma,hmm,rxe
@@ -96,3 +106,6 @@ if [ ${#FAILED_STAGES[@]} -gt 0 ]; then
 fi
 echo "check: $PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" -eq 0 ] && [ ${#FAILED_STAGES[@]} -eq 0 ]
+}
+main "$@"
+exit $?

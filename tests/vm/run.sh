@@ -6,6 +6,9 @@
 # emulated hardware of each topology, the three serial ports (console,
 # TAP results, dmesg dump), isa-debug-exit, and the timeout. The verdict is
 # verdict.py's: TAP accounting plus a splat scan of the kernel log.
+# The whole script is one function, parsed before it runs, so editing the
+# file during a run cannot change the run.
+main() {
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -45,6 +48,7 @@ OPTIONS
     --mem SIZE     guest memory (default 2G)
     --accel A      force kvm or tcg (default: kvm if usable)
     --name NAME    name used in the verdict lines (default vm-<topology>)
+    --keep-mem     keep the GPU memory files (DIR/gpu0.mem, gpu1.mem)
 
 FILES
     DIR/console.log   kernel console (ttyS0)
@@ -59,7 +63,7 @@ EXIT STATUS
 USAGE
 }
 
-KERNEL=test TOPOLOGY=switch SUITES=modload SHELL_MODE=0 TIMEOUT=1800 OUTDIR= MEM=2G ACCEL= NAME=
+KEEP_MEM=0 KERNEL=test TOPOLOGY=switch SUITES=modload SHELL_MODE=0 TIMEOUT=1800 OUTDIR= MEM=2G ACCEL= NAME=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--topology) TOPOLOGY=${2:?}; shift ;;
@@ -71,6 +75,7 @@ while [ $# -gt 0 ]; do
 	--mem) MEM=${2:?}; shift ;;
 	--accel) ACCEL=${2:?}; shift ;;
 	--name) NAME=${2:?}; shift ;;
+	--keep-mem) KEEP_MEM=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -198,5 +203,9 @@ python3 "$P2PMAP_ROOT/tests/vm/verdict.py" "$OUTDIR" --name "$NAME" \
 	--suites "$SUITES" --variant "$KERNEL" --qemu-rc "$rc" --vmlinux "$VMLINUX" \
 	--ksrc "$(ksrc_dir)" --moddir "$MODDIR"
 vrc=$?
-rm -f "$OUTDIR/gpu0.mem" "$OUTDIR/gpu1.mem" "$OUTDIR/initramfs.cpio.gz"
+[ "$KEEP_MEM" = 1 ] || rm -f "$OUTDIR/gpu0.mem" "$OUTDIR/gpu1.mem"
+rm -f "$OUTDIR/initramfs.cpio.gz"
 exit $vrc
+}
+main "$@"
+exit $?
