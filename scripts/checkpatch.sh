@@ -4,7 +4,9 @@
 # Runs checkpatch.pl --strict (from the test kernel's linux-source tree) over
 # every kernel C source and header we own, and fails on any finding that is
 # not listed, with a reason, in scripts/checkpatch-allow.txt. Allow-list
-# lines are "<file>:<TYPE><TAB><reason>".
+# lines are "<file>:<TYPE><TAB><reason>". Then runs scripts/kernel-doc over
+# the same files: any kernel-doc warning (a missing or stale comment on a
+# documented function, struct member or parameter) fails too.
 set -euo pipefail
 . "$(dirname "$0")/../tests/vm/lib/common.sh"
 
@@ -34,4 +36,10 @@ for f in "${FILES[@]}"; do
 	done < "$out"
 done
 echo "checkpatch: $n file(s), $bad unlisted finding(s)"
+kd=$("$(ksrc_dir)/scripts/kernel-doc" -none -v "${FILES[@]}" 2>&1 | grep -E 'warning|error' || true)
+if [ -n "$kd" ]; then
+	echo "$kd" | sed 's/^/kernel-doc: /'
+	bad=$((bad + $(echo "$kd" | wc -l)))
+fi
+echo "kernel-doc: $n file(s), $(echo -n "$kd" | grep -c .) warning(s)"
 [ $bad -eq 0 ]

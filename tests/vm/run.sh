@@ -168,7 +168,11 @@ rootbus)
 	) ;;
 esac
 
+# memmap=512M$1G keeps 1 GiB..1.5 GiB of guest RAM out of the kernel's
+# hands (e820 reserved): the hmm suite hands it to test_hmm as the
+# "special-purpose memory" its DEVICE_COHERENT devices need.
 APPEND="console=ttyS0 panic=-1 loglevel=5 tsc=reliable transparent_hugepage=madvise hugepages=16"
+APPEND+=' memmap=512M$0x40000000'
 APPEND+=" p2pmap.topology=$TOPOLOGY p2pmap.suites=$SUITES p2pmap.kernel=$KERNEL"
 APPEND+=" p2pmap.taint_ok=$TAINT_OK"
 [ "$SHELL_MODE" = 1 ] && APPEND+=" p2pmap.shell=1"
