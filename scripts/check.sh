@@ -96,6 +96,8 @@ static_stage selftests kernel make -s selftests
 run_stage vm-switch modules,selftests vm_stage vm-switch switch modload,p2pdma,hmm,rxe
 run_stage vm-rootbus modules,selftests vm_stage vm-rootbus rootbus modload,p2pdma
 run_stage vm-stock modules-stock,selftests vm_stage vm-stock switch modload,p2pdma --kernel stock
+# The demo must keep working: it is checked like any other stage.
+static_stage demo modules,selftests bash scripts/demo.sh
 
 echo
 echo "== stage timings =="

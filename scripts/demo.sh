@@ -31,12 +31,14 @@ for topo in switch rootbus; do
 		> "$P2PMAP_OUT/$name.log" 2>&1
 	vrc=$?
 	dir=$P2PMAP_OUT/vm/$name
-	grep '^# demo:' "$dir/results.tap" | sed -E 's/^# demo: ?//' | grep -vE '^  (bar_offset|message|provider_bar_size)='
+	# The serial port writes CRLF line ends.
+	tr -d '\r' < "$dir/results.tap" > "$dir/results.txt"
+	grep '^# demo:' "$dir/results.txt" | sed -E 's/^# demo: ?//' | grep -vE '^  (bar_offset|message|provider_bar_size)='
 	# Host-side proof: the message must be in the file QEMU backs the BAR with.
 	if [ "$topo" = switch ]; then
-		off=$(sed -n 's/^# demo:   bar_offset=//p' "$dir/results.tap")
-		msg=$(sed -n 's/^# demo:   message=//p' "$dir/results.tap")
-		size=$(sed -n 's/^# demo:   provider_bar_size=//p' "$dir/results.tap")
+		off=$(sed -n 's/^# demo:   bar_offset=//p' "$dir/results.txt")
+		msg=$(sed -n 's/^# demo:   message=//p' "$dir/results.txt")
+		size=$(sed -n 's/^# demo:   provider_bar_size=//p' "$dir/results.txt")
 		mem=$dir/gpu0.mem
 		[ "${size:-0}" = $((32 << 20)) ] && mem=$dir/gpu1.mem
 		if [ -n "$off" ] && [ -n "$msg" ] && [ -f "$mem" ] &&
