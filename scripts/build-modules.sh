@@ -29,6 +29,9 @@ esac
 
 B=$P2PMAP_OUT/build-$FLAVOUR
 mkdir -p "$B/src" "$B/modules"
+# One build of a flavour at a time: they share $B.
+exec 8>"$B/.lock"
+flock 8
 rsync -a --delete --exclude /out --exclude /.git --exclude '*.o' --exclude '*.ko' \
 	--exclude '*.mod*' --exclude '.*.cmd' --exclude Module.symvers --exclude modules.order \
 	"$P2PMAP_ROOT/" "$B/src/"

@@ -3,9 +3,8 @@
  * p2pmap module entry and exit.
  *
  * This file owns the life cycle of p2pmap.ko: it brings up the pieces of the
- * core in order at load and tears them down in reverse at unload. Today
- * that is only the kernel-feature probe; the provider registry, importer
- * attachments and observability hang off this file as they land.
+ * core in order at load and tears them down in reverse at unload: the
+ * kernel-feature probe, the provider registry and debugfs.
  */
 
 #include <linux/module.h>
@@ -22,13 +21,25 @@ static int __init p2pmap_init(void)
 		pr_err("cannot create /sys/module/p2pmap/features: %d\n", ret);
 		return ret;
 	}
+	ret = p2pmap_provider_init();
+	if (ret) {
+		pr_err("cannot set up the provider registry: %d\n", ret);
+		goto err_features;
+	}
+	p2pmap_debugfs_init();
 	pr_info("loaded; %u optional kernel feature(s) unavailable\n",
 		p2pmap_features_missing());
 	return 0;
+
+err_features:
+	p2pmap_features_sysfs_remove();
+	return ret;
 }
 
 static void __exit p2pmap_exit(void)
 {
+	p2pmap_debugfs_exit();
+	p2pmap_provider_exit();
 	p2pmap_features_sysfs_remove();
 	pr_info("unloaded\n");
 }

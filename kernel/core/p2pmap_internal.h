@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Declarations shared between the translation units of p2pmap.ko and
- * nothing else: the feature probe and the module entry points. Nothing in
- * here is exported; the public API lives in include/linux/p2pmap.h once the
- * core lands.
+ * nothing else: the object layouts of providers, attachments and imports,
+ * and the internal calls between provider.c (registry, mappings, sysfs),
+ * attach.c (importer negotiation and P2P verdict cache), import.c (VA
+ * imports, sequence protocol, invalidation and revoke), debugfs.c and
+ * features.c. Nothing in here is exported; the public API is
+ * include/linux/p2pmap.h.
  */
 #ifndef _P2PMAP_INTERNAL_H
 #define _P2PMAP_INTERNAL_H
@@ -11,9 +14,145 @@
 #undef pr_fmt
 #define pr_fmt(fmt) "p2pmap: " fmt
 
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/p2pmap.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+struct dentry;
+
+/**
+ * struct p2pmap_provider_stats - per-provider counters (sysfs)
+ * @maps: successful p2p_map() calls
+ * @unmaps: p2p_unmap() calls
+ * @p2p_pages: pages handed out as P2P extents
+ * @sysmem_pages: pages handed out as system memory extents
+ * @fallback_pages: pages per enum p2pmap_reason that did not go P2P
+ * @invalidations: import invalidations of any origin
+ * @evictions: P2PMAP_EV_EVICT events raised by the exporter
+ */
+struct p2pmap_provider_stats {
+	atomic64_t maps;
+	atomic64_t unmaps;
+	atomic64_t p2p_pages;
+	atomic64_t sysmem_pages;
+	atomic64_t fallback_pages[P2PMAP_REASON_NR];
+	atomic64_t invalidations;
+	atomic64_t evictions;
+};
+
+/**
+ * struct p2pmap_provider - an exporter, as the core sees it
+ * @kref: references: the exporter's (dropped by unregister), one per bound
+ *	mapping, one per import holding extents of it, one per attach cache
+ *	entry is NOT taken (the cache is keyed by @id only)
+ * @id: unique, never reused id (attach caches are keyed by it)
+ * @desc: the exporter's description, @desc.name duplicated
+ * @lock: protects @dead, @mappings, @imports and @inflight
+ * @dead: unregister has started; new resolves fail with -ENODEV
+ * @mappings: bound address spaces (struct p2pmap_mapping_bind.node)
+ * @imports: imports holding extents of this provider
+ *	(struct p2pmap_import.prov_node)
+ * @inflight: resolves of this provider in progress (they hold a
+ *	reference); revoke waits for it to drop to zero
+ * @revoke_wq: woken whenever an import unlinks or a resolve finishes
+ * @stats: counters
+ * @sysfs_added: the sysfs group exists under @desc.dev
+ * @debugfs: this provider's debugfs directory
+ */
+struct p2pmap_provider {
+	struct kref kref;
+	u32 id;
+	struct p2pmap_provider_desc desc;
+	struct mutex lock; /* protects @dead, @mappings, @imports, @inflight */
+	bool dead;
+	struct list_head mappings;
+	struct list_head imports;
+	unsigned int inflight; /* under @lock */
+	wait_queue_head_t revoke_wq;
+	struct p2pmap_provider_stats stats;
+	bool sysfs_added;
+	struct dentry *debugfs;
+};
+
+/**
+ * enum p2pmap_route - how an importer reaches a provider's BAR
+ * @P2PMAP_ROUTE_NONE: it cannot (see the verdict's reason)
+ * @P2PMAP_ROUTE_BUS_ADDR: through a common PCIe switch: use PCI bus
+ *	addresses, no IOMMU translation
+ * @P2PMAP_ROUTE_HOST_BRIDGE: through a whitelisted host bridge: map with
+ *	dma_map_resource()
+ */
+enum p2pmap_route {
+	P2PMAP_ROUTE_NONE = 0,
+	P2PMAP_ROUTE_BUS_ADDR,
+	P2PMAP_ROUTE_HOST_BRIDGE,
+};
+
+/**
+ * struct p2pmap_verdict - cached P2P decision for (importer, provider)
+ * @route: enum p2pmap_route
+ * @reason: why @route is NONE (enum p2pmap_reason)
+ * @distance: pci_p2pdma_distance() result, -1 if not computed
+ * @bus_offset: bus address minus CPU physical address of the BAR, for
+ *	@route == P2PMAP_ROUTE_BUS_ADDR
+ */
+struct p2pmap_verdict {
+	u8 route;
+	u8 reason;
+	int distance;
+	s64 bus_offset;
+};
+
+/**
+ * struct p2pmap_attach - an importer device, negotiated once
+ * @dev: the importer's device (reference held)
+ * @ops: the importer's callbacks
+ * @caps: P2PMAP_CAP_* bits
+ * @dma_mask: the importer's DMA mask at attach time
+ * @verdicts: provider id -> struct p2pmap_verdict *, filled on first use
+ * @nr_imports: live imports of this attachment
+ */
+struct p2pmap_attach {
+	struct device *dev;
+	const struct p2pmap_importer_ops *ops;
+	unsigned long caps;
+	u64 dma_mask;
+	struct xarray verdicts;
+	atomic_t nr_imports;
+};
+
+/* features.c */
 unsigned int p2pmap_features_missing(void);
 void p2pmap_features_report(void);
 int p2pmap_features_sysfs_add(void);
 void p2pmap_features_sysfs_remove(void);
+
+/* provider.c */
+int p2pmap_provider_init(void);
+void p2pmap_provider_exit(void);
+struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mapping);
+void p2pmap_provider_release(struct kref *kref);
+
+/* attach.c */
+int p2pmap_attach_verdict(struct p2pmap_attach *attach,
+			  struct p2pmap_provider *prov,
+			  struct p2pmap_verdict *out);
+const char *p2pmap_reason_name(enum p2pmap_reason reason);
+
+/* import.c */
+struct seq_file;
+void p2pmap_provider_revoke_imports(struct p2pmap_provider *prov);
+void p2pmap_imports_show(struct seq_file *m);
+
+/* debugfs.c */
+void p2pmap_debugfs_init(void);
+void p2pmap_debugfs_exit(void);
+void p2pmap_debugfs_add_provider(struct p2pmap_provider *prov);
+void p2pmap_debugfs_remove_provider(struct p2pmap_provider *prov);
 
 #endif /* _P2PMAP_INTERNAL_H */

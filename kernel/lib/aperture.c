@@ -403,34 +403,16 @@ int p2pmap_aper_touch(struct p2pmap_aper *aper, u32 slot, u64 now)
 	return 0;
 }
 
-/**
- * p2pmap_aper_pick_victim() - choose an allocation to evict
- * @aper: the allocator.
- * @now: current time in the caller's units.
- * @why: if not NULL, set to the reason no victim was found, or to
- *	%P2PMAP_APER_BUSY_NONE.
- *
- * Chooses the least recently used allocation that is unpinned, not already
- * being evicted, and was placed, touched or unpinned at least the minimum
- * residency before @now. The victim moves to the evicting state: it still
- * holds its slots but cannot be picked, pinned or touched again until the
- * caller frees it with p2pmap_aper_free() or returns it with
- * p2pmap_aper_abort_evict(). The LRU is sorted by time, so only its first
- * entry needs checking: O(1).
- *
- * Return: the first slot of the victim; -EBUSY if no allocation qualifies
- * (@why says whether residency, pinning or pending evictions are to blame);
- * -ENOENT if no slot is in use.
- */
-int p2pmap_aper_pick_victim(struct p2pmap_aper *aper, u64 now,
-			    enum p2pmap_aper_busy *why)
+/* Pick the LRU head if it may go (@force: whatever its residency). */
+static int aper_pick(struct p2pmap_aper *aper, u64 now,
+		     enum p2pmap_aper_busy *why, bool force)
 {
 	enum p2pmap_aper_busy reason;
 	struct p2pmap_aper_slot *h;
 
 	now = aper_clock(aper, now);
 	h = list_first_entry_or_null(&aper->lru, struct p2pmap_aper_slot, node);
-	if (h && now - h->stamp >= aper->min_residency) {
+	if (h && (force || now - h->stamp >= aper->min_residency)) {
 		list_del_init(&h->node);
 		h->evicting = 1;
 		aper->nr_evicting += 1U << h->order;
@@ -457,6 +439,51 @@ int p2pmap_aper_pick_victim(struct p2pmap_aper *aper, u64 now,
 	if (why)
 		*why = reason;
 	return -EBUSY;
+}
+
+/**
+ * p2pmap_aper_pick_victim() - choose an allocation to evict
+ * @aper: the allocator.
+ * @now: current time in the caller's units.
+ * @why: if not NULL, set to the reason no victim was found, or to
+ *	%P2PMAP_APER_BUSY_NONE.
+ *
+ * Chooses the least recently used allocation that is unpinned, not already
+ * being evicted, and was placed, touched or unpinned at least the minimum
+ * residency before @now. The victim moves to the evicting state: it still
+ * holds its slots but cannot be picked, pinned or touched again until the
+ * caller frees it with p2pmap_aper_free() or returns it with
+ * p2pmap_aper_abort_evict(). The LRU is sorted by time, so only its first
+ * entry needs checking: O(1).
+ *
+ * Return: the first slot of the victim; -EBUSY if no allocation qualifies
+ * (@why says whether residency, pinning or pending evictions are to blame);
+ * -ENOENT if no slot is in use.
+ */
+int p2pmap_aper_pick_victim(struct p2pmap_aper *aper, u64 now,
+			    enum p2pmap_aper_busy *why)
+{
+	return aper_pick(aper, now, why, false);
+}
+
+/**
+ * p2pmap_aper_pick_victim_any() - choose an allocation to evict, now
+ * @aper: the allocator.
+ * @now: current time in the caller's units.
+ * @why: as for p2pmap_aper_pick_victim().
+ *
+ * Like p2pmap_aper_pick_victim() but ignoring the minimum residency: for a
+ * caller that must get a slot (a CPU fault on a small-BAR device, which can
+ * reach device memory only through the window). Pinned allocations and
+ * allocations being evicted are still never chosen. O(1).
+ *
+ * Return: as for p2pmap_aper_pick_victim(), where -EBUSY now only means
+ * every allocation is pinned or being evicted.
+ */
+int p2pmap_aper_pick_victim_any(struct p2pmap_aper *aper, u64 now,
+				enum p2pmap_aper_busy *why)
+{
+	return aper_pick(aper, now, why, true);
 }
 
 /**

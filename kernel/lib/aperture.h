@@ -145,6 +145,8 @@ int p2pmap_aper_unpin(struct p2pmap_aper *aper, u32 slot, u64 now);
 int p2pmap_aper_touch(struct p2pmap_aper *aper, u32 slot, u64 now);
 int p2pmap_aper_pick_victim(struct p2pmap_aper *aper, u64 now,
 			    enum p2pmap_aper_busy *why);
+int p2pmap_aper_pick_victim_any(struct p2pmap_aper *aper, u64 now,
+				enum p2pmap_aper_busy *why);
 int p2pmap_aper_abort_evict(struct p2pmap_aper *aper, u32 slot, u64 now);
 int p2pmap_aper_lookup(const struct p2pmap_aper *aper, u32 slot,
 		       struct p2pmap_aper_info *info);

@@ -307,6 +307,43 @@ static void t_residency_beats_pinned(const void *arg)
 	p2pmap_aper_destroy(aper);
 }
 
+/* pick_victim_any ignores residency but never pinned or evicting slots. */
+static void t_pick_any(const void *arg)
+{
+	enum p2pmap_aper_busy why = -1;
+	struct p2pmap_aper *aper;
+	int a, b, c;
+
+	(void)arg;
+	aper = mk(3, 1000);
+	if (!aper)
+		return;
+	a = p2pmap_aper_alloc(aper, OWNER_A, 0, 10);
+	b = p2pmap_aper_alloc(aper, OWNER_A, 1, 11);
+	c = p2pmap_aper_alloc(aper, OWNER_A, 2, 12);
+	TAP_CHECK_EQ(p2pmap_aper_pin(aper, a), 0);
+	/* Far too young for the ordinary pick. */
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim(aper, 20, &why), -EBUSY);
+	TAP_CHECK_EQ(why, P2PMAP_APER_BUSY_RESIDENCY);
+	/* The forced pick takes the LRU unpinned one: b, then c. */
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_any(aper, 20, &why), b);
+	TAP_CHECK_EQ(why, P2PMAP_APER_BUSY_NONE);
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_any(aper, 20, &why), c);
+	/* Left: a pinned, b and c evicting: nothing. */
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_any(aper, 20, &why), -EBUSY);
+	TAP_CHECK_EQ(why, P2PMAP_APER_BUSY_PINNED);
+	TAP_CHECK_EQ(p2pmap_aper_free(aper, b), 0);
+	TAP_CHECK_EQ(p2pmap_aper_abort_evict(aper, c, 21), 0);
+	/* The clock was not moved: c is still young for the ordinary pick. */
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim(aper, 22, &why), -EBUSY);
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_any(aper, 22, &why), c);
+	TAP_CHECK_U64(stats(aper).evictions, 3);
+	TAP_CHECK(aper_check_invariants(aper));
+	TAP_CHECK_EQ(p2pmap_aper_free(aper, c), 0);
+	TAP_CHECK_EQ(p2pmap_aper_unpin(aper, a, 30), 0);
+	p2pmap_aper_destroy(aper);
+}
+
 static void t_residency_huge(const void *arg)
 {
 	struct p2pmap_aper *aper;
@@ -713,6 +750,7 @@ static const struct tap_case cases[] = {
 	{ "too young gives RESIDENCY; min_residency old is evictable", t_residency, NULL },
 	{ "young+pinned reports RESIDENCY; unpin restarts the clock", t_residency_beats_pinned, NULL },
 	{ "residency arithmetic at the u64 limits", t_residency_huge, NULL },
+	{ "pick_victim_any ignores residency, never pins", t_pick_any, NULL },
 	{ "time going backwards is clamped", t_time_backwards, NULL },
 	{ "victims come in placement order", t_lru_placement_order, NULL },
 	{ "touch and unpin move to the MRU end", t_lru_touch, NULL },

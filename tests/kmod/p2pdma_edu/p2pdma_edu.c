@@ -17,8 +17,6 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
-#include <linux/io-64-nonatomic-lo-hi.h>
-#include <linux/iopoll.h>
 #include <linux/kernel.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -30,26 +28,12 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "../common/edu_dma.h"
 #include "p2pdma_edu_uapi.h"
 
 #define IVSHMEM_VENDOR_ID	0x1af4
 #define IVSHMEM_PLAIN_DEVICE_ID	0x1110
 #define IVSHMEM_SHMEM_BAR	2
-
-#define EDU_VENDOR_ID		0x1234
-#define EDU_DEVICE_ID		0x11e8
-#define EDU_REG_ID		0x00
-#define EDU_REG_DMA_SRC		0x80
-#define EDU_REG_DMA_DST		0x88
-#define EDU_REG_DMA_CNT		0x90
-#define EDU_REG_DMA_CMD		0x98
-#define EDU_DMA_CMD_START	BIT(0)
-#define EDU_DMA_CMD_TO_PCI	BIT(1)	/* clear: PCI -> edu buffer */
-#define EDU_DMA_BUF_ADDR	0x40000	/* edu internal buffer, device side */
-#define EDU_DMA_BUF_SIZE	4096
-#define EDU_DMA_POLL_US		5000
-#define EDU_DMA_TIMEOUT_S	5
-#define EDU_DMA_TIMEOUT_US	(EDU_DMA_TIMEOUT_S * USEC_PER_SEC)
 
 static const char *const p2pdma_edu_reason_kconfig =
 	"kernel built without CONFIG_PCI_P2PDMA";
@@ -63,11 +47,8 @@ static const char *const p2pdma_edu_reason_distance =
  * @p2pmem_ready: @provider's BAR2 was added as p2pmem
  * @p2p_va: P2PDMA_EDU_P2PMEM_SIZE bytes of @provider p2pmem, or NULL
  * @client: bound edu device, or NULL
- * @regs: @client BAR0
- * @coh: EDU_DMA_BUF_SIZE bytes of coherent RAM for @client
- * @coh_dma: DMA address of @coh
- * @wedged: an edu DMA did not complete; refuse further transfers
- * @dma_count: edu DMA commands issued since load
+ * @edu: @client's DMA engine (tests/kmod/common/edu_dma.h); its
+ *	dma_count counts edu DMA commands since load
  */
 struct p2pdma_edu {
 	struct mutex lock; /* probe/remove/ioctl; guards the rest */
@@ -75,11 +56,7 @@ struct p2pdma_edu {
 	bool p2pmem_ready;
 	void *p2p_va;
 	struct pci_dev *client;
-	void __iomem *regs;
-	void *coh;
-	dma_addr_t coh_dma;
-	bool wedged;
-	u64 dma_count;
+	struct edu_dma edu;
 };
 
 static struct p2pdma_edu p2pdma_edu_state = {
@@ -173,10 +150,6 @@ static int p2pdma_edu_client_probe(struct pci_dev *pdev,
 				   const struct pci_device_id *id)
 {
 	struct p2pdma_edu *st = &p2pdma_edu_state;
-	void __iomem *regs;
-	dma_addr_t coh_dma;
-	void *coh;
-	u32 ident;
 	int ret;
 
 	if (!p2pdma_edu_name_ok(client_name, pdev))
@@ -190,52 +163,12 @@ static int p2pdma_edu_client_probe(struct pci_dev *pdev,
 		goto out;
 	}
 
-	ret = pcim_enable_device(pdev);
+	ret = edu_dma_probe(&st->edu, pdev, KBUILD_MODNAME);
 	if (ret)
 		goto out;
-
-	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
-	if (ret)
-		goto out;
-	regs = pcim_iomap_table(pdev)[0];
-
-	ident = readl(regs + EDU_REG_ID);
-	if ((ident & 0xff) != 0xed) {
-		/* 0 or ~0: BAR0 not decoded, e.g. slot powered off by pciehp */
-		pci_err(pdev, "unexpected edu id register %#x%s\n", ident,
-			ident == 0 || ident == ~0u ?
-			" (BAR0 not decoded: device or its slot powered off?)" :
-			"");
-		ret = -ENODEV;
-		goto out;
-	}
-
-	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
-	if (ret) {
-		pci_err(pdev, "no 64-bit DMA: %d\n", ret);
-		goto out;
-	}
-
-	coh = dmam_alloc_coherent(&pdev->dev, EDU_DMA_BUF_SIZE, &coh_dma,
-				  GFP_KERNEL);
-	if (!coh) {
-		ret = -ENOMEM;
-		goto out;
-	}
-
-	if (readl(regs + EDU_REG_DMA_CMD) & EDU_DMA_CMD_START) {
-		pci_err(pdev, "edu DMA engine already busy\n");
-		ret = -EBUSY;
-		goto out;
-	}
-
-	pci_set_master(pdev);
 	st->client = pdev;
-	st->regs = regs;
-	st->coh = coh;
-	st->coh_dma = coh_dma;
-	st->wedged = false;
-	pci_info(pdev, "p2pdma_edu client, edu id %#x\n", ident);
+	pci_info(pdev, "p2pdma_edu client, edu id %#x\n",
+		 readl(st->edu.regs + EDU_REG_ID));
 out:
 	mutex_unlock(&st->lock);
 	return ret;
@@ -247,12 +180,9 @@ static void p2pdma_edu_client_remove(struct pci_dev *pdev)
 
 	mutex_lock(&st->lock);
 	if (st->client == pdev) {
-		/* stop a wedged DMA before devm frees the coherent buffer */
-		pci_clear_master(pdev);
+		/* stops a wedged DMA before devm frees the coherent buffer */
+		edu_dma_remove(&st->edu);
 		st->client = NULL;
-		st->regs = NULL;
-		st->coh = NULL;
-		st->wedged = false;
 	}
 	mutex_unlock(&st->lock);
 }
@@ -304,7 +234,7 @@ static int p2pdma_edu_usable(struct p2pdma_edu *st, const char **reason)
 		*reason = "no edu (1234:11e8) client bound";
 		return -ENODEV;
 	}
-	if (st->wedged) {
+	if (st->edu.wedged) {
 		*reason = "an edu DMA timed out; rebind the edu device";
 		return -EIO;
 	}
@@ -371,31 +301,9 @@ static void p2pdma_edu_unmap(struct p2pdma_edu *st, struct sg_table *sgt,
 static int p2pdma_edu_dma(struct p2pdma_edu *st, u64 src, u64 dst, u32 count,
 			  u32 cmd)
 {
-	void __iomem *regs = st->regs;
-	u32 val;
-	int ret;
-
 	lockdep_assert_held(&st->lock);
 
-	if (readl(regs + EDU_REG_DMA_CMD) & EDU_DMA_CMD_START)
-		return -EBUSY;
-
-	writeq(src, regs + EDU_REG_DMA_SRC);
-	writeq(dst, regs + EDU_REG_DMA_DST);
-	writeq(count, regs + EDU_REG_DMA_CNT);
-	writeq(cmd | EDU_DMA_CMD_START, regs + EDU_REG_DMA_CMD);
-	st->dma_count++;
-
-	ret = read_poll_timeout(readl, val, !(val & EDU_DMA_CMD_START),
-				EDU_DMA_POLL_US, EDU_DMA_TIMEOUT_US, true,
-				regs + EDU_REG_DMA_CMD);
-	if (ret) {
-		st->wedged = true;
-		pci_err(st->client,
-			"edu DMA %#llx -> %#llx (%u bytes) did not complete in %d s\n",
-			src, dst, count, EDU_DMA_TIMEOUT_S);
-	}
-	return ret;
+	return edu_dma_cmd(&st->edu, src, dst, count, cmd);
 }
 
 static u32 p2pdma_edu_count_not_poison(const u8 *p, size_t len)
@@ -414,10 +322,11 @@ static int p2pdma_edu_to_bar(struct p2pdma_edu *st,
 	u8 *p2p = st->p2p_va;
 	int ret;
 
-	memcpy(st->coh, buf, x->length);
+	memcpy(st->edu.coh, buf, x->length);
 	memset(p2p, P2PDMA_EDU_POISON, P2PDMA_EDU_P2PMEM_SIZE);
 
-	ret = p2pdma_edu_dma(st, st->coh_dma, EDU_DMA_BUF_ADDR, x->length, 0);
+	ret = p2pdma_edu_dma(st, st->edu.coh_dma, EDU_DMA_BUF_ADDR, x->length,
+			     0);
 	if (ret)
 		return ret;
 	ret = p2pdma_edu_dma(st, EDU_DMA_BUF_ADDR, bus, x->length,
@@ -438,7 +347,7 @@ static int p2pdma_edu_to_bar(struct p2pdma_edu *st,
 static int p2pdma_edu_from_bar(struct p2pdma_edu *st,
 			       struct p2pdma_edu_transfer *x, u8 *buf, u64 bus)
 {
-	u8 *coh = st->coh;
+	u8 *coh = st->edu.coh;
 	int ret;
 
 	if (!(x->flags & P2PDMA_EDU_XFER_F_NO_CPU_FILL))
@@ -448,7 +357,7 @@ static int p2pdma_edu_from_bar(struct p2pdma_edu *st,
 	ret = p2pdma_edu_dma(st, bus, EDU_DMA_BUF_ADDR, x->length, 0);
 	if (ret)
 		return ret;
-	ret = p2pdma_edu_dma(st, EDU_DMA_BUF_ADDR, st->coh_dma, x->length,
+	ret = p2pdma_edu_dma(st, EDU_DMA_BUF_ADDR, st->edu.coh_dma, x->length,
 			     EDU_DMA_CMD_TO_PCI);
 	if (ret)
 		return ret;
@@ -542,7 +451,7 @@ static long p2pdma_edu_ioctl_info(struct p2pdma_edu_info __user *uarg)
 		info.flags |= P2PDMA_EDU_INFO_HAVE_CLIENT;
 		strscpy(info.client, pci_name(st->client), sizeof(info.client));
 	}
-	if (st->wedged)
+	if (st->edu.wedged)
 		info.flags |= P2PDMA_EDU_INFO_WEDGED;
 
 	if (!p2pdma_edu_usable(st, &reason)) {
@@ -564,7 +473,7 @@ static long p2pdma_edu_ioctl_info(struct p2pdma_edu_info __user *uarg)
 			reason = p2pdma_edu_reason_distance;
 	}
 	strscpy(info.reason, reason, sizeof(info.reason));
-	info.dma_count = st->dma_count;
+	info.dma_count = st->edu.dma_count;
 	mutex_unlock(&st->lock);
 
 	if (copy_to_user(uarg, &info, sizeof(info)))

@@ -24,3 +24,61 @@ tap_check() {
 	fi
 }
 tap_done() { [ "$TAP_FAILED" -eq 0 ]; exit $?; }
+
+# ensure_node CLASSDIR: create /dev/<name> (or /dev/dri/<name> for DRM) for
+# a sysfs class device if devtmpfs did not.
+ensure_node() {
+	[ -r "$1/dev" ] || return 0
+	name=${1##*/}
+	case "$1" in */drm/*) node=/dev/dri/$name ;; *) node=/dev/$name ;; esac
+	[ -c "$node" ] && return 0
+	mkdir -p "${node%/*}"
+	devno=$(cat "$1/dev")
+	mknod "$node" c "${devno%%:*}" "${devno#*:}"
+}
+
+# run_module_test "MODULES" PROGRAM DMESG_PATTERN: the shape of every
+# module-driven suite. Loads /tests/modules/<m>.ko for each of MODULES in
+# order (an entry "m:a=1,b=2" passes module parameters a=1 b=2), creates missing device nodes, runs PROGRAM (its TAP is the
+# suite's), appends the matching dmesg lines as diagnostics, and unloads
+# the modules in reverse order. Returns PROGRAM's status, or 1 if a module
+# did not load or unload.
+run_module_test() {
+	mods=$1 bin=$2 pat=$3 loaded= rc=0
+	for spec in $mods; do
+		m=${spec%%:*}
+		params=
+		case "$spec" in *:*) params=$(echo "${spec#*:}" | tr ',' ' ') ;; esac
+		# shellcheck disable=SC2086 # params are words
+		if ! out=$(insmod "/tests/modules/$m.ko" $params 2>&1); then
+			tap_plan 1
+			tap_fail "insmod $m.ko $params"
+			tap_diag "$out"
+			rc=1
+			break
+		fi
+		loaded="$m $loaded"
+	done
+	if [ $rc -eq 0 ]; then
+		for d in /sys/class/misc/* /sys/class/drm/renderD*; do
+			ensure_node "$d"
+		done
+		if [ -x "$bin" ]; then
+			"$bin"
+			rc=$?
+		else
+			tap_plan 1
+			tap_fail "$bin missing"
+			rc=1
+		fi
+		log=$(dmesg | grep -E "$pat" | tail -30)
+		[ -n "$log" ] && tap_diag "$log"
+	fi
+	for m in $loaded; do
+		if ! out=$(rmmod "$m" 2>&1) || [ -e "/sys/module/$m" ]; then
+			tap_diag "rmmod $m failed: $out"
+			rc=1
+		fi
+	done
+	return $rc
+}

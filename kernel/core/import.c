@@ -1,0 +1,1100 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmap imports of user VA ranges.
+ *
+ * This file owns struct p2pmap_import: an importer's view of a range of a
+ * process's address space, its mmu interval notifier, the sequence protocol
+ * that covers CPU-side and exporter-side invalidations alike, the resolve
+ * step (provider VMAs through ops->p2p_map(), plain memory through
+ * hmm_range_fault()), the DMA mapping of every extent for the importer's
+ * device, the placement report, exporter events
+ * (p2pmap_provider_invalidate()) and the revoke of every import of a
+ * provider that is going away. The lock order and lifetime rules it relies
+ * on are the DOC: section of include/linux/p2pmap.h; the ones specific to
+ * this file are next to the code below.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/hmm.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "p2pmap_internal.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+/* Extents asked for per p2p_map() call; the core loops for the rest. */
+#define P2PMAP_EXT_BATCH	256
+
+/*
+ * A link ties an import to one provider whose memory it may hold. It sits
+ * on provider->imports (under provider->lock) and on import->links (under
+ * import->lock), so it is added and removed with both locks held, in the
+ * documented order. A link holds a provider reference; it outlives every
+ * chunk of that provider in the import.
+ */
+struct p2pmap_link {
+	struct list_head prov_node;
+	struct list_head imp_node;
+	struct p2pmap_provider *prov;
+	struct p2pmap_import *imp;
+};
+
+/*
+ * A hold keeps a provider from finishing its revoke while one
+ * p2pmap_import_map() call may still hand memory of it back through
+ * p2p_unmap(): it counts in provider->inflight and holds a reference.
+ */
+struct p2pmap_hold {
+	struct list_head node;
+	struct p2pmap_provider *prov;
+};
+
+/*
+ * A chunk is the result of one p2p_map() call (or one hmm_range_fault()
+ * span when @prov is NULL): the request the exporter saw, which p2p_unmap()
+ * gets back unchanged, and the extents, DMA-mapped for the importer.
+ */
+struct p2pmap_chunk {
+	struct list_head node;
+	struct p2pmap_provider *prov;
+	struct p2pmap_map_req req;
+	unsigned long va;
+	u8 route;
+	bool dma_mapped;
+	struct p2pmap_extent ext[];
+};
+
+/**
+ * struct p2pmap_import - an importer's mapping of a user VA range
+ * @attach: the importer (its nr_imports counts this import)
+ * @mm: the address space (mmgrab() reference)
+ * @start: first byte of the range
+ * @npages: length in pages
+ * @policy: enum p2pmap_policy
+ * @write: the importer writes
+ * @priv: importer-private pointer
+ * @notifier: interval notifier over [@start, @start + @npages pages)
+ * @lock: the notifier lock: protects @gen, @chunks, @links, @flat,
+ *	@nr_flat, @placement
+ * @gen: exporter-event generation, bumped under @lock
+ * @resolving: p2pmap_import_map() calls holding memory of some provider
+ *	that is not installed yet; exporter events bump @gen while it is set
+ * @chunks: current extents (struct p2pmap_chunk.node)
+ * @links: providers this import may hold memory of
+ * @flat: all extents of @chunks in VA order, for importers
+ * @nr_flat: entries in @flat
+ * @placement: where the current extents landed
+ * @all_node: on p2pmap_all_imports, for debugfs
+ * @pid: thread group of the creator, for debugfs
+ */
+struct p2pmap_import {
+	struct p2pmap_attach *attach;
+	struct mm_struct *mm;
+	unsigned long start;
+	unsigned long npages;
+	enum p2pmap_policy policy;
+	bool write;
+	void *priv;
+	struct mmu_interval_notifier notifier;
+	struct mutex lock; /* the notifier lock, see above */
+	unsigned long gen;
+	unsigned int resolving;
+	struct list_head chunks;
+	struct list_head links;
+	struct p2pmap_extent *flat;
+	unsigned int nr_flat;
+	struct p2pmap_placement placement;
+	struct list_head all_node;
+	pid_t pid;
+};
+
+/*
+ * Every live import, for the debugfs "imports" file only. The lock is a
+ * leaf except in p2pmap_imports_show(), which takes import->lock inside it.
+ */
+static LIST_HEAD(p2pmap_all_imports);
+static DEFINE_MUTEX(p2pmap_all_imports_lock);
+
+static enum dma_data_direction p2pmap_import_dir(const struct p2pmap_import *imp)
+{
+	return imp->write ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
+}
+
+/* Undo the DMA mapping of one chunk. Safe under import->lock. */
+static void p2pmap_chunk_dma_unmap(struct p2pmap_import *imp,
+				   struct p2pmap_chunk *c)
+{
+	struct device *dev = imp->attach->dev;
+	enum dma_data_direction dir = p2pmap_import_dir(imp);
+	unsigned int i;
+
+	if (!c->dma_mapped)
+		return;
+	c->dma_mapped = false;
+	for (i = 0; i < c->req.nr_ext; i++) {
+		struct p2pmap_extent *e = &c->ext[i];
+		size_t len = e->npages << PAGE_SHIFT;
+
+		if (e->dma_addr == DMA_MAPPING_ERROR)
+			continue;
+		if (e->type == P2PMAP_EXT_SYSMEM) {
+			dma_unmap_page_attrs(dev, e->dma_addr, len, dir,
+					     DMA_ATTR_SKIP_CPU_SYNC);
+		} else if (e->type == P2PMAP_EXT_P2P &&
+			   c->route == P2PMAP_ROUTE_HOST_BRIDGE) {
+			dma_unmap_resource(dev, e->dma_addr, len, dir,
+					   DMA_ATTR_SKIP_CPU_SYNC);
+		}
+		e->dma_addr = DMA_MAPPING_ERROR;
+	}
+}
+
+/*
+ * Release one chunk: DMA unmap, hand the memory back to the exporter, free.
+ * May run under import->lock and from the mmu notifier (reclaim), so it
+ * neither allocates nor takes provider->lock.
+ */
+static void p2pmap_chunk_release(struct p2pmap_import *imp,
+				 struct p2pmap_chunk *c)
+{
+	p2pmap_chunk_dma_unmap(imp, c);
+	if (c->prov) {
+		c->prov->desc.ops->p2p_unmap(c->prov, &c->req);
+		atomic64_inc(&c->prov->stats.unmaps);
+	}
+	kfree(c);
+}
+
+static void p2pmap_chunks_release(struct p2pmap_import *imp,
+				  struct list_head *chunks)
+{
+	struct p2pmap_chunk *c, *tmp;
+
+	list_for_each_entry_safe(c, tmp, chunks, node) {
+		list_del(&c->node);
+		p2pmap_chunk_release(imp, c);
+	}
+}
+
+/*
+ * Drop the import's current mapping after telling the importer to stop.
+ * Caller holds import->lock. The flat array is freed here too: kvfree()
+ * does not allocate, so this is fine from reclaim.
+ */
+static void p2pmap_import_drop_locked(struct p2pmap_import *imp,
+				      enum p2pmap_event ev)
+{
+	struct p2pmap_link *l;
+
+	lockdep_assert_held(&imp->lock);
+	if (list_empty(&imp->chunks))
+		return;
+	trace_p2pmap_invalidate(imp, ev);
+	if (imp->attach->ops && imp->attach->ops->invalidate)
+		imp->attach->ops->invalidate(imp, ev);
+	trace_p2pmap_unmap(imp, imp->nr_flat);
+	list_for_each_entry(l, &imp->links, imp_node)
+		atomic64_inc(&l->prov->stats.invalidations);
+	p2pmap_chunks_release(imp, &imp->chunks);
+	kvfree(imp->flat);
+	imp->flat = NULL;
+	imp->nr_flat = 0;
+	memset(&imp->placement, 0, sizeof(imp->placement));
+}
+
+static bool p2pmap_import_mni_invalidate(struct mmu_interval_notifier *mni,
+					 const struct mmu_notifier_range *range,
+					 unsigned long cur_seq)
+{
+	struct p2pmap_import *imp = container_of(mni, struct p2pmap_import, notifier);
+
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&imp->lock);
+	else if (!mutex_trylock(&imp->lock))
+		return false;
+	mmu_interval_set_seq(mni, cur_seq);
+	p2pmap_import_drop_locked(imp, P2PMAP_EV_CPU);
+	mutex_unlock(&imp->lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops p2pmap_import_mni_ops = {
+	.invalidate = p2pmap_import_mni_invalidate,
+};
+
+/**
+ * p2pmap_import_create() - start importing a user VA range
+ * @attach: the importer, from p2pmap_attach()
+ * @mm: the address space, usually current->mm
+ * @start: page-aligned start address
+ * @length: page-aligned, non-zero length in bytes
+ * @policy: placement policy
+ * @write: the importer's device will write to the range
+ * @importer_priv: pointer returned by p2pmap_import_priv()
+ *
+ * Registers an mmu interval notifier over the range. Nothing is resolved
+ * or mapped until p2pmap_import_map().
+ *
+ * Return: the import, or ERR_PTR(-EINVAL) for bad arguments (with a
+ * ratelimited reason in the kernel log), ERR_PTR(-ENOMEM).
+ */
+struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
+					   struct mm_struct *mm,
+					   unsigned long start,
+					   unsigned long length,
+					   enum p2pmap_policy policy,
+					   bool write, void *importer_priv)
+{
+	struct p2pmap_import *imp;
+	int ret;
+
+	if (!attach || !mm) {
+		pr_warn_ratelimited("import: no attachment or mm\n");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!length || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(length) ||
+	    start + length < start || start + length > mm->task_size) {
+		pr_warn_ratelimited("import: bad range 0x%lx+0x%lx (page-aligned, non-empty, inside the user address space)\n",
+				    start, length);
+		return ERR_PTR(-EINVAL);
+	}
+	if (policy != P2PMAP_PREFER_P2P && policy != P2PMAP_REQUIRE_P2P &&
+	    policy != P2PMAP_SYSMEM_ONLY) {
+		pr_warn_ratelimited("import: unknown placement policy %d\n", policy);
+		return ERR_PTR(-EINVAL);
+	}
+	if (!(attach->caps & P2PMAP_CAP_REVALIDATE)) {
+		pr_warn_ratelimited("import: %s cannot revalidate; VA imports need P2PMAP_CAP_REVALIDATE\n",
+				    dev_name(attach->dev));
+		return ERR_PTR(-EINVAL);
+	}
+
+	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
+	if (!imp)
+		return ERR_PTR(-ENOMEM);
+	imp->attach = attach;
+	imp->mm = mm;
+	imp->start = start;
+	imp->npages = length >> PAGE_SHIFT;
+	imp->policy = policy;
+	imp->write = write;
+	imp->priv = importer_priv;
+	mutex_init(&imp->lock);
+	INIT_LIST_HEAD(&imp->chunks);
+	INIT_LIST_HEAD(&imp->links);
+
+	mmgrab(mm);
+	ret = mmu_interval_notifier_insert(&imp->notifier, mm, start, length,
+					   &p2pmap_import_mni_ops);
+	if (ret) {
+		mmdrop(mm);
+		kfree(imp);
+		return ERR_PTR(ret);
+	}
+	imp->pid = task_tgid_nr(current);
+	atomic_inc(&attach->nr_imports);
+	mutex_lock(&p2pmap_all_imports_lock);
+	list_add_tail(&imp->all_node, &p2pmap_all_imports);
+	mutex_unlock(&p2pmap_all_imports_lock);
+	return imp;
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_create);
+
+/* Remove the link to @prov, if any. Takes provider->lock then import->lock. */
+static void p2pmap_import_unlink(struct p2pmap_import *imp,
+				 struct p2pmap_link *l)
+{
+	struct p2pmap_provider *prov = l->prov;
+
+	mutex_lock(&prov->lock);
+	mutex_lock(&imp->lock);
+	list_del(&l->prov_node);
+	list_del(&l->imp_node);
+	mutex_unlock(&imp->lock);
+	wake_up_all(&prov->revoke_wq);
+	mutex_unlock(&prov->lock);
+	kfree(l);
+	kref_put(&prov->kref, p2pmap_provider_release);
+}
+
+/**
+ * p2pmap_import_destroy() - stop importing and free the import
+ * @imp: the import; may be an ERR_PTR or NULL, which is ignored
+ *
+ * Removes the notifier, releases every extent (the importer's invalidate
+ * callback runs first if extents are mapped) and drops all references.
+ * Must not be called with p2pmap_import_lock() held.
+ */
+void p2pmap_import_destroy(struct p2pmap_import *imp)
+{
+	struct p2pmap_link *l;
+
+	if (IS_ERR_OR_NULL(imp))
+		return;
+	mutex_lock(&p2pmap_all_imports_lock);
+	list_del(&imp->all_node);
+	mutex_unlock(&p2pmap_all_imports_lock);
+	mmu_interval_notifier_remove(&imp->notifier);
+	mutex_lock(&imp->lock);
+	p2pmap_import_drop_locked(imp, P2PMAP_EV_CPU);
+	mutex_unlock(&imp->lock);
+	/* The list only shrinks here and in revoke, which also unlinks. */
+	for (;;) {
+		mutex_lock(&imp->lock);
+		l = list_first_entry_or_null(&imp->links, struct p2pmap_link, imp_node);
+		mutex_unlock(&imp->lock);
+		if (!l)
+			break;
+		p2pmap_import_unlink(imp, l);
+	}
+	atomic_dec(&imp->attach->nr_imports);
+	mmdrop(imp->mm);
+	mutex_destroy(&imp->lock);
+	kfree(imp);
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_destroy);
+
+/**
+ * p2pmap_import_priv() - the importer's private pointer
+ * @imp: the import
+ *
+ * Return: the @importer_priv given to p2pmap_import_create().
+ */
+void *p2pmap_import_priv(const struct p2pmap_import *imp)
+{
+	return imp->priv;
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_priv);
+
+/**
+ * p2pmap_import_begin() - take a sequence snapshot before mapping
+ * @imp: the import
+ *
+ * May sleep until a running invalidation of the range has finished.
+ *
+ * Return: the snapshot to pass to p2pmap_import_map() and
+ * p2pmap_import_retry().
+ */
+struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp)
+{
+	struct p2pmap_seq seq;
+
+	seq.mmu = mmu_interval_read_begin(&imp->notifier);
+	mutex_lock(&imp->lock);
+	seq.gen = imp->gen;
+	mutex_unlock(&imp->lock);
+	return seq;
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_begin);
+
+/**
+ * p2pmap_import_lock() - take the import's notifier lock
+ * @imp: the import
+ *
+ * Importers hold it around p2pmap_import_retry() and the programming of
+ * their device from p2pmap_import_extents(). Invalidations wait for it.
+ */
+void p2pmap_import_lock(struct p2pmap_import *imp)
+{
+	mutex_lock(&imp->lock);
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_lock);
+
+/**
+ * p2pmap_import_unlock() - release the import's notifier lock
+ * @imp: the import
+ */
+void p2pmap_import_unlock(struct p2pmap_import *imp)
+{
+	mutex_unlock(&imp->lock);
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_unlock);
+
+/**
+ * p2pmap_import_retry() - has the range been invalidated since @seq?
+ * @imp: the import, with p2pmap_import_lock() held
+ * @seq: the snapshot from p2pmap_import_begin()
+ *
+ * Return: true if the importer must start over from p2pmap_import_begin().
+ */
+bool p2pmap_import_retry(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
+{
+	lockdep_assert_held(&imp->lock);
+	return mmu_interval_read_retry(&imp->notifier, seq->mmu) ||
+	       imp->gen != seq->gen || !imp->nr_flat;
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_retry);
+
+/**
+ * p2pmap_import_extents() - the import's current extents
+ * @imp: the import, with p2pmap_import_lock() held and
+ *	p2pmap_import_retry() false
+ * @nr: set to the number of extents
+ *
+ * Return: the extents in VA order, valid until p2pmap_import_unlock().
+ */
+const struct p2pmap_extent *p2pmap_import_extents(struct p2pmap_import *imp,
+						  unsigned int *nr)
+{
+	lockdep_assert_held(&imp->lock);
+	*nr = imp->nr_flat;
+	return imp->flat;
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_extents);
+
+/**
+ * p2pmap_import_placement() - where the current extents landed
+ * @imp: the import
+ * @out: pages by extent type and by fallback reason; all zero when the
+ *	import holds no extents
+ */
+void p2pmap_import_placement(struct p2pmap_import *imp,
+			     struct p2pmap_placement *out)
+{
+	mutex_lock(&imp->lock);
+	*out = imp->placement;
+	mutex_unlock(&imp->lock);
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_placement);
+
+/*
+ * Make sure @imp is linked to @prov and take a hold on it for the current
+ * resolve, or fail with -ENODEV if the provider is being revoked. Lock
+ * order: provider->lock, then import->lock.
+ */
+static int p2pmap_import_hold(struct p2pmap_import *imp,
+			      struct p2pmap_provider *prov,
+			      struct list_head *holds)
+{
+	struct p2pmap_link *l, *spare;
+	struct p2pmap_hold *h;
+	bool linked = false;
+
+	list_for_each_entry(h, holds, node)
+		if (h->prov == prov)
+			return 0;
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	spare = kzalloc(sizeof(*spare), GFP_KERNEL);
+	if (!h || !spare) {
+		kfree(h);
+		kfree(spare);
+		return -ENOMEM;
+	}
+	mutex_lock(&prov->lock);
+	if (prov->dead) {
+		mutex_unlock(&prov->lock);
+		kfree(h);
+		kfree(spare);
+		pr_warn_ratelimited("import: provider %s is gone\n", prov->desc.name);
+		return -ENODEV;
+	}
+	prov->inflight++;
+	kref_get(&prov->kref);
+	h->prov = prov;
+	list_add_tail(&h->node, holds);
+	mutex_lock(&imp->lock);
+	imp->resolving++;
+	list_for_each_entry(l, &imp->links, imp_node)
+		if (l->prov == prov)
+			linked = true;
+	if (!linked) {
+		spare->prov = prov;
+		spare->imp = imp;
+		kref_get(&prov->kref);
+		list_add_tail(&spare->prov_node, &prov->imports);
+		list_add_tail(&spare->imp_node, &imp->links);
+		spare = NULL;
+	}
+	mutex_unlock(&imp->lock);
+	mutex_unlock(&prov->lock);
+	kfree(spare);
+	return 0;
+}
+
+/* Drop the holds of one p2pmap_import_map() call, letting revokes finish. */
+static void p2pmap_import_unhold(struct p2pmap_import *imp,
+				 struct list_head *holds)
+{
+	struct p2pmap_hold *h, *tmp;
+
+	list_for_each_entry_safe(h, tmp, holds, node) {
+		mutex_lock(&h->prov->lock);
+		mutex_lock(&imp->lock);
+		imp->resolving--;
+		mutex_unlock(&imp->lock);
+		h->prov->inflight--;
+		wake_up_all(&h->prov->revoke_wq);
+		mutex_unlock(&h->prov->lock);
+		kref_put(&h->prov->kref, p2pmap_provider_release);
+		list_del(&h->node);
+		kfree(h);
+	}
+}
+
+/* Check what the exporter returned; a broken exporter must not crash us. */
+static int p2pmap_chunk_validate(struct p2pmap_provider *prov,
+				 struct p2pmap_chunk *c, long pages)
+{
+	unsigned long sum = 0;
+	unsigned int i;
+
+	if (c->req.nr_ext > c->req.max_ext)
+		goto bad;
+	for (i = 0; i < c->req.nr_ext; i++) {
+		struct p2pmap_extent *e = &c->ext[i];
+
+		if (!e->npages || e->reason >= P2PMAP_REASON_NR)
+			goto bad;
+		switch (e->type) {
+		case P2PMAP_EXT_P2P:
+			/* P2P only where the core said a route exists. */
+			if (!prov->desc.pdev || !c->req.p2p_ok)
+				goto bad;
+			if (e->phys < pci_resource_start(prov->desc.pdev, prov->desc.bar) ||
+			    e->phys + (e->npages << PAGE_SHIFT) - 1 >
+			    pci_resource_end(prov->desc.pdev, prov->desc.bar))
+				goto bad;
+			break;
+		case P2PMAP_EXT_SYSMEM:
+			if (!e->page)
+				goto bad;
+			break;
+		case P2PMAP_EXT_ERROR:
+			if (e->error >= 0)
+				goto bad;
+			break;
+		default:
+			goto bad;
+		}
+		sum += e->npages;
+	}
+	if (sum == pages)
+		return 0;
+bad:
+	pr_err_ratelimited("provider %s returned malformed extents (%u extents for %ld pages)\n",
+			   prov->desc.name, c->req.nr_ext, pages);
+	return -EIO;
+}
+
+/* One exporter resolve of [va, va + npages) in @vma, appended to @out. */
+static int p2pmap_resolve_provider(struct p2pmap_import *imp,
+				   struct p2pmap_provider *prov,
+				   struct vm_area_struct *vma, unsigned long va,
+				   unsigned long npages, struct list_head *out)
+{
+	struct p2pmap_verdict v;
+	bool p2p_ok;
+	int ret;
+
+	ret = p2pmap_attach_verdict(imp->attach, prov, &v);
+	if (ret)
+		return ret;
+	p2p_ok = v.route != P2PMAP_ROUTE_NONE && imp->policy != P2PMAP_SYSMEM_ONLY;
+	if (imp->policy == P2PMAP_REQUIRE_P2P && !p2p_ok) {
+		pr_warn_ratelimited("import: REQUIRE_P2P but %s cannot reach %s: %s\n",
+				    dev_name(imp->attach->dev), prov->desc.name,
+				    p2pmap_reason_name(v.reason));
+		return -EREMOTEIO;
+	}
+
+	while (npages) {
+		unsigned long batch = min_t(unsigned long, npages, P2PMAP_EXT_BATCH);
+		struct p2pmap_chunk *c;
+		unsigned int i;
+		long done;
+
+		c = kzalloc(struct_size(c, ext, batch), GFP_KERNEL);
+		if (!c)
+			return -ENOMEM;
+		c->prov = prov;
+		c->va = va;
+		c->req.attach = imp->attach;
+		c->req.mapping = vma->vm_file->f_mapping;
+		c->req.pgoff = vma->vm_pgoff + ((va - vma->vm_start) >> PAGE_SHIFT);
+		c->req.npages = batch;
+		c->req.write = imp->write;
+		c->req.p2p_ok = p2p_ok;
+		c->req.require_p2p = imp->policy == P2PMAP_REQUIRE_P2P;
+		c->req.ext = c->ext;
+		c->req.max_ext = batch;
+		done = prov->desc.ops->p2p_map(prov, &c->req);
+		if (done <= 0 || done > batch) {
+			kfree(c);
+			if (done > (long)batch || !done) {
+				pr_err_ratelimited("provider %s p2p_map returned %ld for %lu pages\n",
+						   prov->desc.name, done, batch);
+				return -EIO;
+			}
+			return done;
+		}
+		atomic64_inc(&prov->stats.maps);
+		ret = p2pmap_chunk_validate(prov, c, done);
+		if (ret) {
+			prov->desc.ops->p2p_unmap(prov, &c->req);
+			kfree(c);
+			return ret;
+		}
+		for (i = 0; i < c->req.nr_ext; i++) {
+			struct p2pmap_extent *e = &c->ext[i];
+
+			e->dma_addr = DMA_MAPPING_ERROR;
+			if (e->type == P2PMAP_EXT_P2P) {
+				atomic64_add(e->npages, &prov->stats.p2p_pages);
+				continue;
+			}
+			if (e->type == P2PMAP_EXT_SYSMEM)
+				atomic64_add(e->npages, &prov->stats.sysmem_pages);
+			if (e->reason == P2PMAP_REASON_NONE)
+				e->reason = p2p_ok ? P2PMAP_REASON_NONE :
+					imp->policy == P2PMAP_SYSMEM_ONLY ?
+					P2PMAP_REASON_POLICY : v.reason;
+			atomic64_add(e->npages, &prov->stats.fallback_pages[e->reason]);
+			trace_p2pmap_fallback(prov->desc.name, e->reason, e->npages);
+		}
+		list_add_tail(&c->node, out);
+		va += done << PAGE_SHIFT;
+		npages -= done;
+	}
+	return 0;
+}
+
+/* Ordinary memory in @vma: fault it in with hmm_range_fault(). */
+static int p2pmap_resolve_system(struct p2pmap_import *imp,
+				 const struct p2pmap_seq *seq,
+				 unsigned long va, unsigned long npages,
+				 struct list_head *out)
+{
+#if IS_ENABLED(CONFIG_HMM_MIRROR)
+	struct hmm_range range = {
+		.notifier = &imp->notifier,
+		.notifier_seq = seq->mmu,
+		.default_flags = HMM_PFN_REQ_FAULT |
+				 (imp->write ? HMM_PFN_REQ_WRITE : 0),
+	};
+	unsigned long *pfns;
+	int ret = 0;
+
+	pfns = kvcalloc(min_t(unsigned long, npages, P2PMAP_EXT_BATCH),
+			sizeof(*pfns), GFP_KERNEL);
+	if (!pfns)
+		return -ENOMEM;
+	while (npages && !ret) {
+		unsigned long batch = min_t(unsigned long, npages, P2PMAP_EXT_BATCH);
+		struct p2pmap_chunk *c;
+		unsigned long i;
+
+		range.start = va;
+		range.end = va + (batch << PAGE_SHIFT);
+		range.hmm_pfns = pfns;
+		ret = hmm_range_fault(&range);
+		if (ret == -EBUSY) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (ret)
+			break;
+		c = kzalloc(struct_size(c, ext, batch), GFP_KERNEL);
+		if (!c) {
+			ret = -ENOMEM;
+			break;
+		}
+		c->va = va;
+		c->req.max_ext = batch;
+		for (i = 0; i < batch; i++) {
+			struct p2pmap_extent *e = &c->ext[c->req.nr_ext];
+			struct page *page = hmm_pfn_to_page(pfns[i]);
+
+			if (is_device_private_page(page)) {
+				/* Issue 4: peer import of device-private pages. */
+				ret = -EOPNOTSUPP;
+				break;
+			}
+			u8 flags = (pfns[i] & HMM_PFN_WRITE) ? P2PMAP_EXT_F_WRITE : 0;
+			u8 order = hmm_pfn_to_map_order(pfns[i]);
+
+			/*
+			 * Merge physically contiguous pages with the same
+			 * permission and page size into one extent.
+			 */
+			if (c->req.nr_ext && e[-1].page + e[-1].npages == page &&
+			    e[-1].flags == flags && e[-1].order == order) {
+				e[-1].npages++;
+				continue;
+			}
+			e->type = P2PMAP_EXT_SYSMEM;
+			e->reason = P2PMAP_REASON_SYSTEM_PAGE;
+			e->flags = flags;
+			e->order = order;
+			e->npages = 1;
+			e->page = page;
+			e->dma_addr = DMA_MAPPING_ERROR;
+			c->req.nr_ext++;
+		}
+		list_add_tail(&c->node, out);
+		va += batch << PAGE_SHIFT;
+		npages -= batch;
+	}
+	kvfree(pfns);
+	return ret;
+#else
+	pr_warn_ratelimited("import: kernel built without CONFIG_HMM_MIRROR: cannot import ordinary memory\n");
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* DMA-map every extent of @c for the importer. Called without locks. */
+static int p2pmap_chunk_dma_map(struct p2pmap_import *imp, struct p2pmap_chunk *c)
+{
+	struct device *dev = imp->attach->dev;
+	enum dma_data_direction dir = p2pmap_import_dir(imp);
+	struct p2pmap_verdict v = {};
+	unsigned int i;
+	int ret;
+
+	if (c->prov) {
+		ret = p2pmap_attach_verdict(imp->attach, c->prov, &v);
+		if (ret)
+			return ret;
+		c->route = v.route;
+	}
+	c->dma_mapped = true;
+	for (i = 0; i < c->req.nr_ext; i++) {
+		struct p2pmap_extent *e = &c->ext[i];
+		size_t len = e->npages << PAGE_SHIFT;
+
+		switch (e->type) {
+		/*
+		 * Long-lived mappings shared with the CPU, like RDMA MRs:
+		 * no CPU sync at map or unmap (see struct p2pmap_extent),
+		 * which also lets two imports of one page coexist.
+		 */
+		case P2PMAP_EXT_SYSMEM:
+			e->dma_addr = dma_map_page_attrs(dev, e->page, 0, len, dir,
+							 DMA_ATTR_SKIP_CPU_SYNC);
+			break;
+		case P2PMAP_EXT_P2P:
+			if (v.route == P2PMAP_ROUTE_BUS_ADDR)
+				e->dma_addr = e->phys + v.bus_offset;
+			else if (v.route == P2PMAP_ROUTE_HOST_BRIDGE)
+				e->dma_addr = dma_map_resource(dev, e->phys, len, dir,
+							       DMA_ATTR_SKIP_CPU_SYNC);
+			break;
+		default:
+			continue;
+		}
+		if (e->dma_addr == DMA_MAPPING_ERROR ||
+		    dma_mapping_error(dev, e->dma_addr)) {
+			e->dma_addr = DMA_MAPPING_ERROR;
+			pr_warn_ratelimited("import: DMA mapping for %s failed\n",
+					    dev_name(dev));
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Resolve the whole range into @out. Caller holds a reference on the mm. */
+static int p2pmap_import_resolve(struct p2pmap_import *imp,
+				 const struct p2pmap_seq *seq,
+				 struct list_head *out, struct list_head *holds)
+{
+	unsigned long va = imp->start;
+	unsigned long end = imp->start + (imp->npages << PAGE_SHIFT);
+	int ret = 0;
+
+	mmap_read_lock(imp->mm);
+	while (va < end && !ret) {
+		struct vm_area_struct *vma = vma_lookup(imp->mm, va);
+		struct p2pmap_provider *prov = NULL;
+		unsigned long n;
+
+		if (!vma) {
+			pr_warn_ratelimited("import: 0x%lx is not mapped\n", va);
+			ret = -EFAULT;
+			break;
+		}
+		if (!(vma->vm_flags & VM_READ) ||
+		    (imp->write && !(vma->vm_flags & VM_WRITE))) {
+			pr_warn_ratelimited("import: 0x%lx is not %s\n", va,
+					    imp->write ? "writable" : "readable");
+			ret = -EPERM;
+			break;
+		}
+		n = (min(end, vma->vm_end) - va) >> PAGE_SHIFT;
+		if (vma->vm_file)
+			prov = p2pmap_provider_find_mapping(vma->vm_file->f_mapping);
+		if (!prov) {
+			if (imp->policy == P2PMAP_REQUIRE_P2P) {
+				pr_warn_ratelimited("import: REQUIRE_P2P but 0x%lx is system memory\n",
+						    va);
+				ret = -EREMOTEIO;
+				break;
+			}
+			if (vma->vm_flags & (VM_IO | VM_PFNMAP)) {
+				pr_warn_ratelimited("import: 0x%lx is device memory no p2pmap provider exports\n",
+						    va);
+				ret = -EFAULT;
+				break;
+			}
+			ret = p2pmap_resolve_system(imp, seq, va, n, out);
+			va += n << PAGE_SHIFT;
+			continue;
+		}
+		ret = p2pmap_import_hold(imp, prov, holds);
+		if (!ret)
+			ret = p2pmap_resolve_provider(imp, prov, vma, va, n, out);
+		kref_put(&prov->kref, p2pmap_provider_release);
+		va += n << PAGE_SHIFT;
+	}
+	mmap_read_unlock(imp->mm);
+	return ret;
+}
+
+/* Build the flat extent array and the placement of @chunks. */
+static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
+					    unsigned int *nr,
+					    struct p2pmap_placement *pl)
+{
+	struct p2pmap_extent *flat;
+	struct p2pmap_chunk *c;
+	unsigned int n = 0, i;
+
+	list_for_each_entry(c, chunks, node)
+		n += c->req.nr_ext;
+	flat = kvmalloc_array(n ? n : 1, sizeof(*flat), GFP_KERNEL);
+	if (!flat)
+		return NULL;
+	memset(pl, 0, sizeof(*pl));
+	n = 0;
+	list_for_each_entry(c, chunks, node) {
+		for (i = 0; i < c->req.nr_ext; i++) {
+			struct p2pmap_extent *e = &c->ext[i];
+
+			flat[n++] = *e;
+			if (e->type == P2PMAP_EXT_P2P)
+				pl->p2p_pages += e->npages;
+			else if (e->type == P2PMAP_EXT_SYSMEM)
+				pl->sysmem_pages += e->npages;
+			else
+				pl->error_pages += e->npages;
+			if (e->type != P2PMAP_EXT_P2P)
+				pl->reason_pages[e->reason] += e->npages;
+		}
+	}
+	*nr = n;
+	return flat;
+}
+
+/**
+ * p2pmap_import_map() - resolve and DMA-map the range for the importer
+ * @imp: the import
+ * @seq: the snapshot from p2pmap_import_begin()
+ *
+ * Finds each VMA of the range: memory a provider exports is resolved
+ * through that provider's p2p_map() according to the placement policy,
+ * ordinary memory through hmm_range_fault(). Every extent is then mapped
+ * for the importer's device. Must be called without p2pmap_import_lock().
+ *
+ * Return: 0 when the new extents are installed (the importer still checks
+ * p2pmap_import_retry() under p2pmap_import_lock() before using them),
+ * -EAGAIN if the range was invalidated meanwhile (start over),
+ * -EREMOTEIO (REQUIRE_P2P without a route), -ENOSPC (REQUIRE_P2P and the
+ * peer window is exhausted), -EFAULT (unmapped, or device memory nobody
+ * exports), -EPERM (permissions), -ENODEV (provider gone), -ESRCH (the
+ * process exited), -ENOMEM, -EIO (broken exporter).
+ */
+int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
+{
+	struct p2pmap_placement pl;
+	struct p2pmap_extent *flat;
+	struct p2pmap_chunk *c;
+	LIST_HEAD(chunks);
+	LIST_HEAD(holds);
+	unsigned int nr;
+	int ret;
+
+	if (!mmget_not_zero(imp->mm))
+		return -ESRCH;
+	ret = p2pmap_import_resolve(imp, seq, &chunks, &holds);
+	mmput(imp->mm);
+	if (!ret) {
+		list_for_each_entry(c, &chunks, node) {
+			ret = p2pmap_chunk_dma_map(imp, c);
+			if (ret)
+				break;
+		}
+	}
+	flat = ret ? NULL : p2pmap_flatten(&chunks, &nr, &pl);
+	if (!ret && !flat)
+		ret = -ENOMEM;
+	if (ret)
+		goto undo;
+
+	mutex_lock(&imp->lock);
+	if (mmu_interval_read_retry(&imp->notifier, seq->mmu) ||
+	    imp->gen != seq->gen) {
+		mutex_unlock(&imp->lock);
+		kvfree(flat);
+		ret = -EAGAIN;
+		goto undo;
+	}
+	/*
+	 * A previous mapping is replaced the way an invalidation would drop
+	 * it: the importer is told to stop first. Its chunks are released
+	 * under the lock, while our holds still keep their providers alive.
+	 */
+	p2pmap_import_drop_locked(imp, P2PMAP_EV_REMAP);
+	list_splice_init(&chunks, &imp->chunks);
+	imp->flat = flat;
+	imp->nr_flat = nr;
+	imp->placement = pl;
+	mutex_unlock(&imp->lock);
+	trace_p2pmap_map(imp, imp->start, imp->npages, pl.p2p_pages,
+			 pl.sysmem_pages, pl.error_pages);
+	p2pmap_import_unhold(imp, &holds);
+	return 0;
+
+undo:
+	p2pmap_chunks_release(imp, &chunks);
+	p2pmap_import_unhold(imp, &holds);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_map);
+
+/**
+ * p2pmap_provider_invalidate() - an exporter event on part of its memory
+ * @prov: the provider
+ * @mapping: the bound address space the pages are in
+ * @first: first page offset affected
+ * @last: last page offset affected (inclusive)
+ * @ev: what happened (evict, move, reset, unbind)
+ *
+ * Every import holding extents of @prov in [@first, @last] gets its
+ * generation bumped and its importer told to stop, and its extents are
+ * unmapped and handed back through p2p_unmap(). Synchronous: when this
+ * returns, no importer can touch those pages any more and the exporter may
+ * reuse them. May sleep; the caller must not hold a lock its p2p_unmap()
+ * takes.
+ */
+void p2pmap_provider_invalidate(struct p2pmap_provider *prov,
+				struct address_space *mapping, pgoff_t first,
+				pgoff_t last, enum p2pmap_event ev)
+{
+	struct p2pmap_link *l;
+
+	if (ev == P2PMAP_EV_EVICT) {
+		atomic64_inc(&prov->stats.evictions);
+		trace_p2pmap_evict(prov->desc.name, first, last);
+	}
+	mutex_lock(&prov->lock);
+	list_for_each_entry(l, &prov->imports, prov_node) {
+		struct p2pmap_import *imp = l->imp;
+		struct p2pmap_chunk *c;
+		bool hit = false;
+
+		mutex_lock(&imp->lock);
+		list_for_each_entry(c, &imp->chunks, node) {
+			if (c->prov == prov && c->req.mapping == mapping &&
+			    c->req.pgoff <= last &&
+			    c->req.pgoff + c->req.npages - 1 >= first) {
+				hit = true;
+				break;
+			}
+		}
+		/*
+		 * An import still resolving may hold the affected pages in
+		 * extents it has not installed: make its install fail.
+		 */
+		if (hit || imp->resolving)
+			imp->gen++;
+		if (hit)
+			p2pmap_import_drop_locked(imp, ev);
+		mutex_unlock(&imp->lock);
+	}
+	mutex_unlock(&prov->lock);
+}
+EXPORT_SYMBOL_GPL(p2pmap_provider_invalidate);
+
+/**
+ * p2pmap_provider_revoke_imports() - take every import's memory of @prov back
+ * @prov: the provider, already marked dead under its lock
+ *
+ * Invalidates every linked import with %P2PMAP_EV_UNBIND and unlinks it.
+ * New resolves see the provider dead and fail with -ENODEV. A resolve that
+ * took its hold before the provider died is invalidated like any other
+ * import, finds its generation stale, hands back what it resolved, and
+ * drops its hold; this waits for that, so when it returns no importer holds
+ * or can obtain memory of @prov.
+ */
+void p2pmap_provider_revoke_imports(struct p2pmap_provider *prov)
+{
+	struct p2pmap_link *l;
+
+	for (;;) {
+		mutex_lock(&prov->lock);
+		l = list_first_entry_or_null(&prov->imports, struct p2pmap_link,
+					     prov_node);
+		if (!l && !prov->inflight) {
+			mutex_unlock(&prov->lock);
+			return;
+		}
+		if (!l) {
+			mutex_unlock(&prov->lock);
+			/* A resolve in flight: it finishes in bounded time. */
+			wait_event(prov->revoke_wq, READ_ONCE(prov->inflight) == 0);
+			continue;
+		}
+		mutex_lock(&l->imp->lock);
+		l->imp->gen++;
+		p2pmap_import_drop_locked(l->imp, P2PMAP_EV_UNBIND);
+		list_del(&l->prov_node);
+		list_del(&l->imp_node);
+		mutex_unlock(&l->imp->lock);
+		mutex_unlock(&prov->lock);
+		kfree(l);
+		kref_put(&prov->kref, p2pmap_provider_release);
+	}
+}
+
+static const char *const p2pmap_policy_names[] = {
+	[P2PMAP_PREFER_P2P] = "prefer_p2p",
+	[P2PMAP_REQUIRE_P2P] = "require_p2p",
+	[P2PMAP_SYSMEM_ONLY] = "sysmem_only",
+};
+
+/**
+ * p2pmap_imports_show() - the debugfs "imports" file
+ * @m: seq_file to print to
+ *
+ * One line per live import: importer device, process, VA range, policy,
+ * exporter-event generation, extents and placement by type and reason.
+ */
+void p2pmap_imports_show(struct seq_file *m)
+{
+	struct p2pmap_import *imp;
+	unsigned int r;
+
+	seq_puts(m, "importer pid start pages policy gen extents p2p sysmem error reasons\n");
+	mutex_lock(&p2pmap_all_imports_lock);
+	list_for_each_entry(imp, &p2pmap_all_imports, all_node) {
+		mutex_lock(&imp->lock);
+		seq_printf(m, "%s %d 0x%lx %lu %s %lu %u %lu %lu %lu",
+			   dev_name(imp->attach->dev), imp->pid, imp->start,
+			   imp->npages, p2pmap_policy_names[imp->policy],
+			   imp->gen, imp->nr_flat, imp->placement.p2p_pages,
+			   imp->placement.sysmem_pages, imp->placement.error_pages);
+		for (r = 1; r < P2PMAP_REASON_NR; r++)
+			if (imp->placement.reason_pages[r])
+				seq_printf(m, " %s=%lu", p2pmap_reason_name(r),
+					   imp->placement.reason_pages[r]);
+		seq_putc(m, '\n');
+		mutex_unlock(&imp->lock);
+	}
+	mutex_unlock(&p2pmap_all_imports_lock);
+}

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * p2pmap: vendor-neutral peer-to-peer mapping of device memory.
+ *
+ * This header is the whole public API of p2pmap.ko. Exporters (GPU and
+ * accelerator drivers) describe their memory with a struct p2pmap_provider
+ * and resolve ranges of it into typed extents through ops->p2p_map().
+ * Importers (RDMA NICs, other GPUs' copy engines) attach once per device
+ * with p2pmap_attach() and import user VA ranges with p2pmap_import_*();
+ * the core does every DMA mapping for the importer's device and drives a
+ * single invalidation/sequence protocol for CPU-side and exporter-side
+ * events alike. The design and its reasons are in docs/design.md.
+ */
+#ifndef _LINUX_P2PMAP_H
+#define _LINUX_P2PMAP_H
+
+#include <linux/types.h>
+#include <linux/kref.h>
+
+struct address_space;
+struct device;
+struct module;
+struct mm_struct;
+struct page;
+struct pci_dev;
+struct p2pmap_attach;
+struct p2pmap_import;
+struct p2pmap_provider;
+
+/**
+ * DOC: Locking and lifetime
+ *
+ * Objects and references:
+ *
+ * - &struct p2pmap_provider is created by the exporter and is refcounted
+ *   (p2pmap_provider_get()/p2pmap_provider_put()). Every import linked to
+ *   it, every resolve in flight and every mapping binding holds a
+ *   reference. The exporter must call p2pmap_provider_unregister() before
+ *   its code or memory goes away (from remove() or module exit): it
+ *   revokes every import synchronously, after which the core never calls
+ *   the ops again. No module reference is held, so rmmod of an exporter
+ *   with live imports revokes them instead of failing.
+ * - &struct p2pmap_attach is created by the importer, holds a reference on
+ *   the importer's &struct device, and caches one P2P verdict per provider.
+ * - &struct p2pmap_import holds a reference on its attachment and, while it
+ *   has resolved extents, on the provider that resolved them.
+ *
+ * Lock order, outermost first:
+ *
+ * 1. mmap_lock (read), taken by the core around the VMA lookup and the
+ *    resolve step of p2pmap_import_map();
+ * 2. provider->lock, a mutex protecting the provider's state, its bound
+ *    mappings and its list of imports;
+ * 3. import->lock, a mutex: the "notifier lock" of an import. The core
+ *    takes it in the mmu-notifier invalidate callback and in exporter
+ *    events, and importers take it (p2pmap_import_lock()) around the
+ *    p2pmap_import_retry() check and the programming of their hardware.
+ *
+ * No allocation with __GFP_RECLAIM happens under import->lock, because the
+ * mmu notifier callback takes it from reclaim. The exporter's p2p_map() is
+ * called with mmap_lock held for read and no p2pmap lock held, so it may
+ * allocate, migrate, evict (and so call p2pmap_provider_invalidate()).
+ * p2p_unmap() may be called with import->lock held and must not sleep on
+ * anything that waits for an import->lock.
+ *
+ * Sequence protocol (one for every kind of invalidation):
+ *
+ *	again:
+ *		seq = p2pmap_import_begin(imp);
+ *		err = p2pmap_import_map(imp, &seq);	(no importer locks held)
+ *		if (err == -EAGAIN)
+ *			goto again;
+ *		p2pmap_import_lock(imp);
+ *		if (p2pmap_import_retry(imp, &seq)) {
+ *			p2pmap_import_unlock(imp);
+ *			goto again;
+ *		}
+ *		program the device from p2pmap_import_extents(imp);
+ *		p2pmap_import_unlock(imp);
+ *
+ * An invalidation of any origin (munmap, migration, fork/COW, or the
+ * exporter's eviction, BAR defragmentation, reset or unbind) runs with
+ * import->lock held, bumps the sequence the importer checks, calls the
+ * importer's ops->invalidate() (which must stop device access before it
+ * returns), and then unmaps the DMA addresses. Exporter-side events are
+ * synchronous: p2pmap_provider_invalidate() returns only when every
+ * importer of the range has stopped and been unmapped, so the exporter may
+ * reuse the memory right after it.
+ */
+
+/**
+ * enum p2pmap_extent_type - what kind of memory an extent resolved to
+ * @P2PMAP_EXT_NONE: not resolved (never handed to importers)
+ * @P2PMAP_EXT_P2P: peer-visible device memory: @phys is a CPU physical
+ *	address inside a PCI BAR of the provider's device
+ * @P2PMAP_EXT_SYSMEM: system memory: @page is the first of @npages
+ *	physically contiguous pages, each referenced by the exporter until
+ *	ops->p2p_unmap()
+ * @P2PMAP_EXT_ERROR: the exporter could not resolve this extent;
+ *	@error holds the negative errno
+ */
+enum p2pmap_extent_type {
+	P2PMAP_EXT_NONE = 0,
+	P2PMAP_EXT_P2P,
+	P2PMAP_EXT_SYSMEM,
+	P2PMAP_EXT_ERROR,
+};
+
+/**
+ * enum p2pmap_reason - why an extent is not peer-to-peer
+ * @P2PMAP_REASON_NONE: it is P2P, or no reason applies
+ * @P2PMAP_REASON_POLICY: the import asked for %P2PMAP_SYSMEM_ONLY
+ * @P2PMAP_REASON_BAR_EXHAUSTED: the exporter's peer window was full and
+ *	nothing in it could be evicted (all pinned or inside the minimum
+ *	residency time)
+ * @P2PMAP_REASON_NO_ROUTE: pci_p2pdma_distance() says the importer cannot
+ *	reach the provider's BAR
+ * @P2PMAP_REASON_NO_KCONFIG: the kernel was built without
+ *	CONFIG_PCI_P2PDMA, so no route can be checked
+ * @P2PMAP_REASON_DMA_MASK: the BAR lies above the importer's DMA mask
+ * @P2PMAP_REASON_SYSTEM_PAGE: the memory was system memory to begin with
+ * @P2PMAP_REASON_NR: number of reasons
+ */
+enum p2pmap_reason {
+	P2PMAP_REASON_NONE = 0,
+	P2PMAP_REASON_POLICY,
+	P2PMAP_REASON_BAR_EXHAUSTED,
+	P2PMAP_REASON_NO_ROUTE,
+	P2PMAP_REASON_NO_KCONFIG,
+	P2PMAP_REASON_DMA_MASK,
+	P2PMAP_REASON_SYSTEM_PAGE,
+	P2PMAP_REASON_NR,
+};
+
+/**
+ * enum p2pmap_policy - where an import may place its memory
+ * @P2PMAP_PREFER_P2P: peer-to-peer where possible; otherwise fall back to
+ *	system memory page by page and report each fallback (the default)
+ * @P2PMAP_REQUIRE_P2P: fail with a clear errno (-EREMOTEIO without a route,
+ *	-ENOSPC when the window is exhausted) instead of falling back
+ * @P2PMAP_SYSMEM_ONLY: never use peer-to-peer
+ */
+enum p2pmap_policy {
+	P2PMAP_PREFER_P2P = 0,
+	P2PMAP_REQUIRE_P2P,
+	P2PMAP_SYSMEM_ONLY,
+};
+
+/**
+ * enum p2pmap_event - origin of an invalidation
+ * @P2PMAP_EV_CPU: the CPU side: munmap, mprotect, migration, fork/COW
+ *	(delivered through the import's mmu interval notifier)
+ * @P2PMAP_EV_EVICT: the exporter evicted memory from its peer window
+ * @P2PMAP_EV_MOVE: the exporter moved memory (e.g. BAR defragmentation)
+ * @P2PMAP_EV_RESET: the exporter's device was reset
+ * @P2PMAP_EV_UNBIND: the exporter's device is going away; imports of it
+ *	fail with -ENODEV from then on
+ * @P2PMAP_EV_REMAP: p2pmap_import_map() is replacing extents that were
+ *	still installed; the importer stops using the old ones
+ * @P2PMAP_EV_NR: number of events
+ */
+enum p2pmap_event {
+	P2PMAP_EV_CPU = 0,
+	P2PMAP_EV_EVICT,
+	P2PMAP_EV_MOVE,
+	P2PMAP_EV_RESET,
+	P2PMAP_EV_UNBIND,
+	P2PMAP_EV_REMAP,
+	P2PMAP_EV_NR,
+};
+
+#define P2PMAP_EXT_F_WRITE	0x1	/* the importer may write the extent */
+
+/**
+ * struct p2pmap_extent - one typed, contiguous piece of an import
+ * @type: enum p2pmap_extent_type
+ * @reason: enum p2pmap_reason: why a %P2PMAP_EXT_SYSMEM or
+ *	%P2PMAP_EXT_ERROR extent is not P2P
+ * @order: log2 of the page size backing the extent (0: 4 KiB pages,
+ *	9: 2 MiB pages), so large pages map as one extent
+ * @flags: P2PMAP_EXT_F_* bits
+ * @error: negative errno for %P2PMAP_EXT_ERROR, else 0
+ * @npages: length in PAGE_SIZE pages
+ * @phys: %P2PMAP_EXT_P2P: CPU physical address of the first byte
+ * @page: %P2PMAP_EXT_SYSMEM: first page
+ * @dma_addr: address of the first byte for the importer's device, set by
+ *	the core (bus address through a switch, or the result of
+ *	dma_map_resource()/dma_map_page()); never set by exporters. Like an
+ *	RDMA memory region, the mapping is long-lived and shared with the CPU,
+ *	so it is made with DMA_ATTR_SKIP_CPU_SYNC: on platforms without cache
+ *	coherent DMA the importer syncs around its transfers
+ *
+ * Exporters fill everything but @dma_addr. Importers read extents only
+ * between p2pmap_import_lock() and p2pmap_import_unlock() after a
+ * successful p2pmap_import_retry() check.
+ */
+struct p2pmap_extent {
+	u8 type;
+	u8 reason;
+	u8 order;
+	u8 flags;
+	int error;
+	unsigned long npages;
+	union {
+		phys_addr_t phys;
+		struct page *page;
+	};
+	dma_addr_t dma_addr;
+};
+
+/**
+ * struct p2pmap_map_req - one resolve request from the core to an exporter
+ * @attach: the importer the range is resolved for; its P2P verdict for this
+ *	provider is in @p2p_ok
+ * @mapping: the exporter's address space the range lies in (bound with
+ *	p2pmap_provider_bind_mapping())
+ * @pgoff: first page of the range, in @mapping's page offsets
+ * @npages: pages requested
+ * @write: the importer needs write access
+ * @p2p_ok: the core found a usable route from the importer to this
+ *	provider and the policy allows P2P; when false the exporter must
+ *	return %P2PMAP_EXT_SYSMEM extents (or fail)
+ * @require_p2p: fail with -ENOSPC rather than falling back to system memory
+ * @pin: the importer cannot revalidate: keep the memory where it is until
+ *	p2p_unmap(); the exporter must not evict or move pinned pages and
+ *	counts them in &struct p2pmap_aperture.pinned
+ * @ext: array the exporter fills
+ * @max_ext: entries available in @ext
+ * @nr_ext: entries the exporter filled
+ * @priv: exporter-private cookie kept with the extents until p2p_unmap()
+ */
+struct p2pmap_map_req {
+	const struct p2pmap_attach *attach;
+	struct address_space *mapping;
+	pgoff_t pgoff;
+	unsigned long npages;
+	bool write;
+	bool p2p_ok;
+	bool require_p2p;
+	bool pin;
+	struct p2pmap_extent *ext;
+	unsigned int max_ext;
+	unsigned int nr_ext;
+	void *priv;
+};
+
+/**
+ * struct p2pmap_aperture - peer window usage of a provider, in bytes
+ * @total: size of the peer-visible window (the BAR)
+ * @used: bytes holding resident pages
+ * @pinned: bytes pinned by importers that cannot revalidate
+ * @free: bytes free
+ * @device_total: total device memory, of which the window is a part
+ */
+struct p2pmap_aperture {
+	u64 total;
+	u64 used;
+	u64 pinned;
+	u64 free;
+	u64 device_total;
+};
+
+/**
+ * struct p2pmap_provider_ops - what an exporter implements
+ * @p2p_map: resolve @req->npages pages from @req->pgoff into typed extents
+ *	in @req->ext, at most @req->max_ext of them. Return the number of
+ *	pages resolved (at least one; the core calls again for the rest), or
+ *	a negative errno for the whole request. Called with the mm's
+ *	mmap_lock held for read and no p2pmap lock held; may sleep.
+ * @p2p_unmap: release what one p2p_map() call took (window slot holds,
+ *	page references, pins), given the same @req and extents
+ * @aperture: report peer window usage; may be called from sysfs at any
+ *	time while the provider is registered
+ */
+struct p2pmap_provider_ops {
+	int (*p2p_map)(struct p2pmap_provider *prov, struct p2pmap_map_req *req);
+	void (*p2p_unmap)(struct p2pmap_provider *prov, struct p2pmap_map_req *req);
+	void (*aperture)(struct p2pmap_provider *prov, struct p2pmap_aperture *ap);
+};
+
+/**
+ * struct p2pmap_provider_desc - how an exporter describes its device
+ * @name: short name for logs, sysfs and debugfs
+ * @dev: the exporter's device; sysfs files appear under it
+ * @pdev: the PCI function owning the peer-visible BAR, for the route
+ *	check, or NULL when peers can never reach the memory directly
+ * @bar: index of that BAR
+ * @owner: the exporter module (THIS_MODULE)
+ * @ops: the exporter's callbacks
+ * @priv: exporter-private pointer, returned by p2pmap_provider_priv()
+ */
+struct p2pmap_provider_desc {
+	const char *name;
+	struct device *dev;
+	struct pci_dev *pdev;
+	int bar;
+	struct module *owner;
+	const struct p2pmap_provider_ops *ops;
+	void *priv;
+};
+
+/* Importer capabilities for p2pmap_attach(). */
+#define P2PMAP_CAP_REVALIDATE	0x1	/* takes invalidations, remaps on demand */
+#define P2PMAP_CAP_PIN_ONLY	0x2	/* cannot stop DMA in bounded time: pin */
+
+/**
+ * struct p2pmap_importer_ops - what an importer implements
+ * @invalidate: stop every device access to @imp's current extents before
+ *	returning. Called with import->lock held, possibly from reclaim: no
+ *	allocation, no waiting for anything that allocates.
+ */
+struct p2pmap_importer_ops {
+	void (*invalidate)(struct p2pmap_import *imp, enum p2pmap_event ev);
+};
+
+/**
+ * struct p2pmap_seq - an import's sequence snapshot
+ * @mmu: mmu_interval_read_begin() value of the import's notifier
+ * @gen: exporter-event generation of the import
+ *
+ * Opaque to importers: take it with p2pmap_import_begin() and check it
+ * with p2pmap_import_retry().
+ */
+struct p2pmap_seq {
+	unsigned long mmu;
+	unsigned long gen;
+};
+
+/**
+ * struct p2pmap_placement - where an import's pages landed
+ * @p2p_pages: pages mapped peer-to-peer
+ * @sysmem_pages: pages mapped from system memory
+ * @error_pages: pages the exporter could not resolve
+ * @reason_pages: pages per enum p2pmap_reason (fallbacks and errors)
+ */
+struct p2pmap_placement {
+	unsigned long p2p_pages;
+	unsigned long sysmem_pages;
+	unsigned long error_pages;
+	unsigned long reason_pages[P2PMAP_REASON_NR];
+};
+
+/* Exporter API. */
+struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_desc *desc);
+void p2pmap_provider_unregister(struct p2pmap_provider *prov);
+void p2pmap_provider_get(struct p2pmap_provider *prov);
+void p2pmap_provider_put(struct p2pmap_provider *prov);
+void *p2pmap_provider_priv(const struct p2pmap_provider *prov);
+int p2pmap_provider_bind_mapping(struct p2pmap_provider *prov,
+				 struct address_space *mapping);
+void p2pmap_provider_unbind_mapping(struct p2pmap_provider *prov,
+				    struct address_space *mapping);
+void p2pmap_provider_invalidate(struct p2pmap_provider *prov,
+				struct address_space *mapping, pgoff_t first,
+				pgoff_t last, enum p2pmap_event ev);
+void p2pmap_provider_count_fallback(struct p2pmap_provider *prov,
+				    enum p2pmap_reason reason,
+				    unsigned long npages);
+
+/* Importer API. */
+struct p2pmap_attach *p2pmap_attach(struct device *importer,
+				    const struct p2pmap_importer_ops *ops,
+				    unsigned long caps);
+void p2pmap_detach(struct p2pmap_attach *attach);
+struct device *p2pmap_attach_device(const struct p2pmap_attach *attach);
+
+struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
+					   struct mm_struct *mm,
+					   unsigned long start,
+					   unsigned long length,
+					   enum p2pmap_policy policy,
+					   bool write, void *importer_priv);
+void p2pmap_import_destroy(struct p2pmap_import *imp);
+void *p2pmap_import_priv(const struct p2pmap_import *imp);
+struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp);
+int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq);
+void p2pmap_import_lock(struct p2pmap_import *imp);
+void p2pmap_import_unlock(struct p2pmap_import *imp);
+bool p2pmap_import_retry(struct p2pmap_import *imp, const struct p2pmap_seq *seq);
+const struct p2pmap_extent *p2pmap_import_extents(struct p2pmap_import *imp,
+						  unsigned int *nr);
+void p2pmap_import_placement(struct p2pmap_import *imp,
+			     struct p2pmap_placement *out);
+
+#endif /* _LINUX_P2PMAP_H */

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pgpu buffer objects and the small-BAR window.
+ *
+ * Every page of a buffer object is backed by a kernel page that stands in
+ * for device memory the CPU and peers cannot reach. To be reached it must be
+ * placed in the window: a slot of BAR2 taken from the p2pmap window
+ * allocator (kernel/lib/aperture.c), into which the page is copied. When the
+ * window is full the least recently used unpinned page is evicted: its
+ * importers are told (p2pgpu_notify_move()), its CPU mappings zapped,
+ * its data copied back to the backing page, and its slot reused.
+ *
+ * A CPU mapping of an object is a VM_PFNMAP mapping of window slots; a CPU
+ * fault on a device-only page places it in the window first.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_print.h>
+#include <drm/drm_vma_manager.h>
+
+#include <linux/p2pmap.h>
+
+#include "../lib/aperture.h"
+#include "p2pgpu.h"
+
+/* Zap every CPU PTE of pages [pgoff, pgoff + npages) of @bo. */
+static void p2pgpu_bo_zap(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
+			  unsigned long pgoff, unsigned long npages)
+{
+	struct drm_vma_offset_node *node = &bo->base.vma_node;
+
+	if (!drm_mm_node_allocated(&node->vm_node))
+		return; /* never given an mmap offset: no PTEs */
+	unmap_mapping_range(gdev->drm.anon_inode->i_mapping,
+			    (loff_t)(drm_vma_node_start(node) + pgoff) << PAGE_SHIFT,
+			    (loff_t)npages << PAGE_SHIFT, 1);
+}
+
+static void __iomem *p2pgpu_slot_io(struct p2pgpu_device *gdev, u32 slot)
+{
+	return gdev->window + ((size_t)slot << PAGE_SHIFT);
+}
+
+/*
+ * Take page @pgoff of @bo out of window slot @slot: importers first (they
+ * stop before this returns), then CPU PTEs, then the data, then the slot.
+ */
+static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
+				     struct p2pgpu_bo *bo, unsigned long pgoff,
+				     u32 slot)
+{
+	lockdep_assert_held(&gdev->lock);
+	p2pgpu_notify_move(gdev, bo, pgoff, 1, P2PMAP_EV_EVICT);
+	p2pgpu_bo_zap(gdev, bo, pgoff, 1);
+	memcpy_fromio(page_address(bo->pages[pgoff].page),
+		      p2pgpu_slot_io(gdev, slot), PAGE_SIZE);
+	bo->pages[pgoff].slot = P2PGPU_NO_SLOT;
+	bo->resident--;
+	WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+	gdev->evictions++;
+}
+
+/*
+ * Evict one page to make room. @cpu: the caller is a CPU fault. Returns 0 when
+ * a slot was freed, -EBUSY when every used slot is pinned (or, for a non-CPU
+ * caller, too young), -ENOSPC when the window holds nothing at all.
+ */
+static int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu)
+{
+	struct p2pmap_aper_info info;
+	enum p2pmap_aper_busy why;
+	u64 now = get_jiffies_64();
+	struct p2pgpu_bo *bo;
+	unsigned long pgoff;
+	int victim;
+
+	lockdep_assert_held(&gdev->lock);
+	/*
+	 * The CPU can only reach the window, so a CPU fault must get a slot:
+	 * it evicts the least recently used unpinned page even if it is
+	 * younger than the minimum residency, which only protects peer
+	 * placements from ping-ponging. Only pinned pages are untouchable.
+	 */
+	if (cpu)
+		victim = p2pmap_aper_pick_victim_any(gdev->aper, now, &why);
+	else
+		victim = p2pmap_aper_pick_victim(gdev->aper, now, &why);
+	if (victim < 0)
+		return victim == -ENOENT ? -ENOSPC : -EBUSY;
+
+	if (WARN_ON_ONCE(p2pmap_aper_lookup(gdev->aper, victim, &info)))
+		return -EIO;
+	bo = info.owner;
+	pgoff = info.index;
+	if (WARN_ON_ONCE(pgoff >= bo->npages || bo->pages[pgoff].slot != victim)) {
+		p2pmap_aper_abort_evict(gdev->aper, victim, now);
+		return -EIO;
+	}
+
+	p2pgpu_evict_page_locked(gdev, bo, pgoff, victim);
+	return 0;
+}
+
+/**
+ * p2pgpu_unplace_locked() - move one page out of the window
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @bo: the buffer object
+ * @pgoff: page within @bo, currently in the window
+ *
+ * Used when a peer that cannot reach the BAR needs the page in system
+ * memory: importers and CPU mappings of the slot are dropped and the data
+ * copied back to the backing page, as for an eviction.
+ *
+ * Return: 0, or -EBUSY if the page is pinned.
+ */
+int p2pgpu_unplace_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
+			  unsigned long pgoff)
+{
+	struct p2pmap_aper_info info;
+	u32 slot = bo->pages[pgoff].slot;
+
+	lockdep_assert_held(&gdev->lock);
+	if (slot == P2PGPU_NO_SLOT)
+		return 0;
+	if (WARN_ON_ONCE(p2pmap_aper_lookup(gdev->aper, slot, &info)))
+		return -EIO;
+	if (info.pin_count)
+		return -EBUSY;
+	p2pgpu_evict_page_locked(gdev, bo, pgoff, slot);
+	return 0;
+}
+
+/**
+ * p2pgpu_place_locked() - place one page in the window
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @bo: the buffer object
+ * @pgoff: page within @bo, currently device-only
+ * @cpu: the caller is a CPU fault (may evict pages younger than the
+ *	minimum residency; peers may not)
+ *
+ * Evicts if the window is full. Importers holding the page as system
+ * memory are invalidated before its data moves.
+ *
+ * Return: the slot, or -EBUSY (every used slot pinned or, for peers, too
+ * young), -ENOSPC (the window holds nothing), -EIO.
+ */
+int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
+			unsigned long pgoff, bool cpu)
+{
+	int slot, ret;
+
+	lockdep_assert_held(&gdev->lock);
+	slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff, get_jiffies_64());
+	if (slot == -ENOSPC) {
+		ret = p2pgpu_evict_one_locked(gdev, cpu);
+		if (ret)
+			return ret;
+		slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff,
+					 get_jiffies_64());
+	}
+	if (slot < 0)
+		return slot;
+
+	p2pgpu_notify_move(gdev, bo, pgoff, 1, P2PMAP_EV_MOVE);
+	memcpy_toio(p2pgpu_slot_io(gdev, slot),
+		    page_address(bo->pages[pgoff].page), PAGE_SIZE);
+	bo->pages[pgoff].slot = slot;
+	bo->resident++;
+	gdev->placements++;
+	return slot;
+}
+
+static vm_fault_t p2pgpu_gem_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct drm_gem_object *obj = vma->vm_private_data;
+	struct p2pgpu_device *gdev = to_p2pgpu(obj->dev);
+	struct p2pgpu_bo *bo = to_p2pgpu_bo(obj);
+	unsigned long pgoff;
+	vm_fault_t ret;
+	int idx, slot;
+
+	pgoff = vmf->pgoff - drm_vma_node_start(&obj->vma_node);
+	if (pgoff >= bo->npages)
+		return VM_FAULT_SIGBUS;
+	/* After drm_dev_unplug() the BAR is gone: SIGBUS, never touch it. */
+	if (!drm_dev_enter(obj->dev, &idx))
+		return VM_FAULT_SIGBUS;
+
+	mutex_lock(&gdev->lock);
+	gdev->cpu_faults++;
+	slot = bo->pages[pgoff].slot;
+	if (slot == P2PGPU_NO_SLOT) {
+		slot = p2pgpu_place_locked(gdev, bo, pgoff, true);
+		if (slot < 0) {
+			p2pgpu_reject(gdev,
+				      "CPU fault at page %lu: no window slot (%s), SIGBUS\n",
+				      pgoff, slot == -EBUSY ?
+				      "every window page is pinned" :
+				      "window allocation failed");
+			ret = VM_FAULT_SIGBUS;
+			goto out;
+		}
+	} else {
+		p2pmap_aper_touch(gdev->aper, slot, get_jiffies_64());
+	}
+	/* Under the lock: an eviction cannot zap before this insert. */
+	ret = vmf_insert_pfn(vma, vmf->address,
+			     PHYS_PFN(gdev->window_phys) + slot);
+out:
+	mutex_unlock(&gdev->lock);
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static const struct vm_operations_struct p2pgpu_gem_vm_ops = {
+	.fault = p2pgpu_gem_fault,
+	.open = drm_gem_vm_open,
+	.close = drm_gem_vm_close,
+};
+
+static int p2pgpu_gem_mmap(struct drm_gem_object *obj,
+			   struct vm_area_struct *vma)
+{
+	struct p2pgpu_device *gdev = to_p2pgpu(obj->dev);
+
+	/*
+	 * A private writable mapping would need copy-on-write of BAR pages,
+	 * which a VM_PFNMAP mapping cannot do (vmf_insert_pfn() BUGs on it).
+	 */
+	if (is_cow_mapping(vma->vm_flags)) {
+		p2pgpu_reject(gdev,
+			      "mmap: MAP_PRIVATE of a buffer object refused, use MAP_SHARED\n");
+		return -EINVAL;
+	}
+	vma->vm_flags |= VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_page_prot = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
+	vma->vm_page_prot = pgprot_decrypted(vma->vm_page_prot);
+	return 0;
+}
+
+static void p2pgpu_bo_free_pages(struct p2pgpu_bo *bo)
+{
+	unsigned long i;
+
+	for (i = 0; i < bo->npages; i++)
+		if (bo->pages[i].page)
+			__free_page(bo->pages[i].page);
+	kvfree(bo->pages);
+}
+
+/*
+ * Last reference gone: no handle, no mmap, so no CPU PTE. Release the
+ * window slots and the device-memory accounting under the device lock (so
+ * no eviction can pick a slot of this object any more), then the pages. No
+ * BAR access: the device may already be unplugged.
+ */
+static void p2pgpu_bo_free(struct drm_gem_object *obj)
+{
+	struct p2pgpu_device *gdev = to_p2pgpu(obj->dev);
+	struct p2pgpu_bo *bo = to_p2pgpu_bo(obj);
+	unsigned long i;
+
+	mutex_lock(&gdev->lock);
+	for (i = 0; i < bo->npages && bo->resident; i++) {
+		u32 slot = bo->pages[i].slot;
+
+		if (slot == P2PGPU_NO_SLOT)
+			continue;
+		WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+		bo->pages[i].slot = P2PGPU_NO_SLOT;
+		bo->resident--;
+	}
+	gdev->vram_used -= bo->npages;
+	mutex_unlock(&gdev->lock);
+
+	drm_gem_object_release(obj);
+	p2pgpu_bo_free_pages(bo);
+	kfree(bo);
+}
+
+static const struct drm_gem_object_funcs p2pgpu_gem_funcs = {
+	.free = p2pgpu_bo_free,
+	.mmap = p2pgpu_gem_mmap,
+	.vm_ops = &p2pgpu_gem_vm_ops,
+};
+
+/**
+ * p2pgpu_bo_create() - create a buffer object and a handle to it
+ * @gdev: the device.
+ * @file: DRM file the handle is created in.
+ * @size: size in bytes, non-zero, page-aligned, at most the device memory.
+ * @handle: where the new handle is stored.
+ *
+ * Charges the object against the device memory, then allocates its zeroed
+ * backing pages. The object starts device-only.
+ *
+ * Return: 0, -ENOSPC if the free device memory is too small, -ENOMEM.
+ */
+int p2pgpu_bo_create(struct p2pgpu_device *gdev, struct drm_file *file,
+		     u64 size, u32 *handle)
+{
+	unsigned long i, npages = size >> PAGE_SHIFT;
+	struct p2pgpu_bo *bo;
+	u64 free;
+	int ret;
+
+	mutex_lock(&gdev->lock);
+	free = gdev->vram_pages - gdev->vram_used;
+	if (npages > free) {
+		mutex_unlock(&gdev->lock);
+		p2pgpu_reject(gdev,
+			      "BO_CREATE: %llu bytes do not fit in the %llu bytes of device memory still free\n",
+			      size, free << PAGE_SHIFT);
+		return -ENOSPC;
+	}
+	gdev->vram_used += npages;
+	mutex_unlock(&gdev->lock);
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
+	if (!bo) {
+		ret = -ENOMEM;
+		goto err_unaccount;
+	}
+	bo->pages = kvcalloc(npages, sizeof(*bo->pages), GFP_KERNEL_ACCOUNT);
+	if (!bo->pages) {
+		ret = -ENOMEM;
+		goto err_free_bo;
+	}
+	bo->npages = npages;
+	for (i = 0; i < npages; i++) {
+		bo->pages[i].slot = P2PGPU_NO_SLOT;
+		/* User-sized: fail rather than warn or invoke the OOM killer. */
+		bo->pages[i].page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+					       __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+		if (!bo->pages[i].page) {
+			ret = -ENOMEM;
+			goto err_free_pages;
+		}
+		cond_resched();
+	}
+
+	bo->base.funcs = &p2pgpu_gem_funcs;
+	drm_gem_private_object_init(&gdev->drm, &bo->base, size);
+	/* From here on p2pgpu_bo_free() undoes everything. */
+	ret = drm_gem_handle_create(file, &bo->base, handle);
+	drm_gem_object_put(&bo->base);
+	return ret;
+
+err_free_pages:
+	p2pgpu_bo_free_pages(bo);
+err_free_bo:
+	kfree(bo);
+err_unaccount:
+	mutex_lock(&gdev->lock);
+	gdev->vram_used -= npages;
+	mutex_unlock(&gdev->lock);
+	return ret;
+}

@@ -1,0 +1,852 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmap_edu_importer: a p2pmap importer driving the QEMU "edu" PCI DMA
+ * engine, for tests. It binds the edu device, attaches it to p2pmap with
+ * P2PMAP_CAP_REVALIDATE, and lets a process import ranges of its own
+ * address space through /dev/p2pmap_edu_imp (p2pmap_edu_imp_uapi.h). A READ
+ * or WRITE runs p2pmap's sequence protocol (begin, map, lock, retry check)
+ * and then, with the import lock held, has the edu move the bytes between
+ * the import's DMA addresses and a coherent bounce buffer in RAM, at most
+ * EDU_DMA_MAX_LEN bytes per command. The importer's invalidate callback
+ * only counts events by type: holding the import lock for the whole DMA is
+ * what stops the device (see edu_imp_invalidate()). Imports belong to the
+ * open file and are destroyed when it is released, also when the process
+ * is killed. Nothing here is meant for real hardware; no
+ * MODULE_DEVICE_TABLE, so it is never autoloaded.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-mapping.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/p2pmap.h>
+#include <linux/pci.h>
+#include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+
+#include "../common/edu_dma.h"
+#include "p2pmap_edu_imp_uapi.h"
+
+/*
+ * Rounds of the protocol (map returning -EAGAIN, or a retry check failing
+ * after a successful map) one READ or WRITE may take before giving up
+ * with -EBUSY: an invalidation storm must not keep a caller looping.
+ */
+#define EDU_IMP_MAX_ROUNDS	64
+
+/**
+ * struct edu_imp_import - one import of an open file
+ * @kref: the file's xarray holds one reference, each ioctl using the
+ *	import one more; the last put destroys the p2pmap import
+ * @imp: the p2pmap import; its importer_priv is this structure
+ * @va: start, as created
+ * @len: length in bytes, as created
+ * @policy: P2PMAP_EDU_IMP_* policy, as created
+ * @flags: P2PMAP_EDU_IMP_F_* bits, as created
+ * @map_calls: p2pmap_import_map() calls
+ * @map_eagain: of those, returned -EAGAIN
+ * @retry_true: p2pmap_import_retry() true after a successful map
+ * @xfers: READ/WRITE calls that moved their bytes
+ * @inval: invalidate callbacks per enum p2pmap_event
+ */
+struct edu_imp_import {
+	struct kref kref;
+	struct p2pmap_import *imp;
+	u64 va;
+	u64 len;
+	u32 policy;
+	u32 flags;
+	atomic64_t map_calls;
+	atomic64_t map_eagain;
+	atomic64_t retry_true;
+	atomic64_t xfers;
+	atomic64_t inval[P2PMAP_EDU_IMP_EV_NR];
+};
+
+/**
+ * struct edu_imp_file - per open file state
+ * @node: on edu_imp.files
+ * @imports: id -> struct edu_imp_import (ids from 1)
+ */
+struct edu_imp_file {
+	struct list_head node;
+	struct xarray imports;
+};
+
+/**
+ * struct edu_imp - the module's single edu device
+ * @dev_sem: held for writing by probe and remove, for reading by every
+ *	ioctl and by release: while it is held for reading, @attach and @edu
+ *	stay as they are and no import is destroyed under an ioctl
+ * @dma_lock: serialises users of the edu engine (@edu). Taken inside an
+ *	import lock, which the mmu notifier takes from reclaim: nothing under
+ *	@dma_lock allocates, faults or takes another lock
+ * @files_lock: protects @files
+ * @files: open files (struct edu_imp_file.node), so that remove can destroy
+ *	their imports before detaching
+ * @edu: the bound edu device (@edu.pdev NULL if none)
+ * @attach: its p2pmap attachment, or NULL
+ * @live_imports: imports alive in all files
+ */
+struct edu_imp {
+	struct rw_semaphore dev_sem;
+	struct mutex dma_lock; /* the edu engine; innermost, see above */
+	struct mutex files_lock; /* protects @files */
+	struct list_head files;
+	struct edu_dma edu;
+	struct p2pmap_attach *attach;
+	atomic_t live_imports;
+};
+
+static struct edu_imp edu_imp_state = {
+	.dev_sem = __RWSEM_INITIALIZER(edu_imp_state.dev_sem),
+	.dma_lock = __MUTEX_INITIALIZER(edu_imp_state.dma_lock),
+	.files_lock = __MUTEX_INITIALIZER(edu_imp_state.files_lock),
+	.files = LIST_HEAD_INIT(edu_imp_state.files),
+	.live_imports = ATOMIC_INIT(0),
+};
+
+/* The uapi mirrors p2pmap's enums; keep them in step. */
+static_assert(P2PMAP_EDU_IMP_PREFER_P2P == P2PMAP_PREFER_P2P);
+static_assert(P2PMAP_EDU_IMP_REQUIRE_P2P == P2PMAP_REQUIRE_P2P);
+static_assert(P2PMAP_EDU_IMP_SYSMEM_ONLY == P2PMAP_SYSMEM_ONLY);
+static_assert(P2PMAP_EDU_IMP_REASON_SYSTEM_PAGE == P2PMAP_REASON_SYSTEM_PAGE);
+static_assert(P2PMAP_EDU_IMP_REASON_NR == P2PMAP_REASON_NR);
+static_assert(P2PMAP_EDU_IMP_REASON_NR <= P2PMAP_EDU_IMP_REASON_SLOTS);
+static_assert(P2PMAP_EDU_IMP_EV_CPU == P2PMAP_EV_CPU);
+static_assert(P2PMAP_EDU_IMP_EV_UNBIND == P2PMAP_EV_UNBIND);
+static_assert(P2PMAP_EDU_IMP_EV_REMAP == P2PMAP_EV_REMAP);
+static_assert(P2PMAP_EDU_IMP_EV_NR == P2PMAP_EV_NR);
+static_assert(P2PMAP_EDU_IMP_EV_NR <= P2PMAP_EDU_IMP_EV_SLOTS);
+
+/*
+ * The importer's invalidate callback. p2pmap calls it with the import lock
+ * held, before it unmaps the extents, and requires that the device has
+ * stopped touching them when it returns. This importer never lets the edu
+ * touch an import's extents without holding that same lock: a READ or WRITE
+ * takes p2pmap_import_lock(), checks p2pmap_import_retry(), runs every edu
+ * command of the transfer to completion (edu_dma_cmd() polls until the
+ * engine is idle) and only then unlocks. So an invalidation cannot get here
+ * while a transfer is in flight; it waits on the lock until the device is
+ * done, and the next transfer sees the retry check fail and maps again.
+ * Nothing is left to stop: count the event. Called possibly from reclaim:
+ * no allocation, no locks.
+ */
+static void edu_imp_invalidate(struct p2pmap_import *imp, enum p2pmap_event ev)
+{
+	struct edu_imp_import *e = p2pmap_import_priv(imp);
+
+	if ((unsigned int)ev < P2PMAP_EDU_IMP_EV_NR)
+		atomic64_inc(&e->inval[ev]);
+}
+
+static const struct p2pmap_importer_ops edu_imp_ops = {
+	.invalidate = edu_imp_invalidate,
+};
+
+/* ---- imports ------------------------------------------------------------ */
+
+static void edu_imp_import_release(struct kref *kref)
+{
+	struct edu_imp_import *e = container_of(kref, struct edu_imp_import, kref);
+
+	/* runs the invalidate callback if extents are mapped: @e still lives */
+	p2pmap_import_destroy(e->imp);
+	atomic_dec(&edu_imp_state.live_imports);
+	kfree(e);
+}
+
+static void edu_imp_import_put(struct edu_imp_import *e)
+{
+	kref_put(&e->kref, edu_imp_import_release);
+}
+
+static struct edu_imp_import *edu_imp_import_get(struct edu_imp_file *f, u32 id)
+{
+	struct edu_imp_import *e;
+
+	xa_lock(&f->imports);
+	e = xa_load(&f->imports, id);
+	if (e)
+		kref_get(&e->kref);
+	xa_unlock(&f->imports);
+	if (!e)
+		pr_warn_ratelimited("no import with id %u in this file\n", id);
+	return e;
+}
+
+/* Destroy every import of @f. Caller holds dev_sem (either way). */
+static void edu_imp_file_drop_all(struct edu_imp_file *f)
+{
+	struct edu_imp_import *e;
+	unsigned long id;
+
+	xa_for_each(&f->imports, id, e) {
+		if (xa_erase(&f->imports, id) == e)
+			edu_imp_import_put(e);
+	}
+}
+
+/* ---- DMA ---------------------------------------------------------------- */
+
+/**
+ * struct edu_imp_cursor - progress of one transfer through the edu buffer
+ * @kbuf: next byte of the kernel bounce copy of the user buffer
+ * @total: bytes of the transfer
+ * @staged: bytes of @kbuf already moved through the coherent buffer
+ * @fill: bytes of the current batch already in (READ) or taken from
+ *	(WRITE) the edu's internal buffer
+ * @batch: WRITE: bytes of the current batch loaded into the edu buffer
+ *
+ * READ gathers pieces of the import into the edu buffer and flushes it to
+ * the coherent buffer when it is full; WRITE loads a batch into the edu
+ * buffer and scatters it over the import. Either way the edu buffer never
+ * holds more than EDU_DMA_MAX_LEN bytes.
+ */
+struct edu_imp_cursor {
+	u8 *kbuf;
+	u64 total;
+	u64 staged;
+	u32 fill;
+	u32 batch;
+};
+
+/* READ: edu buffer -> coherent RAM -> @c->kbuf. */
+static int edu_imp_flush(struct edu_imp *st, struct edu_imp_cursor *c)
+{
+	int ret;
+
+	if (!c->fill)
+		return 0;
+	ret = edu_dma_cmd(&st->edu, EDU_DMA_BUF_ADDR, st->edu.coh_dma, c->fill,
+			  EDU_DMA_CMD_TO_PCI);
+	if (ret)
+		return ret;
+	memcpy(c->kbuf, st->edu.coh, c->fill);
+	c->kbuf += c->fill;
+	c->staged += c->fill;
+	c->fill = 0;
+	return 0;
+}
+
+/* WRITE: @c->kbuf -> coherent RAM -> edu buffer, the next batch. */
+static int edu_imp_load(struct edu_imp *st, struct edu_imp_cursor *c)
+{
+	u32 n = min_t(u64, EDU_DMA_MAX_LEN, c->total - c->staged);
+	int ret;
+
+	memcpy(st->edu.coh, c->kbuf, n);
+	ret = edu_dma_cmd(&st->edu, st->edu.coh_dma, EDU_DMA_BUF_ADDR, n, 0);
+	if (ret)
+		return ret;
+	c->kbuf += n;
+	c->staged += n;
+	c->batch = n;
+	c->fill = 0;
+	return 0;
+}
+
+/* Move @len bytes at device address @addr; caller holds st->dma_lock. */
+static int edu_imp_dma_range(struct edu_imp *st, struct edu_imp_cursor *c,
+			     dma_addr_t addr, u64 len, bool write)
+{
+	int ret;
+
+	while (len) {
+		u32 n;
+
+		if (write) {
+			if (c->fill == c->batch) {
+				ret = edu_imp_load(st, c);
+				if (ret)
+					return ret;
+			}
+			n = min_t(u64, len, c->batch - c->fill);
+			ret = edu_dma_cmd(&st->edu, EDU_DMA_BUF_ADDR + c->fill,
+					  addr, n, EDU_DMA_CMD_TO_PCI);
+		} else {
+			n = min_t(u64, len, EDU_DMA_MAX_LEN - c->fill);
+			ret = edu_dma_cmd(&st->edu, addr,
+					  EDU_DMA_BUF_ADDR + c->fill, n, 0);
+		}
+		if (ret)
+			return ret;
+		c->fill += n;
+		addr += n;
+		len -= n;
+		if (!write && c->fill == EDU_DMA_MAX_LEN) {
+			ret = edu_imp_flush(st, c);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* Whether the edu may use @x for this transfer; else an errno and a reason. */
+static int edu_imp_extent_usable(const struct p2pmap_extent *x, bool write)
+{
+	switch (x->type) {
+	case P2PMAP_EXT_P2P:
+	case P2PMAP_EXT_SYSMEM:
+		break;
+	case P2PMAP_EXT_ERROR:
+		pr_warn_ratelimited("range holds an error extent (%d, reason %u)\n",
+				    x->error, x->reason);
+		return x->error < 0 ? x->error : -EIO;
+	default:
+		pr_warn_ratelimited("range holds an extent of unknown type %u\n",
+				    x->type);
+		return -EIO;
+	}
+	if (x->dma_addr == DMA_MAPPING_ERROR) {
+		pr_warn_ratelimited("extent has no DMA address\n");
+		return -EIO;
+	}
+	if (write && !(x->flags & P2PMAP_EXT_F_WRITE)) {
+		pr_warn_ratelimited("extent is not writable (no P2PMAP_EXT_F_WRITE)\n");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
+ * Move the import's bytes [@off, @off + @len) to (READ) or from (WRITE)
+ * @kbuf with the edu. Caller holds the import lock and has just seen
+ * p2pmap_import_retry() return false, so the extents are valid and stay
+ * valid until it unlocks: an invalidation waits on that lock (see
+ * edu_imp_invalidate()). The extents are contiguous in VA order from the
+ * import's start; a transfer is split at their boundaries.
+ */
+static int edu_imp_dma_locked(struct edu_imp *st, struct edu_imp_import *e,
+			      u64 off, u64 len, u8 *kbuf, bool write)
+{
+	enum dma_data_direction dir = write ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+	struct device *dev = &st->edu.pdev->dev;
+	struct edu_imp_cursor c = {
+		.kbuf = kbuf,
+		.total = len,
+	};
+	const struct p2pmap_extent *ext;
+	u64 ext_off = 0;
+	unsigned int nr, i;
+	int ret = 0;
+
+	ext = p2pmap_import_extents(e->imp, &nr);
+	mutex_lock(&st->dma_lock);
+	for (i = 0; i < nr && len; i++) {
+		const struct p2pmap_extent *x = &ext[i];
+		u64 xlen = (u64)x->npages << PAGE_SHIFT;
+		bool sync = x->type == P2PMAP_EXT_SYSMEM;
+		u64 in, n;
+
+		if (off >= ext_off + xlen) {
+			ext_off += xlen;
+			continue;
+		}
+		ret = edu_imp_extent_usable(x, write);
+		if (ret)
+			break;
+		in = off - ext_off;
+		n = min(len, xlen - in);
+		/*
+		 * System pages are streaming mappings the core made for the
+		 * edu: hand them to the device and back around its access.
+		 * P2P extents are BAR addresses, not subject to syncs.
+		 */
+		if (sync)
+			dma_sync_single_for_device(dev, x->dma_addr, xlen, dir);
+		ret = edu_imp_dma_range(st, &c, x->dma_addr + in, n, write);
+		if (sync)
+			dma_sync_single_for_cpu(dev, x->dma_addr, xlen, dir);
+		if (ret)
+			break;
+		off += n;
+		len -= n;
+		ext_off += xlen;
+	}
+	if (!ret && !write)
+		ret = edu_imp_flush(st, &c);
+	mutex_unlock(&st->dma_lock);
+	if (!ret && len) {
+		pr_warn_ratelimited("extents cover %llu bytes, short of offset %llu + %llu\n",
+				    ext_off, off, len);
+		ret = -EIO;
+	}
+	return ret;
+}
+
+/*
+ * One READ or WRITE through p2pmap's sequence protocol:
+ *
+ *	begin; if the extents from an earlier map are still valid, use them;
+ *	else map (-EAGAIN: start over), lock, retry check (true: unlock and
+ *	start over); DMA with the lock held; unlock.
+ *
+ * Bounded: after EDU_IMP_MAX_ROUNDS rounds it gives up with -EBUSY.
+ */
+static int edu_imp_transfer(struct edu_imp *st, struct edu_imp_import *e,
+			    u64 off, u64 len, u8 *kbuf, bool write)
+{
+	struct p2pmap_seq seq;
+	unsigned int round;
+	int ret;
+
+	for (round = 0; round < EDU_IMP_MAX_ROUNDS; round++) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		seq = p2pmap_import_begin(e->imp);
+
+		/* Still mapped and nothing invalidated since: no map call. */
+		p2pmap_import_lock(e->imp);
+		if (!p2pmap_import_retry(e->imp, &seq))
+			goto locked;
+		p2pmap_import_unlock(e->imp);
+
+		atomic64_inc(&e->map_calls);
+		ret = p2pmap_import_map(e->imp, &seq);
+		if (ret == -EAGAIN) {
+			atomic64_inc(&e->map_eagain);
+			continue;
+		}
+		if (ret)
+			return ret;
+
+		p2pmap_import_lock(e->imp);
+		if (!p2pmap_import_retry(e->imp, &seq))
+			goto locked;
+		p2pmap_import_unlock(e->imp);
+		atomic64_inc(&e->retry_true);
+	}
+	pr_warn_ratelimited("import at 0x%llx: still invalidated after %u rounds; giving up\n",
+			    e->va, EDU_IMP_MAX_ROUNDS);
+	return -EBUSY;
+
+locked:
+	ret = edu_imp_dma_locked(st, e, off, len, kbuf, write);
+	p2pmap_import_unlock(e->imp);
+	return ret;
+}
+
+/* ---- ioctls (all with dev_sem held for reading) ------------------------- */
+
+static long edu_imp_ioctl_status(struct edu_imp *st,
+				 struct p2pmap_edu_imp_status __user *uarg)
+{
+	struct p2pmap_edu_imp_status s;
+
+	memset(&s, 0, sizeof(s));
+	s.abi_version = P2PMAP_EDU_IMP_ABI_VERSION;
+	s.live_imports = atomic_read(&st->live_imports);
+	if (st->edu.pdev) {
+		s.flags |= P2PMAP_EDU_IMP_S_BOUND;
+		strscpy(s.edu, pci_name(st->edu.pdev), sizeof(s.edu));
+	}
+	if (st->attach)
+		s.flags |= P2PMAP_EDU_IMP_S_ATTACHED;
+	mutex_lock(&st->dma_lock);
+	if (st->edu.wedged)
+		s.flags |= P2PMAP_EDU_IMP_S_WEDGED;
+	s.dma_count = st->edu.dma_count;
+	mutex_unlock(&st->dma_lock);
+	return copy_to_user(uarg, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+static int edu_imp_check_create(const struct p2pmap_edu_imp_create *c)
+{
+	const char *why = NULL;
+
+	if (c->reserved)
+		why = "reserved field is not 0";
+	else if (c->flags & ~P2PMAP_EDU_IMP_F_ALL)
+		why = "unknown flags";
+	else if (c->policy > P2PMAP_EDU_IMP_SYSMEM_ONLY)
+		why = "unknown policy";
+	else if (!c->len)
+		why = "empty range";
+	else if (!PAGE_ALIGNED(c->va) || !PAGE_ALIGNED(c->len))
+		why = "range not page-aligned";
+	else if (c->len > P2PMAP_EDU_IMP_MAX_IMPORT)
+		why = "range longer than P2PMAP_EDU_IMP_MAX_IMPORT";
+	else if (c->va + c->len < c->va || c->va + c->len > TASK_SIZE)
+		why = "range outside the user address space";
+	if (why) {
+		pr_warn_ratelimited("CREATE 0x%llx+0x%llx policy %u flags %#x: %s\n",
+				    c->va, c->len, c->policy, c->flags, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static long edu_imp_ioctl_create(struct edu_imp *st, struct edu_imp_file *f,
+				 struct p2pmap_edu_imp_create __user *uarg)
+{
+	struct p2pmap_edu_imp_create c;
+	struct edu_imp_import *e;
+	struct p2pmap_import *imp;
+	u32 id;
+	int ret;
+
+	if (copy_from_user(&c, uarg, sizeof(c)))
+		return -EFAULT;
+	ret = edu_imp_check_create(&c);
+	if (ret)
+		return ret;
+	if (!current->mm)
+		return -EINVAL;
+	if (!st->attach) {
+		pr_warn_ratelimited("CREATE: no edu (1234:11e8) device bound\n");
+		return -ENODEV;
+	}
+
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	kref_init(&e->kref);
+	e->va = c.va;
+	e->len = c.len;
+	e->policy = c.policy;
+	e->flags = c.flags;
+	imp = p2pmap_import_create(st->attach, current->mm, c.va, c.len,
+				   c.policy, c.flags & P2PMAP_EDU_IMP_F_WRITE, e);
+	if (IS_ERR(imp)) {
+		kfree(e);
+		return PTR_ERR(imp);
+	}
+	e->imp = imp;
+	atomic_inc(&st->live_imports);
+
+	ret = xa_alloc(&f->imports, &id, e,
+		       XA_LIMIT(1, P2PMAP_EDU_IMP_MAX_PER_FILE), GFP_KERNEL);
+	if (ret) {
+		if (ret == -EBUSY) {
+			pr_warn_ratelimited("CREATE: %u imports in this file already\n",
+					    P2PMAP_EDU_IMP_MAX_PER_FILE);
+			ret = -ENOSPC;
+		}
+		edu_imp_import_put(e);
+		return ret;
+	}
+	if (put_user(id, &uarg->id)) {
+		if (xa_erase(&f->imports, id) == e)
+			edu_imp_import_put(e);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long edu_imp_ioctl_destroy(struct edu_imp_file *f,
+				  struct p2pmap_edu_imp_destroy __user *uarg)
+{
+	struct p2pmap_edu_imp_destroy d;
+	struct edu_imp_import *e;
+
+	if (copy_from_user(&d, uarg, sizeof(d)))
+		return -EFAULT;
+	if (d.reserved) {
+		pr_warn_ratelimited("DESTROY: reserved field is not 0\n");
+		return -EINVAL;
+	}
+	e = xa_erase(&f->imports, d.id);
+	if (!e) {
+		pr_warn_ratelimited("DESTROY: no import with id %u in this file\n",
+				    d.id);
+		return -EINVAL;
+	}
+	edu_imp_import_put(e);
+	return 0;
+}
+
+static long edu_imp_ioctl_info(struct edu_imp_file *f,
+			       struct p2pmap_edu_imp_info __user *uarg)
+{
+	struct p2pmap_edu_imp_info in;
+	struct p2pmap_placement pl;
+	struct edu_imp_import *e;
+	unsigned int nr, i;
+	u32 id;
+
+	if (get_user(id, &uarg->id))
+		return -EFAULT;
+	e = edu_imp_import_get(f, id);
+	if (!e)
+		return -EINVAL;
+
+	memset(&in, 0, sizeof(in));
+	in.id = id;
+	in.va = e->va;
+	in.len = e->len;
+	in.policy = e->policy;
+	in.flags = e->flags;
+	p2pmap_import_placement(e->imp, &pl);
+	p2pmap_import_lock(e->imp);
+	p2pmap_import_extents(e->imp, &nr);
+	p2pmap_import_unlock(e->imp);
+	in.nr_extents = nr;
+	in.p2p_pages = pl.p2p_pages;
+	in.sysmem_pages = pl.sysmem_pages;
+	in.error_pages = pl.error_pages;
+	for (i = 0; i < P2PMAP_EDU_IMP_REASON_NR; i++)
+		in.reason_pages[i] = pl.reason_pages[i];
+	in.map_calls = atomic64_read(&e->map_calls);
+	in.map_eagain = atomic64_read(&e->map_eagain);
+	in.retry_true = atomic64_read(&e->retry_true);
+	in.xfers = atomic64_read(&e->xfers);
+	for (i = 0; i < P2PMAP_EDU_IMP_EV_NR; i++)
+		in.invalidations[i] = atomic64_read(&e->inval[i]);
+	edu_imp_import_put(e);
+
+	return copy_to_user(uarg, &in, sizeof(in)) ? -EFAULT : 0;
+}
+
+static long edu_imp_ioctl_xfer(struct edu_imp *st, struct edu_imp_file *f,
+			       struct p2pmap_edu_imp_xfer __user *uarg,
+			       bool write)
+{
+	const char *op = write ? "WRITE" : "READ";
+	struct p2pmap_edu_imp_xfer x;
+	struct edu_imp_import *e;
+	void __user *ubuf;
+	u8 *kbuf;
+	int ret;
+
+	if (copy_from_user(&x, uarg, sizeof(x)))
+		return -EFAULT;
+	if (x.reserved) {
+		pr_warn_ratelimited("%s: reserved field is not 0\n", op);
+		return -EINVAL;
+	}
+	if (!x.len || x.len > P2PMAP_EDU_IMP_MAX_XFER) {
+		pr_warn_ratelimited("%s: length %llu not in 1..%u\n",
+				    op, x.len, P2PMAP_EDU_IMP_MAX_XFER);
+		return -EINVAL;
+	}
+	e = edu_imp_import_get(f, x.id);
+	if (!e)
+		return -EINVAL;
+	if (x.offset >= e->len || x.len > e->len - x.offset) {
+		pr_warn_ratelimited("%s: offset %llu + %llu outside import %u of %llu bytes\n",
+				    op, x.offset, x.len, x.id, e->len);
+		ret = -EINVAL;
+		goto out_put;
+	}
+	if (write && !(e->flags & P2PMAP_EDU_IMP_F_WRITE)) {
+		pr_warn_ratelimited("WRITE: import %u was created without P2PMAP_EDU_IMP_F_WRITE\n",
+				    x.id);
+		ret = -EPERM;
+		goto out_put;
+	}
+
+	ubuf = u64_to_user_ptr(x.buf);
+	kbuf = kvmalloc(x.len, GFP_KERNEL);
+	if (!kbuf) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	/* User copies happen outside the import lock: they may fault. */
+	if (write && copy_from_user(kbuf, ubuf, x.len)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	ret = edu_imp_transfer(st, e, x.offset, x.len, kbuf, write);
+	if (!ret && !write && copy_to_user(ubuf, kbuf, x.len))
+		ret = -EFAULT;
+	if (!ret)
+		atomic64_inc(&e->xfers);
+out_free:
+	kvfree(kbuf);
+out_put:
+	edu_imp_import_put(e);
+	return ret;
+}
+
+static long edu_imp_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct edu_imp_file *f = file->private_data;
+	struct edu_imp *st = &edu_imp_state;
+	void __user *uarg = (void __user *)arg;
+	long ret;
+
+	down_read(&st->dev_sem);
+	switch (cmd) {
+	case P2PMAP_EDU_IMP_IOC_STATUS:
+		ret = edu_imp_ioctl_status(st, uarg);
+		break;
+	case P2PMAP_EDU_IMP_IOC_CREATE:
+		ret = edu_imp_ioctl_create(st, f, uarg);
+		break;
+	case P2PMAP_EDU_IMP_IOC_DESTROY:
+		ret = edu_imp_ioctl_destroy(f, uarg);
+		break;
+	case P2PMAP_EDU_IMP_IOC_INFO:
+		ret = edu_imp_ioctl_info(f, uarg);
+		break;
+	case P2PMAP_EDU_IMP_IOC_READ:
+		ret = edu_imp_ioctl_xfer(st, f, uarg, false);
+		break;
+	case P2PMAP_EDU_IMP_IOC_WRITE:
+		ret = edu_imp_ioctl_xfer(st, f, uarg, true);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+	up_read(&st->dev_sem);
+	return ret;
+}
+
+static int edu_imp_open(struct inode *inode, struct file *file)
+{
+	struct edu_imp *st = &edu_imp_state;
+	struct edu_imp_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	xa_init_flags(&f->imports, XA_FLAGS_ALLOC1);
+	mutex_lock(&st->files_lock);
+	list_add_tail(&f->node, &st->files);
+	mutex_unlock(&st->files_lock);
+	file->private_data = f;
+	return nonseekable_open(inode, file);
+}
+
+/* Also runs when a killed process's files are closed: nothing leaks. */
+static int edu_imp_release(struct inode *inode, struct file *file)
+{
+	struct edu_imp_file *f = file->private_data;
+	struct edu_imp *st = &edu_imp_state;
+
+	down_read(&st->dev_sem);
+	mutex_lock(&st->files_lock);
+	list_del(&f->node);
+	mutex_unlock(&st->files_lock);
+	edu_imp_file_drop_all(f);
+	up_read(&st->dev_sem);
+	xa_destroy(&f->imports);
+	kfree(f);
+	return 0;
+}
+
+static const struct file_operations edu_imp_fops = {
+	.owner = THIS_MODULE,
+	.open = edu_imp_open,
+	.release = edu_imp_release,
+	.unlocked_ioctl = edu_imp_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = no_llseek,
+};
+
+static struct miscdevice edu_imp_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = P2PMAP_EDU_IMP_DEVNAME,
+	.fops = &edu_imp_fops,
+	.mode = 0600,
+};
+
+/* ---- the edu PCI driver ------------------------------------------------- */
+
+static int edu_imp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct edu_imp *st = &edu_imp_state;
+	struct p2pmap_attach *attach;
+	int ret;
+
+	down_write(&st->dev_sem);
+	if (st->edu.pdev) {
+		pci_dbg(pdev, "edu %s already bound\n", pci_name(st->edu.pdev));
+		ret = -ENODEV;
+		goto out;
+	}
+	ret = edu_dma_probe(&st->edu, pdev, KBUILD_MODNAME);
+	if (ret)
+		goto out;
+	/* after edu_dma_probe(): p2pmap records the 64-bit DMA mask */
+	attach = p2pmap_attach(&pdev->dev, &edu_imp_ops, P2PMAP_CAP_REVALIDATE);
+	if (IS_ERR(attach)) {
+		ret = PTR_ERR(attach);
+		pci_err(pdev, "p2pmap_attach: %d\n", ret);
+		edu_dma_remove(&st->edu);
+		goto out;
+	}
+	st->attach = attach;
+	pci_info(pdev, "p2pmap importer /dev/%s\n", P2PMAP_EDU_IMP_DEVNAME);
+out:
+	up_write(&st->dev_sem);
+	return ret;
+}
+
+static void edu_imp_remove(struct pci_dev *pdev)
+{
+	struct edu_imp *st = &edu_imp_state;
+	struct edu_imp_file *f;
+
+	down_write(&st->dev_sem);
+	if (st->edu.pdev == pdev) {
+		/*
+		 * No ioctl is running (they hold dev_sem): every import's only
+		 * reference is its file's, so this destroys them all, and the
+		 * attachment has no imports left when it is detached.
+		 */
+		mutex_lock(&st->files_lock);
+		list_for_each_entry(f, &st->files, node)
+			edu_imp_file_drop_all(f);
+		mutex_unlock(&st->files_lock);
+		p2pmap_detach(st->attach);
+		st->attach = NULL;
+		mutex_lock(&st->dma_lock);
+		edu_dma_remove(&st->edu);
+		mutex_unlock(&st->dma_lock);
+	}
+	up_write(&st->dev_sem);
+}
+
+/* Deliberately no MODULE_DEVICE_TABLE: never autoload for a real device. */
+static const struct pci_device_id edu_imp_ids[] = {
+	{ PCI_DEVICE(EDU_VENDOR_ID, EDU_DEVICE_ID) },
+	{ }
+};
+
+static struct pci_driver edu_imp_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = edu_imp_ids,
+	.probe = edu_imp_probe,
+	.remove = edu_imp_remove,
+};
+
+static int __init edu_imp_init(void)
+{
+	int ret;
+
+	ret = pci_register_driver(&edu_imp_driver);
+	if (ret)
+		return ret;
+	ret = misc_register(&edu_imp_misc);
+	if (ret)
+		pci_unregister_driver(&edu_imp_driver);
+	return ret;
+}
+module_init(edu_imp_init);
+
+static void __exit edu_imp_exit(void)
+{
+	misc_deregister(&edu_imp_misc);
+	pci_unregister_driver(&edu_imp_driver);
+}
+module_exit(edu_imp_exit);
+
+MODULE_DESCRIPTION("p2pmap test: importer driving the QEMU edu DMA engine");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,672 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pgpu_test: kselftest for kernel/p2pgpu, the p2pmap reference exporter.
+ * It finds every p2pgpu render node by driver name (drmGetVersion), expects
+ * the two GPUs of the VM test bed (ivshmem-plain, 64 MiB and 32 MiB BAR2,
+ * default module parameters) and checks through libdrm:
+ *
+ *  - DEVICE_INFO on both GPUs (window = BAR2, device memory = 4 x window);
+ *  - create / mmap / write / read back / close for several sizes;
+ *  - data survives eviction: objects larger than the window in total,
+ *    written and verified round-robin, with evictions counted, also with
+ *    several processes evicting each other's pages;
+ *  - bad input: size 0, unaligned size (rounded up, by contract), size
+ *    beyond the device memory (EINVAL) or the free device memory (ENOSPC),
+ *    unknown flags, padding, bad and closed handles, MAP_PRIVATE, oversize
+ *    mmap;
+ *  - an object closed while mapped stays valid until munmap();
+ *  - kill -9 of a child holding mappings releases everything;
+ *  - unbinding a GPU with a live mapping: access gets SIGBUS, ioctls
+ *    ENODEV, and the device binds again afterwards.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+/* 6.1's harness has an unused parameter; keep -Wextra -Werror for our code */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+#include "p2pgpu_drm.h"
+
+#define MIB		(1024ull * 1024)
+#define MAX_GPUS	8
+#define DRV_PCI		"/sys/bus/pci/drivers/p2pgpu"
+
+struct gpu {
+	int fd;
+	int minor;
+	struct drm_p2pgpu_device_info info;
+};
+
+static long page_size;
+
+static int gpu_info(int fd, struct drm_p2pgpu_device_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return drmIoctl(fd, DRM_IOCTL_P2PGPU_DEVICE_INFO, info) ? -errno : 0;
+}
+
+static int cmp_gpu(const void *a, const void *b)
+{
+	const struct gpu *x = a, *y = b;
+
+	/* largest window first: GPU0 is the 64 MiB one */
+	if (x->info.window_total != y->info.window_total)
+		return x->info.window_total < y->info.window_total ? 1 : -1;
+	return x->minor - y->minor;
+}
+
+/* Open every p2pgpu render node; returns how many, sorted by window. */
+static int find_gpus(struct gpu *g, int max)
+{
+	char path[64];
+	int n = 0, minor;
+
+	for (minor = 128; minor < 192 && n < max; minor++) {
+		drmVersionPtr v;
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		v = drmGetVersion(fd);
+		if (v && !strcmp(v->name, P2PGPU_DRIVER_NAME) &&
+		    !gpu_info(fd, &g[n].info)) {
+			g[n].fd = fd;
+			g[n].minor = minor;
+			n++;
+		} else {
+			close(fd);
+		}
+		if (v)
+			drmFreeVersion(v);
+	}
+	qsort(g, n, sizeof(*g), cmp_gpu);
+	return n;
+}
+
+static void close_gpus(struct gpu *g, int n)
+{
+	while (n-- > 0)
+		close(g[n].fd);
+}
+
+static int bo_create(int fd, uint64_t *size, uint32_t flags, uint32_t *handle)
+{
+	struct drm_p2pgpu_bo_create c = { .size = *size, .flags = flags };
+
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_CREATE, &c))
+		return -errno;
+	*size = c.size;
+	*handle = c.handle;
+	return 0;
+}
+
+static int bo_info(int fd, uint32_t handle, struct drm_p2pgpu_bo_info *bi)
+{
+	memset(bi, 0, sizeof(*bi));
+	bi->handle = handle;
+	return drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_INFO, bi) ? -errno : 0;
+}
+
+static int bo_offset(int fd, uint32_t handle, uint64_t *offset)
+{
+	struct drm_p2pgpu_bo_mmap_offset m = { .handle = handle };
+
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_MMAP_OFFSET, &m))
+		return -errno;
+	*offset = m.offset;
+	return 0;
+}
+
+static void *bo_map(int fd, uint32_t handle, uint64_t size)
+{
+	uint64_t off = 0;
+	void *p;
+
+	if (bo_offset(fd, handle, &off))
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int gem_close(int fd, uint32_t handle)
+{
+	struct drm_gem_close c = { .handle = handle };
+
+	return drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &c) ? -errno : 0;
+}
+
+static uint64_t pat(uint64_t seed, uint64_t i)
+{
+	uint64_t x = (seed << 32) ^ i ^ 0x9e3779b97f4a7c15ull;
+
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ull;
+	return x ^ (x >> 29);
+}
+
+static void fill(void *p, uint64_t size, uint64_t seed)
+{
+	volatile uint64_t *q = p;
+	uint64_t i;
+
+	for (i = 0; i < size / 8; i++)
+		q[i] = pat(seed, i);
+}
+
+/* index of the first mismatching u64, or -1 */
+static int64_t check(const void *p, uint64_t size, uint64_t seed)
+{
+	const volatile uint64_t *q = p;
+	uint64_t i;
+
+	for (i = 0; i < size / 8; i++)
+		if (q[i] != pat(seed, i))
+			return i;
+	return -1;
+}
+
+static int64_t check_zero(const void *p, uint64_t size)
+{
+	const volatile uint64_t *q = p;
+	uint64_t i;
+
+	for (i = 0; i < size / 8; i++)
+		if (q[i])
+			return i;
+	return -1;
+}
+
+FIXTURE(gpu) {
+	struct gpu g[MAX_GPUS];
+	int n;
+};
+
+FIXTURE_SETUP(gpu)
+{
+	page_size = sysconf(_SC_PAGESIZE);
+	self->n = find_gpus(self->g, MAX_GPUS);
+	ASSERT_EQ(2, self->n) TH_LOG("expected two p2pgpu render nodes");
+}
+
+FIXTURE_TEARDOWN(gpu)
+{
+	close_gpus(self->g, self->n);
+}
+
+TEST_F(gpu, device_info)
+{
+	static const uint64_t window[2] = { 64 * MIB, 32 * MIB };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct drm_p2pgpu_device_info *in = &self->g[i].info;
+
+		TH_LOG("renderD%d: vram %llu/%llu window %llu used %llu pinned %llu free %llu",
+		       self->g[i].minor, (unsigned long long)in->vram_used,
+		       (unsigned long long)in->vram_total,
+		       (unsigned long long)in->window_total,
+		       (unsigned long long)in->window_used,
+		       (unsigned long long)in->window_pinned,
+		       (unsigned long long)in->window_free);
+		EXPECT_EQ((uint64_t)page_size, in->page_size);
+		EXPECT_EQ(window[i], in->window_total);
+		EXPECT_EQ(4 * window[i], in->vram_total);
+		EXPECT_LE(in->vram_used, in->vram_total);
+		EXPECT_LE(in->window_used, in->window_total);
+		EXPECT_EQ(in->window_total, in->window_used + in->window_free);
+		EXPECT_EQ(0ull, in->window_pinned);
+		EXPECT_EQ(10ull, in->min_residency_ms);
+	}
+}
+
+TEST_F_TIMEOUT(gpu, create_mmap_rw, 120)
+{
+	const uint64_t sizes[] = { 4096, 3 * 4096, MIB, 5 * MIB + 4096 };
+	unsigned int i, s;
+
+	for (i = 0; i < 2; i++) {
+		int fd = self->g[i].fd;
+
+		for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+			struct drm_p2pgpu_bo_info bi;
+			uint64_t size = sizes[s];
+			uint32_t h = 0;
+			void *p;
+
+			ASSERT_EQ(0, bo_create(fd, &size, 0, &h));
+			ASSERT_EQ(sizes[s], size);
+			ASSERT_EQ(0, bo_info(fd, h, &bi));
+			EXPECT_EQ(size, bi.size);
+			EXPECT_EQ(size / page_size, bi.pages_device);
+			EXPECT_EQ(0ull, bi.pages_window);
+			p = bo_map(fd, h, size);
+			ASSERT_NE(NULL, p);
+			EXPECT_EQ(-1, check_zero(p, size));
+			fill(p, size, 100 + s);
+			EXPECT_EQ(-1, check(p, size, 100 + s));
+			ASSERT_EQ(0, bo_info(fd, h, &bi));
+			EXPECT_EQ(size / page_size, bi.pages_window + bi.pages_device);
+			EXPECT_LT(0ull, bi.pages_window);
+			EXPECT_EQ(0, munmap(p, size));
+			/* a second mapping sees the same data */
+			p = bo_map(fd, h, size);
+			ASSERT_NE(NULL, p);
+			EXPECT_EQ(-1, check(p, size, 100 + s));
+			EXPECT_EQ(0, munmap(p, size));
+			EXPECT_EQ(0, gem_close(fd, h));
+		}
+	}
+}
+
+#define EVICT_BOS	5
+#define EVICT_BO_SIZE	(8 * MIB)	/* 40 MiB > the 32 MiB window */
+
+TEST_F_TIMEOUT(gpu, data_survives_eviction, 600)
+{
+	struct gpu *g = &self->g[1];	/* the 32 MiB window */
+	struct drm_p2pgpu_device_info before, after;
+	uint64_t resident = 0;
+	uint32_t h[EVICT_BOS];
+	void *p[EVICT_BOS];
+	int b, pass;
+
+	ASSERT_EQ(32 * MIB, g->info.window_total);
+	ASSERT_EQ(0, gpu_info(g->fd, &before));
+	for (b = 0; b < EVICT_BOS; b++) {
+		uint64_t size = EVICT_BO_SIZE;
+
+		ASSERT_EQ(0, bo_create(g->fd, &size, 0, &h[b]));
+		p[b] = bo_map(g->fd, h[b], size);
+		ASSERT_NE(NULL, p[b]);
+	}
+	/* round-robin, one MiB of each object at a time */
+	for (pass = 0; pass < 2; pass++) {
+		uint64_t off;
+
+		for (off = 0; off < EVICT_BO_SIZE; off += MIB)
+			for (b = 0; b < EVICT_BOS; b++)
+				fill((char *)p[b] + off, MIB,
+				     (pass * 1000 + b) * 64 + off / MIB);
+	}
+	/* verify in a different order: every object was evicted meanwhile */
+	for (b = EVICT_BOS - 1; b >= 0; b--) {
+		uint64_t off;
+
+		for (off = 0; off < EVICT_BO_SIZE; off += MIB)
+			ASSERT_EQ(-1, check((char *)p[b] + off, MIB,
+					    (1000 + b) * 64 + off / MIB))
+				TH_LOG("bo %d offset %llu", b,
+				       (unsigned long long)off);
+	}
+	ASSERT_EQ(0, gpu_info(g->fd, &after));
+	TH_LOG("placements %llu evictions %llu cpu faults %llu",
+	       (unsigned long long)(after.placements - before.placements),
+	       (unsigned long long)(after.evictions - before.evictions),
+	       (unsigned long long)(after.cpu_faults - before.cpu_faults));
+	EXPECT_LT(before.evictions, after.evictions);
+	EXPECT_LE(after.window_used, after.window_total);
+	EXPECT_EQ(after.window_total, after.window_used + after.window_free);
+	for (b = 0; b < EVICT_BOS; b++) {
+		struct drm_p2pgpu_bo_info bi;
+
+		ASSERT_EQ(0, bo_info(g->fd, h[b], &bi));
+		EXPECT_EQ(EVICT_BO_SIZE / page_size,
+			  bi.pages_window + bi.pages_device);
+		resident += bi.pages_window;
+	}
+	EXPECT_LE(resident * page_size, after.window_total);
+	EXPECT_LT(0ull, resident);
+	for (b = 0; b < EVICT_BOS; b++) {
+		EXPECT_EQ(0, munmap(p[b], EVICT_BO_SIZE));
+		EXPECT_EQ(0, gem_close(g->fd, h[b]));
+	}
+	ASSERT_EQ(0, gpu_info(g->fd, &after));
+	EXPECT_EQ(before.vram_used, after.vram_used);
+	EXPECT_EQ(before.window_used, after.window_used);
+}
+
+#define STRESS_PROCS	3
+#define STRESS_BOS	2		/* 3 x 2 x 8 MiB = 48 MiB > 32 MiB */
+
+/*
+ * One stress process: own file, own objects, fill and verify twice. The
+ * children meet after creating their objects (@ready, @go pipes), so all
+ * 48 MiB are alive at once and the window must evict whatever the order
+ * the scheduler runs them in.
+ */
+static int stress_child(int idx, int ready, int go)
+{
+	struct gpu g[MAX_GPUS];
+	uint32_t h[STRESS_BOS];
+	void *p[STRESS_BOS];
+	int n = find_gpus(g, MAX_GPUS), b, round;
+	char c = 'r';
+
+	if (n != 2)
+		return 1;
+	for (b = 0; b < STRESS_BOS; b++) {
+		uint64_t size = EVICT_BO_SIZE;
+
+		if (bo_create(g[1].fd, &size, 0, &h[b]))
+			return 2;
+		p[b] = bo_map(g[1].fd, h[b], size);
+		if (!p[b])
+			return 3;
+	}
+	if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 0)
+		return 5;
+	for (round = 0; round < 2; round++) {
+		for (b = 0; b < STRESS_BOS; b++)
+			fill(p[b], EVICT_BO_SIZE, idx * 100 + round * 10 + b);
+		for (b = 0; b < STRESS_BOS; b++)
+			if (check(p[b], EVICT_BO_SIZE,
+				  idx * 100 + round * 10 + b) != -1)
+				return 4;
+	}
+	return 0;
+}
+
+/* Several processes evicting each other's pages through one window. */
+TEST_F_TIMEOUT(gpu, concurrent_eviction, 600)
+{
+	struct drm_p2pgpu_device_info before, after;
+	pid_t pid[STRESS_PROCS];
+	int ready[2], go[2];
+	int i, status;
+	char c;
+
+	ASSERT_EQ(0, gpu_info(self->g[1].fd, &before));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	for (i = 0; i < STRESS_PROCS; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i]) {
+			close(ready[0]);
+			close(go[1]);
+			_exit(stress_child(i, ready[1], go[0]));
+		}
+	}
+	close(ready[1]);
+	close(go[0]);
+	/* Every child has its objects (or died: read returns 0 early). */
+	for (i = 0; i < STRESS_PROCS; i++)
+		EXPECT_EQ(1, read(ready[0], &c, 1));
+	close(go[1]);
+	close(ready[0]);
+	for (i = 0; i < STRESS_PROCS; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("stress child %d", i);
+	}
+	ASSERT_EQ(0, gpu_info(self->g[1].fd, &after));
+	EXPECT_LT(before.evictions, after.evictions);
+	EXPECT_EQ(before.vram_used, after.vram_used);
+	EXPECT_EQ(before.window_used, after.window_used);
+}
+
+TEST_F_TIMEOUT(gpu, bad_input, 120)
+{
+	struct gpu *g = &self->g[1];
+	struct drm_p2pgpu_bo_mmap_offset mo;
+	struct drm_p2pgpu_bo_info bi;
+	uint64_t size, off = 0, vram = g->info.vram_total;
+	uint32_t h = 0, h2 = 0;
+	void *p;
+
+	size = 0;
+	EXPECT_EQ(-EINVAL, bo_create(g->fd, &size, 0, &h));
+	size = vram + 1;
+	EXPECT_EQ(-EINVAL, bo_create(g->fd, &size, 0, &h));
+	size = UINT64_MAX;
+	EXPECT_EQ(-EINVAL, bo_create(g->fd, &size, 0, &h));
+	size = UINT64_MAX - 4095;
+	EXPECT_EQ(-EINVAL, bo_create(g->fd, &size, 0, &h));
+	size = 4096;
+	EXPECT_EQ(-EINVAL, bo_create(g->fd, &size, 1, &h));
+	size = 4096;
+	EXPECT_EQ(-EINVAL, bo_create(g->fd, &size, 0x80000000u, &h));
+
+	/* unaligned sizes are rounded up to whole pages */
+	size = page_size + 1;
+	ASSERT_EQ(0, bo_create(g->fd, &size, 0, &h));
+	EXPECT_EQ(2 * (uint64_t)page_size, size);
+	ASSERT_EQ(0, bo_info(g->fd, h, &bi));
+	EXPECT_EQ(2 * (uint64_t)page_size, bi.size);
+
+	/* the device memory is exhausted: ENOSPC, not ENOMEM or a crash */
+	size = vram - g->info.vram_used - 2 * page_size;
+	ASSERT_EQ(0, bo_create(g->fd, &size, 0, &h2));
+	size = page_size;
+	EXPECT_EQ(-ENOSPC, bo_create(g->fd, &size, 0, &h));
+	EXPECT_EQ(0, gem_close(g->fd, h2));
+	size = page_size;
+	ASSERT_EQ(0, bo_create(g->fd, &size, 0, &h2));
+	EXPECT_EQ(0, gem_close(g->fd, h2));
+
+	/* padding must be zero */
+	memset(&mo, 0, sizeof(mo));
+	mo.handle = h;
+	mo.pad = 1;
+	EXPECT_EQ(-1, drmIoctl(g->fd, DRM_IOCTL_P2PGPU_BO_MMAP_OFFSET, &mo));
+	EXPECT_EQ(EINVAL, errno);
+	memset(&bi, 0, sizeof(bi));
+	bi.handle = h;
+	bi.pad = 1;
+	EXPECT_EQ(-1, drmIoctl(g->fd, DRM_IOCTL_P2PGPU_BO_INFO, &bi));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* bad handles */
+	EXPECT_EQ(-ENOENT, bo_info(g->fd, 0, &bi));
+	EXPECT_EQ(-ENOENT, bo_info(g->fd, 0xdeadbeef, &bi));
+	EXPECT_EQ(-ENOENT, bo_offset(g->fd, 0xdeadbeef, &off));
+	/* another device's file does not know this handle */
+	EXPECT_EQ(-ENOENT, bo_info(self->g[0].fd, h + 1000, &bi));
+
+	/* mmap: MAP_PRIVATE and oversize are refused */
+	ASSERT_EQ(0, bo_offset(g->fd, h, &off));
+	p = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		 g->fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, 3 * page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 g->fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	/* an offset that names no object */
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->fd,
+		 off + (1ull << 40));
+	EXPECT_EQ(MAP_FAILED, p);
+
+	/* closed handle: no offset, no info, no second close */
+	EXPECT_EQ(0, gem_close(g->fd, h));
+	EXPECT_EQ(-ENOENT, bo_offset(g->fd, h, &off));
+	EXPECT_EQ(-ENOENT, bo_info(g->fd, h, &bi));
+	EXPECT_NE(0, gem_close(g->fd, h));
+	/* the old offset no longer maps anything */
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->fd,
+		 off);
+	EXPECT_EQ(MAP_FAILED, p);
+}
+
+TEST_F(gpu, close_while_mapped)
+{
+	struct gpu *g = &self->g[0];
+	struct drm_p2pgpu_device_info before, after;
+	struct drm_p2pgpu_bo_info bi;
+	uint64_t size = 2 * MIB;
+	uint32_t h = 0;
+	void *p;
+
+	ASSERT_EQ(0, gpu_info(g->fd, &before));
+	ASSERT_EQ(0, bo_create(g->fd, &size, 0, &h));
+	p = bo_map(g->fd, h, size);
+	ASSERT_NE(NULL, p);
+	fill(p, size, 7);
+	ASSERT_EQ(0, gem_close(g->fd, h));
+	EXPECT_EQ(-ENOENT, bo_info(g->fd, h, &bi));
+	/* the mapping holds the object */
+	EXPECT_EQ(-1, check(p, size, 7));
+	fill(p, size, 8);
+	EXPECT_EQ(-1, check(p, size, 8));
+	ASSERT_EQ(0, gpu_info(g->fd, &after));
+	EXPECT_EQ(before.vram_used + size, after.vram_used);
+	EXPECT_EQ(0, munmap(p, size));
+	ASSERT_EQ(0, gpu_info(g->fd, &after));
+	EXPECT_EQ(before.vram_used, after.vram_used);
+	EXPECT_EQ(before.window_used, after.window_used);
+}
+
+TEST_F_TIMEOUT(gpu, kill9_child_with_mappings, 120)
+{
+	struct drm_p2pgpu_device_info before[2], after;
+	int pfd[2], status, i;
+	pid_t pid;
+	char c;
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, gpu_info(self->g[i].fd, &before[i]));
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct gpu g[MAX_GPUS];
+		int n = find_gpus(g, MAX_GPUS), k;
+
+		close(pfd[0]);
+		for (i = 0; i < n; i++) {
+			for (k = 0; k < 3; k++) {
+				uint64_t size = (k + 1) * MIB;
+				uint32_t h = 0;
+				void *p;
+
+				if (bo_create(g[i].fd, &size, 0, &h))
+					_exit(1);
+				p = bo_map(g[i].fd, h, size);
+				if (!p)
+					_exit(2);
+				fill(p, size, k);
+				if (k == 1)	/* mapping only, no handle */
+					gem_close(g[i].fd, h);
+			}
+		}
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	ASSERT_EQ(1, read(pfd[0], &c, 1)) TH_LOG("child failed to set up");
+	close(pfd[0]);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(SIGKILL, WTERMSIG(status));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, gpu_info(self->g[i].fd, &after));
+		EXPECT_EQ(before[i].vram_used, after.vram_used);
+		EXPECT_EQ(before[i].window_used, after.window_used);
+	}
+}
+
+/* PCI address of a render node's device, from sysfs. */
+static int pci_name_of(int minor, char *buf, size_t len)
+{
+	char link[128], target[PATH_MAX];
+	const char *base;
+	ssize_t r;
+
+	snprintf(link, sizeof(link), "/sys/class/drm/renderD%d/device", minor);
+	r = readlink(link, target, sizeof(target) - 1);
+	if (r < 0)
+		return -errno;
+	target[r] = 0;
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, base, strlen(base) + 1);
+	return 0;
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Last test: unbinds GPU1 under a live mapping, then binds it again. */
+TEST_F_TIMEOUT(gpu, unbind_with_live_mapping, 120)
+{
+	struct gpu *g = &self->g[1];
+	struct drm_p2pgpu_device_info in;
+	struct gpu again[MAX_GPUS];
+	uint64_t size = MIB;
+	char pci[64];
+	int status, n;
+	uint32_t h = 0;
+	pid_t pid;
+	void *p;
+
+	ASSERT_EQ(0, pci_name_of(g->minor, pci, sizeof(pci)));
+	ASSERT_EQ(0, bo_create(g->fd, &size, 0, &h));
+	p = bo_map(g->fd, h, size);
+	ASSERT_NE(NULL, p);
+	fill(p, size, 42);
+	ASSERT_EQ(-1, check(p, size, 42));
+
+	ASSERT_EQ(0, sysfs_write(DRV_PCI "/unbind", pci)) TH_LOG("unbind %s", pci);
+	/* ioctls fail, the mapping is revoked: touching it is SIGBUS */
+	EXPECT_EQ(-ENODEV, gpu_info(g->fd, &in));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		volatile uint64_t *q = p;
+
+		_exit(q[0] == 0x1234 ? 10 : 11);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	if (WIFSIGNALED(status))
+		EXPECT_EQ(SIGBUS, WTERMSIG(status));
+
+	/* the object and file outlive the device; release them */
+	EXPECT_EQ(0, munmap(p, size));
+	close(g->fd);
+	g->fd = open("/dev/null", O_RDONLY);	/* for the teardown */
+
+	ASSERT_EQ(0, sysfs_write(DRV_PCI "/bind", pci)) TH_LOG("bind %s", pci);
+	n = find_gpus(again, MAX_GPUS);
+	EXPECT_EQ(2, n);
+	if (n == 2) {
+		EXPECT_EQ(32 * MIB, again[1].info.window_total);
+		EXPECT_EQ(0ull, again[1].info.vram_used);
+	}
+	close_gpus(again, n);
+}
+
+TEST_HARNESS_MAIN
