@@ -19,12 +19,12 @@ OUT ?= $(REPO)/out/bin
 # tests/selftests/Makefile exports P2PMAP_TEST_CFLAGS; same set by default.
 P2PMAP_TEST_CFLAGS ?= -static -std=gnu11 -O2 -Wall -Wextra -Werror \
 	-I$(KSRC)/tools/testing/selftests
-CFLAGS := $(P2PMAP_TEST_CFLAGS) $(EXTRA_CFLAGS)
+CFLAGS := $(P2PMAP_TEST_CFLAGS) -I$(REPO)/tests/selftests/common $(EXTRA_CFLAGS)
 TARGETS := $(addprefix $(OUT)/,$(TESTS))
 
 all: $(TARGETS)
 
-$(OUT)/%: $(HERE)/%.c $(DEPS) $(KSRC)/tools/testing/selftests/kselftest_harness.h
+$(OUT)/%: $(HERE)/%.c $(DEPS) $(REPO)/tests/selftests/common/p2pmap_selftest.h $(KSRC)/tools/testing/selftests/kselftest_harness.h
 	@mkdir -p $(OUT)
 	$(CC) $(CFLAGS) -o $@ $< $(EXTRA_LIBS)
 

@@ -29,6 +29,8 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
+
+#include "p2pmap_selftest.h"
 #include "p2pdma_edu_uapi.h"
 
 #define DEV_PATH	"/dev/" P2PDMA_EDU_DEVNAME
@@ -54,35 +56,6 @@ static const struct xfer_case xfer_cases[] = {
 	{ 511, P2PMEM_SIZE - 511 },
 	{ 4095, P2PMEM_SIZE - 4095 },
 };
-
-static uint32_t seed_counter;
-
-/* xorshift32 pattern; each call gets a fresh seed so stale data mismatches */
-static void fill_pattern(uint8_t *p, size_t len)
-{
-	uint32_t x = ((uint32_t)getpid() << 12) ^ (++seed_counter * 2654435761u);
-	size_t i;
-
-	if (!x)
-		x = 1;
-	for (i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = (uint8_t)(x >> 24);
-	}
-}
-
-/* index of the first differing byte, or -1 */
-static long first_mismatch(const uint8_t *a, const uint8_t *b, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return (long)i;
-	return -1;
-}
 
 /* TRANSFER ioctl; returns 0 or -errno, *out gets the returned struct */
 static int do_xfer(int fd, uint32_t dir, uint32_t flags, uint32_t len,
@@ -128,22 +101,14 @@ FIXTURE(p2pdma_edu) {
 
 FIXTURE_SETUP(p2pdma_edu)
 {
-	const char *t = getenv("P2PMAP_TOPOLOGY");
+	enum p2pmap_topology t = p2pmap_topology();
 
 	self->fd = -1;
-	ASSERT_NE(NULL, t) {
-		TH_LOG("P2PMAP_TOPOLOGY is not set; it must be 'switch' or 'rootbus'");
+	ASSERT_NE(P2PMAP_TOPO_INVALID, t) {
+		TH_LOG("P2PMAP_TOPOLOGY='%s'; it must be 'switch' or 'rootbus'",
+		       getenv("P2PMAP_TOPOLOGY") ?: "(unset)");
 	}
-	if (!strcmp(t, "switch")) {
-		self->topo = TOPO_SWITCH;
-	} else if (!strcmp(t, "rootbus")) {
-		self->topo = TOPO_ROOTBUS;
-	} else {
-		ASSERT_TRUE(false) {
-			TH_LOG("P2PMAP_TOPOLOGY='%s'; it must be 'switch' or 'rootbus'",
-			       t);
-		}
-	}
+	self->topo = t == P2PMAP_TOPO_SWITCH ? TOPO_SWITCH : TOPO_ROOTBUS;
 
 	self->fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) {

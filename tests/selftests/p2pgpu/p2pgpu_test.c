@@ -43,6 +43,7 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 #include "p2pgpu_drm.h"
+#include "p2pgpu_selftest.h"
 
 #define MIB		(1024ull * 1024)
 #define MAX_GPUS	8
@@ -108,50 +109,11 @@ static void close_gpus(struct gpu *g, int n)
 		close(g[n].fd);
 }
 
-static int bo_create(int fd, uint64_t *size, uint32_t flags, uint32_t *handle)
-{
-	struct drm_p2pgpu_bo_create c = { .size = *size, .flags = flags };
-
-	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_CREATE, &c))
-		return -errno;
-	*size = c.size;
-	*handle = c.handle;
-	return 0;
-}
-
 static int bo_info(int fd, uint32_t handle, struct drm_p2pgpu_bo_info *bi)
 {
 	memset(bi, 0, sizeof(*bi));
 	bi->handle = handle;
 	return drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_INFO, bi) ? -errno : 0;
-}
-
-static int bo_offset(int fd, uint32_t handle, uint64_t *offset)
-{
-	struct drm_p2pgpu_bo_mmap_offset m = { .handle = handle };
-
-	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_MMAP_OFFSET, &m))
-		return -errno;
-	*offset = m.offset;
-	return 0;
-}
-
-static void *bo_map(int fd, uint32_t handle, uint64_t size)
-{
-	uint64_t off = 0;
-	void *p;
-
-	if (bo_offset(fd, handle, &off))
-		return NULL;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static int gem_close(int fd, uint32_t handle)
-{
-	struct drm_gem_close c = { .handle = handle };
-
-	return drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &c) ? -errno : 0;
 }
 
 static uint64_t pat(uint64_t seed, uint64_t i)

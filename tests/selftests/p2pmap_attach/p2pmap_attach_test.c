@@ -30,6 +30,8 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
+
+#include "p2pmap_selftest.h"
 #include "p2pmap_attach_test_uapi.h"
 
 #define DEV_PATH	"/dev/" P2PMAP_AT_DEVNAME
@@ -108,23 +110,15 @@ FIXTURE(attach) {
 
 FIXTURE_SETUP(attach)
 {
-	const char *t = getenv("P2PMAP_TOPOLOGY");
+	enum p2pmap_topology t = p2pmap_topology();
 	const char *k = getenv("P2PMAP_KERNEL");
 
 	self->fd = -1;
-	ASSERT_NE(NULL, t) {
-		TH_LOG("P2PMAP_TOPOLOGY is not set; it must be 'switch' or 'rootbus'");
+	ASSERT_NE(P2PMAP_TOPO_INVALID, t) {
+		TH_LOG("P2PMAP_TOPOLOGY='%s'; it must be 'switch' or 'rootbus'",
+		       getenv("P2PMAP_TOPOLOGY") ?: "(unset)");
 	}
-	if (!strcmp(t, "switch")) {
-		self->topo = TOPO_SWITCH;
-	} else if (!strcmp(t, "rootbus")) {
-		self->topo = TOPO_ROOTBUS;
-	} else {
-		ASSERT_TRUE(false) {
-			TH_LOG("P2PMAP_TOPOLOGY='%s'; it must be 'switch' or 'rootbus'",
-			       t);
-		}
-	}
+	self->topo = t == P2PMAP_TOPO_SWITCH ? TOPO_SWITCH : TOPO_ROOTBUS;
 	self->stock = k && !strcmp(k, "stock");
 
 	self->fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);

@@ -34,41 +34,14 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
+
+#include "p2pmap_selftest.h"
 #include "p2pmap_edu_imp_uapi.h"
 
 #define DEV_PATH	"/dev/" P2PMAP_EDU_IMP_DEVNAME
 #define PAGE		4096ul
 #define CPU_EV		P2PMAP_EDU_IMP_EV_CPU
 #define SYSPAGE		P2PMAP_EDU_IMP_REASON_SYSTEM_PAGE
-
-static uint32_t seed_counter;
-
-/* xorshift32 pattern, never 0 bytes; a fresh seed each call */
-static void fill_pattern(uint8_t *p, size_t len)
-{
-	uint32_t x = ((uint32_t)getpid() << 12) ^ (++seed_counter * 2654435761u);
-	size_t i;
-
-	if (!x)
-		x = 1;
-	for (i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = (uint8_t)(x >> 24) | 1;
-	}
-}
-
-/* index of the first differing byte, or -1 */
-static long first_mismatch(const uint8_t *a, const uint8_t *b, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return (long)i;
-	return -1;
-}
 
 /* index of the first byte that is not @v, or -1 */
 static long first_not(const uint8_t *p, uint8_t v, size_t len)
@@ -164,14 +137,11 @@ FIXTURE(imp) {
 
 FIXTURE_SETUP(imp)
 {
-	const char *t = getenv("P2PMAP_TOPOLOGY");
-
 	self->fd = -1;
-	ASSERT_NE(NULL, t) {
-		TH_LOG("P2PMAP_TOPOLOGY is not set; it must be 'switch' or 'rootbus'");
-	}
-	ASSERT_TRUE(!strcmp(t, "switch") || !strcmp(t, "rootbus")) {
-		TH_LOG("P2PMAP_TOPOLOGY='%s'; it must be 'switch' or 'rootbus'", t);
+	/* System memory behaves the same on both; the topology must be known. */
+	ASSERT_NE(P2PMAP_TOPO_INVALID, p2pmap_topology()) {
+		TH_LOG("P2PMAP_TOPOLOGY='%s'; it must be 'switch' or 'rootbus'",
+		       getenv("P2PMAP_TOPOLOGY") ?: "(unset)");
 	}
 	self->fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) {

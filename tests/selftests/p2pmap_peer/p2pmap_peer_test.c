@@ -30,6 +30,8 @@
 #pragma GCC diagnostic pop
 
 #include "p2pgpu_drm.h"
+#include "p2pgpu_selftest.h"
+#include "p2pmap_selftest.h"
 #include "p2pmap_edu_imp_uapi.h"
 
 #define PG		4096UL
@@ -78,26 +80,20 @@ static int open_gpu(int want, char *pci, size_t pcilen)
 
 static int bo_new(int fd, size_t size, struct bo *b)
 {
-	struct drm_p2pgpu_bo_create c = { .size = size };
-	struct drm_p2pgpu_bo_mmap_offset mo = {};
+	uint64_t sz = size;
+	int ret = bo_create(fd, &sz, 0, &b->handle);
 
-	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_CREATE, &c))
-		return -errno;
-	mo.handle = c.handle;
-	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_MMAP_OFFSET, &mo))
-		return -errno;
-	b->handle = c.handle;
-	b->size = size;
-	b->cpu = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, mo.offset);
-	return b->cpu == MAP_FAILED ? -errno : 0;
+	if (ret)
+		return ret;
+	b->size = sz;
+	b->cpu = bo_map(fd, b->handle, sz);
+	return b->cpu ? 0 : -errno;
 }
 
 static void bo_free(int fd, struct bo *b)
 {
-	struct drm_gem_close gc = { .handle = b->handle };
-
 	munmap(b->cpu, b->size);
-	drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
+	gem_close(fd, b->handle);
 }
 
 static void fill(uint8_t *p, size_t len, unsigned int seed)
@@ -138,13 +134,6 @@ static int imp_xfer(int efd, unsigned long cmd, uint32_t id, size_t off,
 	return ioctl(efd, cmd, &x) ? -errno : 0;
 }
 
-static bool switch_topology(void)
-{
-	const char *t = getenv("P2PMAP_TOPOLOGY");
-
-	return t && !strcmp(t, "switch");
-}
-
 FIXTURE(peer) {
 	int gpu;
 	int efd;
@@ -155,11 +144,11 @@ FIXTURE(peer) {
 
 FIXTURE_SETUP(peer)
 {
-	const char *t = getenv("P2PMAP_TOPOLOGY");
+	enum p2pmap_topology t = p2pmap_topology();
 
-	ASSERT_TRUE(t && (!strcmp(t, "switch") || !strcmp(t, "rootbus")))
+	ASSERT_NE(P2PMAP_TOPO_INVALID, t)
 		TH_LOG("P2PMAP_TOPOLOGY must be switch or rootbus");
-	self->p2p = switch_topology();
+	self->p2p = t == P2PMAP_TOPO_SWITCH;
 	self->gpu = open_gpu(0, self->pci, sizeof(self->pci));
 	ASSERT_LE(0, self->gpu) TH_LOG("no p2pgpu render node");
 	self->efd = open("/dev/p2pmap_edu_imp", O_RDWR);
