@@ -92,11 +92,12 @@ static_stage checkpatch kernel bash scripts/checkpatch.sh
 run_stage unit deps counted_stage make -s -C tests/unit check
 run_stage verdict deps counted_stage bash tests/vm/selftest/verdict_test.sh
 static_stage userspace deps make -s userspace
+run_stage userspace-check userspace counted_stage make -s -C userspace check
 static_stage selftests kernel make -s selftests
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
-	modload,p2pdma,attach,gpu,import,peer,hmm,rxe
+	modload,p2pdma,attach,gpu,import,peer,stress,failnth_imp,failnth_edu,failnth_attach,ctl,hmm,rxe
 run_stage vm-rootbus modules,selftests vm_stage vm-rootbus rootbus \
-	modload,p2pdma,attach,gpu,import,peer
+	modload,p2pdma,attach,gpu,import,peer,stress,ctl
 # Debian's kernel has DRM as a module, which the stock image does not carry:
 # the exporter suites (gpu, peer) run on the test kernel only.
 run_stage vm-stock modules-stock,selftests vm_stage vm-stock switch \

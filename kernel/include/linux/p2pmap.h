@@ -188,7 +188,9 @@ enum p2pmap_event {
  *	dma_map_resource()/dma_map_page()); never set by exporters. Like an
  *	RDMA memory region, the mapping is long-lived and shared with the CPU,
  *	so it is made with DMA_ATTR_SKIP_CPU_SYNC: on platforms without cache
- *	coherent DMA the importer syncs around its transfers
+ *	coherent DMA the importer syncs around its transfers, in the
+ *	direction of the mapping (%DMA_BIDIRECTIONAL for an import created
+ *	for writing by p2pmap_import_create(), %DMA_TO_DEVICE otherwise)
  *
  * Exporters fill everything but @dma_addr. Importers read extents only
  * between p2pmap_import_lock() and p2pmap_import_unlock() after a

@@ -192,8 +192,8 @@ static int p2pmap_at_bind_case(struct p2pmap_at *st, u32 id)
 	int ret;
 
 	ret = p2pmap_provider_bind_mapping(st->prov, m);
-	if (ret)
-		return -EPROTO;	/* the first bind must work */
+	if (ret)	/* the first bind must work, unless out of memory */
+		return ret == -ENOMEM ? ret : -EPROTO;
 
 	switch (id) {
 	case P2PMAP_AT_BIND_TWICE:
@@ -202,7 +202,7 @@ static int p2pmap_at_bind_case(struct p2pmap_at *st, u32 id)
 	case P2PMAP_AT_BIND_OTHER:
 		other = p2pmap_at_nobar_provider(st);
 		if (IS_ERR(other)) {
-			ret = -EPROTO;
+			ret = PTR_ERR(other) == -ENOMEM ? -ENOMEM : -EPROTO;
 			break;
 		}
 		ret = p2pmap_provider_bind_mapping(other, m);
@@ -384,13 +384,15 @@ static void p2pmap_at_teardown(struct p2pmap_at *st)
 
 /* ---- ioctls ------------------------------------------------------------- */
 
-static void p2pmap_at_sysfs_dir(struct device *dev, char *buf, size_t len)
+static int p2pmap_at_sysfs_dir(struct device *dev, char *buf, size_t len)
 {
 	char *path = kobject_get_path(&dev->kobj, GFP_KERNEL);
 
-	if (path)
-		snprintf(buf, len, "/sys%s/p2pmap", path);
+	if (!path)
+		return -ENOMEM;
+	snprintf(buf, len, "/sys%s/p2pmap", path);
 	kfree(path);
+	return 0;
 }
 
 static long p2pmap_at_ioctl_info(struct p2pmap_at_info __user *uarg)
@@ -418,8 +420,8 @@ static long p2pmap_at_ioctl_info(struct p2pmap_at_info __user *uarg)
 		info->bar_start = pci_resource_start(ivs, IVSHMEM_SHMEM_BAR);
 		info->bar_bus = pci_bus_address(ivs, IVSHMEM_SHMEM_BAR);
 		info->bar_len = pci_resource_len(ivs, IVSHMEM_SHMEM_BAR);
-		p2pmap_at_sysfs_dir(&ivs->dev, info->sysfs_dir,
-				    sizeof(info->sysfs_dir));
+		ret = p2pmap_at_sysfs_dir(&ivs->dev, info->sysfs_dir,
+					  sizeof(info->sysfs_dir));
 	}
 	if (st->importer_pdev) {
 		info->flags |= P2PMAP_AT_F_HAVE_IMPORTER;
@@ -453,7 +455,7 @@ static long p2pmap_at_ioctl_info(struct p2pmap_at_info __user *uarg)
 	}
 	mutex_unlock(&st->lock);
 
-	if (copy_to_user(uarg, info, sizeof(*info)))
+	if (!ret && copy_to_user(uarg, info, sizeof(*info)))
 		ret = -EFAULT;
 	kfree(info);
 	return ret;

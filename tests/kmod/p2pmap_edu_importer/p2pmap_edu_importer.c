@@ -333,7 +333,15 @@ static int edu_imp_extent_usable(const struct p2pmap_extent *x, bool write)
 static int edu_imp_dma_locked(struct edu_imp *st, struct edu_imp_import *e,
 			      u64 off, u64 len, u8 *kbuf, bool write)
 {
-	enum dma_data_direction dir = write ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+	/*
+	 * Sync in the direction the core mapped the import with
+	 * (p2pmap_chunk_dma_map(): bidirectional for writable imports), as
+	 * the DMA API requires. Another direction also breaks dma-debug when
+	 * two imports map one page: it finds two entries, neither an exact
+	 * fit, and reports the sync as of memory never mapped.
+	 */
+	enum dma_data_direction dir = (e->flags & P2PMAP_EDU_IMP_F_WRITE) ?
+				      DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 	struct device *dev = &st->edu.pdev->dev;
 	struct edu_imp_cursor c = {
 		.kbuf = kbuf,
@@ -650,7 +658,8 @@ static long edu_imp_ioctl_xfer(struct edu_imp *st, struct edu_imp_file *f,
 	}
 
 	ubuf = u64_to_user_ptr(x.buf);
-	kbuf = kvmalloc(x.len, GFP_KERNEL);
+	/* User-sized: fail with -ENOMEM rather than warn. */
+	kbuf = kvmalloc(x.len, GFP_KERNEL | __GFP_NOWARN);
 	if (!kbuf) {
 		ret = -ENOMEM;
 		goto out_put;

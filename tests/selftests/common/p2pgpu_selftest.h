@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Buffer-object helpers for selftests that drive p2pgpu render nodes
- * through libdrm: create, mmap offset, CPU mapping, close. Header-only, for
- * single-file static test programs; needs xf86drm.h and p2pgpu_drm.h.
+ * Helpers for selftests that drive p2pgpu render nodes through libdrm:
+ * finding a node by index or PCI name, buffer objects with their CPU
+ * mappings, device info. Header-only, for single-file static test
+ * programs; needs xf86drm.h and p2pgpu_drm.h.
  */
 #ifndef _P2PGPU_SELFTEST_H
 #define _P2PGPU_SELFTEST_H
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <xf86drm.h>
 
@@ -55,6 +63,111 @@ static inline int gem_close(int fd, uint32_t handle)
 	struct drm_gem_close c = { .handle = handle };
 
 	return drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &c) ? -errno : 0;
+}
+
+/* A buffer object with its CPU mapping. */
+struct bo {
+	uint32_t handle;
+	size_t size;
+	uint8_t *cpu;
+};
+
+/* The PCI name of render node @minor's device into @pci, or "". */
+static inline void render_pci(int minor, char *pci, size_t pcilen)
+{
+	char path[64], link[256];
+	ssize_t l;
+
+	snprintf(path, sizeof(path), "/sys/class/drm/renderD%d/device", minor);
+	l = readlink(path, link, sizeof(link) - 1);
+	link[l > 0 ? l : 0] = 0;
+	snprintf(pci, pcilen, "%s", strrchr(link, '/') ? strrchr(link, '/') + 1 : "");
+}
+
+/* Open render node @minor, creating its /dev node if devtmpfs did not. */
+static inline int open_render(int minor)
+{
+	char path[64], dev[32];
+	unsigned int ma, mi;
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	snprintf(dev, sizeof(dev), "/sys/class/drm/renderD%d/dev", minor);
+	f = fopen(dev, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%u:%u", &ma, &mi) != 2) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	mkdir("/dev/dri", 0755);
+	if (mknod(path, S_IFCHR | 0600, makedev(ma, mi)) && errno != EEXIST)
+		return -1;
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/*
+ * Open a p2pgpu render node: the @want-th one if @pci is empty (its PCI
+ * name is stored there), else the one of device @pci.
+ */
+static inline int open_gpu(int want, char *pci, size_t pcilen)
+{
+	int minor, n = 0;
+
+	for (minor = 128; minor < 192; minor++) {
+		char name[32];
+		drmVersionPtr v;
+		bool match;
+		int fd;
+
+		fd = open_render(minor);
+		if (fd < 0)
+			continue;
+		v = drmGetVersion(fd);
+		match = v && !strcmp(v->name, "p2pgpu");
+		if (v)
+			drmFreeVersion(v);
+		if (match) {
+			render_pci(minor, name, sizeof(name));
+			if (pci[0] ? !strcmp(pci, name) : n++ == want) {
+				snprintf(pci, pcilen, "%s", name);
+				return fd;
+			}
+		}
+		close(fd);
+	}
+	return -1;
+}
+
+static inline int bo_new(int fd, size_t size, struct bo *b)
+{
+	uint64_t sz = size;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	ret = bo_create(fd, &sz, 0, &b->handle);
+	if (ret)
+		return ret;
+	b->size = sz;
+	b->cpu = bo_map(fd, b->handle, sz);
+	return b->cpu ? 0 : -errno;
+}
+
+static inline void bo_free(int fd, struct bo *b)
+{
+	munmap(b->cpu, b->size);
+	gem_close(fd, b->handle);
+}
+
+static inline int dev_info(int gpu, struct drm_p2pgpu_device_info *di)
+{
+	memset(di, 0, sizeof(*di));
+	return drmIoctl(gpu, DRM_IOCTL_P2PGPU_DEVICE_INFO, di) ? -errno : 0;
 }
 
 #endif /* _P2PGPU_SELFTEST_H */

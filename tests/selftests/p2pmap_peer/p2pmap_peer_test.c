@@ -32,7 +32,7 @@
 #include "p2pgpu_drm.h"
 #include "p2pgpu_selftest.h"
 #include "p2pmap_selftest.h"
-#include "p2pmap_edu_imp_uapi.h"
+#include "edu_imp_selftest.h"
 
 #define PG		4096UL
 #define REASON_BAR	2	/* P2PMAP_REASON_BAR_EXHAUSTED */
@@ -42,96 +42,12 @@
 #define POL_PREFER	0
 #define POL_REQUIRE	1
 
-struct bo {
-	uint32_t handle;
-	size_t size;
-	uint8_t *cpu;
-};
-
-static int open_gpu(int want, char *pci, size_t pcilen)
-{
-	char path[64], link[256];
-	int minor, n = 0;
-
-	for (minor = 128; minor < 192; minor++) {
-		drmVersionPtr v;
-		ssize_t l;
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, "p2pgpu") && n++ == want) {
-			drmFreeVersion(v);
-			snprintf(path, sizeof(path), "/sys/class/drm/renderD%d/device", minor);
-			l = readlink(path, link, sizeof(link) - 1);
-			link[l > 0 ? l : 0] = 0;
-			snprintf(pci, pcilen, "%s", strrchr(link, '/') ? strrchr(link, '/') + 1 : "");
-			return fd;
-		}
-		if (v)
-			drmFreeVersion(v);
-		close(fd);
-	}
-	return -1;
-}
-
-static int bo_new(int fd, size_t size, struct bo *b)
-{
-	uint64_t sz = size;
-	int ret = bo_create(fd, &sz, 0, &b->handle);
-
-	if (ret)
-		return ret;
-	b->size = sz;
-	b->cpu = bo_map(fd, b->handle, sz);
-	return b->cpu ? 0 : -errno;
-}
-
-static void bo_free(int fd, struct bo *b)
-{
-	munmap(b->cpu, b->size);
-	gem_close(fd, b->handle);
-}
-
 static void fill(uint8_t *p, size_t len, unsigned int seed)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++)
 		p[i] = (uint8_t)(i * 7 + seed * 131 + (i >> 12));
-}
-
-static int imp_new(int efd, void *va, size_t len, uint32_t policy, uint32_t *id)
-{
-	struct p2pmap_edu_imp_create c = {
-		.va = (uintptr_t)va, .len = len, .policy = policy,
-		.flags = P2PMAP_EDU_IMP_F_WRITE,
-	};
-
-	if (ioctl(efd, P2PMAP_EDU_IMP_IOC_CREATE, &c))
-		return -errno;
-	*id = c.id;
-	return 0;
-}
-
-static int imp_info(int efd, uint32_t id, struct p2pmap_edu_imp_info *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->id = id;
-	return ioctl(efd, P2PMAP_EDU_IMP_IOC_INFO, in) ? -errno : 0;
-}
-
-static int imp_xfer(int efd, unsigned long cmd, uint32_t id, size_t off,
-		    size_t len, void *buf)
-{
-	struct p2pmap_edu_imp_xfer x = {
-		.id = id, .offset = off, .len = len, .buf = (uintptr_t)buf,
-	};
-
-	return ioctl(efd, cmd, &x) ? -errno : 0;
 }
 
 FIXTURE(peer) {

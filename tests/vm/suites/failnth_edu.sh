@@ -1,0 +1,7 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# failnth_edu suite: fail-nth sweeps over the /dev/p2pdma_edu ioctls (INFO,
+# TRANSFER both ways). See failnth_imp.sh.
+. /suites/lib.sh
+run_module_test "p2pdma_edu" /tests/bin/p2pmap_failnth_edu 'p2pdma_edu|FAULT_INJECTION'
