@@ -84,7 +84,12 @@ struct p2pmap_chunk {
  *	@nr_flat, @placement
  * @gen: exporter-event generation, bumped under @lock
  * @resolving: p2pmap_import_map() calls holding memory of some provider
- *	that is not installed yet; exporter events bump @gen while it is set
+ *	that is not installed yet
+ * @res_mapping: while @resolving, the address space being resolved
+ * @res_first: first page offset being resolved in @res_mapping
+ * @res_last: last page offset being resolved in @res_mapping
+ * @res_any: resolving in more than one address space: every exporter event
+ *	of a linked provider counts as overlapping
  * @chunks: current extents (struct p2pmap_chunk.node)
  * @links: providers this import may hold memory of
  * @flat: all extents of @chunks in VA order, for importers
@@ -105,6 +110,10 @@ struct p2pmap_import {
 	struct mutex lock; /* the notifier lock, see above */
 	unsigned long gen;
 	unsigned int resolving;
+	struct address_space *res_mapping;
+	pgoff_t res_first;
+	pgoff_t res_last;
+	bool res_any;
 	struct list_head chunks;
 	struct list_head links;
 	struct p2pmap_extent *flat;
@@ -526,7 +535,10 @@ static void p2pmap_import_unhold(struct p2pmap_import *imp,
 	list_for_each_entry_safe(h, tmp, holds, node) {
 		mutex_lock(&h->prov->lock);
 		mutex_lock(&imp->lock);
-		imp->resolving--;
+		if (!--imp->resolving) {
+			imp->res_mapping = NULL;
+			imp->res_any = false;
+		}
 		mutex_unlock(&imp->lock);
 		h->prov->inflight--;
 		wake_up_all(&h->prov->revoke_wq);
@@ -582,6 +594,31 @@ bad:
 	return -EIO;
 }
 
+/*
+ * Record that [@first, @last] of @mapping is being resolved, before the
+ * exporter is asked: an exporter event on those pages from now on makes
+ * the install fail (p2pmap_provider_invalidate()), one elsewhere does not.
+ */
+static void p2pmap_import_note_resolving(struct p2pmap_import *imp,
+					 struct address_space *mapping,
+					 pgoff_t first, pgoff_t last)
+{
+	mutex_lock(&imp->lock);
+	if (imp->res_any) {
+		/* nothing to narrow */
+	} else if (!imp->res_mapping) {
+		imp->res_mapping = mapping;
+		imp->res_first = first;
+		imp->res_last = last;
+	} else if (imp->res_mapping != mapping) {
+		imp->res_any = true;
+	} else {
+		imp->res_first = min(imp->res_first, first);
+		imp->res_last = max(imp->res_last, last);
+	}
+	mutex_unlock(&imp->lock);
+}
+
 /* One exporter resolve of [va, va + npages) in @vma, appended to @out. */
 static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 				   struct p2pmap_provider *prov,
@@ -623,6 +660,8 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 		c->req.require_p2p = imp->policy == P2PMAP_REQUIRE_P2P;
 		c->req.ext = c->ext;
 		c->req.max_ext = batch;
+		p2pmap_import_note_resolving(imp, c->req.mapping, c->req.pgoff,
+					     c->req.pgoff + batch - 1);
 		done = prov->desc.ops->p2p_map(prov, &c->req);
 		if (done <= 0 || done > batch) {
 			kfree(c);
@@ -1009,9 +1048,13 @@ void p2pmap_provider_invalidate(struct p2pmap_provider *prov,
 		}
 		/*
 		 * An import still resolving may hold the affected pages in
-		 * extents it has not installed: make its install fail.
+		 * extents it has not installed: make its install fail, but
+		 * only if it is resolving those pages.
 		 */
-		if (hit || imp->resolving)
+		if (hit || (imp->resolving &&
+			    (imp->res_any ||
+			     (imp->res_mapping == mapping &&
+			      imp->res_first <= last && imp->res_last >= first))))
 			imp->gen++;
 		if (hit)
 			p2pmap_import_drop_locked(imp, ev);
