@@ -18,6 +18,9 @@ IP=/usr/sbin/ip
 
 tap_plan 4
 ip_setup() {
+	# A previous run in this boot (the demo suite) may have left these.
+	rdma link delete rxe0 2>/dev/null
+	$IP link del veth0 2>/dev/null
 	$IP link set lo up &&
 	$IP link add veth0 type veth peer name veth1 &&
 	$IP addr add 10.0.0.1/24 dev veth0 &&
@@ -82,4 +85,5 @@ else
 	tap_fail "ib_write_bw 64KiB loopback: no attempt completed"
 fi
 rdma link delete rxe0 2>/dev/null
+$IP link del veth0 2>/dev/null
 tap_done
