@@ -89,8 +89,6 @@ struct p2pmap_provider;
  * @placements: pages copied into the window.
  * @evictions: pages evicted from the window.
  * @cpu_faults: CPU faults handled on object mappings.
- * @fallbacks: pages handed to peers as system memory because the window
- *	was exhausted.
  * @prov: this device as a p2pmap provider (p2pgpu_p2pmap.c), or NULL.
  */
 struct p2pgpu_device {
@@ -110,7 +108,6 @@ struct p2pgpu_device {
 	u64 placements;
 	u64 evictions;
 	u64 cpu_faults;
-	u64 fallbacks;
 	struct p2pmap_provider *prov;
 };
 

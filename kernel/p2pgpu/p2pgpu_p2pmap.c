@@ -164,7 +164,6 @@ static int p2pgpu_p2p_map(struct p2pmap_provider *prov,
 				ret = -ENOSPC;
 				break;
 			}
-			gdev->fallbacks++;
 			p2pgpu_add_extent(req, P2PMAP_EXT_SYSMEM,
 					  P2PMAP_REASON_BAR_EXHAUSTED, 0,
 					  bo->pages[pg].page);

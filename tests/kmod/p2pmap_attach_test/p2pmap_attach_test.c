@@ -10,10 +10,9 @@
  * that tests/selftests/p2pmap_attach can check the verdict against the VM
  * topology and every refusal against its errno.
  *
- * A registered provider holds its owner module (p2pmap's contract), so
- * this module cannot be removed while its provider is registered: the
- * TEARDOWN ioctl unregisters and detaches first (the kselftest's last
- * test), then rmmod works. Whatever is left is undone at unload.
+ * The TEARDOWN ioctl unregisters the provider and detaches while the
+ * module stays loaded (the kselftest's last test checks that sysfs goes
+ * away); whatever is left is undone at unload.
  *
  * The edu has no driver here, so its DMA mask is the PCI default of 32
  * bits, below the 64-bit BAR2 QEMU places above 4 GiB. The module sets

@@ -10,7 +10,7 @@
  * debugfs files, and that p2pmap refuses bad register/attach/bind calls
  * with the documented errno. Every test has an expectation on every
  * kernel and topology, so none skips. The last test unregisters the
- * provider (TEARDOWN) so that the module can be removed.
+ * provider (TEARDOWN) and checks its sysfs files are gone.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -405,7 +405,7 @@ TEST_F(attach, debugfs_lists_provider)
 	}
 }
 
-/* Must stay the last test: the module can be removed only after it. */
+/* Must stay the last test: the provider is gone after it. */
 TEST_F(attach, teardown_unregisters)
 {
 	char path[P2PMAP_AT_PATH_LEN + 32];
