@@ -30,6 +30,7 @@ extern "C" {
 #define DRM_P2PGPU_BO_MMAP_OFFSET	0x01
 #define DRM_P2PGPU_BO_INFO		0x02
 #define DRM_P2PGPU_DEVICE_INFO		0x03
+#define DRM_P2PGPU_COPY			0x04
 
 /* No BO_CREATE flags are defined yet; any set bit is rejected. */
 #define P2PGPU_BO_CREATE_FLAGS		0x0
@@ -108,6 +109,68 @@ struct drm_p2pgpu_device_info {
 	__u64 min_residency_ms;
 };
 
+/* struct drm_p2pgpu_copy.flags: exactly one direction. */
+#define P2PGPU_COPY_TO_BO		0x1 /* user VA range -> object */
+#define P2PGPU_COPY_FROM_BO		0x2 /* object -> user VA range */
+#define P2PGPU_COPY_FLAGS		(P2PGPU_COPY_TO_BO | P2PGPU_COPY_FROM_BO)
+
+/* struct drm_p2pgpu_copy.policy: mirrors enum p2pmap_policy. */
+#define P2PGPU_COPY_PREFER_P2P		0
+#define P2PGPU_COPY_REQUIRE_P2P		1
+#define P2PGPU_COPY_SYSMEM_ONLY		2
+
+/* Reasons counted in struct drm_p2pgpu_copy.reason_pages: enum p2pmap_reason. */
+#define P2PGPU_COPY_REASON_SLOTS	8
+
+/* Largest single copy, in bytes. */
+#define P2PGPU_COPY_MAX			(64ull << 20)
+
+/**
+ * struct drm_p2pgpu_copy - copy engine: move bytes between a user VA range
+ *	and a local buffer object, through the p2pmap importer API
+ * @user_ptr: in: start of the VA range in the calling process. Any byte
+ *	alignment; the engine imports the pages that cover it. The range may be
+ *	ordinary memory or a CPU mapping of another p2pgpu's object (peer
+ *	access), but it must be mapped, readable, and writable for
+ *	%P2PGPU_COPY_FROM_BO.
+ * @length: in: bytes, 1 .. %P2PGPU_COPY_MAX.
+ * @bo_offset: in: byte offset into the object; @bo_offset + @length must
+ *	lie inside it.
+ * @handle: in: GEM handle of the local object.
+ * @flags: in: %P2PGPU_COPY_TO_BO or %P2PGPU_COPY_FROM_BO.
+ * @policy: in: P2PGPU_COPY_* placement policy of the import.
+ * @pad: in: must be 0.
+ * @p2p_pages: out: pages of the VA range the engine reached peer-to-peer.
+ * @sysmem_pages: out: pages it reached in system memory.
+ * @reason_pages: out: non-P2P pages per enum p2pmap_reason (why each
+ *	fallback happened).
+ * @retries: out: times the sequence check failed and the engine mapped the
+ *	range again (invalidations raced with the copy).
+ * @elapsed_ns: out: time spent moving bytes (map and translation excluded).
+ *
+ * The engine uses only the DMA addresses p2pmap gives it, translated as a
+ * device would: through the IOMMU domain of the GPU if it has one,
+ * otherwise as bus/physical addresses. Errors: -EINVAL (bad flags,
+ * padding, length, range), -ENOENT (no such handle), -EREMOTEIO
+ * (REQUIRE_P2P without a route), -ENOSPC (REQUIRE_P2P, window exhausted),
+ * -EFAULT (range not mapped), -EPERM (permissions), -EBUSY (could not
+ * obtain a stable mapping), -ENODEV (a device went away).
+ */
+struct drm_p2pgpu_copy {
+	__u64 user_ptr;
+	__u64 length;
+	__u64 bo_offset;
+	__u32 handle;
+	__u32 flags;
+	__u32 policy;
+	__u32 pad;
+	__u64 p2p_pages;
+	__u64 sysmem_pages;
+	__u64 reason_pages[P2PGPU_COPY_REASON_SLOTS];
+	__u64 retries;
+	__u64 elapsed_ns;
+};
+
 #define DRM_IOCTL_P2PGPU_BO_CREATE \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_BO_CREATE, \
 		 struct drm_p2pgpu_bo_create)
@@ -120,6 +183,8 @@ struct drm_p2pgpu_device_info {
 #define DRM_IOCTL_P2PGPU_DEVICE_INFO \
 	DRM_IOR(DRM_COMMAND_BASE + DRM_P2PGPU_DEVICE_INFO, \
 		struct drm_p2pgpu_device_info)
+#define DRM_IOCTL_P2PGPU_COPY \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_COPY, struct drm_p2pgpu_copy)
 
 #if defined(__cplusplus)
 }
