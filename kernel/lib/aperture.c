@@ -6,8 +6,9 @@
  * PAGE_SIZE slot holds which page of which exporter object, which slots are
  * free, pinned or being evicted, and which resident page to evict next. Free
  * slots sit on a free list and unpinned used allocations on an LRU list, so
- * single-slot allocation, freeing and victim selection are O(1); naturally
- * aligned multi-slot runs are found by an O(n) first-fit scan. It calls the
+ * single-slot allocation, freeing and victim selection are O(1) (with a
+ * caller's victim filter, O(1 + allocations it keeps)); naturally aligned
+ * multi-slot runs are found by an O(n) first-fit scan. It calls the
  * kernel only through aperture_internal.h so that the userland unit tests in
  * tests/unit/ can compile it unchanged. See "DOC: Locking and lifetime" in
  * aperture.h for the caller's obligations.
@@ -403,26 +404,35 @@ int p2pmap_aper_touch(struct p2pmap_aper *aper, u32 slot, u64 now)
 	return 0;
 }
 
-/* Pick the LRU head if it may go (@force: whatever its residency). */
+/*
+ * Pick the least recently used allocation that may go (@force: whatever its
+ * residency) and that @keep, if given, does not keep. The LRU is sorted by
+ * stamp, so the walk stops at the first allocation too young to go; it
+ * passes over kept ones, so it costs O(1 + allocations kept).
+ */
 static int aper_pick(struct p2pmap_aper *aper, u64 now,
-		     enum p2pmap_aper_busy *why, bool force)
+		     enum p2pmap_aper_busy *why, bool force,
+		     p2pmap_aper_keep_fn keep, void *arg)
 {
 	enum p2pmap_aper_busy reason;
 	struct p2pmap_aper_slot *h;
+	bool kept = false;
 
 	now = aper_clock(aper, now);
-	h = list_first_entry_or_null(&aper->lru, struct p2pmap_aper_slot, node);
-	if (h && (force || now - h->stamp >= aper->min_residency)) {
-		list_del_init(&h->node);
-		h->evicting = 1;
-		aper->nr_evicting += 1U << h->order;
-		aper->ev.evictions++;
-		if (why)
-			*why = P2PMAP_APER_BUSY_NONE;
-		return aper_slot_nr(aper, h);
+	list_for_each_entry(h, &aper->lru, node) {
+		if (!force && now - h->stamp < aper->min_residency)
+			break;
+		if (keep && keep(h->owner, h->index, h->order, arg)) {
+			kept = true;
+			continue;
+		}
+		goto found;
 	}
 
-	if (h) {
+	if (kept) {
+		reason = P2PMAP_APER_BUSY_KEPT;
+		aper->ev.ebusy_kept++;
+	} else if (!list_empty(&aper->lru)) {
 		reason = P2PMAP_APER_BUSY_RESIDENCY;
 		aper->ev.ebusy_residency++;
 	} else if (aper->nr_pinned) {
@@ -439,6 +449,15 @@ static int aper_pick(struct p2pmap_aper *aper, u64 now,
 	if (why)
 		*why = reason;
 	return -EBUSY;
+
+found:
+	list_del_init(&h->node);
+	h->evicting = 1;
+	aper->nr_evicting += 1U << h->order;
+	aper->ev.evictions++;
+	if (why)
+		*why = P2PMAP_APER_BUSY_NONE;
+	return aper_slot_nr(aper, h);
 }
 
 /**
@@ -463,7 +482,7 @@ static int aper_pick(struct p2pmap_aper *aper, u64 now,
 int p2pmap_aper_pick_victim(struct p2pmap_aper *aper, u64 now,
 			    enum p2pmap_aper_busy *why)
 {
-	return aper_pick(aper, now, why, false);
+	return aper_pick(aper, now, why, false, NULL, NULL);
 }
 
 /**
@@ -483,7 +502,35 @@ int p2pmap_aper_pick_victim(struct p2pmap_aper *aper, u64 now,
 int p2pmap_aper_pick_victim_any(struct p2pmap_aper *aper, u64 now,
 				enum p2pmap_aper_busy *why)
 {
-	return aper_pick(aper, now, why, true);
+	return aper_pick(aper, now, why, true, NULL, NULL);
+}
+
+/**
+ * p2pmap_aper_pick_victim_filter() - choose an allocation to evict, with a
+ *	filter
+ * @aper: the allocator.
+ * @now: current time in the caller's units.
+ * @any: ignore the minimum residency, as p2pmap_aper_pick_victim_any() does.
+ * @keep: victim filter, or NULL for none; called for each allocation that
+ *	would qualify, least recently used first, until it returns false.
+ * @arg: passed to @keep.
+ * @why: as for p2pmap_aper_pick_victim(), plus %P2PMAP_APER_BUSY_KEPT when
+ *	the filter kept every allocation that qualified.
+ *
+ * Like p2pmap_aper_pick_victim() (or p2pmap_aper_pick_victim_any() with
+ * @any) but skipping the allocations @keep keeps, e.g. pages the caller is
+ * about to hand out itself. Kept allocations keep their LRU position.
+ * O(1 + number of allocations kept).
+ *
+ * Return: the first slot of the victim; -EBUSY if no allocation qualifies
+ * or every one that does is kept (@why says which); -ENOENT if no slot is
+ * in use.
+ */
+int p2pmap_aper_pick_victim_filter(struct p2pmap_aper *aper, u64 now,
+				   bool any, p2pmap_aper_keep_fn keep,
+				   void *arg, enum p2pmap_aper_busy *why)
+{
+	return aper_pick(aper, now, why, any, keep, arg);
 }
 
 /**

@@ -68,13 +68,33 @@ struct p2pmap_aper;
  * @P2PMAP_APER_BUSY_RESIDENCY: at least one used slot is unpinned, but all of
  *	those were placed or touched less than the minimum residency ago.
  * @P2PMAP_APER_BUSY_EVICTING: every used slot is already being evicted.
+ * @P2PMAP_APER_BUSY_KEPT: at least one allocation would have qualified, but
+ *	the caller's filter kept every such allocation (see
+ *	p2pmap_aper_pick_victim_filter()).
  */
 enum p2pmap_aper_busy {
 	P2PMAP_APER_BUSY_NONE = 0,
 	P2PMAP_APER_BUSY_PINNED,
 	P2PMAP_APER_BUSY_RESIDENCY,
 	P2PMAP_APER_BUSY_EVICTING,
+	P2PMAP_APER_BUSY_KEPT,
 };
+
+/**
+ * typedef p2pmap_aper_keep_fn - victim filter
+ * @owner: owner cookie of a candidate allocation.
+ * @index: page index of the candidate's first slot.
+ * @order: the candidate spans 2^@order slots.
+ * @arg: the argument given to p2pmap_aper_pick_victim_filter().
+ *
+ * Called with the caller's allocator lock held (the allocator takes none);
+ * must not call back into the allocator.
+ *
+ * Return: true to keep the candidate: it is skipped by this pick and stays
+ * where it is in the LRU.
+ */
+typedef bool (*p2pmap_aper_keep_fn)(void *owner, u64 index,
+				    unsigned int order, void *arg);
 
 /**
  * struct p2pmap_aper_info - what a used slot holds
@@ -114,6 +134,8 @@ struct p2pmap_aper_info {
  *	residency.
  * @ebusy_evicting: victim picks that failed because every used slot was
  *	already being evicted.
+ * @ebusy_kept: victim picks that failed because the caller's filter kept
+ *	every allocation that qualified.
  */
 struct p2pmap_aper_stats {
 	u32 total;
@@ -131,6 +153,7 @@ struct p2pmap_aper_stats {
 	u64 ebusy_pinned;
 	u64 ebusy_residency;
 	u64 ebusy_evicting;
+	u64 ebusy_kept;
 };
 
 struct p2pmap_aper *p2pmap_aper_create(u32 nslots, u64 min_residency);
@@ -147,6 +170,9 @@ int p2pmap_aper_pick_victim(struct p2pmap_aper *aper, u64 now,
 			    enum p2pmap_aper_busy *why);
 int p2pmap_aper_pick_victim_any(struct p2pmap_aper *aper, u64 now,
 				enum p2pmap_aper_busy *why);
+int p2pmap_aper_pick_victim_filter(struct p2pmap_aper *aper, u64 now,
+				   bool any, p2pmap_aper_keep_fn keep,
+				   void *arg, enum p2pmap_aper_busy *why);
 int p2pmap_aper_abort_evict(struct p2pmap_aper *aper, u32 slot, u64 now);
 int p2pmap_aper_lookup(const struct p2pmap_aper *aper, u32 slot,
 		       struct p2pmap_aper_info *info);

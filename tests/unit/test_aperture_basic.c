@@ -344,6 +344,171 @@ static void t_pick_any(const void *arg)
 	p2pmap_aper_destroy(aper);
 }
 
+/* Victim filter: keep allocations whose page index lies in [lo, hi]. */
+struct keep_range {
+	void *owner;
+	u64 lo, hi;
+	unsigned int calls;
+	u64 last_index;
+	unsigned int last_order;
+};
+
+static bool keep_range(void *owner, u64 index, unsigned int order, void *arg)
+{
+	struct keep_range *k = arg;
+
+	k->calls++;
+	k->last_index = index;
+	k->last_order = order;
+	return owner == k->owner && index <= k->hi &&
+	       index + (1ULL << order) - 1 >= k->lo;
+}
+
+/* The filter skips kept allocations and takes the next LRU one. */
+static void t_filter_skips_kept(const void *arg)
+{
+	struct keep_range k = { .owner = OWNER_A, .lo = 0, .hi = 1 };
+	enum p2pmap_aper_busy why = -1;
+	struct p2pmap_aper *aper;
+	int a, b, c, d;
+
+	(void)arg;
+	aper = mk(4, 10);
+	if (!aper)
+		return;
+	a = p2pmap_aper_alloc(aper, OWNER_A, 0, 0);
+	b = p2pmap_aper_alloc(aper, OWNER_A, 1, 1);
+	c = p2pmap_aper_alloc(aper, OWNER_B, 0, 2);
+	d = p2pmap_aper_alloc(aper, OWNER_A, 2, 3);
+	TAP_CHECK(a >= 0 && b >= 0 && c >= 0 && d >= 0);
+	/* a and b are kept (owner A, index 0..1); c is the next in LRU order. */
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 100, false, keep_range,
+						    &k, &why), c);
+	TAP_CHECK_EQ(why, P2PMAP_APER_BUSY_NONE);
+	TAP_CHECK_EQ(k.calls, 3);
+	/* Kept allocations keep their LRU place: without a filter, a goes. */
+	TAP_CHECK_EQ(p2pmap_aper_free(aper, c), 0);
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 100, false, NULL, NULL,
+						    &why), a);
+	TAP_CHECK_EQ(p2pmap_aper_abort_evict(aper, a, 100), 0);
+	/* a is now the most recent: b kept, then d. */
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 100, false, keep_range,
+						    &k, &why), d);
+	TAP_CHECK_U64(stats(aper).evictions, 3);
+	TAP_CHECK_U64(stats(aper).ebusy_kept, 0);
+	TAP_CHECK(aper_check_invariants(aper));
+	p2pmap_aper_destroy(aper);
+}
+
+/* Everything that qualifies is kept: -EBUSY with KEPT, counted. */
+static void t_filter_all_kept(const void *arg)
+{
+	struct keep_range k = { .owner = OWNER_A, .lo = 0, .hi = U64_MAX };
+	enum p2pmap_aper_busy why = -1;
+	struct p2pmap_aper *aper;
+	int a, b, c;
+
+	(void)arg;
+	aper = mk(3, 10);
+	if (!aper)
+		return;
+	a = p2pmap_aper_alloc(aper, OWNER_A, 5, 0);
+	b = p2pmap_aper_alloc(aper, OWNER_A, 6, 0);
+	c = p2pmap_aper_alloc(aper, OWNER_B, 7, 50);
+	TAP_CHECK(a >= 0 && b >= 0 && c >= 0);
+	/* At 20, a and b are old enough but kept, c is too young: KEPT. */
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 20, false, keep_range,
+						    &k, &why), -EBUSY);
+	TAP_CHECK_EQ(why, P2PMAP_APER_BUSY_KEPT);
+	TAP_CHECK_U64(stats(aper).ebusy_kept, 1);
+	/* The walk stops at c (too young): the filter never saw it. */
+	TAP_CHECK_EQ(k.calls, 2);
+	/* With any, c may go. */
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 20, true, keep_range,
+						    &k, &why), c);
+	TAP_CHECK_EQ(p2pmap_aper_free(aper, c), 0);
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 20, true, keep_range,
+						    &k, &why), -EBUSY);
+	TAP_CHECK_EQ(why, P2PMAP_APER_BUSY_KEPT);
+	/* Pinned ones are not candidates: nothing kept, PINNED. */
+	TAP_CHECK_EQ(p2pmap_aper_pin(aper, a), 0);
+	TAP_CHECK_EQ(p2pmap_aper_pin(aper, b), 0);
+	k.calls = 0;
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 20, true, keep_range,
+						    &k, &why), -EBUSY);
+	TAP_CHECK_EQ(why, P2PMAP_APER_BUSY_PINNED);
+	TAP_CHECK_EQ(k.calls, 0);
+	TAP_CHECK_U64(stats(aper).ebusy_kept, 2);
+	TAP_CHECK(aper_check_invariants(aper));
+	TAP_CHECK_EQ(p2pmap_aper_unpin(aper, a, 30), 0);
+	TAP_CHECK_EQ(p2pmap_aper_unpin(aper, b, 30), 0);
+	p2pmap_aper_destroy(aper);
+}
+
+/* A young LRU head with nothing kept is RESIDENCY, not KEPT. */
+static void t_filter_residency(const void *arg)
+{
+	struct keep_range k = { .owner = OWNER_A, .lo = 0, .hi = 0 };
+	enum p2pmap_aper_busy why = -1;
+	struct p2pmap_aper *aper;
+	int a, b;
+
+	(void)arg;
+	aper = mk(2, 10);
+	if (!aper)
+		return;
+	a = p2pmap_aper_alloc(aper, OWNER_A, 0, 5);
+	b = p2pmap_aper_alloc(aper, OWNER_A, 1, 8);
+	TAP_CHECK(a >= 0 && b >= 0);
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 9, false, keep_range,
+						    &k, &why), -EBUSY);
+	TAP_CHECK_EQ(why, P2PMAP_APER_BUSY_RESIDENCY);
+	TAP_CHECK_EQ(k.calls, 0);
+	/* At 15, a is old enough but kept and b is too young: KEPT. */
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 15, false, keep_range,
+						    &k, &why), -EBUSY);
+	TAP_CHECK_EQ(why, P2PMAP_APER_BUSY_KEPT);
+	/* At 18 both are old enough: b goes. */
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 18, false, keep_range,
+						    &k, &why), b);
+	TAP_CHECK_U64(stats(aper).ebusy_residency, 1);
+	TAP_CHECK_U64(stats(aper).ebusy_kept, 1);
+	TAP_CHECK(aper_check_invariants(aper));
+	p2pmap_aper_destroy(aper);
+}
+
+/* The filter sees the run's first index and its order. */
+static void t_filter_runs(const void *arg)
+{
+	struct keep_range k = { .owner = OWNER_A, .lo = 3, .hi = 3 };
+	enum p2pmap_aper_busy why = -1;
+	struct p2pmap_aper *aper;
+	int r, s;
+
+	(void)arg;
+	aper = mk(8, 0);
+	if (!aper)
+		return;
+	r = p2pmap_aper_alloc_run(aper, 2, OWNER_A, 0, 0);	/* pages 0..3 */
+	s = p2pmap_aper_alloc(aper, OWNER_A, 4, 0);
+	TAP_CHECK(r >= 0 && s >= 0);
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 1, false, keep_range,
+						    &k, &why), s);
+	TAP_CHECK_EQ(k.calls, 2);
+	TAP_CHECK_U64(k.last_index, 4);
+	TAP_CHECK_EQ(k.last_order, 0);
+	TAP_CHECK_EQ(p2pmap_aper_free(aper, s), 0);
+	k.calls = 0;
+	TAP_CHECK_EQ(p2pmap_aper_pick_victim_filter(aper, 1, false, keep_range,
+						    &k, &why), -EBUSY);
+	TAP_CHECK_EQ(why, P2PMAP_APER_BUSY_KEPT);
+	TAP_CHECK_EQ(k.calls, 1);
+	TAP_CHECK_U64(k.last_index, 0);
+	TAP_CHECK_EQ(k.last_order, 2);
+	TAP_CHECK(aper_check_invariants(aper));
+	p2pmap_aper_destroy(aper);
+}
+
 static void t_residency_huge(const void *arg)
 {
 	struct p2pmap_aper *aper;
@@ -731,6 +896,7 @@ static void t_ops_do_not_allocate(const void *arg)
 	p2pmap_aper_pin(aper, a);
 	p2pmap_aper_touch(aper, r, 2);
 	p2pmap_aper_pick_victim(aper, 9, NULL);
+	p2pmap_aper_pick_victim_filter(aper, 9, true, NULL, NULL, NULL);
 	p2pmap_aper_unpin(aper, a, 10);
 	p2pmap_aper_free(aper, r);
 	p2pmap_aper_free(aper, a);
@@ -751,6 +917,10 @@ static const struct tap_case cases[] = {
 	{ "young+pinned reports RESIDENCY; unpin restarts the clock", t_residency_beats_pinned, NULL },
 	{ "residency arithmetic at the u64 limits", t_residency_huge, NULL },
 	{ "pick_victim_any ignores residency, never pins", t_pick_any, NULL },
+	{ "filter skips kept allocations, which keep their LRU place", t_filter_skips_kept, NULL },
+	{ "filter keeping all that qualify gives KEPT", t_filter_all_kept, NULL },
+	{ "filter: residency stops the walk; KEPT vs RESIDENCY", t_filter_residency, NULL },
+	{ "filter sees a run's first index and order", t_filter_runs, NULL },
 	{ "time going backwards is clamped", t_time_backwards, NULL },
 	{ "victims come in placement order", t_lru_placement_order, NULL },
 	{ "touch and unpin move to the MRU end", t_lru_touch, NULL },

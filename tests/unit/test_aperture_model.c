@@ -7,8 +7,9 @@
  * value, lookup and counter against a deliberately naive reference model
  * (arrays and linear scans, no lists). The model states the policy directly:
  * the victim is the least recently used unpinned, non-evicting allocation
- * whose age is at least min_residency; the allocator's O(1) shortcut must
- * agree with it. Structural invariants are checked after every operation.
+ * whose age is at least min_residency (any age for the forced pick) and
+ * that the caller's filter, if any, does not keep; the allocator's LRU walk
+ * must agree with it. Structural invariants are checked after every operation.
  *
  * The seed is printed. Set P2PMAP_UNIT_SEED=<n> to replay a run; by default
  * a fixed set of seeds runs plus one derived from the clock.
@@ -106,6 +107,29 @@ static void m_stamp(struct model *m, u32 h)
 	m->u[h].seq = ++m->seq;
 }
 
+/*
+ * Victim filter of the model run: keep the owners in @owner_mask (owner
+ * cookies are 0x10000 + 0x10 * k, k < 8) and, with @by_index, the
+ * allocations whose first index is @mod3 modulo 3 (so a filter that is
+ * handed a wrong index or owner keeps the wrong allocations).
+ */
+struct m_keep {
+	u8 owner_mask;
+	bool by_index;
+	unsigned int mod3;
+};
+
+static bool m_keep_fn(void *owner, u64 index, unsigned int order, void *arg)
+{
+	const struct m_keep *k = arg;
+	uintptr_t o = ((uintptr_t)owner - 0x10000) / 0x10;
+
+	(void)order;
+	if (o < 8 && (k->owner_mask >> o) & 1)
+		return true;
+	return k->by_index && index % 3 == k->mod3;
+}
+
 /* ---- one run ---- */
 
 struct run_cfg {
@@ -178,6 +202,7 @@ static bool compare_stats(const struct p2pmap_aper *aper,
 	EXPECT("ebusy_pinned", st.ebusy_pinned, m->ev.ebusy_pinned);
 	EXPECT("ebusy_residency", st.ebusy_residency, m->ev.ebusy_residency);
 	EXPECT("ebusy_evicting", st.ebusy_evicting, m->ev.ebusy_evicting);
+	EXPECT("ebusy_kept", st.ebusy_kept, m->ev.ebusy_kept);
 	return ok;
 }
 
@@ -298,9 +323,23 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 		enum p2pmap_aper_busy why = -1, want_why;
 		long want = -ENOENT, best = -1;
 		bool any_cand = false, any_pinned = false, any_evict = false;
+		bool any_kept = false, force = false;
+		struct m_keep keep = { 0 };
+		u64 mode = rnd_below(4);
 		u32 h;
 
+		/* 0, 1: plain pick; 2: forced (any); 3: with a victim filter. */
 		opname = "pick_victim";
+		if (mode == 2) {
+			opname = "pick_victim_any";
+			force = true;
+		} else if (mode == 3) {
+			opname = "pick_victim_filter";
+			force = rnd_below(2);
+			keep.owner_mask = (u8)rnd();
+			keep.by_index = rnd_below(2);
+			keep.mod3 = (unsigned int)rnd_below(3);
+		}
 		m->now = max(m->now, now);
 		for (h = 0; h < m->nslots; h++) {
 			const struct m_unit *u = &m->u[h];
@@ -316,14 +355,22 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 				continue;
 			}
 			any_cand = true;
-			if (m->now - u->stamp < m->min_res)
+			if (!force && m->now - u->stamp < m->min_res)
 				continue;
+			if (mode == 3 && m_keep_fn(u->owner, u->index, u->order, &keep)) {
+				any_kept = true;
+				continue;
+			}
 			if (best < 0 || u->seq < m->u[best].seq)
 				best = h;
 		}
 		want_why = P2PMAP_APER_BUSY_NONE;
 		if (best >= 0) {
 			want = best;
+		} else if (any_kept) {
+			want = -EBUSY;
+			want_why = P2PMAP_APER_BUSY_KEPT;
+			m->ev.ebusy_kept++;
 		} else if (any_cand) {
 			want = -EBUSY;
 			want_why = P2PMAP_APER_BUSY_RESIDENCY;
@@ -337,8 +384,16 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 			want_why = P2PMAP_APER_BUSY_EVICTING;
 			m->ev.ebusy_evicting++;
 		}
-		ret = p2pmap_aper_pick_victim(aper, now,
-					      rnd_below(8) ? &why : NULL);
+		if (mode < 2)
+			ret = p2pmap_aper_pick_victim(aper, now,
+						      rnd_below(8) ? &why : NULL);
+		else if (mode == 2)
+			ret = p2pmap_aper_pick_victim_any(aper, now,
+							  rnd_below(8) ? &why : NULL);
+		else
+			ret = p2pmap_aper_pick_victim_filter(aper, now, force,
+							     m_keep_fn, &keep,
+							     rnd_below(8) ? &why : NULL);
 		EXPECT("victim", ret, want);
 		if (why != (enum p2pmap_aper_busy)-1)
 			EXPECT("why", why, want_why);
@@ -439,12 +494,12 @@ static void run_model(const void *arg)
 	tap_expect_warns(m.warns - warns0);
 	tap_diag("  %u ops: allocs %" PRIu64 " runs %" PRIu64 " frees %" PRIu64
 		 " victims %" PRIu64 " aborts %" PRIu64 " enospc %" PRIu64
-		 " run_enospc %" PRIu64 " busy pinned/residency/evicting %"
-		 PRIu64 "/%" PRIu64 "/%" PRIu64 " warns %lu", op,
+		 " run_enospc %" PRIu64 " busy pinned/residency/evicting/kept %"
+		 PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64 " warns %lu", op,
 		 m.ev.allocs, m.ev.run_allocs, m.ev.frees, m.ev.evictions,
 		 m.ev.evict_aborts, m.ev.enospc, m.ev.run_enospc,
 		 m.ev.ebusy_pinned, m.ev.ebusy_residency, m.ev.ebusy_evicting,
-		 m.warns - warns0);
+		 m.ev.ebusy_kept, m.warns - warns0);
 
 	/* Tear down the way a caller would: drop pins, then free. */
 	for (s = 0; s < cfg->nslots; s++) {

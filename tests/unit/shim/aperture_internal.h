@@ -173,4 +173,10 @@ static inline void list_move_tail(struct list_head *list,
 #define list_for_each(pos, head)					\
 	for (pos = (head)->next; pos != (head); pos = pos->next)
 
+/* As in the kernel: @pos is a container, typeof() names its type. */
+#define list_for_each_entry(pos, head, member)				\
+	for (pos = list_entry((head)->next, typeof(*pos), member);	\
+	     &pos->member != (head);					\
+	     pos = list_entry(pos->member.next, typeof(*pos), member))
+
 #endif /* _P2PMAP_APERTURE_INTERNAL_H */
