@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * p2pgpu internal definitions: the device, its buffer objects and the
- * window (BAR2) placement code shared by p2pgpu_drv.c and p2pgpu_gem.c.
+ * p2pgpu internal definitions: the device, its buffer objects, the window
+ * (BAR2) placement and pinning code, and the entry points shared by
+ * p2pgpu_drv.c, p2pgpu_gem.c, p2pgpu_p2pmap.c and p2pgpu_prime.c.
  */
 #ifndef _P2PGPU_H
 #define _P2PGPU_H
 
 #include <linux/device.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_device.h>
 #include <drm/drm_gem.h>
 
 #include <linux/p2pmap.h>
 
+struct dma_buf;
 struct drm_file;
 struct page;
 struct p2pmap_aper;
@@ -25,11 +29,37 @@ struct p2pmap_provider;
  *
  * Each device has one mutex, &p2pgpu_device.lock. It protects the window
  * allocator (&p2pgpu_device.aper), the device-memory accounting
- * (&p2pgpu_device.vram_used), the counters, and the placement state of every
- * buffer object of the device (&p2pgpu_bo_page.slot, &p2pgpu_bo.resident).
- * The BAR is only read or written under it, and CPU page-table entries
- * pointing into the window are only inserted (fault) or zapped (eviction)
- * under it, so a slot is never reused while a PTE still points at it.
+ * (&p2pgpu_device.vram_used, &p2pgpu_device.device_pinned), the counters,
+ * and the placement and pin state of every buffer object of the device
+ * (&p2pgpu_bo_page.slot, .pins and .cpu_direct, &p2pgpu_bo.resident and its
+ * pinned counts). The BAR is only read or written under it, and CPU
+ * page-table entries pointing into the window or at a backing page are
+ * only inserted (fault) or zapped (eviction, placement) under it, so a slot
+ * is never reused, and a page never moves into the window, while a PTE
+ * still points at its old place.
+ *
+ * Pins: a page with &p2pgpu_bo_page.pins > 0 stays where it is. If it is
+ * in the window, its slot is pinned in the allocator (never a victim, not
+ * even for a CPU fault); otherwise it is pinned device-only: it must not be
+ * placed into the window, so importers that were handed its backing page
+ * (pinned p2pmap importers without a route, dma-buf importers mapping
+ * system pages) keep seeing the current data, and a CPU fault maps the
+ * backing page itself (&p2pgpu_bo_page.cpu_direct) instead of placing it.
+ * Pinners: pinned p2pmap requests (p2pgpu_p2pmap.c; each holds a GEM
+ * reference until its pins are dropped) and dma-buf attachments mapped by
+ * importers (p2pgpu_prime.c; the dma-buf holds the object).
+ *
+ * The unpin worker: p2pmap may call p2p_unmap() with import->lock and
+ * provider->lock held, and p2pgpu calls p2pmap_provider_invalidate() with
+ * the device lock held, so p2p_unmap() never takes the device lock. It
+ * queues the request's pin record (allocated in p2p_map()) on
+ * &p2pgpu_device.unpin_list and schedules &p2pgpu_device.unpin_work, which
+ * takes the device lock, drops the pins, and then, outside the lock, drops
+ * the GEM references (the last one frees the object, which takes the device
+ * lock itself). Readers of pin counts that must be exact (DEVICE_INFO, the
+ * aperture() op) flush the work first, holding no lock; remove flushes it
+ * after p2pmap_provider_unregister() (after which p2p_unmap() is never
+ * called again) and before the device goes away.
  *
  * Lock order: mmap_lock (read, held by the fault path) -> drm_dev_enter()
  * (SRCU) -> &p2pgpu_device.lock -> i_mmap_rwsem of the DRM anon inode and
@@ -89,7 +119,11 @@ struct p2pmap_provider;
  * @placements: pages copied into the window.
  * @evictions: pages evicted from the window.
  * @cpu_faults: CPU faults handled on object mappings.
+ * @device_pinned: pages pinned device-only (outside the window).
  * @prov: this device as a p2pmap provider (p2pgpu_p2pmap.c), or NULL.
+ * @unpin_list: pin records of released pinned p2pmap requests, waiting for
+ *	@unpin_work (lock-free: filled from p2p_unmap()).
+ * @unpin_work: drops the pins of @unpin_list under @lock.
  */
 struct p2pgpu_device {
 	struct drm_device drm;
@@ -108,7 +142,10 @@ struct p2pgpu_device {
 	u64 placements;
 	u64 evictions;
 	u64 cpu_faults;
+	u64 device_pinned;
 	struct p2pmap_provider *prov;
+	struct llist_head unpin_list;
+	struct work_struct unpin_work;
 };
 
 /**
@@ -116,10 +153,20 @@ struct p2pgpu_device {
  * @page: kernel page backing it while device-only; allocated for the life
  *	of the object, so eviction never allocates.
  * @slot: window slot holding it, or P2PGPU_NO_SLOT when device-only.
+ * @pins: pin count: while non-zero the page stays in its slot (window pin)
+ *	or out of the window (device pin), see "p2pgpu locking and lifetime".
+ * @cpu_direct: CPU PTEs may map @page itself (installed while the page was
+ *	pinned device-only); zapped before the page is placed in the window.
+ * @busy_ext: a revalidating importer got an error extent (-EBUSY) for the
+ *	page because it was pinned in the window; when the last pin goes the
+ *	page is invalidated (%P2PMAP_EV_MOVE) so that importer resolves again.
  */
 struct p2pgpu_bo_page {
 	struct page *page;
 	u32 slot;
+	u32 pins;
+	bool cpu_direct;
+	bool busy_ext;
 };
 
 /**
@@ -127,12 +174,16 @@ struct p2pgpu_bo_page {
  * @base: the GEM object.
  * @npages: size in pages.
  * @resident: pages in the window.
+ * @pinned_window: pages pinned in the window.
+ * @pinned_device: pages pinned device-only.
  * @pages: @npages page descriptors.
  */
 struct p2pgpu_bo {
 	struct drm_gem_object base;
 	unsigned long npages;
 	unsigned long resident;
+	unsigned long pinned_window;
+	unsigned long pinned_device;
 	struct p2pgpu_bo_page *pages;
 };
 
@@ -146,18 +197,38 @@ static inline struct p2pgpu_bo *to_p2pgpu_bo(struct drm_gem_object *obj)
 	return container_of(obj, struct p2pgpu_bo, base);
 }
 
+/*
+ * Victim filter for p2pgpu_place_locked(): see p2pmap_aper_keep_fn in
+ * kernel/lib/aperture.h; the owner cookie is a &struct p2pgpu_bo.
+ */
+typedef bool (*p2pgpu_keep_fn)(void *owner, u64 index, unsigned int order,
+			       void *arg);
+
+/* p2pgpu_gem.c */
 int p2pgpu_bo_create(struct p2pgpu_device *gdev, struct drm_file *file,
 		     u64 size, u32 *handle);
 int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
-			unsigned long pgoff, bool cpu);
+			unsigned long pgoff, bool cpu, p2pgpu_keep_fn keep,
+			void *arg);
 int p2pgpu_unplace_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 			  unsigned long pgoff);
+int p2pgpu_pin_page_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
+			   unsigned long pgoff);
+void p2pgpu_unpin_page_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
+			      unsigned long pgoff);
 
 /* p2pgpu_p2pmap.c */
 void p2pgpu_notify_move(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 			unsigned long pgoff, unsigned long npages,
 			enum p2pmap_event ev);
+void p2pgpu_pin_init(struct p2pgpu_device *gdev);
+void p2pgpu_pin_flush(struct p2pgpu_device *gdev);
 int p2pgpu_provider_register(struct p2pgpu_device *gdev);
 void p2pgpu_provider_unregister(struct p2pgpu_device *gdev);
+
+/* p2pgpu_prime.c */
+struct dma_buf *p2pgpu_gem_prime_export(struct drm_gem_object *obj, int flags);
+struct drm_gem_object *p2pgpu_gem_prime_import(struct drm_device *drm,
+					       struct dma_buf *dmabuf);
 
 #endif /* _P2PGPU_H */

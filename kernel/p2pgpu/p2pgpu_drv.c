@@ -7,10 +7,13 @@
  * with kernel pages (see p2pgpu_gem.c). This file holds the module
  * parameters, the PCI driver and the ioctls.
  *
- * PRIME (dma-buf export) is not offered yet: drm_gem_prime_export() needs a
- * stable sg_table of the whole object, which a small-BAR object whose pages
- * move in and out of the window does not have; peers get at objects through
- * p2pmap instead. DRM_IOCTL_PRIME_HANDLE_TO_FD therefore fails with -ENOSYS.
+ * Buffer objects are shared through p2pmap (peers import their CPU
+ * mappings; p2pgpu_p2pmap.c) and through PRIME (p2pgpu_prime.c): an object
+ * exports as a dma-buf that mmaps like the object, and in-kernel importers
+ * mapping it get the object pinned for the duration of the mapping, in the
+ * window (bus addresses) when they allow peer-to-peer and can reach the
+ * BAR, device-only (system pages) otherwise. PRIME import takes back only
+ * this device's own dma-bufs.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -26,6 +29,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_prime.h>
 #include <drm/drm_vma_manager.h>
 
 #include "../lib/aperture.h"
@@ -137,10 +141,13 @@ static int p2pgpu_ioctl_bo_info(struct drm_device *drm, void *data,
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	bo = to_p2pgpu_bo(obj);
+	p2pgpu_pin_flush(gdev);
 	mutex_lock(&gdev->lock);
 	args->size = obj->size;
 	args->pages_window = bo->resident;
 	args->pages_device = bo->npages - bo->resident;
+	args->pages_pinned_window = bo->pinned_window;
+	args->pages_pinned_device = bo->pinned_device;
 	mutex_unlock(&gdev->lock);
 	drm_gem_object_put(obj);
 	return 0;
@@ -154,9 +161,12 @@ static int p2pgpu_ioctl_device_info(struct drm_device *drm, void *data,
 	struct p2pmap_aper_stats st;
 
 	memset(args, 0, sizeof(*args));
+	/* Pins of destroyed pinned imports are dropped before counting. */
+	p2pgpu_pin_flush(gdev);
 	mutex_lock(&gdev->lock);
 	p2pmap_aper_get_stats(gdev->aper, &st);
 	args->vram_used = gdev->vram_used << PAGE_SHIFT;
+	args->device_pinned = gdev->device_pinned << PAGE_SHIFT;
 	args->placements = gdev->placements;
 	args->evictions = gdev->evictions;
 	args->cpu_faults = gdev->cpu_faults;
@@ -190,6 +200,9 @@ static const struct drm_driver p2pgpu_drm_driver = {
 	.ioctls = p2pgpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(p2pgpu_ioctls),
 	.fops = &p2pgpu_fops,
+	.prime_handle_to_fd = drm_gem_prime_handle_to_fd,
+	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
+	.gem_prime_import = p2pgpu_gem_prime_import,
 	.name = P2PGPU_DRIVER_NAME,
 	.desc = "p2pmap reference exporter (emulated small-BAR GPU)",
 	.date = "20250101",
@@ -256,6 +269,7 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(gdev);
 	gdev->pdev = pdev;
 	mutex_init(&gdev->lock);
+	p2pgpu_pin_init(gdev);
 	gdev->window_phys = pci_resource_start(pdev, P2PGPU_WINDOW_BAR);
 	gdev->window_size = window;
 	gdev->window_pages = window >> PAGE_SHIFT;
@@ -301,7 +315,11 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 /*
  * Unbind, rmmod or PCI removal. p2pmap revokes every import of the device
- * and waits until importers have stopped. drm_dev_unplug() then waits for every fault in
+ * and waits until importers have stopped, and the pins of pinned imports
+ * are dropped (p2pgpu_provider_unregister()). dma-buf importers are not
+ * revoked: static dma-buf attachments have no way to be told, so objects
+ * they have mapped stay pinned (and alive) until they unmap; the BAR is
+ * not touched for that. drm_dev_unplug() then waits for every fault in
  * progress, unregisters the device and zaps every CPU mapping into the
  * window; afterwards faults get SIGBUS and ioctls -ENODEV. Objects and the
  * DRM device live on until their last user is gone; devres then unmaps the

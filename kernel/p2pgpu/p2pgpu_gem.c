@@ -8,10 +8,14 @@
  * allocator (kernel/lib/aperture.c), into which the page is copied. When the
  * window is full the least recently used unpinned page is evicted: its
  * importers are told (p2pgpu_notify_move()), its CPU mappings zapped,
- * its data copied back to the backing page, and its slot reused.
+ * its data copied back to the backing page, and its slot reused. This file
+ * also owns page pins (p2pgpu_pin_page_locked()): a pinned page stays in
+ * its window slot, or stays out of the window, until its last pin goes.
  *
  * A CPU mapping of an object is a VM_PFNMAP mapping of window slots; a CPU
- * fault on a device-only page places it in the window first.
+ * fault on a device-only page places it in the window first, except for a
+ * page pinned device-only, whose backing page (the system memory a pinned
+ * importer uses) is mapped instead.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -72,11 +76,14 @@ static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
 }
 
 /*
- * Evict one page to make room. @cpu: the caller is a CPU fault. Returns 0 when
- * a slot was freed, -EBUSY when every used slot is pinned (or, for a non-CPU
- * caller, too young), -ENOSPC when the window holds nothing at all.
+ * Evict one page to make room. @cpu: the caller is a CPU fault. @keep, if
+ * not NULL, keeps pages that must not be evicted for this caller (called
+ * with @arg). Returns 0 when a slot was freed, -EBUSY when every used slot
+ * is pinned or kept (or, for a non-CPU caller, too young), -ENOSPC when the
+ * window holds nothing at all.
  */
-static int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu)
+static int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
+				   p2pgpu_keep_fn keep, void *arg)
 {
 	struct p2pmap_aper_info info;
 	enum p2pmap_aper_busy why;
@@ -92,10 +99,8 @@ static int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu)
 	 * younger than the minimum residency, which only protects peer
 	 * placements from ping-ponging. Only pinned pages are untouchable.
 	 */
-	if (cpu)
-		victim = p2pmap_aper_pick_victim_any(gdev->aper, now, &why);
-	else
-		victim = p2pmap_aper_pick_victim(gdev->aper, now, &why);
+	victim = p2pmap_aper_pick_victim_filter(gdev->aper, now, cpu, keep, arg,
+						&why);
 	if (victim < 0)
 		return victim == -ENOENT ? -ENOSPC : -EBUSY;
 
@@ -122,20 +127,17 @@ static int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu)
  * memory: importers and CPU mappings of the slot are dropped and the data
  * copied back to the backing page, as for an eviction.
  *
- * Return: 0, or -EBUSY if the page is pinned.
+ * Return: 0, or -EBUSY if the page is pinned in the window.
  */
 int p2pgpu_unplace_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 			  unsigned long pgoff)
 {
-	struct p2pmap_aper_info info;
 	u32 slot = bo->pages[pgoff].slot;
 
 	lockdep_assert_held(&gdev->lock);
 	if (slot == P2PGPU_NO_SLOT)
 		return 0;
-	if (WARN_ON_ONCE(p2pmap_aper_lookup(gdev->aper, slot, &info)))
-		return -EIO;
-	if (info.pin_count)
+	if (bo->pages[pgoff].pins)
 		return -EBUSY;
 	p2pgpu_evict_page_locked(gdev, bo, pgoff, slot);
 	return 0;
@@ -148,22 +150,31 @@ int p2pgpu_unplace_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
  * @pgoff: page within @bo, currently device-only
  * @cpu: the caller is a CPU fault (may evict pages younger than the
  *	minimum residency; peers may not)
+ * @keep: victim filter: pages it keeps are not evicted to make room (e.g.
+ *	the pages a peer is resolving), or NULL
+ * @arg: passed to @keep
  *
  * Evicts if the window is full. Importers holding the page as system
- * memory are invalidated before its data moves.
+ * memory are invalidated, and CPU PTEs mapping its backing page zapped,
+ * before its data moves. A page pinned device-only is never placed.
  *
- * Return: the slot, or -EBUSY (every used slot pinned or, for peers, too
- * young), -ENOSPC (the window holds nothing), -EIO.
+ * Return: the slot, or -EBUSY (the page is pinned device-only, or every
+ * used slot is pinned, kept or, for peers, too young), -ENOSPC (the window
+ * holds nothing), -EIO.
  */
 int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
-			unsigned long pgoff, bool cpu)
+			unsigned long pgoff, bool cpu, p2pgpu_keep_fn keep,
+			void *arg)
 {
+	struct p2pgpu_bo_page *p = &bo->pages[pgoff];
 	int slot, ret;
 
 	lockdep_assert_held(&gdev->lock);
+	if (p->pins)
+		return -EBUSY;
 	slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff, get_jiffies_64());
 	if (slot == -ENOSPC) {
-		ret = p2pgpu_evict_one_locked(gdev, cpu);
+		ret = p2pgpu_evict_one_locked(gdev, cpu, keep, arg);
 		if (ret)
 			return ret;
 		slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff,
@@ -173,12 +184,90 @@ int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 		return slot;
 
 	p2pgpu_notify_move(gdev, bo, pgoff, 1, P2PMAP_EV_MOVE);
+	if (p->cpu_direct) {
+		p2pgpu_bo_zap(gdev, bo, pgoff, 1);
+		p->cpu_direct = false;
+	}
 	memcpy_toio(p2pgpu_slot_io(gdev, slot),
 		    page_address(bo->pages[pgoff].page), PAGE_SIZE);
 	bo->pages[pgoff].slot = slot;
 	bo->resident++;
 	gdev->placements++;
 	return slot;
+}
+
+/**
+ * p2pgpu_pin_page_locked() - pin one page where it is
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @bo: the buffer object
+ * @pgoff: page within @bo
+ *
+ * A page in the window is pinned in its slot (the allocator never picks it
+ * as a victim); a device-only page is pinned device-only (it is not placed
+ * into the window until unpinned). Pins nest; the first one decides, since
+ * a pinned page never changes place. Counted per object and, for
+ * device-only pins, per device.
+ *
+ * Return: 0, or -EOVERFLOW if the pin count would wrap.
+ */
+int p2pgpu_pin_page_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
+			   unsigned long pgoff)
+{
+	struct p2pgpu_bo_page *p = &bo->pages[pgoff];
+	int ret;
+
+	lockdep_assert_held(&gdev->lock);
+	if (p->pins == U32_MAX)
+		return -EOVERFLOW;
+	if (!p->pins) {
+		if (p->slot != P2PGPU_NO_SLOT) {
+			ret = p2pmap_aper_pin(gdev->aper, p->slot);
+			if (WARN_ON_ONCE(ret))
+				return ret;
+			bo->pinned_window++;
+		} else {
+			bo->pinned_device++;
+			gdev->device_pinned++;
+		}
+	}
+	p->pins++;
+	return 0;
+}
+
+/**
+ * p2pgpu_unpin_page_locked() - drop one pin of a page
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @bo: the buffer object
+ * @pgoff: page within @bo, pinned
+ *
+ * When the last pin goes, a window page becomes an eviction candidate
+ * again (the most recently used one) and a device-only page may be placed;
+ * a window page that revalidating importers got an error extent for is
+ * invalidated so they resolve it again. Touches neither the BAR nor page
+ * tables, so it also runs after the device was unplugged.
+ */
+void p2pgpu_unpin_page_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
+			      unsigned long pgoff)
+{
+	struct p2pgpu_bo_page *p = &bo->pages[pgoff];
+
+	lockdep_assert_held(&gdev->lock);
+	if (WARN_ON_ONCE(!p->pins))
+		return;
+	if (--p->pins)
+		return;
+	if (p->slot != P2PGPU_NO_SLOT) {
+		WARN_ON_ONCE(p2pmap_aper_unpin(gdev->aper, p->slot,
+					       get_jiffies_64()));
+		bo->pinned_window--;
+		if (p->busy_ext) {
+			p->busy_ext = false;
+			p2pgpu_notify_move(gdev, bo, pgoff, 1, P2PMAP_EV_MOVE);
+		}
+	} else {
+		bo->pinned_device--;
+		gdev->device_pinned--;
+	}
 }
 
 static vm_fault_t p2pgpu_gem_fault(struct vm_fault *vmf)
@@ -201,8 +290,21 @@ static vm_fault_t p2pgpu_gem_fault(struct vm_fault *vmf)
 	mutex_lock(&gdev->lock);
 	gdev->cpu_faults++;
 	slot = bo->pages[pgoff].slot;
+	if (slot == P2PGPU_NO_SLOT && bo->pages[pgoff].pins) {
+		/*
+		 * Pinned device-only: its current data is the backing page,
+		 * which an importer holds as system memory. Map that page;
+		 * p2pgpu_place_locked() zaps this PTE before the page ever
+		 * moves into the window. vmf_insert_pfn() makes a special PTE
+		 * (no page reference), with the RAM's own cache mode.
+		 */
+		bo->pages[pgoff].cpu_direct = true;
+		ret = vmf_insert_pfn(vma, vmf->address,
+				     page_to_pfn(bo->pages[pgoff].page));
+		goto out;
+	}
 	if (slot == P2PGPU_NO_SLOT) {
-		slot = p2pgpu_place_locked(gdev, bo, pgoff, true);
+		slot = p2pgpu_place_locked(gdev, bo, pgoff, true, NULL, NULL);
 		if (slot < 0) {
 			p2pgpu_reject(gdev,
 				      "CPU fault at page %lu: no window slot (%s), SIGBUS\n",
@@ -273,6 +375,8 @@ static void p2pgpu_bo_free(struct drm_gem_object *obj)
 	unsigned long i;
 
 	mutex_lock(&gdev->lock);
+	/* Pinners hold a reference: a pinned object is never freed. */
+	WARN_ON_ONCE(bo->pinned_window || bo->pinned_device);
 	for (i = 0; i < bo->npages && bo->resident; i++) {
 		u32 slot = bo->pages[i].slot;
 
@@ -292,6 +396,7 @@ static void p2pgpu_bo_free(struct drm_gem_object *obj)
 
 static const struct drm_gem_object_funcs p2pgpu_gem_funcs = {
 	.free = p2pgpu_bo_free,
+	.export = p2pgpu_gem_prime_export,
 	.mmap = p2pgpu_gem_mmap,
 	.vm_ops = &p2pgpu_gem_vm_ops,
 };

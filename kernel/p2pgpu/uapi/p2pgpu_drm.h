@@ -72,6 +72,14 @@ struct drm_p2pgpu_bo_mmap_offset {
  * @size: out: size in bytes.
  * @pages_window: out: pages currently in the peer/CPU-visible window.
  * @pages_device: out: pages currently device-only (outside the window).
+ * @pages_pinned_window: out: of @pages_window, pages pinned there by
+ *	importers that cannot revalidate (pinned p2pmap imports, mapped dma-buf
+ *	attachments): never evicted, not even by CPU faults.
+ * @pages_pinned_device: out: of @pages_device, pages pinned device-only:
+ *	importers use their system-memory copy, so they are not placed into
+ *	the window until unpinned (CPU mappings then map that copy directly).
+ *
+ * Pins of p2pmap imports destroyed before this call are already dropped.
  */
 struct drm_p2pgpu_bo_info {
 	__u32 handle;
@@ -79,6 +87,8 @@ struct drm_p2pgpu_bo_info {
 	__u64 size;
 	__u64 pages_window;
 	__u64 pages_device;
+	__u64 pages_pinned_window;
+	__u64 pages_pinned_device;
 };
 
 /**
@@ -94,6 +104,12 @@ struct drm_p2pgpu_bo_info {
  * @evictions: out: pages evicted from the window since probe.
  * @cpu_faults: out: CPU page faults on object mappings since probe.
  * @min_residency_ms: out: minimum window residency before eviction.
+ * @device_pinned: out: bytes of device memory pinned outside the window
+ *	(see &drm_p2pgpu_bo_info.pages_pinned_device); pinned window bytes
+ *	are @window_pinned.
+ *
+ * Pins of p2pmap imports destroyed before this call are already dropped
+ * from @window_pinned and @device_pinned.
  */
 struct drm_p2pgpu_device_info {
 	__u64 page_size;
@@ -107,6 +123,7 @@ struct drm_p2pgpu_device_info {
 	__u64 evictions;
 	__u64 cpu_faults;
 	__u64 min_residency_ms;
+	__u64 device_pinned;
 };
 
 /* struct drm_p2pgpu_copy.flags: exactly one direction. */
