@@ -55,6 +55,7 @@
 #define POL_PREFER	P2PMAP_EDU_IMP_PREFER_P2P
 #define IMP_MODULE	"p2pmap_edu_importer"
 #define XFER_LEN	1000UL	/* one edu command each side of the buffer */
+#define REASON_BAR	P2PMAP_EDU_IMP_REASON_BAR_EXHAUSTED
 
 /*
  * The race: at least this long, this many A rounds and two B sweeps (each
@@ -392,7 +393,7 @@ TEST_F_TIMEOUT(stress, evict_import_copy_race, 180)
 	 * Maps lost to the sequence (an exporter event on A's pages while A
 	 * resolves them) happen here only when B's timing hits that window;
 	 * they are logged above, and asserted deterministically by
-	 * oversized_import_retries_bounded.
+	 * oversized_import_settles.
 	 */
 	EXPECT_EQ((unsigned long long)r->a_xfers, in.xfers);
 	/* The device evicted, far more than A's pages: a full sweep or so. */
@@ -407,13 +408,21 @@ TEST_F_TIMEOUT(stress, evict_import_copy_race, 180)
 }
 
 /*
- * With no minimum residency an import larger than the window evicts its
- * own pages while it resolves, every time: each map is invalidated before
- * it installs (-EAGAIN inside the importer) and the importer gives up
- * after its bounded rounds with -EBUSY, never -EAGAIN, never a hang. On
- * the root bus nothing goes through the window and the READ works.
+ * With no minimum residency an import larger than the window must not
+ * evict its own pages while it resolves (it would invalidate itself on
+ * every round and never settle): the exporter keeps the span the import
+ * resolves and falls back for the rest. Through the switch it settles in
+ * one map with window-size P2P pages and the rest BAR_EXHAUSTED; on the
+ * root bus everything is system memory.
+ *
+ * Maps lost to the sequence are asserted deterministically too: an
+ * exporter event on pages an import is resolving fails its install
+ * (-EAGAIN inside the importer) and the next map succeeds. On the root bus
+ * the first map of the big import moves the pages the CPU placed out of
+ * the window; through the switch the first map of a fresh object places
+ * its device-only pages into the window (EV_MOVE).
  */
-TEST_F_TIMEOUT(stress, oversized_import_retries_bounded, 120)
+TEST_F_TIMEOUT(stress, oversized_import_settles, 120)
 {
 	struct drm_p2pgpu_device_info before, after;
 	struct p2pmap_edu_imp_info in;
@@ -430,35 +439,57 @@ TEST_F_TIMEOUT(stress, oversized_import_retries_bounded, 120)
 	ret = imp_xfer(self->efd, P2PMAP_EDU_IMP_IOC_READ, id, 0, XFER_LEN, got);
 	ASSERT_EQ(0, imp_info(self->efd, id, &in));
 	ASSERT_EQ(0, dev_info(self->gpu, &after));
-	TH_LOG("READ of a %zu-page import: %d; evictions %llu -> %llu",
-	       n, ret, before.evictions, after.evictions);
+	TH_LOG("READ of a %zu-page import: %d; evictions %llu -> %llu; bar_exhausted %llu",
+	       n, ret, before.evictions, after.evictions,
+	       in.reason_pages[REASON_BAR]);
 	log_info(_metadata, "oversized import", &in);
+	ASSERT_EQ(0, ret);
+	memset(want, 0x5a, sizeof(want));
+	EXPECT_EQ(0, memcmp(got, want, sizeof(want))) TH_LOG("stale data");
+	EXPECT_EQ(0ULL, in.retry_true);
 	if (self->p2p) {
-		EXPECT_EQ(-EBUSY, ret);
-		EXPECT_LE(2ULL, in.map_eagain);
-		EXPECT_EQ(in.map_calls, in.map_eagain);
-		EXPECT_EQ(0ULL, in.retry_true);
-		EXPECT_LT(before.evictions + WINDOW_PAGES, after.evictions);
+		/* The CPU left pages 4.. in the window; 0..3 fall back. */
+		EXPECT_EQ(1ULL, in.map_calls);
+		EXPECT_EQ(0ULL, in.map_eagain);
+		EXPECT_EQ((unsigned long long)WINDOW_PAGES, in.p2p_pages);
+		EXPECT_EQ(n - WINDOW_PAGES, in.sysmem_pages);
+		EXPECT_EQ(n - WINDOW_PAGES, in.reason_pages[REASON_BAR]);
+		/* Nothing of the import was evicted for the import. */
+		EXPECT_EQ(before.evictions, after.evictions);
 	} else {
 		/*
 		 * The first map moves the pages the CPU placed out of the
 		 * window, an exporter event that fails its own install;
 		 * the next map finds them in system memory and succeeds.
 		 */
-		EXPECT_EQ(0, ret);
-		EXPECT_GT(in.map_calls, in.map_eagain);
+		EXPECT_LE(1ULL, in.map_eagain);
+		EXPECT_EQ(in.map_eagain + 1, in.map_calls);
 		EXPECT_EQ(n, in.sysmem_pages);
-		memset(want, 0x5a, sizeof(want));
-		EXPECT_EQ(0, memcmp(got, want, sizeof(want))) TH_LOG("stale data");
 	}
+	/* Settled: a transfer at the other end needs no new map. */
+	ASSERT_EQ(0, imp_xfer(self->efd, P2PMAP_EDU_IMP_IOC_READ, id,
+			      (n - 1) * PG, XFER_LEN, got));
+	EXPECT_EQ(0, memcmp(got, want, sizeof(want))) TH_LOG("stale data");
+	ASSERT_EQ(0, imp_info(self->efd, id, &in));
+	EXPECT_EQ(0ULL, in.retry_true);
 	ASSERT_EQ(0, imp_destroy(self->efd, id));
 
-	/* Everything still works for an import that fits. */
+	/* A fresh object that fits: placed by its first map, lost once. */
 	ASSERT_EQ(0, bo_new(self->gpu, 4 * PG, &s));
 	ASSERT_EQ(0, imp_new(self->efd, s.cpu, s.size, POL_PREFER, &id2));
 	EXPECT_EQ(0, round_trip(self->efd, id2, PG + 5, XFER_LEN, &w, &rr));
 	EXPECT_EQ(0, w);
 	EXPECT_EQ(0, rr);
+	ASSERT_EQ(0, imp_info(self->efd, id2, &in));
+	log_info(_metadata, "fresh import", &in);
+	if (self->p2p) {
+		EXPECT_EQ(1ULL, in.map_eagain);
+		EXPECT_EQ(4ULL, in.p2p_pages);
+	} else {
+		EXPECT_EQ(0ULL, in.map_eagain);
+		EXPECT_EQ(4ULL, in.sysmem_pages);
+	}
+	EXPECT_EQ(in.map_eagain + 1, in.map_calls);
 	ASSERT_EQ(0, imp_destroy(self->efd, id2));
 	bo_free(self->gpu, &s);
 	bo_free(self->gpu, &c);

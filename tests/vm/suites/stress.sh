@@ -3,8 +3,8 @@
 #
 # stress suite: the BAR path under stress (p2pmap_stress_test.c): edu copies
 # through an import while CPU faults evict its pages and other imports are
-# created and destroyed; an import bigger than the window retrying in
-# bounded rounds; kill -9 and exit with live imports mid-transfer; rmmod of
+# created and destroyed; an import bigger than the window settling without
+# evicting its own pages; kill -9 and exit with live imports mid-transfer; rmmod of
 # the importer with live imports (refused); unbinding the exporter while
 # another process copies (bounded revoke, clean errors, rebind).
 #
