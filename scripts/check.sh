@@ -95,9 +95,9 @@ static_stage userspace deps make -s userspace
 run_stage userspace-check userspace counted_stage make -s -C userspace check
 static_stage selftests kernel make -s selftests
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
-	modload,p2pdma,attach,gpu,import,peer,stress,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,rxe
+	modload,p2pdma,attach,gpu,import,peer,copy,stress,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,rxe
 run_stage vm-rootbus modules,selftests vm_stage vm-rootbus rootbus \
-	modload,p2pdma,attach,gpu,import,peer,stress,ctl,demo
+	modload,p2pdma,attach,gpu,import,peer,copy,stress,ctl,demo
 # Debian's kernel has DRM as a module, which the stock image does not carry:
 # the exporter suites (gpu, peer) run on the test kernel only.
 run_stage vm-stock modules-stock,selftests vm_stage vm-stock switch \
