@@ -223,9 +223,18 @@ struct p2pmap_extent {
  *	provider and the policy allows P2P; when false the exporter must
  *	return %P2PMAP_EXT_SYSMEM extents (or fail)
  * @require_p2p: fail with -ENOSPC rather than falling back to system memory
- * @pin: the importer cannot revalidate: keep the memory where it is until
- *	p2p_unmap(); the exporter must not evict or move pinned pages and
- *	counts them in &struct p2pmap_aperture.pinned
+ * @pin: the importer cannot revalidate (%P2PMAP_CAP_PIN_ONLY): keep the
+ *	memory of every returned extent where it is until p2p_unmap() of this
+ *	request, and keep it alive even if the CPU mapping goes away; the
+ *	exporter must not evict or move pinned pages, never raises
+ *	%P2PMAP_EV_EVICT or %P2PMAP_EV_MOVE for them, and counts them in
+ *	&struct p2pmap_aperture.pinned
+ * @span_first: first page offset of @mapping that the same import resolves
+ *	in this p2pmap_import_map() call (@pgoff lies in the span)
+ * @span_last: last page offset of that span (inclusive). Evicting pages of
+ *	the span to make room for this request would invalidate the import
+ *	being resolved and make it start over, so an exporter prefers other
+ *	victims and falls back to system memory when there are none
  * @ext: array the exporter fills
  * @max_ext: entries available in @ext
  * @nr_ext: entries the exporter filled
@@ -240,6 +249,8 @@ struct p2pmap_map_req {
 	bool p2p_ok;
 	bool require_p2p;
 	bool pin;
+	pgoff_t span_first;
+	pgoff_t span_last;
 	struct p2pmap_extent *ext;
 	unsigned int max_ext;
 	unsigned int nr_ext;
@@ -270,7 +281,12 @@ struct p2pmap_aperture {
  *	a negative errno for the whole request. Called with the mm's
  *	mmap_lock held for read and no p2pmap lock held; may sleep.
  * @p2p_unmap: release what one p2p_map() call took (window slot holds,
- *	page references, pins), given the same @req and extents
+ *	page references, pins), given the same @req and extents. May be
+ *	called with import->lock and provider->lock held, and for revalidating
+ *	imports from the mmu notifier (reclaim): it must not allocate with
+ *	__GFP_RECLAIM, nor take a lock the exporter holds around
+ *	p2pmap_provider_invalidate(); exporters that must take such a lock to
+ *	release pins defer that to a work item prepared in p2p_map()
  * @aperture: report peer window usage; may be called from sysfs at any
  *	time while the provider is registered
  */
