@@ -11,7 +11,8 @@
  *    of the other GPU's object): P2P through the switch, system memory with
  *    reason no_route on the root bus; REQUIRE_P2P works or gets EREMOTEIO;
  *  - copies within one GPU, also between two ranges of one object;
- *  - copies racing CPU faults that move the imported pages (retries);
+ *  - copies under an eviction storm, and copies racing CPU faults that move
+ *    the imported pages (retries);
  *  - bad input, each field on its own; kill -9 mid-copy; a fail-nth sweep;
  *  - unbinding the engine's GPU and the exporting GPU under running copies.
  *
@@ -318,26 +319,36 @@ static void *hammer_fn(void *arg)
 
 /*
  * Engine @eng copies 60 pages from a mapping of an object of GPU @src
- * while another thread's CPU faults move pages through @src's 256-page
- * window: those of a third, 512-page object (which evict the imported
- * pages), or with @touch_source those of the source object itself (which
- * moves them into the window while they are imported as system memory).
- * Either invalidates the import between map and copy now and then; the
- * copy must then go round again, and the data must be right. Whether a
- * given copy races is timing, so the loop runs until retries were seen in
- * a few successful copies (at most 40 copies) and asserts on the sum. The
- * other thread adapts its pace: it slows down when a copy gives up with
- * EBUSY (every round invalidated) and speeds up after a copy that did not
- * race at all, so the loop finds the regime where both happen on any
- * machine speed.
+ * (policy @policy) while another thread's CPU faults move pages through
+ * @src's 256-page window, and checks every byte of every copy.
+ *
+ * @touch_source false: the thread reads a third, 512-page object of @src,
+ * so every read faults and evicts the least recently used window page: an
+ * eviction storm around the copies. It rarely hits the imported pages
+ * between map and copy, though: p2p_map() refreshes them in the LRU at
+ * every map, so about 190 other pages must be evicted first, while the gap
+ * the copy leaves is a few milliseconds. Here the test asserts that the
+ * evictions happened and the data is right, and reports the retries.
+ *
+ * @touch_source true: the imported pages are system memory (no route, or
+ * SYSMEM_ONLY), and the thread reads the source object itself: a CPU fault
+ * places such a page in the window (P2PMAP_EV_MOVE), invalidating the
+ * import; the next map moves it out again (P2PMAP_EV_EVICT). Both
+ * invalidations race the copy, so the retry path runs: the test asserts
+ * that retries happened, summed over a bounded loop (timing decides which
+ * copy races), and that the data is right. The thread adapts its pace,
+ * slowing down when a copy gives up with EBUSY (every round invalidated)
+ * and speeding up after a copy that did not race, so the loop finds the
+ * regime where copies both race and finish on any machine speed.
  */
 static void race(struct __test_metadata *_metadata, int eng, int src,
-		 bool touch_source)
+		 uint32_t policy, bool touch_source)
 {
 	const uint64_t len = 60 * PG;
+	struct drm_p2pgpu_device_info di0, di1;
 	unsigned int it, ok = 0, busy = 0;
 	unsigned long long retries = 0;
-	struct drm_p2pgpu_copy out;
+	struct drm_p2pgpu_copy out = {};
 	struct hammer h = {};
 	struct bo s, d, c = {};
 	pthread_t th;
@@ -359,10 +370,13 @@ static void race(struct __test_metadata *_metadata, int eng, int src,
 		h.p = c.cpu;
 		h.size = c.size;
 	}
+	ASSERT_EQ(0, dev_info(src, &di0));
 	ASSERT_EQ(0, pthread_create(&th, NULL, hammer_fn, &h));
-	for (it = 0; it < 40 && !(retries && ok >= 3); it++) {
+	for (it = 0; it < 40; it++) {
+		if (touch_source ? retries && ok >= 3 : ok >= 8)
+			break;
 		memset(d.cpu, 0, d.size);
-		ret = gpu_copy(eng, d.handle, s.cpu + 7, len, 11, TO_BO, PREFER, &out);
+		ret = gpu_copy(eng, d.handle, s.cpu + 7, len, 11, TO_BO, policy, &out);
 		if (ret == -EBUSY) {
 			busy++;
 			h.pause_us = h.pause_us ? (h.pause_us * 2 > 200000 ?
@@ -381,10 +395,17 @@ static void race(struct __test_metadata *_metadata, int eng, int src,
 	}
 	h.stop = 1;
 	pthread_join(th, NULL);
-	TH_LOG("%u copies: %u ok, %u EBUSY; %llu retries in all; %lu page reads by the other thread, last pause %u us (last placement p2p %llu sysmem %llu)",
-	       it, ok, busy, retries, h.reads, h.pause_us, out.p2p_pages, out.sysmem_pages);
+	ASSERT_EQ(0, dev_info(src, &di1));
+	TH_LOG("%u copies: %u ok, %u EBUSY; %llu retries in all; %lu page reads by the other thread, %llu evictions, last pause %u us (last placement p2p %llu sysmem %llu)",
+	       it, ok, busy, retries, h.reads, di1.evictions - di0.evictions,
+	       h.pause_us, out.p2p_pages, out.sysmem_pages);
 	EXPECT_LT(0U, ok);
-	EXPECT_LT(0ULL, retries);
+	if (touch_source) {
+		EXPECT_LT(0ULL, retries);
+	} else {
+		/* the storm: at least one eviction per copy */
+		EXPECT_LE((unsigned long long)ok, di1.evictions - di0.evictions);
+	}
 	if (c.cpu)
 		bo_free(src, &c);
 	bo_free(src, &s);
@@ -392,21 +413,27 @@ static void race(struct __test_metadata *_metadata, int eng, int src,
 	free(want);
 }
 
-/* GPU0 copies from its own object while a third object evicts it. */
+/* GPU0 copies from its own object while a third object evicts pages. */
 TEST_F_TIMEOUT(copy, race_evictions_same_gpu, 180)
 {
-	race(_metadata, self->g[0], self->g[0], false);
+	race(_metadata, self->g[0], self->g[0], PREFER, false);
+}
+
+/* GPU1 copies from a GPU0 object while a third GPU0 object evicts pages. */
+TEST_F_TIMEOUT(copy, race_evictions_peer, 180)
+{
+	race(_metadata, self->g[1], self->g[0], PREFER, false);
 }
 
 /*
- * GPU1 copies from a GPU0 object. Through the switch the imported pages
- * are in GPU0's window and a third object evicts them; on the root bus
- * they are imported as system memory and CPU faults on the source object
- * itself move them (a third object would not touch them).
+ * GPU1 copies from a GPU0 object imported as system memory (no route on
+ * the root bus; SYSMEM_ONLY through the switch) while CPU faults on that
+ * object move its pages into GPU0's window: the copies must retry.
  */
-TEST_F_TIMEOUT(copy, race_evictions_peer, 180)
+TEST_F_TIMEOUT(copy, race_cpu_faults_move_source, 180)
 {
-	race(_metadata, self->g[1], self->g[0], !self->p2p);
+	race(_metadata, self->g[1], self->g[0], self->p2p ? SYSMEM_ONLY : PREFER,
+	     true);
 }
 
 /* ---- bad input ----------------------------------------------------------- */
