@@ -405,21 +405,34 @@ struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_create);
 
-/* Remove the link to @prov, if any. Takes provider->lock then import->lock. */
+/*
+ * Remove the link of @imp to @prov, if it is still there: the provider's
+ * revoke may have removed (and freed) it since the caller looked. The
+ * caller holds a reference on @prov. Takes provider->lock then
+ * import->lock.
+ */
 static void p2pmap_import_unlink(struct p2pmap_import *imp,
-				 struct p2pmap_link *l)
+				 struct p2pmap_provider *prov)
 {
-	struct p2pmap_provider *prov = l->prov;
+	struct p2pmap_link *l, *found = NULL;
 
 	mutex_lock(&prov->lock);
 	mutex_lock(&imp->lock);
-	list_del(&l->prov_node);
-	list_del(&l->imp_node);
+	list_for_each_entry(l, &imp->links, imp_node) {
+		if (l->prov == prov) {
+			found = l;
+			list_del(&l->prov_node);
+			list_del(&l->imp_node);
+			break;
+		}
+	}
 	mutex_unlock(&imp->lock);
 	wake_up_all(&prov->revoke_wq);
 	mutex_unlock(&prov->lock);
-	kfree(l);
-	kref_put(&prov->kref, p2pmap_provider_release);
+	if (found) {
+		kfree(found);
+		kref_put(&prov->kref, p2pmap_provider_release);
+	}
 }
 
 /**
@@ -444,14 +457,27 @@ void p2pmap_import_destroy(struct p2pmap_import *imp)
 	mutex_lock(&imp->lock);
 	p2pmap_import_drop_locked(imp, P2PMAP_EV_CPU);
 	mutex_unlock(&imp->lock);
-	/* The list only shrinks here and in revoke, which also unlinks. */
+	/*
+	 * The list only shrinks here and in a provider's revoke, which
+	 * unlinks and frees links under provider->lock and import->lock. A
+	 * link seen under import->lock is valid and holds its provider, so
+	 * the provider reference taken here keeps it alive while the link
+	 * itself may go away before p2pmap_import_unlink() looks again.
+	 */
 	for (;;) {
+		struct p2pmap_provider *prov = NULL;
+
 		mutex_lock(&imp->lock);
 		l = list_first_entry_or_null(&imp->links, struct p2pmap_link, imp_node);
+		if (l) {
+			prov = l->prov;
+			kref_get(&prov->kref);
+		}
 		mutex_unlock(&imp->lock);
-		if (!l)
+		if (!prov)
 			break;
-		p2pmap_import_unlink(imp, l);
+		p2pmap_import_unlink(imp, prov);
+		kref_put(&prov->kref, p2pmap_provider_release);
 	}
 	atomic_dec(&imp->attach->nr_imports);
 	mmdrop(imp->mm);
