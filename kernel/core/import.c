@@ -429,10 +429,9 @@ static void p2pmap_import_unlink(struct p2pmap_import *imp,
 	mutex_unlock(&imp->lock);
 	wake_up_all(&prov->revoke_wq);
 	mutex_unlock(&prov->lock);
-	if (found) {
-		kfree(found);
+	kfree(found);
+	if (found)
 		kref_put(&prov->kref, p2pmap_provider_release);
-	}
 }
 
 /**
