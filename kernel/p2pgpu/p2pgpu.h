@@ -22,6 +22,7 @@ struct dma_buf;
 struct drm_file;
 struct page;
 struct p2pmap_aper;
+struct p2pmap_attach;
 struct p2pmap_provider;
 
 /**
@@ -64,6 +65,9 @@ struct p2pmap_provider;
  * Lock order: mmap_lock (read, held by the fault path) -> drm_dev_enter()
  * (SRCU) -> &p2pgpu_device.lock -> i_mmap_rwsem of the DRM anon inode and
  * page-table locks (taken by unmap_mapping_range() while evicting). The
+ * device lock also comes before the lock of any p2pmap import: evictions
+ * invalidate importers under it, and the copy engine (p2pgpu_copy.c)
+ * moves bytes holding its own device lock and then its import's lock. The
  * device lock is never taken from reclaim (p2pgpu has no shrinker), so
  * GFP_KERNEL allocations under it, e.g. page tables in vmf_insert_pfn(), are
  * allowed. The backing pages of a buffer object are allocated at creation,
@@ -121,6 +125,12 @@ struct p2pmap_provider;
  * @cpu_faults: CPU faults handled on object mappings.
  * @device_pinned: pages pinned device-only (outside the window).
  * @prov: this device as a p2pmap provider (p2pgpu_p2pmap.c), or NULL.
+ * @copy_attach: this device as a p2pmap importer, for its copy engine
+ *	(p2pgpu_copy.c); NULL if p2pmap_attach() failed at probe. Set before
+ *	drm_dev_register() and released by a devres action after remove(),
+ *	so every ioctl inside drm_dev_enter() sees it stable.
+ * @copy_attach_err: why @copy_attach is NULL (negative errno), for the
+ *	reason a refused copy logs.
  * @unpin_list: pin records of released pinned p2pmap requests, waiting for
  *	@unpin_work (lock-free: filled from p2p_unmap()).
  * @unpin_work: drops the pins of @unpin_list under @lock.
@@ -144,6 +154,8 @@ struct p2pgpu_device {
 	u64 cpu_faults;
 	u64 device_pinned;
 	struct p2pmap_provider *prov;
+	struct p2pmap_attach *copy_attach;
+	int copy_attach_err;
 	struct llist_head unpin_list;
 	struct work_struct unpin_work;
 };
@@ -225,6 +237,11 @@ void p2pgpu_pin_init(struct p2pgpu_device *gdev);
 void p2pgpu_pin_flush(struct p2pgpu_device *gdev);
 int p2pgpu_provider_register(struct p2pgpu_device *gdev);
 void p2pgpu_provider_unregister(struct p2pgpu_device *gdev);
+
+/* p2pgpu_copy.c */
+void p2pgpu_copy_init(struct p2pgpu_device *gdev);
+int p2pgpu_ioctl_copy(struct drm_device *drm, void *data,
+		      struct drm_file *file);
 
 /* p2pgpu_prime.c */
 struct dma_buf *p2pgpu_gem_prime_export(struct drm_gem_object *obj, int flags);
