@@ -481,13 +481,15 @@ TEST_F(pin, window_pin_vs_sysmem_importer)
  * no minimum residency, must not evict its own pages to place others (it
  * would be invalidated by itself on every round and never settle). It
  * completes with window-size P2P pages and the rest BAR_EXHAUSTED, in one
- * map (events the map raises itself, moving pages out of the window on
- * the root bus, do not make it start over).
+ * map through the switch. On the root bus the map moves the pages the CPU
+ * placed out of the window, which zaps the CPU mapping the import covers:
+ * its own notifier makes it start over once, then it settles.
  */
 TEST_F_TIMEOUT(pin, oversized_import_settles, 180)
 {
 	size_t n = WINDOW_PAGES + 44;
 	struct p2pmap_edu_imp_info in;
+	unsigned long long calls;
 	uint8_t got[PG];
 	uint8_t *want;
 	struct bo c;
@@ -509,9 +511,10 @@ TEST_F_TIMEOUT(pin, oversized_import_settles, 180)
 	       in.retry_true);
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ(-1, first_mismatch(got, want, PG));
-	EXPECT_EQ(1ULL, in.map_calls);
-	EXPECT_EQ(0ULL, in.map_eagain);
+	EXPECT_EQ(self->p2p ? 0ULL : 1ULL, in.map_eagain);
+	EXPECT_EQ(in.map_eagain + 1, in.map_calls);
 	EXPECT_EQ(0ULL, in.retry_true);
+	calls = in.map_calls;
 	if (self->p2p) {
 		EXPECT_EQ(WINDOW_PAGES, in.p2p_pages);
 		EXPECT_EQ(n - WINDOW_PAGES, in.sysmem_pages);
@@ -526,7 +529,7 @@ TEST_F_TIMEOUT(pin, oversized_import_settles, 180)
 	ASSERT_EQ(0, imp_xfer(self->efd, RD, id, 100 * PG, PG, got));
 	EXPECT_EQ(-1, first_mismatch(got, want + 100 * PG, PG));
 	ASSERT_EQ(0, imp_info(self->efd, id, &in));
-	EXPECT_EQ(1ULL, in.map_calls);
+	EXPECT_EQ(calls, in.map_calls);
 	ASSERT_EQ(0, imp_destroy(self->efd, id));
 	bo_free(self->gpu, &c);
 	free(want);

@@ -416,10 +416,12 @@ TEST_F_TIMEOUT(stress, evict_import_copy_race, 180)
  * root bus everything is system memory.
  *
  * Events the exporter raises from p2p_map() for pages of the request it is
- * resolving (moving the pages the CPU placed out of the window on the root
- * bus, placing a fresh object's device-only pages into it through the
- * switch) come before their extents are recorded and must not make the
- * import start over: every map here succeeds the first time.
+ * resolving (placing a fresh object's device-only pages into the window,
+ * moving the pages the CPU placed out of it) come before their extents are
+ * recorded and must not make the import start over. Moving a page out of
+ * the window also zaps the CPU mapping the import covers, which is a
+ * CPU-side event for the import's own notifier: on the root bus the big
+ * import's first map starts over once, then finds system memory.
  */
 TEST_F_TIMEOUT(stress, oversized_import_settles, 120)
 {
@@ -446,8 +448,8 @@ TEST_F_TIMEOUT(stress, oversized_import_settles, 120)
 	memset(want, 0x5a, sizeof(want));
 	EXPECT_EQ(0, memcmp(got, want, sizeof(want))) TH_LOG("stale data");
 	EXPECT_EQ(0ULL, in.retry_true);
-	EXPECT_EQ(1ULL, in.map_calls);
-	EXPECT_EQ(0ULL, in.map_eagain);
+	EXPECT_EQ(self->p2p ? 0ULL : 1ULL, in.map_eagain);
+	EXPECT_EQ(in.map_eagain + 1, in.map_calls);
 	if (self->p2p) {
 		/* The CPU left pages 4.. in the window; 0..3 fall back. */
 		EXPECT_EQ((unsigned long long)WINDOW_PAGES, in.p2p_pages);
@@ -456,7 +458,6 @@ TEST_F_TIMEOUT(stress, oversized_import_settles, 120)
 		/* Nothing of the import was evicted for the import. */
 		EXPECT_EQ(before.evictions, after.evictions);
 	} else {
-		/* Moved out of the window by the map itself, no retry. */
 		EXPECT_EQ(n, in.sysmem_pages);
 	}
 	/* Settled: a transfer at the other end needs no new map. */
