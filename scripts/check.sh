@@ -94,8 +94,10 @@ run_stage verdict deps counted_stage bash tests/vm/selftest/verdict_test.sh
 static_stage userspace deps make -s userspace
 run_stage userspace-check userspace counted_stage make -s -C userspace check
 static_stage selftests kernel make -s selftests
+# bench (last) is p2pmap-bench --quick as a smoke test: complete, well-formed
+# JSON; missed targets do not fail it. `make bench` runs the full one.
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
-	modload,p2pdma,attach,gpu,import,peer,stress,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,rxe
+	modload,p2pdma,attach,gpu,import,peer,stress,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,rxe,bench
 run_stage vm-rootbus modules,selftests vm_stage vm-rootbus rootbus \
 	modload,p2pdma,attach,gpu,import,peer,stress,ctl,demo
 # Debian's kernel has DRM as a module, which the stock image does not carry:
