@@ -64,6 +64,8 @@ struct tp_point {
 	double create_wall_ns;
 	double destroy_wall_ns;
 	double base_wall_ns;	/* median wall time of HMM_DMIRROR_SNAPSHOT */
+	double map_wall_min_ns;	/* fastest round of each, for the spread */
+	double base_wall_min_ns;
 	unsigned int extents;
 	uint64_t p2p_pages;
 	uint64_t sysmem_pages;
@@ -160,7 +162,8 @@ struct bench {
 	unsigned int nr_gpus;
 	bool have_hmm;
 	struct status import_st, base_st, bo_st;
-	struct tp_point sys[MAX_POINTS];
+	struct tp_point sys[MAX_POINTS];	/* 4 KiB pages, scattered */
+	struct tp_point thp[MAX_POINTS];	/* transparent huge pages */
 	struct tp_point bo[MAX_POINTS];
 	struct lat_result lat[LAT_SOURCES];
 	struct copy_result copy;
@@ -535,40 +538,88 @@ static void probe_env(struct bench *b)
 
 /* ---- part 1: import throughput -------------------------------------------- */
 
+/* Where the system-memory pages of the throughput part come from. */
+enum layout {
+	LAYOUT_SCATTERED,	/* 4 KiB pages, no two neighbours adjacent */
+	LAYOUT_THP,		/* 2 MiB transparent huge pages */
+};
+
+/*
+ * A faulted-in anonymous buffer of @pages pages. SCATTERED: 4 KiB pages
+ * faulted in two passes, even pages first, so that pages next to each
+ * other in the buffer are (almost always) not next to each other in
+ * physical memory and every page is its own extent: the most DMA mappings
+ * an import of that size can need. THP: 2 MiB aligned, MADV_HUGEPAGE, so
+ * the range is a few physically contiguous huge pages. The extents MAP
+ * reports show what each layout really got. *@maplen gets the length to
+ * munmap from the returned *@base.
+ */
+static uint8_t *layout_buffer(enum layout lay, unsigned long pages,
+			      uint8_t **base, size_t *maplen)
+{
+	const size_t huge = 2ul << 20;
+	size_t len = pages * PG, i;
+	uint8_t *p;
+
+	*maplen = len + (lay == LAYOUT_THP ? huge : 0);
+	*base = mmap(NULL, *maplen, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*base == MAP_FAILED) {
+		*base = NULL;
+		return NULL;
+	}
+	if (lay == LAYOUT_SCATTERED) {
+		p = *base;
+		madvise(p, len, MADV_NOHUGEPAGE);
+		for (i = 0; i < pages; i += 2)
+			memset(p + i * PG, 0x5a, PG);
+		for (i = 1; i < pages; i += 2)
+			memset(p + i * PG, 0x5a, PG);
+		return p;
+	}
+	p = (uint8_t *)(((uintptr_t)*base + huge - 1) & ~(huge - 1));
+	madvise(p, len, MADV_HUGEPAGE);
+	memset(p, 0x5a, len);
+	return p;
+}
+
 /*
  * System memory: for each size, a fresh import of the first @pages pages
  * of a faulted-in anonymous buffer is created, mapped (MAP, no DMA) and
  * destroyed; the baseline is HMM_DMIRROR_SNAPSHOT over the same pages,
  * test_hmm's hmm_range_fault() walk. The two alternate, after one warm-up
- * round each. Ratios compare wall times of the two ioctls.
+ * round each, so that a slow period of the (emulated, shared) machine hits
+ * both alike. Ratios compare wall times of the two ioctls.
  */
-static void run_import_sysmem(struct bench *b, int efd, int hfd)
+static void run_import_sysmem(struct bench *b, int efd, int hfd,
+			      enum layout lay, struct tp_point *pts)
 {
 	unsigned long maxp = 0;
 	unsigned int i, r, n = b->o.reps;
-	uint8_t *buf, *perm;
+	uint8_t *buf, *base = NULL, *perm;
+	size_t maplen = 0;
 	double *v;
 
 	for (i = 0; i < b->o.nr_sizes; i++)
 		if (b->o.sizes[i] > maxp)
 			maxp = b->o.sizes[i];
-	buf = map_anon(maxp * PG);
+	buf = layout_buffer(lay, maxp, &base, &maplen);
 	perm = malloc(maxp);
 	v = calloc(5 * (size_t)n, sizeof(*v));
 	if (!buf || !perm || !v) {
 		FAIL_ERRNO(b, &b->import_st, ENOMEM, "buffers of %lu pages", maxp);
 		goto out;
 	}
-	memset(buf, 0x5a, maxp * PG);
 
 	for (i = 0; i < b->o.nr_sizes; i++) {
-		struct tp_point *p = &b->sys[i];
+		struct tp_point *p = &pts[i];
 		double *map = v, *wall = v + n, *cr = v + 2 * n, *de = v + 3 * n;
-		double *base = v + 4 * n;
+		double *base_ns = v + 4 * n;
 		unsigned int nb = 0;
 
 		p->pages = b->o.sizes[i];
-		progress(b, "import throughput: %lu pages of system memory", p->pages);
+		progress(b, "import throughput: %lu pages of system memory (%s)",
+			 p->pages, lay == LAYOUT_THP ? "THP" : "4 KiB, scattered");
 		for (r = 0; r <= n; r++) {	/* round 0 warms up */
 			struct p2pmap_edu_imp_map m;
 			uint64_t t0, t1, t2, t3;
@@ -634,7 +685,8 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd)
 					continue;
 				}
 				for (k = 0; k < p->pages; k++)
-					if (perm[k] != HMM_DMIRROR_PROT_WRITE)
+					if ((perm[k] & ~HMM_DMIRROR_PROT_PMD) !=
+					    HMM_DMIRROR_PROT_WRITE)
 						break;
 				if (c.cpages != p->pages || k != p->pages) {
 					set_status(&b->base_st, ST_FAILED,
@@ -646,21 +698,23 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd)
 					continue;
 				}
 				if (r)
-					base[nb++] = (double)(t1 - t0);
+					base_ns[nb++] = (double)(t1 - t0);
 			}
 		}
 		if (p->st.kind != ST_NOTRUN)
 			continue;
 		p->map_ns = median(map, n);
 		p->map_wall_ns = median(wall, n);
+		p->map_wall_min_ns = wall[0];	/* sorted by median() */
 		p->create_wall_ns = median(cr, n);
 		p->destroy_wall_ns = median(de, n);
-		p->base_wall_ns = nb == n ? median(base, n) : -1;
+		p->base_wall_ns = nb == n ? median(base_ns, n) : -1;
+		p->base_wall_min_ns = nb == n ? base_ns[0] : -1;
 		set_status(&p->st, ST_OK, "ok");
 	}
 out:
-	if (buf)
-		munmap(buf, maxp * PG);
+	if (base)
+		munmap(base, maplen);
 	free(perm);
 	free(v);
 }
@@ -782,7 +836,8 @@ static void run_import(struct bench *b)
 		return;
 	}
 	set_status(&b->import_st, ST_OK, "ok");
-	run_import_sysmem(b, efd, hfd);
+	run_import_sysmem(b, efd, hfd, LAYOUT_SCATTERED, b->sys);
+	run_import_sysmem(b, efd, hfd, LAYOUT_THP, b->thp);
 	run_import_bo(b, efd);
 	if (hfd >= 0)
 		close(hfd);
@@ -1339,14 +1394,15 @@ static void compute_targets(const struct bench *b, struct target *t)
 	const struct copy_result *c = &b->copy;
 	double worst = 0;
 	unsigned long worst_pages = 0;
-	bool have = false;
+	bool have = false, worst_thp = false;
 	unsigned int i;
 
 	t[0] = (struct target){ .name = "import_vs_page_walk",
 		.goal = "import costs at most 1.5x the baseline page walk",
 		.limit = 1.5, .at_most = true };
-	for (i = 0; i < b->o.nr_sizes; i++) {
-		const struct tp_point *p = &b->sys[i];
+	for (i = 0; i < 2 * b->o.nr_sizes; i++) {
+		const struct tp_point *p = i < b->o.nr_sizes ? &b->sys[i] :
+					   &b->thp[i - b->o.nr_sizes];
 		double ratio;
 
 		if (p->st.kind != ST_OK || p->base_wall_ns <= 0)
@@ -1355,16 +1411,17 @@ static void compute_targets(const struct bench *b, struct target *t)
 		if (!have || ratio > worst) {
 			worst = ratio;
 			worst_pages = p->pages;
+			worst_thp = i >= b->o.nr_sizes;
 		}
 		have = true;
 	}
 	if (have)
 		snprintf(t[0].metric, sizeof(t[0].metric),
-			 "worst over range sizes of MAP wall time / HMM_DMIRROR_SNAPSHOT wall time (at %lu pages)",
-			 worst_pages);
+			 "worst over range sizes and page layouts of MAP wall time / HMM_DMIRROR_SNAPSHOT wall time, medians (at %lu pages, %s)",
+			 worst_pages, worst_thp ? "transparent huge pages" : "4 KiB pages");
 	else
 		snprintf(t[0].metric, sizeof(t[0].metric),
-			 "worst over range sizes of MAP wall time / HMM_DMIRROR_SNAPSHOT wall time");
+			 "worst over range sizes and page layouts of MAP wall time / HMM_DMIRROR_SNAPSHOT wall time, medians");
 	judge(&t[0], have, worst);
 
 	t[1] = (struct target){ .name = "invalidate_lookup_scaling",
@@ -1521,6 +1578,8 @@ static void json_tp_points(struct jw *w, const char *key,
 		if (p->st.kind == ST_OK) {
 			jw_ns(w, "map_ns_median", p->map_ns);
 			jw_ns(w, "map_wall_ns_median", p->map_wall_ns);
+			if (!bo)
+				jw_ns(w, "map_wall_ns_min", p->map_wall_min_ns);
 			jw_num(w, "import_pages_per_s", rate(p->pages, p->map_wall_ns));
 			jw_num(w, "map_ns_per_page", p->map_ns / (double)p->pages);
 			jw_u64(w, "extents", p->extents);
@@ -1534,6 +1593,7 @@ static void json_tp_points(struct jw *w, const char *key,
 				jw_ns(w, "destroy_wall_ns_median", p->destroy_wall_ns);
 				if (p->base_wall_ns > 0) {
 					jw_ns(w, "baseline_wall_ns_median", p->base_wall_ns);
+					jw_ns(w, "baseline_wall_ns_min", p->base_wall_min_ns);
 					jw_num(w, "baseline_pages_per_s",
 					       rate(p->pages, p->base_wall_ns));
 					jw_num(w, "ratio_import_to_baseline",
@@ -1611,7 +1671,10 @@ static void write_json(const struct bench *b, const struct target *t, FILE *f)
 	jw_str(&w, "method", "edu importer MAP ioctl (p2pmap_import_begin/map/retry, no DMA) on a fresh import per round; median of reps");
 	jw_str(&w, "baseline", "test_hmm HMM_DMIRROR_SNAPSHOT over the same faulted-in pages (hmm_range_fault without faulting, 64-page batches)");
 	jw_str(&w, "baseline_status", status_text(&b->base_st));
+	jw_str(&w, "sysmem_layout", "4 KiB pages faulted even pages first, so neighbours are not physically adjacent (one extent per page)");
 	json_tp_points(&w, "sysmem", b->sys, b->o.nr_sizes, false);
+	jw_str(&w, "sysmem_thp_layout", "2 MiB aligned, MADV_HUGEPAGE (transparent huge pages; extents show what was obtained)");
+	json_tp_points(&w, "sysmem_thp", b->thp, b->o.nr_sizes, false);
 	jw_str(&w, "p2p_bo_status", status_text(&b->bo_st));
 	json_tp_points(&w, "p2p_bo", b->bo, b->o.nr_sizes, true);
 	jw_close(&w, '}');
@@ -1624,6 +1687,10 @@ static void write_json(const struct bench *b, const struct target *t, FILE *f)
 			jw_num(&w, "sysmem_ns_per_page", b->sys[i].map_ns / (double)b->sys[i].pages);
 		else
 			jw_null(&w, "sysmem_ns_per_page");
+		if (b->thp[i].st.kind == ST_OK)
+			jw_num(&w, "sysmem_thp_ns_per_page", b->thp[i].map_ns / (double)b->thp[i].pages);
+		else
+			jw_null(&w, "sysmem_thp_ns_per_page");
 		if (b->bo[i].st.kind == ST_OK)
 			jw_num(&w, "p2p_bo_ns_per_page", b->bo[i].map_ns / (double)b->bo[i].pages);
 		else
@@ -1734,6 +1801,38 @@ static void fmt_ns(char *buf, size_t len, double ns)
 		snprintf(buf, len, "%.0f ns", ns);
 }
 
+static void table_sysmem(FILE *f, const char *layout, const struct tp_point *pts,
+			 unsigned int n)
+{
+	unsigned int i;
+	char x[3][32];
+
+	fprintf(f, "  %-23s %7s %10s %10s %12s %10s %12s %6s\n", layout, "extents",
+		"map kernel", "map wall", "import pg/s", "snapshot", "snapshot pg/s",
+		"ratio");
+	for (i = 0; i < n; i++) {
+		const struct tp_point *p = &pts[i];
+
+		if (p->st.kind != ST_OK) {
+			fprintf(f, "  %17lu pages %s\n", p->pages, status_text(&p->st));
+			continue;
+		}
+		fmt_ns(x[0], sizeof(x[0]), p->map_ns);
+		fmt_ns(x[1], sizeof(x[1]), p->map_wall_ns);
+		fmt_ns(x[2], sizeof(x[2]), p->base_wall_ns);
+		if (p->base_wall_ns > 0)
+			fprintf(f, "  %17lu pages %7u %10s %10s %12.0f %10s %12.0f %6.2f\n",
+				p->pages, p->extents, x[0], x[1],
+				rate(p->pages, p->map_wall_ns), x[2],
+				rate(p->pages, p->base_wall_ns),
+				p->map_wall_ns / p->base_wall_ns);
+		else
+			fprintf(f, "  %17lu pages %7u %10s %10s %12.0f %10s %12s %6s\n",
+				p->pages, p->extents, x[0], x[1],
+				rate(p->pages, p->map_wall_ns), "-", "-", "-");
+	}
+}
+
 static void write_table(const struct bench *b, const struct target *t, FILE *f)
 {
 	const struct copy_result *c = &b->copy;
@@ -1754,27 +1853,8 @@ static void write_table(const struct bench *b, const struct target *t, FILE *f)
 		fprintf(f, "  %s\n", status_text(&b->import_st));
 	if (b->base_st.kind != ST_OK)
 		fprintf(f, "  baseline %s\n", status_text(&b->base_st));
-	fprintf(f, "  %7s %12s %12s %14s %12s %14s %7s\n", "pages", "map kernel",
-		"map wall", "import pg/s", "snapshot", "snapshot pg/s", "ratio");
-	for (i = 0; i < b->o.nr_sizes; i++) {
-		const struct tp_point *p = &b->sys[i];
-
-		if (p->st.kind != ST_OK) {
-			fprintf(f, "  %7lu %s\n", p->pages, status_text(&p->st));
-			continue;
-		}
-		fmt_ns(x[0], sizeof(x[0]), p->map_ns);
-		fmt_ns(x[1], sizeof(x[1]), p->map_wall_ns);
-		fmt_ns(x[2], sizeof(x[2]), p->base_wall_ns);
-		if (p->base_wall_ns > 0)
-			fprintf(f, "  %7lu %12s %12s %14.0f %12s %14.0f %7.2f\n", p->pages,
-				x[0], x[1], rate(p->pages, p->map_wall_ns), x[2],
-				rate(p->pages, p->base_wall_ns),
-				p->map_wall_ns / p->base_wall_ns);
-		else
-			fprintf(f, "  %7lu %12s %12s %14.0f %12s %14s %7s\n", p->pages,
-				x[0], x[1], rate(p->pages, p->map_wall_ns), "-", "-", "-");
-	}
+	table_sysmem(f, "4 KiB pages, scattered", b->sys, b->o.nr_sizes);
+	table_sysmem(f, "transparent huge pages", b->thp, b->o.nr_sizes);
 
 	fprintf(f, "\nImport throughput, p2pgpu object on gpu0 (resident pages, PREFER_P2P)\n");
 	if (b->bo_st.kind != ST_OK)
@@ -1867,7 +1947,7 @@ static void usage(FILE *f)
 "    p2pmap-bench - measure p2pmap import, invalidation and peer-copy costs\n"
 "\n"
 "SYNOPSIS\n"
-"    p2pmap-bench [--quick] [--json FILE] [--table FILE] [--reps N]\n"
+"    p2pmap-bench [--quick|--full] [--json FILE] [--table FILE] [--reps N]\n"
 "                 [--latency-rounds N] [--scaling-reps N] [--sizes LIST]\n"
 "                 [--live LIST] [--copy-bytes N] [--only LIST] [--verbose]\n"
 "\n"
@@ -1897,12 +1977,13 @@ static void usage(FILE *f)
 "    is reported as \"unavailable: <reason>\", never as a figure.\n"
 "\n"
 "OPTIONS\n"
+"    --full             the full run, with the defaults below (the default)\n"
 "    --quick            small run for a smoke test: sizes 16,256,1024 pages,\n"
-"                       3 reps, 40 latency rounds, live imports 200,2000,\n"
-"                       256 KiB copies\n"
+"                       3 reps, 40 latency rounds, 5 scaling reps, live\n"
+"                       imports 200,2000, 256 KiB copies\n"
 "    --json FILE        write the JSON document to FILE (default: stdout)\n"
 "    --table FILE       write the table to FILE (default: stderr)\n"
-"    --reps N           repetitions per measurement (default 7)\n"
+"    --reps N           repetitions per measurement (default 11)\n"
 "    --latency-rounds N invalidate/revalidate rounds per source (default 300)\n"
 "    --scaling-reps N   measurements per live-import count (default 15)\n"
 "    --sizes LIST       range sizes in pages, comma-separated\n"
@@ -2004,6 +2085,9 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		} else if (!strcmp(a, "--quick")) {
 			o->quick = true;
 			takes = false;
+		} else if (!strcmp(a, "--full")) {
+			o->quick = false;
+			takes = false;
 		} else if (!strcmp(a, "--verbose")) {
 			o->verbose = true;
 			takes = false;
@@ -2076,7 +2160,7 @@ bad:
 		memcpy(o->live, s, o->nr_live * sizeof(*s));
 	}
 	if (!reps)
-		o->reps = o->quick ? 3 : 7;
+		o->reps = o->quick ? 3 : 11;
 	if (!lat)
 		o->lat_reps = o->quick ? 40 : 300;
 	if (!sreps)
@@ -2125,6 +2209,7 @@ int main(int argc, char **argv)
 		b->lat[i].name = i ? "exporter_evict" : "cpu_madv_dontneed";
 	for (i = 0; i < b->o.nr_sizes; i++) {
 		b->sys[i].pages = b->o.sizes[i];
+		b->thp[i].pages = b->o.sizes[i];
 		b->bo[i].pages = b->o.sizes[i];
 	}
 	b->copy.bytes = b->o.copy_bytes;

@@ -264,7 +264,11 @@ static struct edu_imp_import *edu_imp_import_get(struct edu_imp_file *f, u32 id)
 	return e;
 }
 
-/* Destroy every import of @f. Caller holds dev_sem (either way). */
+/*
+ * Destroy every import of @f. Caller holds dev_sem (either way). A file may
+ * hold a million imports (max_imports_per_file): let others run between
+ * them.
+ */
 static void edu_imp_file_drop_all(struct edu_imp_file *f)
 {
 	struct edu_imp_import *e;
@@ -273,6 +277,7 @@ static void edu_imp_file_drop_all(struct edu_imp_file *f)
 	xa_for_each(&f->imports, id, e) {
 		if (xa_erase(&f->imports, id) == e)
 			edu_imp_import_put(e);
+		cond_resched();
 	}
 }
 
@@ -512,6 +517,8 @@ struct edu_imp_rounds {
  *	@force is false), use them; else map (-EAGAIN: start over), lock,
  *	retry check (true: unlock and start over).
  *
+ * With @force every round maps, replacing extents that are still valid.
+ *
  * Returns 0 with the import lock held and the extents valid until the
  * caller unlocks, or an errno with the lock not held. Bounded: after
  * EDU_IMP_MAX_ROUNDS rounds it gives up with -EBUSY.
@@ -530,14 +537,16 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 		t0 = ktime_get_ns();
 		seq = p2pmap_import_begin(e->imp);
 
-		/* Still mapped and nothing invalidated since: no map call. */
+		/*
+		 * Still mapped and nothing invalidated since: no map call,
+		 * unless the caller wants a new mapping (every round then).
+		 */
 		if (!force) {
 			p2pmap_import_lock(e->imp);
 			if (!p2pmap_import_retry(e->imp, &seq))
 				return 0;
 			p2pmap_import_unlock(e->imp);
 		}
-		force = false;
 
 		if (!start)
 			start = t0;
