@@ -73,6 +73,13 @@ vm_stage() {
 	shift 3
 	bash tests/vm/run.sh --name "$name" --topology "$topo" --suites "$suites" "$@"
 	rc=$?
+	vm_account "$name" "$rc"
+}
+
+# vm_account NAME RC: add a VM run's counts (from its summary.json) to the
+# totals; a run that failed without a failed test counts as one failure.
+vm_account() {
+	local name=$1 rc=$2
 	local sj=$P2PMAP_OUT/vm/$name/summary.json
 	if [ -f "$sj" ]; then
 		read -r p f s < <(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['passed'], d['failed'], d['skipped'])" "$sj")
@@ -84,26 +91,76 @@ vm_stage() {
 	return $rc
 }
 
+# Background VM stages. A TCG guest running one test at a time keeps about
+# one of the two host cores busy, so the root-bus and stock VMs run while
+# the host-side stages and the switch VM run in the foreground.
+# vm_launch NAME DEPS WAITFOR TOPO SUITES [RUN.SH ARGS...] starts one (after
+# the background stage WAITFOR, if any, has finished); vm_collect NAME waits
+# for it, prints its log and accounts for it exactly as run_stage would.
+declare -A VMPID
+vm_launch() {
+	local name=$1 deps=$2 after=${VMPID[$3]:-} topo=$4 suites=$5 d
+	shift 5
+	for d in ${deps//,/ }; do
+		if [ "${OK[$d]:-0}" != 1 ]; then
+			VMPID[$name]=notrun:$d
+			return
+		fi
+	done
+	(
+		if [[ $after =~ ^[0-9]+$ ]]; then
+			while kill -0 "$after" 2>/dev/null; do sleep 2; done
+		fi
+		stage "$name" bash tests/vm/run.sh --name "$name" --topology "$topo" \
+			--suites "$suites" "$@"
+	) > "$P2PMAP_OUT/$name.stage.log" 2>&1 &
+	VMPID[$name]=$!
+}
+vm_collect() {
+	local name=$1 pid=${VMPID[$1]:-notrun:launch} rc
+	if [[ $pid == notrun:* ]]; then
+		log "stage $name: NOT RUN (needs ${pid#notrun:})"
+		echo "$name 0 notrun" >> "$P2PMAP_TIMINGS"
+		FAIL=$((FAIL + 1))
+		FAILED_STAGES+=("$name(not run)")
+		OK[$name]=0
+		return
+	fi
+	wait "$pid"
+	rc=$?
+	echo "== $name (ran in the background) =="
+	cat "$P2PMAP_OUT/$name.stage.log"
+	if vm_account "$name" "$rc"; then
+		OK[$name]=1
+	else
+		OK[$name]=0
+		FAILED_STAGES+=("$name")
+	fi
+}
+
 static_stage deps "" bash scripts/install-deps.sh
 static_stage kernel deps bash -c 'tests/vm/build-kernel.sh >/dev/null'
 static_stage modules kernel bash scripts/build-modules.sh test
+static_stage selftests kernel make -s selftests
+vm_launch vm-rootbus modules,selftests "" rootbus \
+	modload,p2pdma,attach,gpu,import,peer,stress,ctl,demo
 static_stage modules-stock deps bash scripts/build-modules.sh stock
+# Debian's kernel has DRM as a module, which the stock image does not carry:
+# the exporter suites (gpu, peer) run on the test kernel only.
+vm_launch vm-stock modules-stock,selftests vm-rootbus switch \
+	modload,p2pdma,attach,import --kernel stock
 static_stage checkpatch kernel bash scripts/checkpatch.sh
 run_stage unit deps counted_stage make -s -C tests/unit check
 run_stage verdict deps counted_stage bash tests/vm/selftest/verdict_test.sh
 static_stage userspace deps make -s userspace
 run_stage userspace-check userspace counted_stage make -s -C userspace check
-static_stage selftests kernel make -s selftests
-# bench (last) is p2pmap-bench --quick as a smoke test: complete, well-formed
-# JSON; missed targets do not fail it. `make bench` runs the full one.
+# bench is p2pmap-bench --quick as a smoke test: complete, well-formed JSON;
+# missed targets do not fail it (`make bench` runs the full one). It runs
+# before lifecycle, which removes devices.
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
-	modload,p2pdma,attach,gpu,import,peer,stress,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,rxe,bench
-run_stage vm-rootbus modules,selftests vm_stage vm-rootbus rootbus \
-	modload,p2pdma,attach,gpu,import,peer,stress,ctl,demo
-# Debian's kernel has DRM as a module, which the stock image does not carry:
-# the exporter suites (gpu, peer) run on the test kernel only.
-run_stage vm-stock modules-stock,selftests vm_stage vm-stock switch \
-	modload,p2pdma,attach,import --kernel stock
+	modload,p2pdma,attach,gpu,import,peer,stress,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,rxe,bench,lifecycle
+vm_collect vm-rootbus
+vm_collect vm-stock
 # The demo cannot rot: its guest half (suites/demo.sh, every step TAP-checked)
 # runs in the two boots above; `make demo` adds only printing and the
 # host-side look into the BAR file, which the p2pdma suite covers in-guest.

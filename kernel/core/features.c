@@ -45,6 +45,13 @@ static const struct p2pmap_feature p2pmap_features[] = {
 		.effect = "dma-buf importers are pinned instead of revalidated",
 	},
 	{
+		/* Needs nothing optional: always present in this build. */
+		.name = "pinned_imports",
+		.kconfig = "",
+		.present = true,
+		.effect = "",
+	},
+	{
 		.name = "mmu_notifier",
 		.kconfig = "CONFIG_MMU_NOTIFIER",
 		.present = IS_ENABLED(CONFIG_MMU_NOTIFIER),

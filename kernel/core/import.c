@@ -16,6 +16,7 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/hmm.h>
+#include <linux/interval_tree.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -48,25 +49,37 @@ struct p2pmap_link {
 /*
  * A hold keeps a provider from finishing its revoke while one
  * p2pmap_import_map() call may still hand memory of it back through
- * p2p_unmap(): it counts in provider->inflight and holds a reference.
+ * p2p_unmap(): it counts in provider->inflight and holds a reference. It
+ * is on the caller's list (@node, private) and on provider->resolvers
+ * (@prov_node, under provider->lock), where exporter events find the
+ * imports that resolve memory they have not installed yet.
  */
 struct p2pmap_hold {
 	struct list_head node;
+	struct list_head prov_node;
 	struct p2pmap_provider *prov;
+	struct p2pmap_import *imp;
 };
 
 /*
  * A chunk is the result of one p2p_map() call (or one hmm_range_fault()
- * span when @prov is NULL): the request the exporter saw, which p2p_unmap()
- * gets back unchanged, and the extents, DMA-mapped for the importer.
+ * or pin_user_pages span when @prov is NULL): the request the exporter
+ * saw, which p2p_unmap() gets back unchanged, and the extents, DMA-mapped
+ * for the importer. While installed in an import (@in_tree), a provider's
+ * chunk is in provider->itree over the page offsets it resolved (@it), and
+ * @imp is the import it belongs to.
  */
 struct p2pmap_chunk {
 	struct list_head node;
 	struct p2pmap_provider *prov;
+	struct p2pmap_import *imp;
+	struct interval_tree_node it;
 	struct p2pmap_map_req req;
 	unsigned long va;
 	u8 route;
 	bool dma_mapped;
+	bool in_tree;
+	bool user_pinned;
 	struct p2pmap_extent ext[];
 };
 
@@ -78,8 +91,12 @@ struct p2pmap_chunk {
  * @npages: length in pages
  * @policy: enum p2pmap_policy
  * @write: the importer writes
+ * @pinned: made for a %P2PMAP_CAP_PIN_ONLY importer: no notifier, the
+ *	memory is pinned from the first successful map until destroy or the
+ *	provider's revoke
  * @priv: importer-private pointer
- * @notifier: interval notifier over [@start, @start + @npages pages)
+ * @notifier: interval notifier over [@start, @start + @npages pages);
+ *	not registered for @pinned imports
  * @lock: the notifier lock: protects @gen, @chunks, @links, @flat,
  *	@nr_flat, @placement
  * @gen: exporter-event generation, bumped under @lock
@@ -105,6 +122,7 @@ struct p2pmap_import {
 	unsigned long npages;
 	enum p2pmap_policy policy;
 	bool write;
+	bool pinned;
 	void *priv;
 	struct mmu_interval_notifier notifier;
 	struct mutex lock; /* the notifier lock, see above */
@@ -164,19 +182,66 @@ static void p2pmap_chunk_dma_unmap(struct p2pmap_import *imp,
 	}
 }
 
+/* Pages a chunk resolved (the exporter may resolve fewer than it was asked). */
+static unsigned long p2pmap_chunk_pages(const struct p2pmap_chunk *c)
+{
+	unsigned long n = 0;
+	unsigned int i;
+
+	for (i = 0; i < c->req.nr_ext; i++)
+		n += c->ext[i].npages;
+	return n;
+}
+
 /*
- * Release one chunk: DMA unmap, hand the memory back to the exporter, free.
- * May run under import->lock and from the mmu notifier (reclaim), so it
- * neither allocates nor takes provider->lock.
+ * Make an installed chunk of a provider findable by exporter events.
+ * Caller holds import->lock; provider->itree_lock nests inside it.
+ */
+static void p2pmap_chunk_install(struct p2pmap_import *imp,
+				 struct p2pmap_chunk *c)
+{
+	lockdep_assert_held(&imp->lock);
+	c->imp = imp;
+	if (!c->prov)
+		return;
+	c->it.start = c->req.pgoff;
+	c->it.last = c->req.pgoff + p2pmap_chunk_pages(c) - 1;
+	spin_lock(&c->prov->itree_lock);
+	interval_tree_insert(&c->it, &c->prov->itree);
+	spin_unlock(&c->prov->itree_lock);
+	c->in_tree = true;
+}
+
+/*
+ * Release one chunk: take it out of its provider's tree, DMA unmap, hand
+ * the memory back to the exporter (or unpin the user pages of a pinned
+ * import), free. May run under import->lock and, for revalidating imports,
+ * from the mmu notifier (reclaim), so it neither allocates nor takes
+ * provider->lock. User pages are only pinned for pinned imports, which have
+ * no notifier, so unpinning them (which may take page locks to dirty them)
+ * never happens in reclaim.
  */
 static void p2pmap_chunk_release(struct p2pmap_import *imp,
 				 struct p2pmap_chunk *c)
 {
+	unsigned int i;
+
+	if (c->in_tree) {
+		spin_lock(&c->prov->itree_lock);
+		interval_tree_remove(&c->it, &c->prov->itree);
+		spin_unlock(&c->prov->itree_lock);
+		c->in_tree = false;
+	}
 	p2pmap_chunk_dma_unmap(imp, c);
 	if (c->prov) {
 		c->prov->desc.ops->p2p_unmap(c->prov, &c->req);
 		atomic64_inc(&c->prov->stats.unmaps);
 	}
+	if (c->user_pinned)
+		for (i = 0; i < c->req.nr_ext; i++)
+			unpin_user_page_range_dirty_lock(c->ext[i].page,
+							 c->ext[i].npages,
+							 imp->write);
 	kfree(c);
 }
 
@@ -250,6 +315,15 @@ static const struct mmu_interval_notifier_ops p2pmap_import_mni_ops = {
  * Registers an mmu interval notifier over the range. Nothing is resolved
  * or mapped until p2pmap_import_map().
  *
+ * An attachment with %P2PMAP_CAP_PIN_ONLY (and without
+ * %P2PMAP_CAP_REVALIDATE) makes a pinned import instead: no notifier; the
+ * first successful p2pmap_import_map() pins the memory (exporters are asked
+ * with &p2pmap_map_req.pin, ordinary memory is pinned with FOLL_LONGTERM)
+ * and later calls keep it. CPU-side changes (munmap, fork, migration) do
+ * not affect it, as with pin_user_pages(); only an exporter event that must
+ * take the memory back (%P2PMAP_EV_RESET, %P2PMAP_EV_UNBIND) invalidates
+ * it, after which p2pmap_import_map() pins again or fails.
+ *
  * Return: the import, or ERR_PTR(-EINVAL) for bad arguments (with a
  * ratelimited reason in the kernel log), ERR_PTR(-ENOMEM).
  */
@@ -278,8 +352,8 @@ struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
 		pr_warn_ratelimited("import: unknown placement policy %d\n", policy);
 		return ERR_PTR(-EINVAL);
 	}
-	if (!(attach->caps & P2PMAP_CAP_REVALIDATE)) {
-		pr_warn_ratelimited("import: %s cannot revalidate; VA imports need P2PMAP_CAP_REVALIDATE\n",
+	if (!(attach->caps & (P2PMAP_CAP_REVALIDATE | P2PMAP_CAP_PIN_ONLY))) {
+		pr_warn_ratelimited("import: %s neither revalidates nor pins (P2PMAP_CAP_REVALIDATE or P2PMAP_CAP_PIN_ONLY)\n",
 				    dev_name(attach->dev));
 		return ERR_PTR(-EINVAL);
 	}
@@ -293,14 +367,21 @@ struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
 	imp->npages = length >> PAGE_SHIFT;
 	imp->policy = policy;
 	imp->write = write;
+	imp->pinned = !(attach->caps & P2PMAP_CAP_REVALIDATE);
 	imp->priv = importer_priv;
 	mutex_init(&imp->lock);
 	INIT_LIST_HEAD(&imp->chunks);
 	INIT_LIST_HEAD(&imp->links);
 
 	mmgrab(mm);
-	ret = mmu_interval_notifier_insert(&imp->notifier, mm, start, length,
-					   &p2pmap_import_mni_ops);
+	/*
+	 * A pinned import keeps its memory whatever the CPU side does (like
+	 * pin_user_pages()), so it has no notifier: only exporter events that
+	 * must take the memory back (reset, unbind) invalidate it.
+	 */
+	ret = imp->pinned ? 0 :
+		mmu_interval_notifier_insert(&imp->notifier, mm, start, length,
+					     &p2pmap_import_mni_ops);
 	if (ret) {
 		mmdrop(mm);
 		kfree(imp);
@@ -349,7 +430,8 @@ void p2pmap_import_destroy(struct p2pmap_import *imp)
 	mutex_lock(&p2pmap_all_imports_lock);
 	list_del(&imp->all_node);
 	mutex_unlock(&p2pmap_all_imports_lock);
-	mmu_interval_notifier_remove(&imp->notifier);
+	if (!imp->pinned)
+		mmu_interval_notifier_remove(&imp->notifier);
 	mutex_lock(&imp->lock);
 	p2pmap_import_drop_locked(imp, P2PMAP_EV_CPU);
 	mutex_unlock(&imp->lock);
@@ -394,7 +476,7 @@ struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp)
 {
 	struct p2pmap_seq seq;
 
-	seq.mmu = mmu_interval_read_begin(&imp->notifier);
+	seq.mmu = imp->pinned ? 0 : mmu_interval_read_begin(&imp->notifier);
 	mutex_lock(&imp->lock);
 	seq.gen = imp->gen;
 	mutex_unlock(&imp->lock);
@@ -435,7 +517,8 @@ EXPORT_SYMBOL_GPL(p2pmap_import_unlock);
 bool p2pmap_import_retry(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 {
 	lockdep_assert_held(&imp->lock);
-	return mmu_interval_read_retry(&imp->notifier, seq->mmu) ||
+	return (!imp->pinned &&
+		mmu_interval_read_retry(&imp->notifier, seq->mmu)) ||
 	       imp->gen != seq->gen || !imp->nr_flat;
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_retry);
@@ -506,7 +589,9 @@ static int p2pmap_import_hold(struct p2pmap_import *imp,
 	prov->inflight++;
 	kref_get(&prov->kref);
 	h->prov = prov;
+	h->imp = imp;
 	list_add_tail(&h->node, holds);
+	list_add_tail(&h->prov_node, &prov->resolvers);
 	mutex_lock(&imp->lock);
 	imp->resolving++;
 	list_for_each_entry(l, &imp->links, imp_node)
@@ -540,6 +625,7 @@ static void p2pmap_import_unhold(struct p2pmap_import *imp,
 			imp->res_any = false;
 		}
 		mutex_unlock(&imp->lock);
+		list_del(&h->prov_node);
 		h->prov->inflight--;
 		wake_up_all(&h->prov->revoke_wq);
 		mutex_unlock(&h->prov->lock);
@@ -625,6 +711,8 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 				   struct vm_area_struct *vma, unsigned long va,
 				   unsigned long npages, struct list_head *out)
 {
+	unsigned long npages_total;
+	pgoff_t span_first = vma->vm_pgoff + ((va - vma->vm_start) >> PAGE_SHIFT);
 	struct p2pmap_verdict v;
 	bool p2p_ok;
 	int ret;
@@ -640,6 +728,7 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 		return -EREMOTEIO;
 	}
 
+	npages_total = npages;
 	while (npages) {
 		unsigned long batch = min_t(unsigned long, npages, P2PMAP_EXT_BATCH);
 		struct p2pmap_chunk *c;
@@ -658,6 +747,9 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 		c->req.write = imp->write;
 		c->req.p2p_ok = p2p_ok;
 		c->req.require_p2p = imp->policy == P2PMAP_REQUIRE_P2P;
+		c->req.pin = imp->pinned;
+		c->req.span_first = span_first;
+		c->req.span_last = span_first + npages_total - 1;
 		c->req.ext = c->ext;
 		c->req.max_ext = batch;
 		p2pmap_import_note_resolving(imp, c->req.mapping, c->req.pgoff,
@@ -703,6 +795,78 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 	return 0;
 }
 
+/*
+ * Append system-memory extents for @npages pages from @pages to @c,
+ * merging physically contiguous pages with equal flags and order.
+ */
+static void p2pmap_chunk_add_page(struct p2pmap_chunk *c, struct page *page,
+				  u8 flags, u8 order)
+{
+	struct p2pmap_extent *e = &c->ext[c->req.nr_ext];
+
+	if (c->req.nr_ext && e[-1].page + e[-1].npages == page &&
+	    e[-1].flags == flags && e[-1].order == order) {
+		e[-1].npages++;
+		return;
+	}
+	e->type = P2PMAP_EXT_SYSMEM;
+	e->reason = P2PMAP_REASON_SYSTEM_PAGE;
+	e->flags = flags;
+	e->order = order;
+	e->npages = 1;
+	e->page = page;
+	e->dma_addr = DMA_MAPPING_ERROR;
+	c->req.nr_ext++;
+}
+
+/*
+ * Ordinary memory for a pinned import: pin it long-term, like an RDMA
+ * memory registration does, so it stays where it is until the import is
+ * destroyed. Called with mmap_lock held for read.
+ */
+static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
+				 unsigned long npages, struct list_head *out)
+{
+	unsigned int gup = FOLL_LONGTERM | (imp->write ? FOLL_WRITE : 0);
+	struct page **pages;
+	int ret = 0;
+
+	pages = kvcalloc(min_t(unsigned long, npages, P2PMAP_EXT_BATCH),
+			 sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	while (npages && !ret) {
+		unsigned long batch = min_t(unsigned long, npages, P2PMAP_EXT_BATCH);
+		struct p2pmap_chunk *c;
+		long got, i;
+
+		c = kzalloc(struct_size(c, ext, batch), GFP_KERNEL);
+		if (!c) {
+			ret = -ENOMEM;
+			break;
+		}
+		got = pin_user_pages_remote(imp->mm, va, batch, gup, pages,
+					    NULL, NULL);
+		if (got <= 0) {
+			kfree(c);
+			ret = got ? got : -EFAULT;
+			pr_warn_ratelimited("import: cannot pin 0x%lx: %d\n", va, ret);
+			break;
+		}
+		c->va = va;
+		c->req.max_ext = batch;
+		c->user_pinned = true;
+		for (i = 0; i < got; i++)
+			p2pmap_chunk_add_page(c, pages[i],
+					      imp->write ? P2PMAP_EXT_F_WRITE : 0, 0);
+		list_add_tail(&c->node, out);
+		va += got << PAGE_SHIFT;
+		npages -= got;
+	}
+	kvfree(pages);
+	return ret;
+}
+
 /* Ordinary memory in @vma: fault it in with hmm_range_fault(). */
 static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				 const struct p2pmap_seq *seq,
@@ -746,7 +910,6 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 		c->va = va;
 		c->req.max_ext = batch;
 		for (i = 0; i < batch; i++) {
-			struct p2pmap_extent *e = &c->ext[c->req.nr_ext];
 			struct page *page = hmm_pfn_to_page(pfns[i]);
 
 			if (is_device_private_page(page)) {
@@ -754,26 +917,14 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				ret = -EOPNOTSUPP;
 				break;
 			}
-			u8 flags = (pfns[i] & HMM_PFN_WRITE) ? P2PMAP_EXT_F_WRITE : 0;
-			u8 order = hmm_pfn_to_map_order(pfns[i]);
-
 			/*
 			 * Merge physically contiguous pages with the same
 			 * permission and page size into one extent.
 			 */
-			if (c->req.nr_ext && e[-1].page + e[-1].npages == page &&
-			    e[-1].flags == flags && e[-1].order == order) {
-				e[-1].npages++;
-				continue;
-			}
-			e->type = P2PMAP_EXT_SYSMEM;
-			e->reason = P2PMAP_REASON_SYSTEM_PAGE;
-			e->flags = flags;
-			e->order = order;
-			e->npages = 1;
-			e->page = page;
-			e->dma_addr = DMA_MAPPING_ERROR;
-			c->req.nr_ext++;
+			p2pmap_chunk_add_page(c, page,
+					      (pfns[i] & HMM_PFN_WRITE) ?
+					      P2PMAP_EXT_F_WRITE : 0,
+					      hmm_pfn_to_map_order(pfns[i]));
 		}
 		list_add_tail(&c->node, out);
 		va += batch << PAGE_SHIFT;
@@ -881,7 +1032,10 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 				ret = -EFAULT;
 				break;
 			}
-			ret = p2pmap_resolve_system(imp, seq, va, n, out);
+			if (imp->pinned)
+				ret = p2pmap_resolve_pinned(imp, va, n, out);
+			else
+				ret = p2pmap_resolve_system(imp, seq, va, n, out);
 			va += n << PAGE_SHIFT;
 			continue;
 		}
@@ -958,6 +1112,14 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 	unsigned int nr;
 	int ret;
 
+	if (imp->pinned) {
+		/* Pinned memory stays put: map once, until an exporter event. */
+		mutex_lock(&imp->lock);
+		ret = imp->nr_flat && imp->gen == seq->gen;
+		mutex_unlock(&imp->lock);
+		if (ret)
+			return 0;
+	}
 	if (!mmget_not_zero(imp->mm))
 		return -ESRCH;
 	ret = p2pmap_import_resolve(imp, seq, &chunks, &holds);
@@ -976,7 +1138,7 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 		goto undo;
 
 	mutex_lock(&imp->lock);
-	if (mmu_interval_read_retry(&imp->notifier, seq->mmu) ||
+	if ((!imp->pinned && mmu_interval_read_retry(&imp->notifier, seq->mmu)) ||
 	    imp->gen != seq->gen) {
 		mutex_unlock(&imp->lock);
 		kvfree(flat);
@@ -989,6 +1151,8 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 	 * under the lock, while our holds still keep their providers alive.
 	 */
 	p2pmap_import_drop_locked(imp, P2PMAP_EV_REMAP);
+	list_for_each_entry(c, &chunks, node)
+		p2pmap_chunk_install(imp, c);
 	list_splice_init(&chunks, &imp->chunks);
 	imp->flat = flat;
 	imp->nr_flat = nr;
@@ -1005,6 +1169,33 @@ undo:
 	return ret;
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_map);
+
+/*
+ * The import owning the first installed chunk of @prov that overlaps
+ * [@first, @last] of @mapping, or NULL. Caller holds provider->lock.
+ */
+static struct p2pmap_import *
+p2pmap_itree_first_import(struct p2pmap_provider *prov,
+			  struct address_space *mapping, pgoff_t first,
+			  pgoff_t last)
+{
+	struct p2pmap_import *imp = NULL;
+	struct interval_tree_node *it;
+
+	lockdep_assert_held(&prov->lock);
+	spin_lock(&prov->itree_lock);
+	for (it = interval_tree_iter_first(&prov->itree, first, last); it;
+	     it = interval_tree_iter_next(it, first, last)) {
+		struct p2pmap_chunk *c = container_of(it, struct p2pmap_chunk, it);
+
+		if (c->req.mapping == mapping) {
+			imp = c->imp;
+			break;
+		}
+	}
+	spin_unlock(&prov->itree_lock);
+	return imp;
+}
 
 /**
  * p2pmap_provider_invalidate() - an exporter event on part of its memory
@@ -1025,39 +1216,38 @@ void p2pmap_provider_invalidate(struct p2pmap_provider *prov,
 				struct address_space *mapping, pgoff_t first,
 				pgoff_t last, enum p2pmap_event ev)
 {
-	struct p2pmap_link *l;
+	struct p2pmap_import *imp;
+	struct p2pmap_hold *h;
 
 	if (ev == P2PMAP_EV_EVICT) {
 		atomic64_inc(&prov->stats.evictions);
 		trace_p2pmap_evict(prov->desc.name, first, last);
 	}
 	mutex_lock(&prov->lock);
-	list_for_each_entry(l, &prov->imports, prov_node) {
-		struct p2pmap_import *imp = l->imp;
-		struct p2pmap_chunk *c;
-		bool hit = false;
-
+	/*
+	 * An import still resolving may hold the affected pages in extents
+	 * it has not installed: make its install fail, but only if it is
+	 * resolving those pages.
+	 */
+	list_for_each_entry(h, &prov->resolvers, prov_node) {
+		imp = h->imp;
 		mutex_lock(&imp->lock);
-		list_for_each_entry(c, &imp->chunks, node) {
-			if (c->prov == prov && c->req.mapping == mapping &&
-			    c->req.pgoff <= last &&
-			    c->req.pgoff + c->req.npages - 1 >= first) {
-				hit = true;
-				break;
-			}
-		}
-		/*
-		 * An import still resolving may hold the affected pages in
-		 * extents it has not installed: make its install fail, but
-		 * only if it is resolving those pages.
-		 */
-		if (hit || (imp->resolving &&
-			    (imp->res_any ||
-			     (imp->res_mapping == mapping &&
-			      imp->res_first <= last && imp->res_last >= first))))
+		if (imp->res_any ||
+		    (imp->res_mapping == mapping &&
+		     imp->res_first <= last && imp->res_last >= first))
 			imp->gen++;
-		if (hit)
-			p2pmap_import_drop_locked(imp, ev);
+		mutex_unlock(&imp->lock);
+	}
+	/*
+	 * Installed extents: each import found in the tree is linked to
+	 * @prov, and cannot unlink (so cannot be freed) while we hold
+	 * provider->lock. Dropping its mapping takes all its chunks out of
+	 * the tree, so every pass removes what it found and the loop ends.
+	 */
+	while ((imp = p2pmap_itree_first_import(prov, mapping, first, last))) {
+		mutex_lock(&imp->lock);
+		imp->gen++;
+		p2pmap_import_drop_locked(imp, ev);
 		mutex_unlock(&imp->lock);
 	}
 	mutex_unlock(&prov->lock);
@@ -1127,9 +1317,10 @@ void p2pmap_imports_show(struct seq_file *m)
 	mutex_lock(&p2pmap_all_imports_lock);
 	list_for_each_entry(imp, &p2pmap_all_imports, all_node) {
 		mutex_lock(&imp->lock);
-		seq_printf(m, "%s %d 0x%lx %lu %s %lu %u %lu %lu %lu",
+		seq_printf(m, "%s %d 0x%lx %lu %s%s %lu %u %lu %lu %lu",
 			   dev_name(imp->attach->dev), imp->pid, imp->start,
 			   imp->npages, p2pmap_policy_names[imp->policy],
+			   imp->pinned ? "/pinned" : "",
 			   imp->gen, imp->nr_flat, imp->placement.p2p_pages,
 			   imp->placement.sysmem_pages, imp->placement.error_pages);
 		for (r = 1; r < P2PMAP_REASON_NR; r++)

@@ -15,11 +15,13 @@
 #define pr_fmt(fmt) "p2pmap: " fmt
 
 #include <linux/atomic.h>
+#include <linux/interval_tree.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/p2pmap.h>
+#include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -52,13 +54,20 @@ struct p2pmap_provider_stats {
  *	entry is NOT taken (the cache is keyed by @id only)
  * @id: unique, never reused id (attach caches are keyed by it)
  * @desc: the exporter's description, @desc.name duplicated
- * @lock: protects @dead, @mappings, @imports and @inflight
+ * @lock: protects @dead, @mappings, @imports, @resolvers and @inflight
  * @dead: unregister has started; new resolves fail with -ENODEV
  * @mappings: bound address spaces (struct p2pmap_mapping_bind.node)
- * @imports: imports holding extents of this provider
- *	(struct p2pmap_import.prov_node)
+ * @imports: imports linked to this provider, which may hold extents of it
+ *	(struct p2pmap_link.prov_node)
+ * @resolvers: p2pmap_import_map() calls resolving memory of this provider
+ *	that they have not installed yet (struct p2pmap_hold.prov_node)
  * @inflight: resolves of this provider in progress (they hold a
  *	reference); revoke waits for it to drop to zero
+ * @itree: installed chunks of this provider by page offset
+ *	(struct p2pmap_chunk.it), so that an exporter event finds the imports
+ *	it hits in O(log n + hits) whatever the number of live imports
+ * @itree_lock: protects @itree; a leaf lock, taken under import->lock
+ *	(insert, remove) or provider->lock (lookup)
  * @revoke_wq: woken whenever an import unlinks or a resolve finishes
  * @stats: counters
  * @sysfs_added: the sysfs group exists under @desc.dev
@@ -72,7 +81,10 @@ struct p2pmap_provider {
 	bool dead;
 	struct list_head mappings;
 	struct list_head imports;
+	struct list_head resolvers;
 	unsigned int inflight; /* under @lock */
+	struct rb_root_cached itree;
+	spinlock_t itree_lock; /* protects @itree */
 	wait_queue_head_t revoke_wq;
 	struct p2pmap_provider_stats stats;
 	bool sysfs_added;

@@ -324,6 +324,9 @@ struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_de
 	mutex_init(&prov->lock);
 	INIT_LIST_HEAD(&prov->mappings);
 	INIT_LIST_HEAD(&prov->imports);
+	INIT_LIST_HEAD(&prov->resolvers);
+	prov->itree = RB_ROOT_CACHED;
+	spin_lock_init(&prov->itree_lock);
 	init_waitqueue_head(&prov->revoke_wq);
 	get_device(prov->desc.dev);
 	pci_dev_get(prov->desc.pdev);
@@ -456,6 +459,8 @@ void p2pmap_provider_release(struct kref *kref)
 
 	WARN_ON(!list_empty(&prov->mappings));
 	WARN_ON(!list_empty(&prov->imports));
+	WARN_ON(!list_empty(&prov->resolvers));
+	WARN_ON(!RB_EMPTY_ROOT(&prov->itree.rb_root));
 	WARN_ON(prov->sysfs_added);
 	pci_dev_put(prov->desc.pdev);
 	put_device(prov->desc.dev);

@@ -108,7 +108,13 @@ BINDIR=$P2PMAP_OUT/bin
 # exist and answer ioctls on hosts where nested guests then hang. The probe
 # boots the kernel without an initramfs and expects its "VFS: Unable to
 # mount root" panic within 60 s; the answer is cached per host boot.
+# Concurrent runs (make check starts VMs in parallel) probe only once: the
+# probe runs in a subshell holding a lock, released when it exits.
 kvm_usable() {
+	mkdir -p "$P2PMAP_CACHE"
+	( flock 9; kvm_probe ) 9>"$P2PMAP_CACHE/accel-probe.lock"
+}
+kvm_probe() {
 	local cache=$P2PMAP_CACHE/accel-probe boot
 	boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
 	if [ -f "$cache" ] && [ "$(head -1 "$cache")" = "$boot" ]; then
