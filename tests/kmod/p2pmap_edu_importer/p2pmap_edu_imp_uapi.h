@@ -32,10 +32,11 @@
 #define P2PMAP_EDU_IMP_F_WRITE		0x1u /* the edu may write the range */
 /*
  * Pinned mode: the import is made through the edu's second attachment,
- * which has P2PMAP_CAP_PIN_ONLY. It is mapped once, on its first READ,
- * WRITE or MAP, and those extents are used until DESTROY: no revalidation.
- * Only an exporter unbind (P2PMAP_EDU_IMP_EV_UNBIND) takes them away, after
- * which READ, WRITE and MAP fail with -ENODEV.
+ * which has P2PMAP_CAP_PIN_ONLY. It is mapped (pinned) once, on its first
+ * READ, WRITE or MAP, and those extents are used until DESTROY: no
+ * revalidation, CPU-side changes do not affect it. Only an exporter event
+ * takes them away: after P2PMAP_EDU_IMP_EV_UNBIND, READ, WRITE and MAP fail
+ * with -ENODEV; after P2PMAP_EDU_IMP_EV_RESET the next one pins again.
  */
 #define P2PMAP_EDU_IMP_F_PIN		0x2u
 #define P2PMAP_EDU_IMP_F_ALL		(P2PMAP_EDU_IMP_F_WRITE | P2PMAP_EDU_IMP_F_PIN)

@@ -94,9 +94,10 @@ struct edu_imp_file;
  *	(imports die in the file's release, and ioctls hold the file)
  * @inval_ns: ktime of the first invalidation since the last successful
  *	map, 0 if none; under the import lock
- * @pin_mapped: pinned import: mapped once, its extents are used until
- *	destroy; under the import lock
- * @revoked: pinned import: its extents were taken away (exporter unbind);
+ * @pin_mapped: pinned import: mapped (pinned), its extents are used until
+ *	destroy or an exporter event takes them back (P2PMAP_EV_RESET: the
+ *	next use pins again); under the import lock
+ * @revoked: pinned import: the exporter went away (P2PMAP_EV_UNBIND);
  *	every later READ, WRITE or MAP fails with -ENODEV; under the import
  *	lock
  * @pin_lock: pinned import: serialises its first map
@@ -224,8 +225,11 @@ static void edu_imp_invalidate(struct p2pmap_import *imp, enum p2pmap_event ev)
 		return;
 	if (!e->inval_ns)
 		e->inval_ns = ktime_get_ns();
-	if (e->flags & P2PMAP_EDU_IMP_F_PIN)
-		e->revoked = true;
+	if (e->flags & P2PMAP_EDU_IMP_F_PIN) {
+		e->pin_mapped = false;
+		if (ev == P2PMAP_EV_UNBIND)
+			e->revoked = true;
+	}
 }
 
 static const struct p2pmap_importer_ops edu_imp_ops = {
@@ -578,13 +582,15 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 }
 
 /*
- * The same for a pinned import: map it once, then keep using those extents
- * until destroy. No retry check after the first map: a pinned import is
- * never revalidated, and the only invalidation p2pmap raises for it, an
- * exporter unbind, sets @revoked (edu_imp_invalidate()) under the import
- * lock, which this checks with the lock held. @pin_lock makes concurrent
- * first uses map once; it is taken outside every p2pmap lock and never by
- * an invalidation.
+ * The same for a pinned import: map (pin) it once, then keep using those
+ * extents until destroy. No retry check once pinned: p2pmap never
+ * revalidates a pinned import; the only invalidations it raises for one
+ * are exporter events that take the memory back, which clear @pin_mapped
+ * (P2PMAP_EV_RESET: pin again on the next use) or set @revoked
+ * (P2PMAP_EV_UNBIND: -ENODEV from then on) in edu_imp_invalidate(), under
+ * the import lock, which this checks with the lock held. @pin_lock makes
+ * concurrent first uses map once; it is taken outside every p2pmap lock and
+ * never by an invalidation.
  */
 static int edu_imp_validate_pinned(struct edu_imp_import *e,
 				   struct edu_imp_rounds *r)

@@ -13,8 +13,9 @@
  * imports go away with it, and a transfer loop racing invalidations.
  * Also the benchmark interface: MAP (map without DMA, with its measured
  * cost), LATENCY (invalidation-to-revalidation samples), and the basic
- * behaviour of a pinned import (P2PMAP_EDU_IMP_F_PIN), which runs once the
- * p2pmap core offers pinned mode ("pin yes" in /sys/module/p2pmap/features).
+ * behaviour of a pinned import (P2PMAP_EDU_IMP_F_PIN), which runs when the
+ * p2pmap core offers pinned mode ("pinned_imports yes" in
+ * /sys/module/p2pmap/features).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1019,9 +1020,9 @@ TEST_F(imp, latency_samples)
  * A pinned import (P2PMAP_EDU_IMP_F_PIN): mapped once on first use, then
  * used until destroy without revalidation. So after MADV_DONTNEED the CPU
  * sees fresh zeroes while the edu still reads the pinned pages, and nothing
- * maps again. Needs the core's pinned mode: until p2pmap reports it
- * ("pin yes" in /sys/module/p2pmap/features) p2pmap_import_create()
- * refuses PIN_ONLY attachments and this test is skipped (import.skips).
+ * maps again. Needs the core's pinned mode: a p2pmap that does not report
+ * it ("pinned_imports yes" in /sys/module/p2pmap/features) refuses imports
+ * of PIN_ONLY attachments, and this test is skipped (import.skips).
  */
 TEST_F(imp, pinned_basic)
 {
@@ -1035,8 +1036,8 @@ TEST_F(imp, pinned_basic)
 	ASSERT_NE(NULL, mem);
 	ASSERT_NE(NULL, old);
 	ASSERT_NE(NULL, buf);
-	if (!p2pmap_feature("pin"))
-		SKIP(return, "p2pmap core without pinned imports (no 'pin yes' in /sys/module/p2pmap/features)");
+	if (!p2pmap_feature("pinned_imports"))
+		SKIP(return, "p2pmap core without pinned imports (no 'pinned_imports yes' in /sys/module/p2pmap/features)");
 	EXPECT_TRUE(!!(self->status.flags & P2PMAP_EDU_IMP_S_PIN_ATTACHED));
 	fill_pattern(mem, len);
 	memcpy(old, mem, len);
