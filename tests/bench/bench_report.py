@@ -10,10 +10,12 @@
 
   bench_report.py render BENCH.json TABLE.txt OUT.md --command CMD
                          [--source REV] [--verdict LINE]
+                         [--previous OLD.json --previous-label TEXT]
       write docs/benchmarks.md: the figures from the JSON, the command that
       produced them, the date, kernel and source revision, the table as the
       program printed it, and a note on what the figures are worth (a debug
-      kernel under emulation).
+      kernel under emulation). --previous adds the scaling figures of an
+      earlier run (e.g. before a change to the core) next to this run's.
 
 Used by tests/bench/run-bench.sh (`make bench`). Every figure in the output
 comes from the JSON; nothing is typed in by hand.
@@ -165,7 +167,7 @@ def fmt_rate(x):
     return "-" if x is None else "{:,.0f}".format(x)
 
 
-def render(d, table, cmd, source, verdict):
+def render(d, table, cmd, source, verdict, prev=None, prev_label=""):
     env = d["environment"]
     imp = d["import_throughput"]
     lat = d["latency"]
@@ -314,6 +316,28 @@ def render(d, table, cmd, source, verdict):
                 fmt_ns(p["invalidate_ns_median"])))
         w("")
         w("Closing the file with all imports live took %.1f s." % sc["teardown_s"])
+        ps = (prev or {}).get("scaling", {})
+        if ps.get("status") == "ok":
+            old = {p["live_imports"]: p for p in ps["points"]}
+            w("")
+            w("The same measurement in an earlier run, %s (%s, %s):" %
+              (prev_label, prev.get("date", "?"), prev.get("mode", "?")))
+            w("")
+            w("| live imports | invalidate one held page: this run | earlier run | create+map+destroy: this run | earlier run |")
+            w("| ---: | ---: | ---: | ---: | ---: |")
+            for p in sc["points"]:
+                q = old.get(p["live_imports"], {})
+                w("| {:,} | {} | {} | {} | {} |".format(
+                    p["live_imports"], fmt_ns(p["invalidate_ns_median"]),
+                    fmt_ns(q.get("invalidate_ns_median")),
+                    fmt_ns(p["lifecycle_ns_median"]),
+                    fmt_ns(q.get("lifecycle_ns_median"))))
+            pts = ps["points"]
+            if len(pts) >= 2 and pts[0]["invalidate_ns_median"] > 0:
+                w("")
+                w("Earlier run, invalidation at {:,} / at {:,} live imports: {:.2f}.".format(
+                    pts[-1]["live_imports"], pts[0]["live_imports"],
+                    pts[-1]["invalidate_ns_median"] / pts[0]["invalidate_ns_median"]))
     w("")
     w("## The table as printed")
     w("")
@@ -336,6 +360,8 @@ def main():
     r.add_argument("--command", required=True)
     r.add_argument("--source", default="")
     r.add_argument("--verdict", default="")
+    r.add_argument("--previous", default="")
+    r.add_argument("--previous-label", default="an earlier run")
     a = ap.parse_args()
     try:
         with open(a.json) as f:
@@ -350,7 +376,13 @@ def main():
         return 1 if p else 0
     with open(a.table) as f:
         table = f.read()
-    text = render(d, table, a.command, a.source, a.verdict)
+    prev = None
+    if a.previous:
+        with open(a.previous) as f:
+            prev = json.load(f)
+        if a.previous_label == "an earlier run" and "reference" in prev:
+            a.previous_label = prev["reference"].get("label", a.previous_label)
+    text = render(d, table, a.command, a.source, a.verdict, prev, a.previous_label)
     with open(a.out, "w") as f:
         f.write(text)
     return 0

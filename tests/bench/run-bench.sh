@@ -97,7 +97,8 @@ if [ "$DOCS" = 1 ]; then
 	python3 "$P2PMAP_ROOT/tests/bench/bench_report.py" render "$OUT/bench.json" \
 		"$OUT/bench.txt" "$P2PMAP_ROOT/docs/benchmarks.md" \
 		--command "make bench" --source "$src (branch $branch)" \
-		--verdict "$verdict" || exit 1
+		--verdict "$verdict" \
+		--previous "$P2PMAP_ROOT/tests/bench/reference/linear-walk.json" || exit 1
 	log "bench: wrote docs/benchmarks.md"
 fi
 exit 0

@@ -11,8 +11,8 @@
  * reports the kernel-measured cost, and LATENCY returns the times from an
  * invalidation of an import to its next successful map. Test interface
  * only: no stability beyond P2PMAP_EDU_IMP_ABI_VERSION. Version 2 added
- * P2PMAP_EDU_IMP_F_PIN, P2PMAP_EDU_IMP_S_PIN_ATTACHED, MAP and LATENCY;
- * everything of version 1 is unchanged.
+ * P2PMAP_EDU_IMP_F_PIN, MAP and LATENCY; everything of version 1 is
+ * unchanged (STATUS reports the same flags).
  */
 #ifndef _P2PMAP_EDU_IMP_UAPI_H
 #define _P2PMAP_EDU_IMP_UAPI_H
@@ -79,7 +79,6 @@
 #define P2PMAP_EDU_IMP_S_BOUND		0x1u /* an edu device is bound */
 #define P2PMAP_EDU_IMP_S_ATTACHED	0x2u /* and attached to p2pmap */
 #define P2PMAP_EDU_IMP_S_WEDGED		0x4u /* an edu DMA timed out */
-#define P2PMAP_EDU_IMP_S_PIN_ATTACHED	0x8u /* pinned-mode attachment exists */
 
 #define P2PMAP_EDU_IMP_NAME_LEN		32
 
@@ -107,9 +106,10 @@ struct p2pmap_edu_imp_status {
  * @len: (in) page-aligned length, 1 page .. P2PMAP_EDU_IMP_MAX_IMPORT
  * @policy: (in) P2PMAP_EDU_IMP_PREFER_P2P, _REQUIRE_P2P or _SYSMEM_ONLY
  * @flags: (in) P2PMAP_EDU_IMP_F_* bits; unknown bits give -EINVAL;
- *	P2PMAP_EDU_IMP_F_PIN gives -EOPNOTSUPP when the edu has no pinned-mode
- *	attachment (STATUS flag P2PMAP_EDU_IMP_S_PIN_ATTACHED), and whatever
- *	p2pmap_import_create() returns for a P2PMAP_CAP_PIN_ONLY attachment
+ *	P2PMAP_EDU_IMP_F_PIN gives -EOPNOTSUPP when p2pmap refused the edu's
+ *	pinned-mode attachment at probe (the reason is in the kernel log), and
+ *	whatever p2pmap_import_create() returns for a P2PMAP_CAP_PIN_ONLY
+ *	attachment
  * @id: (out) handle of the new import in this open file, never 0
  * @reserved: (in) must be 0
  *

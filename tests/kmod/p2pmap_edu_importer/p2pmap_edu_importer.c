@@ -669,8 +669,6 @@ static long edu_imp_ioctl_status(struct edu_imp *st,
 	}
 	if (st->attach)
 		s.flags |= P2PMAP_EDU_IMP_S_ATTACHED;
-	if (st->pin_attach)
-		s.flags |= P2PMAP_EDU_IMP_S_PIN_ATTACHED;
 	mutex_lock(&st->dma_lock);
 	if (st->edu.wedged)
 		s.flags |= P2PMAP_EDU_IMP_S_WEDGED;
