@@ -60,6 +60,7 @@ struct tp_point {
 	unsigned long pages;
 	struct status st;
 	double map_ns;		/* median of MAP's kernel-measured map_ns */
+	double remap_ns;	/* median map_ns of a forced MAP right after */
 	double map_wall_ns;	/* median wall time of the MAP ioctl */
 	double create_wall_ns;
 	double destroy_wall_ns;
@@ -605,7 +606,7 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 			maxp = b->o.sizes[i];
 	buf = layout_buffer(lay, maxp, &base, &maplen);
 	perm = malloc(maxp);
-	v = calloc(5 * (size_t)n, sizeof(*v));
+	v = calloc(6 * (size_t)n, sizeof(*v));
 	if (!buf || !perm || !v) {
 		FAIL_ERRNO(b, &b->import_st, ENOMEM, "buffers of %lu pages", maxp);
 		goto out;
@@ -614,15 +615,15 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 	for (i = 0; i < b->o.nr_sizes; i++) {
 		struct tp_point *p = &pts[i];
 		double *map = v, *wall = v + n, *cr = v + 2 * n, *de = v + 3 * n;
-		double *base_ns = v + 4 * n;
+		double *base_ns = v + 4 * n, *remap = v + 5 * n;
 		unsigned int nb = 0;
 
 		p->pages = b->o.sizes[i];
 		progress(b, "import throughput: %lu pages of system memory (%s)",
 			 p->pages, lay == LAYOUT_THP ? "THP" : "4 KiB, scattered");
 		for (r = 0; r <= n; r++) {	/* round 0 warms up */
-			struct p2pmap_edu_imp_map m;
-			uint64_t t0, t1, t2, t3;
+			struct p2pmap_edu_imp_map m, m2;
+			uint64_t t0, t1, t2, t3, t4;
 			uint32_t id;
 			int ret;
 
@@ -650,8 +651,17 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 				edu_destroy(efd, id);
 				break;
 			}
-			ret = edu_destroy(efd, id);
+			/* the same range again, replacing valid extents */
+			ret = edu_map(efd, id, P2PMAP_EDU_IMP_MAP_F_FORCE, &m2);
+			if (ret || m2.rounds < 1) {
+				FAIL_ERRNO(b, &p->st, ret ? -ret : EPROTO,
+					   "forced MAP of %lu pages", p->pages);
+				edu_destroy(efd, id);
+				break;
+			}
 			t3 = now_ns();
+			ret = edu_destroy(efd, id);
+			t4 = now_ns();
 			if (ret) {
 				FAIL_ERRNO(b, &p->st, -ret, "DESTROY");
 				break;
@@ -663,7 +673,8 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 				map[r - 1] = (double)m.map_ns;
 				wall[r - 1] = (double)(t2 - t1);
 				cr[r - 1] = (double)(t1 - t0);
-				de[r - 1] = (double)(t3 - t2);
+				de[r - 1] = (double)(t4 - t3);
+				remap[r - 1] = (double)m2.map_ns;
 			}
 
 			if (hfd >= 0) {
@@ -704,6 +715,7 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 		if (p->st.kind != ST_NOTRUN)
 			continue;
 		p->map_ns = median(map, n);
+		p->remap_ns = median(remap, n);
 		p->map_wall_ns = median(wall, n);
 		p->map_wall_min_ns = wall[0];	/* sorted by median() */
 		p->create_wall_ns = median(cr, n);
@@ -1589,6 +1601,7 @@ static void json_tp_points(struct jw *w, const char *key,
 				jw_ns(w, "first_map_ns", p->first_map_ns);
 				jw_u64(w, "first_map_placed_pages", p->placed);
 			} else {
+				jw_ns(w, "remap_ns_median", p->remap_ns);
 				jw_ns(w, "create_wall_ns_median", p->create_wall_ns);
 				jw_ns(w, "destroy_wall_ns_median", p->destroy_wall_ns);
 				if (p->base_wall_ns > 0) {
