@@ -5,10 +5,12 @@
 # VM test bed. Installs what is missing, builds (or reuses) the test kernel
 # and modules, boots the PCIe-switch topology and then the root-bus one, and
 # prints what happened: the features p2pmap found, where the devices sit,
-# an emulated DMA engine writing into an emulated GPU's BAR by PCI
-# peer-to-peer DMA (checked again from the host, in the file that backs the
-# BAR), the same DMA refused where Linux does not allow P2P, and an RDMA
-# figure from Soft-RoCE. Exit status 0 only if every step verified.
+# an emulated DMA engine importing GPU buffer objects through p2pmap, a copy
+# between the two emulated GPUs through p2pmap with its placement and
+# bandwidth, an emulated DMA engine writing into an emulated GPU's BAR by
+# PCI peer-to-peer DMA (checked again from the host, in the file that backs
+# the BAR), the same DMA refused where Linux does not allow P2P, and an
+# RDMA figure from Soft-RoCE. Exit status 0 only if every step verified.
 # The whole script is one function, parsed before it runs, so editing the
 # file during a run cannot change the run.
 main() {

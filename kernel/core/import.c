@@ -52,13 +52,22 @@ struct p2pmap_link {
  * p2p_unmap(): it counts in provider->inflight and holds a reference. It
  * is on the caller's list (@node, private) and on provider->resolvers
  * (@prov_node, under provider->lock), where exporter events find the
- * imports that resolve memory they have not installed yet.
+ * imports that resolve memory they have not installed yet. While the
+ * exporter's p2p_map() runs for this hold, @req_task, @req_mapping,
+ * @req_first and @req_last (under import->lock) name the calling task and
+ * the request's pages: an event that task raises inside that range from
+ * within p2p_map() (moving a page before handing out its new location) is
+ * already reflected in the extents being built and does not fail the map.
  */
 struct p2pmap_hold {
 	struct list_head node;
 	struct list_head prov_node;
 	struct p2pmap_provider *prov;
 	struct p2pmap_import *imp;
+	struct task_struct *req_task;
+	struct address_space *req_mapping;
+	pgoff_t req_first;
+	pgoff_t req_last;
 };
 
 /*
@@ -562,15 +571,18 @@ EXPORT_SYMBOL_GPL(p2pmap_import_placement);
  */
 static int p2pmap_import_hold(struct p2pmap_import *imp,
 			      struct p2pmap_provider *prov,
-			      struct list_head *holds)
+			      struct list_head *holds, struct p2pmap_hold **hp)
 {
 	struct p2pmap_link *l, *spare;
 	struct p2pmap_hold *h;
 	bool linked = false;
 
-	list_for_each_entry(h, holds, node)
-		if (h->prov == prov)
+	list_for_each_entry(h, holds, node) {
+		if (h->prov == prov) {
+			*hp = h;
 			return 0;
+		}
+	}
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	spare = kzalloc(sizeof(*spare), GFP_KERNEL);
 	if (!h || !spare) {
@@ -590,6 +602,7 @@ static int p2pmap_import_hold(struct p2pmap_import *imp,
 	kref_get(&prov->kref);
 	h->prov = prov;
 	h->imp = imp;
+	*hp = h;
 	list_add_tail(&h->node, holds);
 	list_add_tail(&h->prov_node, &prov->resolvers);
 	mutex_lock(&imp->lock);
@@ -686,10 +699,17 @@ bad:
  * the install fail (p2pmap_provider_invalidate()), one elsewhere does not.
  */
 static void p2pmap_import_note_resolving(struct p2pmap_import *imp,
-					 struct address_space *mapping,
-					 pgoff_t first, pgoff_t last)
+					 struct p2pmap_hold *h,
+					 const struct p2pmap_map_req *req)
 {
+	struct address_space *mapping = req->mapping;
+	pgoff_t first = req->pgoff, last = req->pgoff + req->npages - 1;
+
 	mutex_lock(&imp->lock);
+	h->req_task = current;
+	h->req_mapping = mapping;
+	h->req_first = first;
+	h->req_last = last;
 	if (imp->res_any) {
 		/* nothing to narrow */
 	} else if (!imp->res_mapping) {
@@ -708,6 +728,7 @@ static void p2pmap_import_note_resolving(struct p2pmap_import *imp,
 /* One exporter resolve of [va, va + npages) in @vma, appended to @out. */
 static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 				   struct p2pmap_provider *prov,
+				   struct p2pmap_hold *h,
 				   struct vm_area_struct *vma, unsigned long va,
 				   unsigned long npages, struct list_head *out)
 {
@@ -752,9 +773,11 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 		c->req.span_last = span_first + npages_total - 1;
 		c->req.ext = c->ext;
 		c->req.max_ext = batch;
-		p2pmap_import_note_resolving(imp, c->req.mapping, c->req.pgoff,
-					     c->req.pgoff + batch - 1);
+		p2pmap_import_note_resolving(imp, h, &c->req);
 		done = prov->desc.ops->p2p_map(prov, &c->req);
+		mutex_lock(&imp->lock);
+		h->req_task = NULL;
+		mutex_unlock(&imp->lock);
 		if (done <= 0 || done > batch) {
 			kfree(c);
 			if (done > (long)batch || !done) {
@@ -1002,6 +1025,7 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 	while (va < end && !ret) {
 		struct vm_area_struct *vma = vma_lookup(imp->mm, va);
 		struct p2pmap_provider *prov = NULL;
+		struct p2pmap_hold *h;
 		unsigned long n;
 
 		if (!vma) {
@@ -1039,9 +1063,9 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 			va += n << PAGE_SHIFT;
 			continue;
 		}
-		ret = p2pmap_import_hold(imp, prov, holds);
+		ret = p2pmap_import_hold(imp, prov, holds, &h);
 		if (!ret)
-			ret = p2pmap_resolve_provider(imp, prov, vma, va, n, out);
+			ret = p2pmap_resolve_provider(imp, prov, h, vma, va, n, out);
 		kref_put(&prov->kref, p2pmap_provider_release);
 		va += n << PAGE_SHIFT;
 	}
@@ -1232,10 +1256,14 @@ void p2pmap_provider_invalidate(struct p2pmap_provider *prov,
 	list_for_each_entry(h, &prov->resolvers, prov_node) {
 		imp = h->imp;
 		mutex_lock(&imp->lock);
-		if (imp->res_any ||
-		    (imp->res_mapping == mapping &&
-		     imp->res_first <= last && imp->res_last >= first))
+		if (h->req_task == current && h->req_mapping == mapping &&
+		    h->req_first <= first && last <= h->req_last) {
+			/* Raised by this very p2p_map() for its own pages. */
+		} else if (imp->res_any ||
+			   (imp->res_mapping == mapping &&
+			    imp->res_first <= last && imp->res_last >= first)) {
 			imp->gen++;
+		}
 		mutex_unlock(&imp->lock);
 	}
 	/*

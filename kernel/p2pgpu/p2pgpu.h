@@ -18,6 +18,7 @@
 struct drm_file;
 struct page;
 struct p2pmap_aper;
+struct p2pmap_attach;
 struct p2pmap_provider;
 
 /**
@@ -34,6 +35,9 @@ struct p2pmap_provider;
  * Lock order: mmap_lock (read, held by the fault path) -> drm_dev_enter()
  * (SRCU) -> &p2pgpu_device.lock -> i_mmap_rwsem of the DRM anon inode and
  * page-table locks (taken by unmap_mapping_range() while evicting). The
+ * device lock also comes before the lock of any p2pmap import: evictions
+ * invalidate importers under it, and the copy engine (p2pgpu_copy.c)
+ * moves bytes holding its own device lock and then its import's lock. The
  * device lock is never taken from reclaim (p2pgpu has no shrinker), so
  * GFP_KERNEL allocations under it, e.g. page tables in vmf_insert_pfn(), are
  * allowed. The backing pages of a buffer object are allocated at creation,
@@ -90,6 +94,12 @@ struct p2pmap_provider;
  * @evictions: pages evicted from the window.
  * @cpu_faults: CPU faults handled on object mappings.
  * @prov: this device as a p2pmap provider (p2pgpu_p2pmap.c), or NULL.
+ * @copy_attach: this device as a p2pmap importer, for its copy engine
+ *	(p2pgpu_copy.c); NULL if p2pmap_attach() failed at probe. Set before
+ *	drm_dev_register() and released by a devres action after remove(),
+ *	so every ioctl inside drm_dev_enter() sees it stable.
+ * @copy_attach_err: why @copy_attach is NULL (negative errno), for the
+ *	reason a refused copy logs.
  */
 struct p2pgpu_device {
 	struct drm_device drm;
@@ -109,6 +119,8 @@ struct p2pgpu_device {
 	u64 evictions;
 	u64 cpu_faults;
 	struct p2pmap_provider *prov;
+	struct p2pmap_attach *copy_attach;
+	int copy_attach_err;
 };
 
 /**
@@ -159,5 +171,10 @@ void p2pgpu_notify_move(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 			enum p2pmap_event ev);
 int p2pgpu_provider_register(struct p2pgpu_device *gdev);
 void p2pgpu_provider_unregister(struct p2pgpu_device *gdev);
+
+/* p2pgpu_copy.c */
+void p2pgpu_copy_init(struct p2pgpu_device *gdev);
+int p2pgpu_ioctl_copy(struct drm_device *drm, void *data,
+		      struct drm_file *file);
 
 #endif /* _P2PGPU_H */

@@ -181,6 +181,7 @@ static const struct drm_ioctl_desc p2pgpu_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGPU_DEVICE_INFO, p2pgpu_ioctl_device_info,
 			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_COPY, p2pgpu_ioctl_copy, DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(p2pgpu_fops);
@@ -280,6 +281,9 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	}
 
+	/* The importer side; released by devres after remove(). */
+	p2pgpu_copy_init(gdev);
+
 	pci_set_drvdata(pdev, gdev);
 	ret = drm_dev_register(&gdev->drm, 0);
 	if (ret)
@@ -303,9 +307,11 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
  * Unbind, rmmod or PCI removal. p2pmap revokes every import of the device
  * and waits until importers have stopped. drm_dev_unplug() then waits for every fault in
  * progress, unregisters the device and zaps every CPU mapping into the
- * window; afterwards faults get SIGBUS and ioctls -ENODEV. Objects and the
- * DRM device live on until their last user is gone; devres then unmaps the
- * BAR and releases the region, which nothing touches any more.
+ * window; afterwards faults get SIGBUS and ioctls -ENODEV (it also waits for
+ * copies in progress, which run inside drm_dev_enter()). Objects and the
+ * DRM device live on until their last user is gone; devres then detaches
+ * the copy engine from p2pmap (no import of it is left), unmaps the BAR
+ * and releases the region, which nothing touches any more.
  */
 static void p2pgpu_remove(struct pci_dev *pdev)
 {

@@ -279,7 +279,12 @@ struct p2pmap_aperture {
  *	in @req->ext, at most @req->max_ext of them. Return the number of
  *	pages resolved (at least one; the core calls again for the rest), or
  *	a negative errno for the whole request. Called with the mm's
- *	mmap_lock held for read and no p2pmap lock held; may sleep.
+ *	mmap_lock held for read and no p2pmap lock held; may sleep. An
+ *	event it raises (p2pmap_provider_invalidate()) for pages of this
+ *	request, e.g. moving a page out of the window for an importer
+ *	without a route, must come before it records their extents; such an
+ *	event does not make the import start over. It must never evict or
+ *	move a page it already recorded in @req.
  * @p2p_unmap: release what one p2p_map() call took (window slot holds,
  *	page references, pins), given the same @req and extents. May be
  *	called with import->lock and provider->lock held, and for revalidating

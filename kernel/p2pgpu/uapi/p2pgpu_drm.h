@@ -150,11 +150,24 @@ struct drm_p2pgpu_device_info {
  *
  * The engine uses only the DMA addresses p2pmap gives it, translated as a
  * device would: through the IOMMU domain of the GPU if it has one,
- * otherwise as bus/physical addresses. Errors: -EINVAL (bad flags,
- * padding, length, range), -ENOENT (no such handle), -EREMOTEIO
- * (REQUIRE_P2P without a route), -ENOSPC (REQUIRE_P2P, window exhausted),
- * -EFAULT (range not mapped), -EPERM (permissions), -EBUSY (could not
- * obtain a stable mapping), -ENODEV (a device went away).
+ * otherwise as bus/physical addresses. The output fields are zeroed first;
+ * on failure only @retries may be non-zero. A user range that is a mapping
+ * of the same object and overlaps [@bo_offset, @bo_offset + @length) gives
+ * unspecified bytes in the overlap, as memcpy() would.
+ *
+ * Errors: -EINVAL (@flags not exactly one direction, non-zero @pad,
+ * unknown @policy, @length 0 or above %P2PGPU_COPY_MAX, @user_ptr + @length
+ * or @bo_offset + @length wraps, or the object range exceeds the object),
+ * -ENOENT (no such handle in this file), -EFAULT (range not mapped, outside
+ * the user address space, or device memory no p2pmap exporter owns),
+ * -EPERM (range not readable, or not writable for %P2PGPU_COPY_FROM_BO),
+ * -EREMOTEIO (REQUIRE_P2P and a page is system memory or has no P2P
+ * route), -ENOSPC (REQUIRE_P2P and the exporter's window is exhausted),
+ * -EBUSY (the range kept being invalidated: no stable mapping after a
+ * bounded number of rounds), -ENODEV (this or the exporting device went
+ * away), -EOPNOTSUPP (the copy engine could not attach to p2pmap at probe),
+ * -EIO (a DMA address reached neither RAM nor a BAR), -ENOMEM, -EINTR
+ * (fatal signal). Each comes with a ratelimited reason in the kernel log.
  */
 struct drm_p2pgpu_copy {
 	__u64 user_ptr;

@@ -1,0 +1,17 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# copy suite: the p2pgpu copy engine (DRM_IOCTL_P2PGPU_COPY), the importer
+# side of the reference driver. p2pgpu_copy_test copies between system
+# memory and objects, between the two GPUs both ways (P2P through the
+# switch, system memory with reason no_route on the root bus; REQUIRE_P2P
+# done or refused), within one GPU, under an eviction storm and racing CPU
+# faults that move the imported pages, with bad input, kill -9, a fail-nth
+# sweep and unbinds. p2pgpu gets a 1 MiB window (256 pages, so a third
+# object's CPU faults keep evicting), 64 MiB of device memory, and no
+# minimum residency, so a peer's placement never falls back for lack of an
+# evictable page.
+. /suites/lib.sh
+[ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
+run_module_test "p2pmap p2pgpu:window_mb=1,vram_mb=64,min_residency_ms=0" \
+	/tests/bin/p2pgpu_copy_test 'p2pmap|p2pgpu'
