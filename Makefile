@@ -16,6 +16,8 @@
 #   make selftests       static test programs for the VM (incl. hmm-tests)
 #   make vm TOPOLOGY=switch|rootbus SUITES=a,b [VMFLAGS=--shell]
 #   make vm-shell        boot the VM and get a shell
+#   make bench           run the full benchmark in the VM (not a test):
+#                        out/bench/bench.json, .txt and docs/benchmarks.md
 #   make clean
 
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -29,12 +31,12 @@ VMFLAGS ?=
 KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 
 .PHONY: all deps kernel modules modules-stock checkpatch unit userspace \
-	selftests vm-prereqs vm vm-shell check demo clean help
+	selftests vm-prereqs vm vm-shell check demo bench clean help
 
 all: modules userspace
 
 help:
-	@sed -n '3,21p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,22p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@bash $(ROOT)/scripts/install-deps.sh
@@ -73,6 +75,9 @@ check:
 
 demo:
 	@bash $(ROOT)/scripts/demo.sh
+
+bench: vm-prereqs
+	@bash $(ROOT)/tests/bench/run-bench.sh
 
 clean:
 	rm -rf $(OUT)

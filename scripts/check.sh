@@ -154,8 +154,11 @@ run_stage unit deps counted_stage make -s -C tests/unit check
 run_stage verdict deps counted_stage bash tests/vm/selftest/verdict_test.sh
 static_stage userspace deps make -s userspace
 run_stage userspace-check userspace counted_stage make -s -C userspace check
+# bench is p2pmap-bench --quick as a smoke test: complete, well-formed JSON;
+# missed targets do not fail it (`make bench` runs the full one). It runs
+# before lifecycle, which removes devices.
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
-	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,rxe,lifecycle
+	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,rxe,bench,lifecycle
 vm_collect vm-rootbus
 vm_collect vm-stock
 # The demo cannot rot: its guest half (suites/demo.sh, every step TAP-checked)

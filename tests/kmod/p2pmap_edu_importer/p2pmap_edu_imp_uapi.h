@@ -7,7 +7,12 @@
  * caller's address space with p2pmap_import_create(), and moves bytes
  * between an import and a user buffer with the edu DMA engine, following
  * p2pmap's sequence protocol. Imports belong to the open file and die with
- * it. Test interface only: no stability beyond P2PMAP_EDU_IMP_ABI_VERSION.
+ * it. For benchmarks, MAP resolves and maps an import without any DMA and
+ * reports the kernel-measured cost, and LATENCY returns the times from an
+ * invalidation of an import to its next successful map. Test interface
+ * only: no stability beyond P2PMAP_EDU_IMP_ABI_VERSION. Version 2 added
+ * P2PMAP_EDU_IMP_F_PIN, MAP and LATENCY; everything of version 1 is
+ * unchanged (STATUS reports the same flags).
  */
 #ifndef _P2PMAP_EDU_IMP_UAPI_H
 #define _P2PMAP_EDU_IMP_UAPI_H
@@ -16,7 +21,7 @@
 #include <linux/types.h>
 
 #define P2PMAP_EDU_IMP_DEVNAME		"p2pmap_edu_imp"
-#define P2PMAP_EDU_IMP_ABI_VERSION	1u
+#define P2PMAP_EDU_IMP_ABI_VERSION	2u
 
 /* struct p2pmap_edu_imp_create.policy: mirrors enum p2pmap_policy. */
 #define P2PMAP_EDU_IMP_PREFER_P2P	0u
@@ -25,7 +30,16 @@
 
 /* struct p2pmap_edu_imp_create.flags */
 #define P2PMAP_EDU_IMP_F_WRITE		0x1u /* the edu may write the range */
-#define P2PMAP_EDU_IMP_F_ALL		P2PMAP_EDU_IMP_F_WRITE
+/*
+ * Pinned mode: the import is made through the edu's second attachment,
+ * which has P2PMAP_CAP_PIN_ONLY. It is mapped (pinned) once, on its first
+ * READ, WRITE or MAP, and those extents are used until DESTROY: no
+ * revalidation, CPU-side changes do not affect it. Only an exporter event
+ * takes them away: after P2PMAP_EDU_IMP_EV_UNBIND, READ, WRITE and MAP fail
+ * with -ENODEV; after P2PMAP_EDU_IMP_EV_RESET the next one pins again.
+ */
+#define P2PMAP_EDU_IMP_F_PIN		0x2u
+#define P2PMAP_EDU_IMP_F_ALL		(P2PMAP_EDU_IMP_F_WRITE | P2PMAP_EDU_IMP_F_PIN)
 
 /* Indices of reason_pages[]: mirror enum p2pmap_reason. */
 #define P2PMAP_EDU_IMP_REASON_NONE		0u
@@ -51,7 +65,15 @@
 /* Limits (bytes). */
 #define P2PMAP_EDU_IMP_MAX_IMPORT	(64ull << 20) /* one import */
 #define P2PMAP_EDU_IMP_MAX_XFER		(256u << 10) /* one READ or WRITE */
-#define P2PMAP_EDU_IMP_MAX_PER_FILE	256u /* live imports per open file */
+/*
+ * Default limit of live imports per open file. The limit in force is the
+ * module parameter max_imports_per_file (1 .. 1048576, read-only after
+ * load, in /sys/module/p2pmap_edu_importer/parameters/); CREATE beyond it
+ * fails with -ENOSPC.
+ */
+#define P2PMAP_EDU_IMP_MAX_PER_FILE	256u
+/* Latency samples kept per open file until LATENCY collects them. */
+#define P2PMAP_EDU_IMP_LAT_SLOTS	256u
 
 /* struct p2pmap_edu_imp_status.flags */
 #define P2PMAP_EDU_IMP_S_BOUND		0x1u /* an edu device is bound */
@@ -83,11 +105,15 @@ struct p2pmap_edu_imp_status {
  * @va: (in) page-aligned start address in the calling process
  * @len: (in) page-aligned length, 1 page .. P2PMAP_EDU_IMP_MAX_IMPORT
  * @policy: (in) P2PMAP_EDU_IMP_PREFER_P2P, _REQUIRE_P2P or _SYSMEM_ONLY
- * @flags: (in) P2PMAP_EDU_IMP_F_* bits; unknown bits give -EINVAL
+ * @flags: (in) P2PMAP_EDU_IMP_F_* bits; unknown bits give -EINVAL;
+ *	P2PMAP_EDU_IMP_F_PIN gives -EOPNOTSUPP when p2pmap refused the edu's
+ *	pinned-mode attachment at probe (the reason is in the kernel log), and
+ *	whatever p2pmap_import_create() returns for a P2PMAP_CAP_PIN_ONLY
+ *	attachment
  * @id: (out) handle of the new import in this open file, never 0
  * @reserved: (in) must be 0
  *
- * Nothing is resolved or mapped until the first READ or WRITE.
+ * Nothing is resolved or mapped until the first READ, WRITE or MAP.
  */
 struct p2pmap_edu_imp_create {
 	__u64 va;
@@ -112,17 +138,17 @@ struct p2pmap_edu_imp_destroy {
  * struct p2pmap_edu_imp_info - one import's placement and counters
  * @id: (in) handle from CREATE
  * @nr_extents: (out) extents the import currently holds (0 after an
- *	invalidation, until the next READ or WRITE maps it again)
+ *	invalidation, until the next READ, WRITE or MAP maps it again)
  * @va: (out) as created
  * @len: (out) as created
  * @policy: (out) as created
- * @flags: (out) as created
+ * @flags: (out) as created (P2PMAP_EDU_IMP_F_PIN for a pinned import)
  * @p2p_pages: (out) current placement: pages mapped peer-to-peer
  * @sysmem_pages: (out) pages mapped from system memory
  * @error_pages: (out) pages the exporter could not resolve
  * @reason_pages: (out) pages per P2PMAP_EDU_IMP_REASON_* (non-P2P pages)
- * @map_calls: (out) p2pmap_import_map() calls (a READ or WRITE calls it
- *	only when the import holds no valid extents)
+ * @map_calls: (out) p2pmap_import_map() calls (a READ, WRITE or MAP calls
+ *	it only when the import holds no valid extents, or MAP is forced)
  * @map_eagain: (out) of those, how many returned -EAGAIN
  * @retry_true: (out) p2pmap_import_retry() returned true right after a
  *	successful p2pmap_import_map()
@@ -168,6 +194,65 @@ struct p2pmap_edu_imp_xfer {
 	__u64 buf;
 };
 
+/* struct p2pmap_edu_imp_map.flags */
+#define P2PMAP_EDU_IMP_MAP_F_FORCE	0x1u /* map again even if still valid */
+#define P2PMAP_EDU_IMP_MAP_F_ALL	P2PMAP_EDU_IMP_MAP_F_FORCE
+
+/**
+ * struct p2pmap_edu_imp_map - map an import for the edu, without any DMA
+ * @id: (in) handle from CREATE
+ * @flags: (in) P2PMAP_EDU_IMP_MAP_F_* bits; unknown bits give -EINVAL.
+ *	P2PMAP_EDU_IMP_MAP_F_FORCE maps again even when the current extents
+ *	are still valid (the new ones replace them); refused with -EINVAL for
+ *	pinned imports, which are mapped once
+ * @rounds: (out) p2pmap_import_map() calls this MAP made: 0 when the
+ *	extents were still valid (nothing mapped), more than 1 when an
+ *	invalidation raced a round and it started over
+ * @nr_extents: (out) extents the import holds now
+ * @map_ns: (out) kernel time (ktime) of the successful round, from
+ *	p2pmap_import_begin() to p2pmap_import_retry() passing under the
+ *	import lock: the cost of resolving and DMA-mapping the range; 0 when
+ *	@rounds is 0
+ * @total_ns: (out) the same from the first round, failed rounds included
+ * @p2p_pages: (out) placement now: pages mapped peer-to-peer
+ * @sysmem_pages: (out) pages mapped from system memory
+ * @error_pages: (out) pages the exporter could not resolve
+ *
+ * The same protocol as READ and WRITE run, up to the point where they
+ * would program the edu. Errors as for READ, plus -EINVAL for flags.
+ */
+struct p2pmap_edu_imp_map {
+	__u32 id;
+	__u32 flags;
+	__u32 rounds;
+	__u32 nr_extents;
+	__u64 map_ns;
+	__u64 total_ns;
+	__u64 p2p_pages;
+	__u64 sysmem_pages;
+	__u64 error_pages;
+};
+
+/**
+ * struct p2pmap_edu_imp_latency - collect invalidation-to-revalidation times
+ * @flags: (in) must be 0
+ * @nr: (out) valid entries in @ns
+ * @dropped: (out) samples lost because @ns was full, since the last call
+ * @ns: (out) one sample per revalidation, oldest first: the time from
+ *	the first invalidation of an import (the importer's invalidate
+ *	callback, any event but P2PMAP_EDU_IMP_EV_REMAP) to the end of its
+ *	next successful map (by READ, WRITE or MAP), in nanoseconds
+ *
+ * Samples are collected per open file, over all of its imports; the call
+ * returns them and empties the file's buffer.
+ */
+struct p2pmap_edu_imp_latency {
+	__u32 flags;
+	__u32 nr;
+	__u64 dropped;
+	__u64 ns[P2PMAP_EDU_IMP_LAT_SLOTS];
+};
+
 #define P2PMAP_EDU_IMP_IOC_MAGIC	0xE9
 #define P2PMAP_EDU_IMP_IOC_STATUS	_IOR(P2PMAP_EDU_IMP_IOC_MAGIC, 0x00, \
 					     struct p2pmap_edu_imp_status)
@@ -181,5 +266,9 @@ struct p2pmap_edu_imp_xfer {
 					     struct p2pmap_edu_imp_xfer)
 #define P2PMAP_EDU_IMP_IOC_WRITE	_IOW(P2PMAP_EDU_IMP_IOC_MAGIC, 0x05, \
 					     struct p2pmap_edu_imp_xfer)
+#define P2PMAP_EDU_IMP_IOC_MAP		_IOWR(P2PMAP_EDU_IMP_IOC_MAGIC, 0x06, \
+					      struct p2pmap_edu_imp_map)
+#define P2PMAP_EDU_IMP_IOC_LATENCY	_IOWR(P2PMAP_EDU_IMP_IOC_MAGIC, 0x07, \
+					      struct p2pmap_edu_imp_latency)
 
 #endif /* _P2PMAP_EDU_IMP_UAPI_H */

@@ -1,30 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * p2pmap_edu_importer: a p2pmap importer driving the QEMU "edu" PCI DMA
- * engine, for tests. It binds the edu device, attaches it to p2pmap with
- * P2PMAP_CAP_REVALIDATE, and lets a process import ranges of its own
- * address space through /dev/p2pmap_edu_imp (p2pmap_edu_imp_uapi.h). A READ
- * or WRITE runs p2pmap's sequence protocol (begin, map, lock, retry check)
- * and then, with the import lock held, has the edu move the bytes between
- * the import's DMA addresses and a coherent bounce buffer in RAM, at most
- * EDU_DMA_MAX_LEN bytes per command. The importer's invalidate callback
- * only counts events by type: holding the import lock for the whole DMA is
- * what stops the device (see edu_imp_invalidate()). Imports belong to the
- * open file and are destroyed when it is released, also when the process
- * is killed. Nothing here is meant for real hardware; no
- * MODULE_DEVICE_TABLE, so it is never autoloaded.
+ * engine, for tests and benchmarks. It binds the edu device, attaches it to
+ * p2pmap twice, with P2PMAP_CAP_REVALIDATE and with P2PMAP_CAP_PIN_ONLY
+ * (pinned imports), and lets a process import ranges of its own address
+ * space through /dev/p2pmap_edu_imp (p2pmap_edu_imp_uapi.h). A READ or
+ * WRITE runs p2pmap's sequence protocol (begin, map, lock, retry check) and
+ * then, with the import lock held, has the edu move the bytes between the
+ * import's DMA addresses and a coherent bounce buffer in RAM, at most
+ * EDU_DMA_MAX_LEN bytes per command; MAP runs the same protocol without
+ * DMA and reports its kernel-measured cost. The importer's invalidate
+ * callback counts events by type and timestamps the first one, so the next
+ * successful map yields an invalidation-to-revalidation latency sample:
+ * holding the import lock for the whole DMA is what stops the device (see
+ * edu_imp_invalidate()). Imports belong to the open file and are destroyed
+ * when it is released, also when the process is killed. Nothing here is
+ * meant for real hardware; no MODULE_DEVICE_TABLE, so it is never
+ * autoloaded.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
 #include <linux/kernel.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/p2pmap.h>
 #include <linux/pci.h>
@@ -32,6 +38,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
@@ -46,11 +53,55 @@
  */
 #define EDU_IMP_MAX_ROUNDS	64
 
+/* Upper bound of the max_imports_per_file module parameter. */
+#define EDU_IMP_MAX_PER_FILE_LIMIT	1048576u
+
+/*
+ * Live imports per open file. Read-only after load (0444), so CREATE reads
+ * it without locking. The default keeps version 1's limit; the scaling
+ * benchmark (tests/bench) raises it to hold 100k imports in one file.
+ */
+static unsigned int edu_imp_max_per_file = P2PMAP_EDU_IMP_MAX_PER_FILE;
+
+static int edu_imp_set_max_per_file(const char *val,
+				    const struct kernel_param *kp)
+{
+	int ret = param_set_uint_minmax(val, kp, 1, EDU_IMP_MAX_PER_FILE_LIMIT);
+
+	if (ret)
+		pr_err("max_imports_per_file=%s: want 1..%u\n", val ? val : "",
+		       EDU_IMP_MAX_PER_FILE_LIMIT);
+	return ret;
+}
+
+static const struct kernel_param_ops edu_imp_max_per_file_ops = {
+	.set = edu_imp_set_max_per_file,
+	.get = param_get_uint,
+};
+module_param_cb(max_imports_per_file, &edu_imp_max_per_file_ops,
+		&edu_imp_max_per_file, 0444);
+MODULE_PARM_DESC(max_imports_per_file,
+		 "Live imports per open file of /dev/p2pmap_edu_imp, 1..1048576 (default 256)");
+
+struct edu_imp_file;
+
 /**
  * struct edu_imp_import - one import of an open file
  * @kref: the file's xarray holds one reference, each ioctl using the
  *	import one more; the last put destroys the p2pmap import
  * @imp: the p2pmap import; its importer_priv is this structure
+ * @file: the open file the import belongs to; it outlives the import
+ *	(imports die in the file's release, and ioctls hold the file)
+ * @inval_ns: ktime of the first invalidation since the last successful
+ *	map, 0 if none; under the import lock
+ * @pin_mapped: pinned import: mapped (pinned), its extents are used until
+ *	destroy or an exporter event takes them back (P2PMAP_EV_RESET: the
+ *	next use pins again); under the import lock
+ * @revoked: pinned import: the exporter went away (P2PMAP_EV_UNBIND);
+ *	every later READ, WRITE or MAP fails with -ENODEV; under the import
+ *	lock
+ * @pin_lock: pinned import: serialises its first map
+ *	(edu_imp_validate_pinned()); outside every p2pmap lock
  * @va: start, as created
  * @len: length in bytes, as created
  * @policy: P2PMAP_EDU_IMP_* policy, as created
@@ -64,6 +115,11 @@
 struct edu_imp_import {
 	struct kref kref;
 	struct p2pmap_import *imp;
+	struct edu_imp_file *file;
+	u64 inval_ns;
+	bool pin_mapped;
+	bool revoked;
+	struct mutex pin_lock; /* first map of a pinned import */
 	u64 va;
 	u64 len;
 	u32 policy;
@@ -79,10 +135,19 @@ struct edu_imp_import {
  * struct edu_imp_file - per open file state
  * @node: on edu_imp.files
  * @imports: id -> struct edu_imp_import (ids from 1)
+ * @lat_lock: protects @lat_nr, @lat_dropped and @lat. Taken inside an
+ *	import lock when a map records a sample: innermost, no allocation
+ * @lat_nr: samples in @lat
+ * @lat_dropped: samples lost since LATENCY last emptied @lat
+ * @lat: invalidation-to-revalidation times in ns, oldest first
  */
 struct edu_imp_file {
 	struct list_head node;
 	struct xarray imports;
+	spinlock_t lat_lock; /* protects the lat_* fields; innermost */
+	u32 lat_nr;
+	u64 lat_dropped;
+	u64 lat[P2PMAP_EDU_IMP_LAT_SLOTS];
 };
 
 /**
@@ -97,7 +162,9 @@ struct edu_imp_file {
  * @files: open files (struct edu_imp_file.node), so that remove can destroy
  *	their imports before detaching
  * @edu: the bound edu device (@edu.pdev NULL if none)
- * @attach: its p2pmap attachment, or NULL
+ * @attach: its p2pmap attachment (P2PMAP_CAP_REVALIDATE), or NULL
+ * @pin_attach: its pinned-mode attachment (P2PMAP_CAP_PIN_ONLY), or NULL
+ *	if p2pmap refused it (CREATE with P2PMAP_EDU_IMP_F_PIN then fails)
  * @live_imports: imports alive in all files
  */
 struct edu_imp {
@@ -107,6 +174,7 @@ struct edu_imp {
 	struct list_head files;
 	struct edu_dma edu;
 	struct p2pmap_attach *attach;
+	struct p2pmap_attach *pin_attach;
 	atomic_t live_imports;
 };
 
@@ -132,17 +200,20 @@ static_assert(P2PMAP_EDU_IMP_EV_NR == P2PMAP_EV_NR);
 static_assert(P2PMAP_EDU_IMP_EV_NR <= P2PMAP_EDU_IMP_EV_SLOTS);
 
 /*
- * The importer's invalidate callback. p2pmap calls it with the import lock
- * held, before it unmaps the extents, and requires that the device has
- * stopped touching them when it returns. This importer never lets the edu
- * touch an import's extents without holding that same lock: a READ or WRITE
- * takes p2pmap_import_lock(), checks p2pmap_import_retry(), runs every edu
- * command of the transfer to completion (edu_dma_cmd() polls until the
+ * The importer's invalidate callback, for both attachments. p2pmap calls it
+ * with the import lock held, before it unmaps the extents, and requires
+ * that the device has stopped touching them when it returns. This importer
+ * never lets the edu touch an import's extents without holding that same
+ * lock: a READ or WRITE takes p2pmap_import_lock(), checks
+ * p2pmap_import_retry() (or, pinned, @pin_mapped and @revoked), runs every
+ * edu command of the transfer to completion (edu_dma_cmd() polls until the
  * engine is idle) and only then unlocks. So an invalidation cannot get here
  * while a transfer is in flight; it waits on the lock until the device is
- * done, and the next transfer sees the retry check fail and maps again.
- * Nothing is left to stop: count the event. Called possibly from reclaim:
- * no allocation, no locks.
+ * done, and the next transfer sees the retry check fail and maps again (a
+ * pinned import sees @revoked and fails). Nothing is left to stop: count
+ * the event and note when the import lost its extents. P2PMAP_EV_REMAP is
+ * our own map replacing extents that were still valid, not a loss. Called
+ * possibly from reclaim: no allocation, no locks.
  */
 static void edu_imp_invalidate(struct p2pmap_import *imp, enum p2pmap_event ev)
 {
@@ -150,6 +221,15 @@ static void edu_imp_invalidate(struct p2pmap_import *imp, enum p2pmap_event ev)
 
 	if ((unsigned int)ev < P2PMAP_EDU_IMP_EV_NR)
 		atomic64_inc(&e->inval[ev]);
+	if (ev == P2PMAP_EV_REMAP)
+		return;
+	if (!e->inval_ns)
+		e->inval_ns = ktime_get_ns();
+	if (e->flags & P2PMAP_EDU_IMP_F_PIN) {
+		e->pin_mapped = false;
+		if (ev == P2PMAP_EV_UNBIND)
+			e->revoked = true;
+	}
 }
 
 static const struct p2pmap_importer_ops edu_imp_ops = {
@@ -165,6 +245,7 @@ static void edu_imp_import_release(struct kref *kref)
 	/* runs the invalidate callback if extents are mapped: @e still lives */
 	p2pmap_import_destroy(e->imp);
 	atomic_dec(&edu_imp_state.live_imports);
+	mutex_destroy(&e->pin_lock);
 	kfree(e);
 }
 
@@ -187,7 +268,11 @@ static struct edu_imp_import *edu_imp_import_get(struct edu_imp_file *f, u32 id)
 	return e;
 }
 
-/* Destroy every import of @f. Caller holds dev_sem (either way). */
+/*
+ * Destroy every import of @f. Caller holds dev_sem (either way). A file may
+ * hold a million imports (max_imports_per_file): let others run between
+ * them.
+ */
 static void edu_imp_file_drop_all(struct edu_imp_file *f)
 {
 	struct edu_imp_import *e;
@@ -196,6 +281,7 @@ static void edu_imp_file_drop_all(struct edu_imp_file *f)
 	xa_for_each(&f->imports, id, e) {
 		if (xa_erase(&f->imports, id) == e)
 			edu_imp_import_put(e);
+		cond_resched();
 	}
 }
 
@@ -397,32 +483,78 @@ static int edu_imp_dma_locked(struct edu_imp *st, struct edu_imp_import *e,
 }
 
 /*
- * One READ or WRITE through p2pmap's sequence protocol:
- *
- *	begin; if the extents from an earlier map are still valid, use them;
- *	else map (-EAGAIN: start over), lock, retry check (true: unlock and
- *	start over); DMA with the lock held; unlock.
- *
- * Bounded: after EDU_IMP_MAX_ROUNDS rounds it gives up with -EBUSY.
+ * A successful map of @e at @now: record the invalidation-to-revalidation
+ * time if the import lost its extents since the last one. Caller holds the
+ * import lock, which also protects @e->inval_ns.
  */
-static int edu_imp_transfer(struct edu_imp *st, struct edu_imp_import *e,
-			    u64 off, u64 len, u8 *kbuf, bool write)
+static void edu_imp_note_mapped_locked(struct edu_imp_import *e, u64 now)
+{
+	struct edu_imp_file *f = e->file;
+
+	if (!e->inval_ns)
+		return;
+	spin_lock(&f->lat_lock);
+	if (f->lat_nr < P2PMAP_EDU_IMP_LAT_SLOTS)
+		f->lat[f->lat_nr++] = now - e->inval_ns;
+	else
+		f->lat_dropped++;
+	spin_unlock(&f->lat_lock);
+	e->inval_ns = 0;
+}
+
+/**
+ * struct edu_imp_rounds - what one validation of an import cost
+ * @rounds: p2pmap_import_map() calls made
+ * @map_ns: ktime of the successful round (0 if no map was needed)
+ * @total_ns: ktime from the first round to success
+ */
+struct edu_imp_rounds {
+	u32 rounds;
+	u64 map_ns;
+	u64 total_ns;
+};
+
+/*
+ * Make @e's extents valid for the edu, through p2pmap's sequence protocol:
+ *
+ *	begin; if the extents from an earlier map are still valid (and
+ *	@force is false), use them; else map (-EAGAIN: start over), lock,
+ *	retry check (true: unlock and start over).
+ *
+ * With @force every round maps, replacing extents that are still valid.
+ *
+ * Returns 0 with the import lock held and the extents valid until the
+ * caller unlocks, or an errno with the lock not held. Bounded: after
+ * EDU_IMP_MAX_ROUNDS rounds it gives up with -EBUSY.
+ */
+static int edu_imp_validate(struct edu_imp_import *e, bool force,
+			    struct edu_imp_rounds *r)
 {
 	struct p2pmap_seq seq;
 	unsigned int round;
+	u64 t0, start = 0;
 	int ret;
 
 	for (round = 0; round < EDU_IMP_MAX_ROUNDS; round++) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		t0 = ktime_get_ns();
 		seq = p2pmap_import_begin(e->imp);
 
-		/* Still mapped and nothing invalidated since: no map call. */
-		p2pmap_import_lock(e->imp);
-		if (!p2pmap_import_retry(e->imp, &seq))
-			goto locked;
-		p2pmap_import_unlock(e->imp);
+		/*
+		 * Still mapped and nothing invalidated since: no map call,
+		 * unless the caller wants a new mapping (every round then).
+		 */
+		if (!force) {
+			p2pmap_import_lock(e->imp);
+			if (!p2pmap_import_retry(e->imp, &seq))
+				return 0;
+			p2pmap_import_unlock(e->imp);
+		}
 
+		if (!start)
+			start = t0;
+		r->rounds++;
 		atomic64_inc(&e->map_calls);
 		ret = p2pmap_import_map(e->imp, &seq);
 		if (ret == -EAGAIN) {
@@ -433,16 +565,89 @@ static int edu_imp_transfer(struct edu_imp *st, struct edu_imp_import *e,
 			return ret;
 
 		p2pmap_import_lock(e->imp);
-		if (!p2pmap_import_retry(e->imp, &seq))
-			goto locked;
+		if (!p2pmap_import_retry(e->imp, &seq)) {
+			u64 now = ktime_get_ns();
+
+			r->map_ns = now - t0;
+			r->total_ns = now - start;
+			edu_imp_note_mapped_locked(e, now);
+			return 0;
+		}
 		p2pmap_import_unlock(e->imp);
 		atomic64_inc(&e->retry_true);
 	}
 	pr_warn_ratelimited("import at 0x%llx: still invalidated after %u rounds; giving up\n",
 			    e->va, EDU_IMP_MAX_ROUNDS);
 	return -EBUSY;
+}
 
-locked:
+/*
+ * The same for a pinned import: map (pin) it once, then keep using those
+ * extents until destroy. No retry check once pinned: p2pmap never
+ * revalidates a pinned import; the only invalidations it raises for one
+ * are exporter events that take the memory back, which clear @pin_mapped
+ * (P2PMAP_EV_RESET: pin again on the next use) or set @revoked
+ * (P2PMAP_EV_UNBIND: -ENODEV from then on) in edu_imp_invalidate(), under
+ * the import lock, which this checks with the lock held. @pin_lock makes
+ * concurrent first uses map once; it is taken outside every p2pmap lock and
+ * never by an invalidation.
+ */
+static int edu_imp_validate_pinned(struct edu_imp_import *e,
+				   struct edu_imp_rounds *r)
+{
+	bool revoked;
+	int ret;
+
+	p2pmap_import_lock(e->imp);
+	if (!e->revoked && e->pin_mapped)
+		return 0;
+	p2pmap_import_unlock(e->imp);
+
+	mutex_lock(&e->pin_lock);
+	p2pmap_import_lock(e->imp);
+	revoked = e->revoked;
+	if (!revoked && e->pin_mapped) {
+		mutex_unlock(&e->pin_lock);
+		return 0;
+	}
+	p2pmap_import_unlock(e->imp);
+	if (!revoked) {
+		ret = edu_imp_validate(e, false, r);
+		if (ret) {
+			mutex_unlock(&e->pin_lock);
+			return ret;
+		}
+		/* import lock held */
+		revoked = e->revoked;
+		if (!revoked)
+			e->pin_mapped = true;
+		else
+			p2pmap_import_unlock(e->imp);
+	}
+	mutex_unlock(&e->pin_lock);
+	if (!revoked)
+		return 0;
+	pr_warn_ratelimited("pinned import at 0x%llx was revoked (exporter unbound)\n",
+			    e->va);
+	return -ENODEV;
+}
+
+/*
+ * One READ or WRITE: validate the extents, then DMA with the import lock
+ * held, then unlock.
+ */
+static int edu_imp_transfer(struct edu_imp *st, struct edu_imp_import *e,
+			    u64 off, u64 len, u8 *kbuf, bool write)
+{
+	struct edu_imp_rounds r = {};
+	int ret;
+
+	if (e->flags & P2PMAP_EDU_IMP_F_PIN)
+		ret = edu_imp_validate_pinned(e, &r);
+	else
+		ret = edu_imp_validate(e, false, &r);
+	if (ret)
+		return ret;
 	ret = edu_imp_dma_locked(st, e, off, len, kbuf, write);
 	p2pmap_import_unlock(e->imp);
 	return ret;
@@ -502,6 +707,7 @@ static long edu_imp_ioctl_create(struct edu_imp *st, struct edu_imp_file *f,
 				 struct p2pmap_edu_imp_create __user *uarg)
 {
 	struct p2pmap_edu_imp_create c;
+	struct p2pmap_attach *attach;
 	struct edu_imp_import *e;
 	struct p2pmap_import *imp;
 	u32 id;
@@ -518,18 +724,29 @@ static long edu_imp_ioctl_create(struct edu_imp *st, struct edu_imp_file *f,
 		pr_warn_ratelimited("CREATE: no edu (1234:11e8) device bound\n");
 		return -ENODEV;
 	}
+	attach = st->attach;
+	if (c.flags & P2PMAP_EDU_IMP_F_PIN) {
+		if (!st->pin_attach) {
+			pr_warn_ratelimited("CREATE: P2PMAP_EDU_IMP_F_PIN but p2pmap refused the pinned-mode attachment (see the probe message)\n");
+			return -EOPNOTSUPP;
+		}
+		attach = st->pin_attach;
+	}
 
 	e = kzalloc(sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
 	kref_init(&e->kref);
+	e->file = f;
+	mutex_init(&e->pin_lock);
 	e->va = c.va;
 	e->len = c.len;
 	e->policy = c.policy;
 	e->flags = c.flags;
-	imp = p2pmap_import_create(st->attach, current->mm, c.va, c.len,
+	imp = p2pmap_import_create(attach, current->mm, c.va, c.len,
 				   c.policy, c.flags & P2PMAP_EDU_IMP_F_WRITE, e);
 	if (IS_ERR(imp)) {
+		mutex_destroy(&e->pin_lock);
 		kfree(e);
 		return PTR_ERR(imp);
 	}
@@ -537,11 +754,11 @@ static long edu_imp_ioctl_create(struct edu_imp *st, struct edu_imp_file *f,
 	atomic_inc(&st->live_imports);
 
 	ret = xa_alloc(&f->imports, &id, e,
-		       XA_LIMIT(1, P2PMAP_EDU_IMP_MAX_PER_FILE), GFP_KERNEL);
+		       XA_LIMIT(1, edu_imp_max_per_file), GFP_KERNEL);
 	if (ret) {
 		if (ret == -EBUSY) {
-			pr_warn_ratelimited("CREATE: %u imports in this file already\n",
-					    P2PMAP_EDU_IMP_MAX_PER_FILE);
+			pr_warn_ratelimited("CREATE: %u imports in this file already (module parameter max_imports_per_file)\n",
+					    edu_imp_max_per_file);
 			ret = -ENOSPC;
 		}
 		edu_imp_import_put(e);
@@ -681,6 +898,84 @@ out_put:
 	return ret;
 }
 
+static long edu_imp_ioctl_map(struct edu_imp_file *f,
+			      struct p2pmap_edu_imp_map __user *uarg)
+{
+	struct p2pmap_edu_imp_map m;
+	struct edu_imp_rounds r = {};
+	struct p2pmap_placement pl;
+	struct edu_imp_import *e;
+	bool force;
+	int ret;
+
+	if (copy_from_user(&m, uarg, sizeof(m)))
+		return -EFAULT;
+	if (m.flags & ~P2PMAP_EDU_IMP_MAP_F_ALL) {
+		pr_warn_ratelimited("MAP: unknown flags %#x\n", m.flags);
+		return -EINVAL;
+	}
+	force = m.flags & P2PMAP_EDU_IMP_MAP_F_FORCE;
+	e = edu_imp_import_get(f, m.id);
+	if (!e)
+		return -EINVAL;
+	if (e->flags & P2PMAP_EDU_IMP_F_PIN) {
+		if (force) {
+			pr_warn_ratelimited("MAP: import %u is pinned: mapped once, P2PMAP_EDU_IMP_MAP_F_FORCE refused\n",
+					    m.id);
+			ret = -EINVAL;
+			goto out_put;
+		}
+		ret = edu_imp_validate_pinned(e, &r);
+	} else {
+		ret = edu_imp_validate(e, force, &r);
+	}
+	if (ret)
+		goto out_put;
+	p2pmap_import_extents(e->imp, &m.nr_extents);
+	p2pmap_import_unlock(e->imp);
+	/* Placement as installed; an invalidation since then zeroes it. */
+	p2pmap_import_placement(e->imp, &pl);
+	m.rounds = r.rounds;
+	m.map_ns = r.map_ns;
+	m.total_ns = r.total_ns;
+	m.p2p_pages = pl.p2p_pages;
+	m.sysmem_pages = pl.sysmem_pages;
+	m.error_pages = pl.error_pages;
+	ret = copy_to_user(uarg, &m, sizeof(m)) ? -EFAULT : 0;
+out_put:
+	edu_imp_import_put(e);
+	return ret;
+}
+
+static long edu_imp_ioctl_latency(struct edu_imp_file *f,
+				  struct p2pmap_edu_imp_latency __user *uarg)
+{
+	struct p2pmap_edu_imp_latency *l;
+	u32 flags;
+	int ret;
+
+	if (get_user(flags, &uarg->flags))
+		return -EFAULT;
+	if (flags) {
+		pr_warn_ratelimited("LATENCY: flags %#x, must be 0\n", flags);
+		return -EINVAL;
+	}
+	/* Before taking the samples: a failure here loses none. */
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return -ENOMEM;
+	spin_lock(&f->lat_lock);
+	l->nr = f->lat_nr;
+	l->dropped = f->lat_dropped;
+	memcpy(l->ns, f->lat, f->lat_nr * sizeof(l->ns[0]));
+	f->lat_nr = 0;
+	f->lat_dropped = 0;
+	spin_unlock(&f->lat_lock);
+	ret = copy_to_user(uarg, l, sizeof(*l)) ? -EFAULT : 0;
+	kfree(l);
+	return ret;
+}
+
 static long edu_imp_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -709,6 +1004,12 @@ static long edu_imp_ioctl(struct file *file, unsigned int cmd,
 	case P2PMAP_EDU_IMP_IOC_WRITE:
 		ret = edu_imp_ioctl_xfer(st, f, uarg, true);
 		break;
+	case P2PMAP_EDU_IMP_IOC_MAP:
+		ret = edu_imp_ioctl_map(f, uarg);
+		break;
+	case P2PMAP_EDU_IMP_IOC_LATENCY:
+		ret = edu_imp_ioctl_latency(f, uarg);
+		break;
 	default:
 		ret = -ENOTTY;
 		break;
@@ -726,6 +1027,7 @@ static int edu_imp_open(struct inode *inode, struct file *file)
 	if (!f)
 		return -ENOMEM;
 	xa_init_flags(&f->imports, XA_FLAGS_ALLOC1);
+	spin_lock_init(&f->lat_lock);
 	mutex_lock(&st->files_lock);
 	list_add_tail(&f->node, &st->files);
 	mutex_unlock(&st->files_lock);
@@ -792,7 +1094,19 @@ static int edu_imp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto out;
 	}
 	st->attach = attach;
-	pci_info(pdev, "p2pmap importer /dev/%s\n", P2PMAP_EDU_IMP_DEVNAME);
+	/*
+	 * The pinned-mode attachment is optional: without it everything
+	 * but P2PMAP_EDU_IMP_F_PIN works, and CREATE says why that fails.
+	 */
+	attach = p2pmap_attach(&pdev->dev, &edu_imp_ops, P2PMAP_CAP_PIN_ONLY);
+	if (IS_ERR(attach)) {
+		pci_notice(pdev, "p2pmap_attach(P2PMAP_CAP_PIN_ONLY): %ld; no pinned imports\n",
+			   PTR_ERR(attach));
+		attach = NULL;
+	}
+	st->pin_attach = attach;
+	pci_info(pdev, "p2pmap importer /dev/%s%s\n", P2PMAP_EDU_IMP_DEVNAME,
+		 st->pin_attach ? " (pinned mode too)" : "");
 out:
 	up_write(&st->dev_sem);
 	return ret;
@@ -814,6 +1128,8 @@ static void edu_imp_remove(struct pci_dev *pdev)
 		list_for_each_entry(f, &st->files, node)
 			edu_imp_file_drop_all(f);
 		mutex_unlock(&st->files_lock);
+		p2pmap_detach(st->pin_attach);
+		st->pin_attach = NULL;
 		p2pmap_detach(st->attach);
 		st->attach = NULL;
 		mutex_lock(&st->dma_lock);

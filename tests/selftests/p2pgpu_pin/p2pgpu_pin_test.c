@@ -62,20 +62,6 @@
 #define RD		P2PMAP_EDU_IMP_IOC_READ
 #define WR		P2PMAP_EDU_IMP_IOC_WRITE
 
-static int imp_new_flags(int efd, void *va, size_t len, uint32_t policy,
-			 uint32_t flags, uint32_t *id)
-{
-	struct p2pmap_edu_imp_create c = {
-		.va = (uintptr_t)va, .len = len, .policy = policy,
-		.flags = flags,
-	};
-
-	if (ioctl(efd, P2PMAP_EDU_IMP_IOC_CREATE, &c))
-		return -errno;
-	*id = c.id;
-	return 0;
-}
-
 static int bo_info(int gpu, uint32_t handle, struct drm_p2pgpu_bo_info *bi)
 {
 	memset(bi, 0, sizeof(*bi));

@@ -12,7 +12,8 @@
  *
  * Built once per group (FAILNTH_GROUP, see the Makefile), or with the
  * group as the only argument:
- *   imp     /dev/p2pmap_edu_imp on system memory and on a p2pgpu BO, and
+ *   imp     /dev/p2pmap_edu_imp on system memory and on a p2pgpu BO
+ *           (including the benchmark ioctls MAP and LATENCY), and
  *           the p2pgpu DRM ioctls (p2pmap, p2pgpu, p2pmap_edu_importer)
  *   edu     /dev/p2pdma_edu (p2pdma_edu)
  *   attach  /dev/p2pmap_attach_test (p2pmap, p2pmap_attach_test)
@@ -267,6 +268,8 @@ static struct p2pmap_edu_imp_xfer g_xfer;
 static struct p2pmap_edu_imp_info g_info;
 static struct p2pmap_edu_imp_destroy g_destroy;
 static struct p2pmap_edu_imp_status g_status;
+static struct p2pmap_edu_imp_map g_map;
+static struct p2pmap_edu_imp_latency g_lat;
 
 static int imp_status(struct p2pmap_edu_imp_status *s)
 {
@@ -552,16 +555,112 @@ static int recover_status(void)
 	return op_status() || check_status();
 }
 
+/* MAP: a fresh import mapped without DMA; READ afterwards uses it. */
+static int op_map(void)
+{
+	g_map = (struct p2pmap_edu_imp_map){ .id = cur_id };
+	return ioctl(efd, P2PMAP_EDU_IMP_IOC_MAP, &g_map) ? -errno : 0;
+}
+
+static int check_map(void)
+{
+	struct p2pmap_edu_imp_info before, in;
+
+	if (g_map.rounds < 1 || !g_map.map_ns || !g_map.nr_extents ||
+	    g_map.p2p_pages + g_map.sysmem_pages != TPAGES ||
+	    g_map.error_pages) {
+		fail_why("MAP: rounds %u ns %llu extents %u p2p %llu sysmem %llu error %llu",
+			 g_map.rounds, (unsigned long long)g_map.map_ns,
+			 g_map.nr_extents, (unsigned long long)g_map.p2p_pages,
+			 (unsigned long long)g_map.sysmem_pages,
+			 (unsigned long long)g_map.error_pages);
+		return -1;
+	}
+	if (imp_info(cur_id, &before) || verify_read(cur_id) ||
+	    verify_info(cur_id, 1) || imp_info(cur_id, &in))
+		return -1;
+	/* READ used what MAP installed (no invalidation in between) */
+	if (in.map_calls != before.map_calls) {
+		fail_why("READ after MAP mapped again (map_calls %llu, before %llu)",
+			 (unsigned long long)in.map_calls,
+			 (unsigned long long)before.map_calls);
+		return -1;
+	}
+	return 0;
+}
+
+static int recover_map(void)
+{
+	if (op_map()) {
+		fail_why("MAP without injection failed");
+		return -1;
+	}
+	return check_map();
+}
+
+/* LATENCY: one sample (mprotect invalidated, MAP revalidated) to collect. */
+static int lat_collect(void)
+{
+	memset(&g_lat, 0, sizeof(g_lat));
+	return ioctl(efd, P2PMAP_EDU_IMP_IOC_LATENCY, &g_lat) ? -errno : 0;
+}
+
+static int setup_latency(void)
+{
+	if (setup_mapped() || lat_collect())
+		return -1;
+	if (mprotect(T->base, T->len, PROT_READ) ||
+	    mprotect(T->base, T->len, PROT_READ | PROT_WRITE)) {
+		fail_why("mprotect: %s", strerror(errno));
+		return -1;
+	}
+	if (op_map() || g_map.rounds != 1) {
+		fail_why("MAP after mprotect: rounds %u", g_map.rounds);
+		return -1;
+	}
+	return 0;
+}
+
+static int op_latency(void)
+{
+	g_lat.flags = 0;
+	g_lat.nr = 0;
+	return ioctl(efd, P2PMAP_EDU_IMP_IOC_LATENCY, &g_lat) ? -errno : 0;
+}
+
+static int check_latency(void)
+{
+	if (g_lat.nr != 1 || !g_lat.ns[0] || g_lat.dropped) {
+		fail_why("LATENCY: %u samples (want 1), first %llu ns, dropped %llu",
+			 g_lat.nr, (unsigned long long)g_lat.ns[0],
+			 (unsigned long long)g_lat.dropped);
+		return -1;
+	}
+	return 0;
+}
+
+/* A failed LATENCY must keep the sample for the next call. */
+static int recover_latency(void)
+{
+	if (lat_collect()) {
+		fail_why("LATENCY without injection failed");
+		return -1;
+	}
+	return check_latency();
+}
+
 static void sweep_imp_target(struct target *t, bool with_status)
 {
-	char names[6][64];
+	char names[8][64];
 	const struct sweep sw[] = {
 		{ names[0], 0, NULL, op_create, check_create, recover_create, imp_cleanup },
 		{ names[1], 0, setup_read, op_read, check_read, recover_read, imp_cleanup },
 		{ names[2], 0, setup_write, op_write, check_write, recover_write, imp_cleanup },
 		{ names[3], 0, setup_mapped, op_info, check_info, check_info, imp_cleanup },
 		{ names[4], 0, setup_mapped, op_destroy, check_destroy, recover_destroy, imp_cleanup },
-		{ names[5], 0, NULL, op_status, check_status, recover_status, NULL },
+		{ names[5], 0, setup_created, op_map, check_map, recover_map, imp_cleanup },
+		{ names[6], 0, setup_latency, op_latency, check_latency, recover_latency, imp_cleanup },
+		{ names[7], 0, NULL, op_status, check_status, recover_status, NULL },
 	};
 	unsigned int i;
 
@@ -571,8 +670,10 @@ static void sweep_imp_target(struct target *t, bool with_status)
 	snprintf(names[2], 64, "edu_imp WRITE on %s", t->name);
 	snprintf(names[3], 64, "edu_imp INFO on %s", t->name);
 	snprintf(names[4], 64, "edu_imp DESTROY on %s", t->name);
-	snprintf(names[5], 64, "edu_imp STATUS");
-	for (i = 0; i < (with_status ? 6u : 5u); i++)
+	snprintf(names[5], 64, "edu_imp MAP on %s", t->name);
+	snprintf(names[6], 64, "edu_imp LATENCY on %s", t->name);
+	snprintf(names[7], 64, "edu_imp STATUS");
+	for (i = 0; i < (with_status ? 8u : 7u); i++)
 		run_sweep(&sw[i]);
 }
 
@@ -744,7 +845,7 @@ static const struct sweep gpu_sweeps[] = {
 	{ "p2pgpu DEVICE_INFO", 0, NULL, op_dev_info, check_dev_info, recover_dev_info, NULL },
 };
 
-#define IMP_TESTS	(6 + 5 + 4)
+#define IMP_TESTS	(8 + 7 + 4)
 
 static int group_imp(void)
 {

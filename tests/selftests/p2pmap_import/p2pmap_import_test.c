@@ -11,6 +11,11 @@
  * fork/COW) invalidate the import and that the next transfer maps what the
  * process sees now, the errno of each refusal, that a killed process's
  * imports go away with it, and a transfer loop racing invalidations.
+ * Also the benchmark interface: MAP (map without DMA, with its measured
+ * cost), LATENCY (invalidation-to-revalidation samples), and the basic
+ * behaviour of a pinned import (P2PMAP_EDU_IMP_F_PIN), which runs when the
+ * p2pmap core offers pinned mode ("pinned_imports yes" in
+ * /sys/module/p2pmap/features).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -120,6 +125,37 @@ static int get_status(int fd, struct p2pmap_edu_imp_status *s)
 {
 	memset(s, 0, sizeof(*s));
 	return xioctl(fd, P2PMAP_EDU_IMP_IOC_STATUS, s);
+}
+
+static int imp_map(int fd, uint32_t id, uint32_t flags,
+		   struct p2pmap_edu_imp_map *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->id = id;
+	m->flags = flags;
+	return xioctl(fd, P2PMAP_EDU_IMP_IOC_MAP, m);
+}
+
+static int imp_latency(int fd, struct p2pmap_edu_imp_latency *l)
+{
+	memset(l, 0, sizeof(*l));
+	return xioctl(fd, P2PMAP_EDU_IMP_IOC_LATENCY, l);
+}
+
+/* Whether /sys/module/p2pmap/features has the line "<name> yes". */
+static bool p2pmap_feature(const char *name)
+{
+	FILE *f = fopen("/sys/module/p2pmap/features", "r");
+	size_t n = strlen(name);
+	char line[256];
+	bool yes = false;
+
+	if (!f)
+		return false;
+	while (!yes && fgets(line, sizeof(line), f))
+		yes = !strncmp(line, name, n) && !strncmp(line + n, " yes", 4);
+	fclose(f);
+	return yes;
 }
 
 static uint8_t *map_anon(size_t len)
@@ -592,7 +628,7 @@ TEST_F(imp, bad_input)
 					  0, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, imp_create_raw(self->fd, va, len, 3, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, imp_create_raw(self->fd, va, len, ~0u, 0, 0, NULL));
-	EXPECT_EQ(-EINVAL, imp_create_raw(self->fd, va, len, 0, 2, 0, NULL));
+	EXPECT_EQ(-EINVAL, imp_create_raw(self->fd, va, len, 0, 4, 0, NULL));
 	EXPECT_EQ(-EINVAL, imp_create_raw(self->fd, va, len, 0, ~0u, 0, NULL));
 	EXPECT_EQ(-EINVAL, imp_create_raw(self->fd, va, len, 0, 0, 1, NULL));
 
@@ -828,6 +864,217 @@ TEST_F_TIMEOUT(imp, race_read_vs_dontneed, 60)
 	EXPECT_LT(0ull, in.map_eagain + in.retry_true + remaps);
 	EXPECT_EQ(r.reads, in.xfers);
 	munmap(r.mem, r.len);
+}
+
+/*
+ * MAP maps without DMA and says what it cost: one round on a fresh import,
+ * none while the extents stay valid, one again when forced (replacing the
+ * old extents, which the importer sees as a REMAP) or after an
+ * invalidation. READ then uses the mapped extents without mapping.
+ */
+TEST_F(imp, map_ioctl)
+{
+	const size_t len = 8 * PAGE;
+	uint8_t *mem = map_anon(len), *buf = malloc(len);
+	struct p2pmap_edu_imp_info a, b;
+	struct p2pmap_edu_imp_map m;
+	uint64_t before;
+	uint32_t id;
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, buf);
+	fill_pattern(mem, len);
+	ASSERT_EQ(0, imp_create(self->fd, mem, len, 0, &id));
+	before = dma_count(_metadata, self->fd);
+
+	ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+	EXPECT_EQ(1u, m.rounds);
+	EXPECT_LT(0ull, m.map_ns);
+	EXPECT_LE(m.map_ns, m.total_ns);
+	EXPECT_LE(1u, m.nr_extents);
+	EXPECT_GE(8u, m.nr_extents);
+	EXPECT_EQ(8ull, m.sysmem_pages);
+	EXPECT_EQ(0ull, m.p2p_pages);
+	EXPECT_EQ(0ull, m.error_pages);
+	TH_LOG("8 pages mapped in %llu ns, %u extent(s)",
+	       (unsigned long long)m.map_ns, m.nr_extents);
+
+	/* still valid: nothing to do */
+	ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+	EXPECT_EQ(0u, m.rounds);
+	EXPECT_EQ(0ull, m.map_ns);
+	EXPECT_EQ(8ull, m.sysmem_pages);
+
+	/* forced: mapped again, the old extents dropped as a REMAP */
+	ASSERT_EQ(0, imp_info(self->fd, id, &a));
+	ASSERT_EQ(0, imp_map(self->fd, id, P2PMAP_EDU_IMP_MAP_F_FORCE, &m));
+	EXPECT_EQ(1u, m.rounds);
+	EXPECT_LT(0ull, m.map_ns);
+	ASSERT_EQ(0, imp_info(self->fd, id, &b));
+	EXPECT_EQ(a.map_calls + 1, b.map_calls);
+	EXPECT_EQ(a.invalidations[P2PMAP_EDU_IMP_EV_REMAP] + 1,
+		  b.invalidations[P2PMAP_EDU_IMP_EV_REMAP]);
+	EXPECT_EQ(a.invalidations[CPU_EV], b.invalidations[CPU_EV]);
+	EXPECT_EQ(before, dma_count(_metadata, self->fd)) {
+		TH_LOG("MAP issued edu DMA commands");
+	}
+
+	/* READ uses the extents MAP installed */
+	ASSERT_EQ(0, imp_read(self->fd, id, 0, len, buf));
+	EXPECT_EQ(-1, first_mismatch(mem, buf, len));
+	ASSERT_EQ(0, imp_info(self->fd, id, &a));
+	EXPECT_EQ(b.map_calls, a.map_calls);
+
+	/* invalidated: MAP maps again and sees the new memory */
+	ASSERT_EQ(0, madvise(mem, len, MADV_DONTNEED));
+	ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+	EXPECT_EQ(1u, m.rounds);
+	EXPECT_EQ(8ull, m.sysmem_pages);
+	memset(buf, 0xee, len);
+	ASSERT_EQ(0, imp_read(self->fd, id, 0, len, buf));
+	EXPECT_EQ(-1, first_not(buf, 0, len));
+
+	/* refusals */
+	EXPECT_EQ(-EINVAL, imp_map(self->fd, id, 2, &m));
+	EXPECT_EQ(-EINVAL, imp_map(self->fd, id, ~0u, &m));
+	EXPECT_EQ(-EINVAL, imp_map(self->fd, 0, 0, &m));
+	EXPECT_EQ(-EINVAL, imp_map(self->fd, id + 1000, 0, &m));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, P2PMAP_EDU_IMP_IOC_MAP, NULL));
+	ASSERT_EQ(0, munmap(mem, len));
+	EXPECT_EQ(-EFAULT, imp_map(self->fd, id, 0, &m));
+	EXPECT_EQ(0, imp_destroy(self->fd, id));
+	free(buf);
+}
+
+/*
+ * LATENCY: every invalidation followed by a map yields one sample, from the
+ * invalidation to the end of the map, so a 2 ms pause in between shows in
+ * it; a forced remap (REMAP) and a map of a valid import yield none; the
+ * call empties the buffer, and what does not fit is counted as dropped.
+ */
+TEST_F(imp, latency_samples)
+{
+	const size_t len = 2 * PAGE;
+	const struct timespec pause = { 0, 2000000 };
+	struct p2pmap_edu_imp_latency *l = malloc(sizeof(*l));
+	uint8_t *mem = map_anon(len);
+	struct p2pmap_edu_imp_map m;
+	unsigned int i;
+	uint32_t id;
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, l);
+	memset(mem, 1, len);
+	ASSERT_EQ(0, imp_create(self->fd, mem, len, 0, &id));
+	ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+	ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+	ASSERT_EQ(0, imp_map(self->fd, id, P2PMAP_EDU_IMP_MAP_F_FORCE, &m));
+	ASSERT_EQ(0, imp_latency(self->fd, l));
+	EXPECT_EQ(0u, l->nr);
+	EXPECT_EQ(0ull, l->dropped);
+
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, madvise(mem, len, MADV_DONTNEED));
+		nanosleep(&pause, NULL);
+		ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+		EXPECT_EQ(1u, m.rounds);
+	}
+	ASSERT_EQ(0, imp_latency(self->fd, l));
+	ASSERT_EQ(5u, l->nr);
+	EXPECT_EQ(0ull, l->dropped);
+	for (i = 0; i < 5; i++) {
+		EXPECT_LE(2000000ull, l->ns[i]) {
+			TH_LOG("sample %u: %llu ns, shorter than the pause", i,
+			       (unsigned long long)l->ns[i]);
+		}
+		EXPECT_GT(10000000000ull, l->ns[i]);
+	}
+	TH_LOG("samples (ns): %llu %llu %llu %llu %llu",
+	       (unsigned long long)l->ns[0], (unsigned long long)l->ns[1],
+	       (unsigned long long)l->ns[2], (unsigned long long)l->ns[3],
+	       (unsigned long long)l->ns[4]);
+	ASSERT_EQ(0, imp_latency(self->fd, l));
+	EXPECT_EQ(0u, l->nr);
+
+	/* more revalidations than slots: the rest are counted, not kept */
+	for (i = 0; i < P2PMAP_EDU_IMP_LAT_SLOTS + 3; i++) {
+		ASSERT_EQ(0, madvise(mem, len, MADV_DONTNEED));
+		ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+	}
+	ASSERT_EQ(0, imp_latency(self->fd, l));
+	EXPECT_EQ(P2PMAP_EDU_IMP_LAT_SLOTS, l->nr);
+	EXPECT_EQ(3ull, l->dropped);
+	for (i = 0; i < l->nr; i++)
+		if (!l->ns[i])
+			break;
+	EXPECT_EQ(l->nr, i);
+
+	l->flags = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PMAP_EDU_IMP_IOC_LATENCY, l));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, P2PMAP_EDU_IMP_IOC_LATENCY, NULL));
+	munmap(mem, len);
+	free(l);
+}
+
+/*
+ * A pinned import (P2PMAP_EDU_IMP_F_PIN): mapped once on first use, then
+ * used until destroy without revalidation. So after MADV_DONTNEED the CPU
+ * sees fresh zeroes while the edu still reads the pinned pages, and nothing
+ * maps again. Needs the core's pinned mode: a p2pmap that does not report
+ * it ("pinned_imports yes" in /sys/module/p2pmap/features) refuses imports
+ * of PIN_ONLY attachments, and this test is skipped (import.skips).
+ */
+TEST_F(imp, pinned_basic)
+{
+	const size_t len = 3 * PAGE;
+	uint8_t *mem = map_anon(len), *old = malloc(len), *buf = malloc(len);
+	const uint32_t fl = P2PMAP_EDU_IMP_F_PIN | P2PMAP_EDU_IMP_F_WRITE;
+	struct p2pmap_edu_imp_info a, b;
+	struct p2pmap_edu_imp_map m;
+	uint32_t id;
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, old);
+	ASSERT_NE(NULL, buf);
+	if (!p2pmap_feature("pinned_imports"))
+		SKIP(return, "p2pmap core without pinned imports (no 'pinned_imports yes' in /sys/module/p2pmap/features)");
+	fill_pattern(mem, len);
+	memcpy(old, mem, len);
+	ASSERT_EQ(0, imp_create(self->fd, mem, len, fl, &id));
+	ASSERT_EQ(0, imp_info(self->fd, id, &a));
+	EXPECT_EQ(fl, a.flags);
+	EXPECT_EQ(0u, a.nr_extents);
+
+	ASSERT_EQ(0, imp_read(self->fd, id, 0, len, buf));
+	EXPECT_EQ(-1, first_mismatch(old, buf, len));
+	fill_pattern(buf, PAGE);
+	ASSERT_EQ(0, imp_write(self->fd, id, PAGE, PAGE, buf));
+	EXPECT_EQ(-1, first_mismatch(buf, mem + PAGE, PAGE));
+	memcpy(old + PAGE, buf, PAGE);
+
+	/* mapped once; MAP has nothing to do and may not be forced */
+	ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+	EXPECT_EQ(0u, m.rounds);
+	EXPECT_LE(1u, m.nr_extents);
+	EXPECT_EQ(3ull, m.sysmem_pages);
+	EXPECT_EQ(-EINVAL, imp_map(self->fd, id, P2PMAP_EDU_IMP_MAP_F_FORCE, &m));
+
+	/* the CPU drops its pages: the pinned ones stay the edu's */
+	ASSERT_EQ(0, madvise(mem, len, MADV_DONTNEED));
+	EXPECT_EQ(0, mem[0]);
+	ASSERT_EQ(0, imp_read(self->fd, id, 0, len, buf));
+	EXPECT_EQ(-1, first_mismatch(old, buf, len)) {
+		TH_LOG("the edu did not read the pinned pages after MADV_DONTNEED");
+	}
+	ASSERT_EQ(0, imp_info(self->fd, id, &b));
+	EXPECT_EQ(1ull, b.map_calls);
+	EXPECT_EQ(0ull, b.invalidations[CPU_EV]);
+	EXPECT_EQ(0ull, b.invalidations[P2PMAP_EDU_IMP_EV_UNBIND]);
+	EXPECT_LE(1u, b.nr_extents);
+	EXPECT_EQ(0, imp_destroy(self->fd, id));
+	munmap(mem, len);
+	free(old);
+	free(buf);
 }
 
 TEST_HARNESS_MAIN

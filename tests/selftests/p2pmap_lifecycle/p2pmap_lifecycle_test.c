@@ -9,8 +9,12 @@
  * in a usable state. Module unload: every module in the chain refuses to
  * unload while an import uses it; the exporter module unloads with imports
  * still linked to it (revoking them) once no mapping pins it, and loads
- * again. kill -9 lands in the middle of imports of an object bigger than
- * the window, repeatedly; nothing may leak and the devices stay usable.
+ * again, also when the import is pinned (P2PMAP_CAP_PIN_ONLY: the pin keeps
+ * the object alive after its process let go of it, and only the unload's
+ * revoke takes it back). A pinned import of ordinary memory outlives the
+ * munmap of its range, as a pinned RDMA registration does. kill -9 lands in
+ * the middle of imports of an object bigger than the window, repeatedly;
+ * nothing may leak and the devices stay usable.
  *
  * The suite (tests/vm/suites/lifecycle.sh) loads p2pmap, p2pgpu (1 MiB
  * window, no minimum residency) and the edu test importer, and passes the
@@ -48,6 +52,8 @@
 #define EV_CPU		P2PMAP_EDU_IMP_EV_CPU
 #define EV_UNBIND	P2PMAP_EDU_IMP_EV_UNBIND
 #define POL_PREFER	0
+#define F_WRITE		P2PMAP_EDU_IMP_F_WRITE
+#define F_PIN		P2PMAP_EDU_IMP_F_PIN
 
 /* Bound for a revoke under TCG with the debug kernel; real hardware: ms. */
 #define REVOKE_BOUND_MS	60000ULL
@@ -336,6 +342,121 @@ TEST_F_TIMEOUT(life, rmmod_exporter_linked_import, 240)
 	self->gpu = open_gpu(0, self->pci, sizeof(self->pci));
 	ASSERT_LE(0, self->gpu);
 	EXPECT_EQ(0, peer_roundtrip(self->gpu, self->efd, 6));
+}
+
+/* The aperture_pinned sysfs file of the provider for PCI device @pci. */
+static long long aperture_pinned(const char *pci)
+{
+	char path[160];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/p2pmap/aperture_pinned", pci);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/*
+ * A pinned import of ordinary memory keeps the pages after munmap(): the
+ * CPU side never invalidates it, and the edu still reads what was there.
+ */
+TEST_F(life, pinned_sysmem_outlives_munmap)
+{
+	struct p2pmap_edu_imp_info in;
+	uint8_t *buf, want[PG], got[PG];
+	uint32_t id = 0;
+
+	buf = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, (void *)buf);
+	fill(buf, 4 * PG, 9);
+	memcpy(want, buf + 2 * PG, PG);
+	{
+		struct p2pmap_edu_imp_create c = {
+			.va = (uintptr_t)buf, .len = 4 * PG,
+			.policy = POL_PREFER, .flags = F_PIN | F_WRITE,
+		};
+
+		ASSERT_EQ(0, ioctl(self->efd, P2PMAP_EDU_IMP_IOC_CREATE, &c))
+			TH_LOG("pinned create: %s", strerror(errno));
+		id = c.id;
+	}
+	ASSERT_EQ(0, imp_xfer(self->efd, P2PMAP_EDU_IMP_IOC_READ, id, 2 * PG, PG, got));
+	ASSERT_EQ(0, memcmp(got, want, PG));
+	ASSERT_EQ(0, munmap(buf, 4 * PG));
+	memset(got, 0, sizeof(got));
+	ASSERT_EQ(0, imp_xfer(self->efd, P2PMAP_EDU_IMP_IOC_READ, id, 2 * PG, PG, got));
+	EXPECT_EQ(0, memcmp(got, want, PG));
+	ASSERT_EQ(0, imp_info(self->efd, id, &in));
+	EXPECT_EQ(0ULL, in.invalidations[EV_CPU]);
+	EXPECT_EQ(4ULL, in.sysmem_pages);
+	EXPECT_EQ(0, imp_destroy(self->efd, id));
+}
+
+/*
+ * A pinned import of a buffer object keeps it alive after the process
+ * dropped mapping, handle and file, and counts in aperture_pinned; the
+ * exporter module then unloads, revoking the pin (unbind invalidation),
+ * and loads again.
+ */
+TEST_F_TIMEOUT(life, rmmod_exporter_pinned_import, 240)
+{
+	const char *params = getenv("P2PGPU_PARAMS");
+	struct p2pmap_edu_imp_create c = { .policy = POL_PREFER, .flags = F_PIN };
+	struct p2pmap_edu_imp_info in;
+	uint8_t got[PG], want[PG];
+	uint64_t t0, ms;
+	struct bo b;
+	int ret;
+
+	ASSERT_NE(NULL, params) TH_LOG("the suite sets P2PGPU_PARAMS");
+	ASSERT_EQ(0, bo_new(self->gpu, 2 * PG, &b));
+	fill(b.cpu, b.size, 10);
+	memcpy(want, b.cpu + PG, PG);
+	c.va = (uintptr_t)b.cpu;
+	c.len = b.size;
+	ASSERT_EQ(0, ioctl(self->efd, P2PMAP_EDU_IMP_IOC_CREATE, &c))
+		TH_LOG("pinned create: %s", strerror(errno));
+	ASSERT_EQ(0, imp_xfer(self->efd, P2PMAP_EDU_IMP_IOC_READ, c.id, PG, PG, got));
+	ASSERT_EQ(0, memcmp(got, want, PG));
+	ASSERT_EQ(0, imp_info(self->efd, c.id, &in));
+	EXPECT_EQ(2ULL, in.p2p_pages + in.sysmem_pages);
+
+	bo_free(self->gpu, &b);
+	close(self->gpu);
+	self->gpu = -1;
+	/* Still pinned, still readable: the pin holds the object. */
+	if (in.p2p_pages)
+		EXPECT_EQ((long long)(in.p2p_pages * PG), aperture_pinned(self->pci));
+	memset(got, 0, sizeof(got));
+	ASSERT_EQ(0, imp_xfer(self->efd, P2PMAP_EDU_IMP_IOC_READ, c.id, PG, PG, got));
+	EXPECT_EQ(0, memcmp(got, want, PG));
+	ASSERT_EQ(0, imp_info(self->efd, c.id, &in));
+	EXPECT_EQ(0ULL, in.invalidations[EV_CPU]);
+
+	t0 = now_ms();
+	ASSERT_EQ(0, rmmod("p2pgpu"));
+	ms = now_ms() - t0;
+	TH_LOG("rmmod p2pgpu with a pinned import took %llu ms", (unsigned long long)ms);
+	EXPECT_GT(REVOKE_BOUND_MS, ms);
+	ASSERT_EQ(0, imp_info(self->efd, c.id, &in));
+	EXPECT_LE(1ULL, in.invalidations[EV_UNBIND]);
+	EXPECT_EQ(0U, in.nr_extents);
+	ret = imp_xfer(self->efd, P2PMAP_EDU_IMP_IOC_READ, c.id, 0, PG, got);
+	EXPECT_TRUE(ret == -EFAULT || ret == -ENODEV) TH_LOG("read after rmmod: %d", ret);
+	EXPECT_EQ(0, imp_destroy(self->efd, c.id));
+
+	ASSERT_EQ(0, insmod("/tests/modules/p2pgpu.ko", params));
+	ASSERT_TRUE(wait_bound(self->pci, 30000));
+	self->gpu = open_gpu(0, self->pci, sizeof(self->pci));
+	ASSERT_LE(0, self->gpu);
+	EXPECT_EQ(0LL, aperture_pinned(self->pci));
+	EXPECT_EQ(0, peer_roundtrip(self->gpu, self->efd, 11));
 }
 
 /*
