@@ -43,11 +43,6 @@
 #include "p2pmap_selftest.h"
 #include "edu_imp_selftest.h"
 
-/* Until the importer's pinned mode is merged: the value it will have. */
-#ifndef P2PMAP_EDU_IMP_F_PIN
-#define P2PMAP_EDU_IMP_F_PIN	0x2u
-#endif
-
 #define PG		4096UL
 #define WINDOW_PAGES	256UL
 #define REASON_BAR	P2PMAP_EDU_IMP_REASON_BAR_EXHAUSTED
