@@ -196,16 +196,23 @@ def render(d, table, cmd, source, verdict, prev=None, prev_label=""):
     if verdict:
         w("| VM verdict | `%s` |" % verdict)
     w("")
+    debug = env["kasan"] or env["lockdep"] or env["dma_api_debug"]
     w("**Read these figures for their ratios and trends, not their absolute")
-    w("values.** They come from the test VM: a debug kernel (KASAN, lockdep,")
-    w("kmemleak, DMA-API debugging) under %s, where every instruction is" %
-      ("TCG emulation" if env["hypervisor"].startswith("TCG") else
+    w("values.** They come from the test VM: %s under %s, where every instruction is" %
+      ("a debug kernel (KASAN, lockdep, kmemleak, DMA-API debugging)" if debug else
+       "the release build of the test kernel (`make bench`: KASAN, lockdep, DMA-API "
+       "debugging and the other instrumentation off, kmemleak kept)",
+       "TCG emulation" if env["hypervisor"].startswith("TCG") else
        "virtualization (%s)" % env["hypervisor"]))
     w("emulated and the emulated \"GPUs\" are `ivshmem-plain` BARs backed by host")
-    w("files. Debug instrumentation weighs on locks and allocations, so")
-    w("kernel paths look slower relative to user-space memcpy than they are")
-    w("on production kernels and hardware; each target below is judged from")
-    w("the ratio measured in the same run. The host is shared with other")
+    if debug:
+        w("files. Debug instrumentation weighs on locks and allocations, so")
+        w("kernel paths look slower relative to user-space memcpy than they are")
+        w("on production kernels and hardware; each target below is judged from")
+        w("the ratio measured in the same run. The host is shared with other")
+    else:
+        w("files. Each target below is judged from the ratio measured in the")
+        w("same run. The host is shared with other")
     w("work and the guest clock runs on while its vCPUs wait, so the same code")
     w("measured minutes apart can differ by several times on some rows (the")
     w("scattered-page import did, between smoke-test runs): compare figures")

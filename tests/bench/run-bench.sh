@@ -20,7 +20,7 @@ NAME
 
 SYNOPSIS
     tests/bench/run-bench.sh [--quick] [--no-docs] [--mem SIZE]
-                             [--timeout SEC]
+                             [--timeout SEC] [--kernel release|test]
 
 DESCRIPTION
     Boots the test VM (tests/vm/run.sh, switch topology) with the
@@ -34,6 +34,12 @@ OPTIONS
     --no-docs      do not touch docs/benchmarks.md
     --mem SIZE     guest memory (default 4G: 100k live imports need it)
     --timeout SEC  QEMU timeout (default 3600)
+    --kernel K     release (default): the test kernel's configuration with
+                   the debug options of tests/vm/config/p2pmap-bench-off.config
+                   turned off (KASAN, lockdep, DMA-API debug, ...), built
+                   once and cached like the test kernel, with its own
+                   modules and programs under out/bench-release/;
+                   test: the debug test kernel every other suite uses
 
 FILES
     out/bench/bench.json   the benchmark's JSON
@@ -46,13 +52,14 @@ EXIT STATUS
 USAGE
 }
 
-SUITE=bench_full MEM=4G TIMEOUT=3600 DOCS=1 MODE=full
+SUITE=bench_full MEM=4G TIMEOUT=3600 DOCS=1 MODE=full BKERNEL=release
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) SUITE=bench MODE=quick DOCS=0 ;;
 	--no-docs) DOCS=0 ;;
 	--mem) MEM=${2:?}; shift ;;
 	--timeout) TIMEOUT=${2:?}; shift ;;
+	--kernel) BKERNEL=${2:?}; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run-bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -61,6 +68,26 @@ done
 
 OUT=$P2PMAP_OUT/bench
 RUN=$P2PMAP_OUT/vm/bench
+case "$BKERNEL" in
+test) ;;
+release)
+	# Same source, same fragment minus the debug set: a separate cache
+	# key, so the test kernel stays as it is.
+	rel=$P2PMAP_OUT/bench-release
+	mkdir -p "$rel"
+	off=$P2PMAP_ROOT/tests/vm/config/p2pmap-bench-off.config
+	syms=$(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' "$off" | paste -sd'|')
+	grep -v -E "^($syms)(_[A-Z0-9_]*)?=" "$P2PMAP_ROOT/tests/vm/config/p2pmap-test.config" \
+		> "$rel/p2pmap-bench.config"
+	grep -v '^# SPDX' "$off" >> "$rel/p2pmap-bench.config"
+	export KFRAG=$rel/p2pmap-bench.config P2PMAP_OUT=$rel
+	log "bench: release kernel ($KFRAG)"
+	bash "$P2PMAP_ROOT/tests/vm/build-kernel.sh" >/dev/null || exit 1
+	bash "$P2PMAP_ROOT/scripts/build-modules.sh" test || exit 1
+	make -s -C "$P2PMAP_ROOT/tests/selftests" KSRC="$(ksrc_dir)" OUT="$rel/bin" || exit 1
+	;;
+*) echo "run-bench.sh: unknown kernel '$BKERNEL' (release or test)" >&2; exit 2 ;;
+esac
 mkdir -p "$OUT"
 rm -f "$OUT/bench.json" "$OUT/bench.txt"
 bash "$P2PMAP_ROOT/tests/vm/run.sh" --name bench --out "$RUN" --topology switch \
