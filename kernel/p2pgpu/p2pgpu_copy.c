@@ -11,7 +11,7 @@
  * switch routes a peer's BAR address directly), the IOMMU domain of the GPU
  * if it has a translating one, or the host bridge (bus address -> CPU
  * physical address) otherwise; it then reads or writes that physical
- * memory, RAM through the kernel's direct map and BARs through ioremap. It
+ * memory, RAM through the kernel's direct map and BARs through memremap(). It
  * never uses a page or pointer of the exporter, so a wrong DMA address
  * shows up as wrong data in the tests.
  *
@@ -21,7 +21,7 @@
  *    p2pmap_import_map(), then under the import lock the retry check and a
  *    copy of every extent's DMA address into a preallocated array;
  * 2. translate (no lock): each DMA address to a physical address, and
- *    ioremap_wc() of what is MMIO. ioremap allocates, and nothing under the
+ *    memremap(MEMREMAP_WC) of what is MMIO. That allocates, and nothing under the
  *    import lock may (the mmu notifier takes it from reclaim);
  * 3. move (device lock, then import lock): the retry check again; if the
  *    range was invalidated since phase 1 everything is dropped and the copy
@@ -76,7 +76,7 @@
 struct p2pgpu_copy_page {
 	dma_addr_t dma;
 	phys_addr_t phys;
-	void __iomem *io;
+	void *io;
 	bool mmio;
 	bool sysmem;
 };
@@ -93,9 +93,8 @@ struct p2pgpu_copy_page {
  * @to_bo: direction: user range -> @bo
  * @npages: pages of the import
  * @pg: @npages page descriptors
- * @maps: ioremap_wc() mappings made in phase 2, at most @npages
+ * @maps: memremap() mappings made in phase 2, at most @npages
  * @nr_maps: entries of @maps in use
- * @bounce: one page, for BAR-to-BAR moves (no memcpy between two __iomem)
  * @domain: the GPU's IOMMU domain if it translates, else NULL
  * @owner: cache of p2pgpu_copy_bar_owner(): the PCI function whose BAR
  *	@owner_res was, referenced, or NULL
@@ -113,9 +112,8 @@ struct p2pgpu_copy_job {
 	bool to_bo;
 	unsigned long npages;
 	struct p2pgpu_copy_page *pg;
-	void __iomem **maps;
+	void **maps;
 	unsigned long nr_maps;
-	void *bounce;
 	struct iommu_domain *domain;
 	struct pci_dev *owner;
 	const struct resource *owner_res;
@@ -127,7 +125,7 @@ struct p2pgpu_copy_job {
  * held and the engine reads the extents and moves bytes only under that
  * lock, after a passing p2pmap_import_retry(): when this runs, no copy of
  * @imp is touching memory, and the next attempt sees the bumped sequence
- * and starts over. The phase-2 ioremap mappings are not device access;
+ * and starts over. The phase-2 memremap mappings are not device access;
  * they are used only under the lock. So there is nothing to stop.
  */
 static void p2pgpu_copy_invalidate(struct p2pmap_import *imp,
@@ -379,14 +377,17 @@ static void p2pgpu_copy_unmap_io(struct p2pgpu_copy_job *job)
 	unsigned long i;
 
 	for (i = 0; i < job->nr_maps; i++)
-		iounmap(job->maps[i]);
+		memunmap(job->maps[i]);
 	job->nr_maps = 0;
 }
 
 /*
  * Phase 2, no lock held: translate every page and map the MMIO ones,
- * physically contiguous runs with one ioremap_wc() (write-combining, like
- * the BAR's owner maps it, so the memory types agree).
+ * physically contiguous runs with one memremap(MEMREMAP_WC)
+ * (write-combining, like the BAR's owner maps it, so the memory types
+ * agree). memremap() of a BAR is ioremap_wc() underneath, but gives a plain
+ * pointer, so a BAR-to-BAR move is one memcpy_toio()/memcpy_fromio() with
+ * no bounce buffer, as a DMA engine moves it in one pass.
  */
 static int p2pgpu_copy_translate_all(struct p2pgpu_copy_job *job)
 {
@@ -403,7 +404,7 @@ static int p2pgpu_copy_translate_all(struct p2pgpu_copy_job *job)
 		cond_resched();
 	}
 	for (i = 0; i < job->npages; i = j) {
-		void __iomem *base;
+		void *base;
 
 		j = i + 1;
 		if (!pg[i].mmio)
@@ -411,7 +412,7 @@ static int p2pgpu_copy_translate_all(struct p2pgpu_copy_job *job)
 		while (j < job->npages && pg[j].mmio &&
 		       pg[j].phys == pg[j - 1].phys + PAGE_SIZE)
 			j++;
-		base = ioremap_wc(pg[i].phys, (j - i) << PAGE_SHIFT);
+		base = memremap(pg[i].phys, (j - i) << PAGE_SHIFT, MEMREMAP_WC);
 		if (!base) {
 			p2pgpu_reject(job->gdev, "COPY: cannot map %lu pages of MMIO at %pa\n",
 				      j - i, &pg[i].phys);
@@ -448,34 +449,24 @@ static void p2pgpu_copy_chunk(struct p2pgpu_copy_job *job, unsigned long pi,
 
 	if (pg->sysmem && job->to_bo)
 		dma_sync_single_for_device(dev, pg->dma + off, n, DMA_TO_DEVICE);
-	if (!pg->mmio)
+	if (pg->mmio)
+		rva = pg->io + off;
+	else
 		rva = kmap_local_page(pfn_to_page(PHYS_PFN(pg->phys))) + off;
 
 	if (job->to_bo) {
-		if (rva && lio) {
+		if (lio)
 			memcpy_toio(lio, rva, n);
-		} else if (rva) {
+		else
 			memcpy(lva, rva, n);
-		} else if (lva) {
-			memcpy_fromio(lva, pg->io + off, n);
-		} else {
-			memcpy_fromio(job->bounce, pg->io + off, n);
-			memcpy_toio(lio, job->bounce, n);
-		}
 	} else {
-		if (rva && lio) {
+		if (lio)
 			memcpy_fromio(rva, lio, n);
-		} else if (rva) {
+		else
 			memcpy(rva, lva, n);
-		} else if (lva) {
-			memcpy_toio(pg->io + off, lva, n);
-		} else {
-			memcpy_fromio(job->bounce, lio, n);
-			memcpy_toio(pg->io + off, job->bounce, n);
-		}
 	}
 
-	if (rva)
+	if (!pg->mmio)
 		kunmap_local(rva);
 	if (pg->sysmem && !job->to_bo)
 		dma_sync_single_for_cpu(dev, pg->dma + off, n, DMA_FROM_DEVICE);
@@ -634,7 +625,6 @@ static void p2pgpu_copy_job_free(struct p2pgpu_copy_job *job)
 {
 	p2pmap_import_destroy(job->imp);
 	pci_dev_put(job->owner);
-	kfree(job->bounce);
 	kvfree(job->maps);
 	kvfree(job->pg);
 }
@@ -716,8 +706,7 @@ int p2pgpu_ioctl_copy(struct drm_device *drm, void *data,
 	/* Everything phase 1 and 3 need, so that they never allocate. */
 	job.pg = kvcalloc(job.npages, sizeof(*job.pg), GFP_KERNEL_ACCOUNT);
 	job.maps = kvcalloc(job.npages, sizeof(*job.maps), GFP_KERNEL_ACCOUNT);
-	job.bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!job.pg || !job.maps || !job.bounce) {
+	if (!job.pg || !job.maps) {
 		p2pgpu_reject(gdev, "COPY: no memory to track %lu pages\n",
 			      job.npages);
 		ret = -ENOMEM;
