@@ -50,6 +50,10 @@ OPTIONS
     --name NAME    name used in the verdict lines (default vm-<topology>)
     --keep-mem     keep the GPU memory files (DIR/gpu0.mem, gpu1.mem)
 
+ENVIRONMENT
+    P2PMAP_VM_APPEND  extra guest kernel parameters, for experiments
+                      (make check never sets it)
+
 FILES
     DIR/console.log   kernel console (ttyS0)
     DIR/results.tap   suite TAP framed by begin/end markers (ttyS1)
@@ -181,6 +185,8 @@ APPEND="console=ttyS0 panic=-1 loglevel=5 tsc=reliable transparent_hugepage=madv
 APPEND+=' memmap=512M$0x40000000'
 APPEND+=" p2pmap.topology=$TOPOLOGY p2pmap.suites=$SUITES p2pmap.kernel=$KERNEL"
 APPEND+=" p2pmap.taint_ok=$TAINT_OK"
+# Extra kernel parameters for experiments (not used by make check).
+[ -n "${P2PMAP_VM_APPEND:-}" ] && APPEND+=" $P2PMAP_VM_APPEND"
 [ "$SHELL_MODE" = 1 ] && APPEND+=" p2pmap.shell=1"
 if [ "$SHELL_MODE" = 1 ]; then
 	CONSOLE=(-serial mon:stdio)

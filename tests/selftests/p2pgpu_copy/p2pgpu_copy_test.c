@@ -49,6 +49,7 @@
 #include "p2pgpu_drm.h"
 #include "p2pgpu_selftest.h"
 #include "p2pmap_selftest.h"
+#include "failnth_selftest.h"
 #include "p2pgpu_copy_common.h"
 
 #define TO_BO		P2PGPU_COPY_TO_BO
@@ -621,58 +622,22 @@ TEST_F_TIMEOUT(copy, killed_mid_copy, 120)
 
 static int nth_fd = -1;
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t l = (ssize_t)strlen(val);
-	bool ok;
-
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, val, l) == l;
-	close(fd);
-	return ok ? 0 : -EIO;
-}
-
 static int nth_setup(void)
 {
-	static const char *const set[][2] = {
-		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/failslab/verbose", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
-	};
-	char path[64];
-	unsigned int i;
-
-	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++)
-		if (write_str(set[i][0], set[i][1]))
-			return -1;
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
-		 (long)syscall(SYS_gettid));
-	nth_fd = open(path, O_RDWR);
+	nth_fd = failnth_open();
 	return nth_fd < 0 ? -1 : 0;
 }
 
 static int nth_set(unsigned int n)
 {
-	char b[16];
-	int l = snprintf(b, sizeof(b), "%u", n);
-
-	return pwrite(nth_fd, b, l, 0) == l ? 0 : -1;
+	return failnth_set(nth_fd, n);
 }
 
-/* What is left of the count: 0 once the injected failure fired. */
 static long nth_left(void)
 {
-	char b[16] = "";
-
-	if (pread(nth_fd, b, sizeof(b) - 1, 0) <= 0)
-		return -1;
-	return strtol(b, NULL, 10);
+	return failnth_left(nth_fd);
 }
+
 
 /* One swept copy: engine fd, object, user range, direction. */
 struct sweep {

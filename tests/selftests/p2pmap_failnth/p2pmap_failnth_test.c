@@ -39,6 +39,7 @@
 #include "p2pgpu_drm.h"
 #include "p2pgpu_selftest.h"
 #include "p2pmap_selftest.h"
+#include "failnth_selftest.h"
 #include "p2pmap_edu_imp_uapi.h"
 #include "p2pdma_edu_uapi.h"
 #include "p2pmap_attach_test_uapi.h"
@@ -82,69 +83,20 @@ static void tap_result(bool ok, const char *name)
 
 static int nth_fd = -1;
 
-static int nth_open(void)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
-		 (long)syscall(SYS_gettid));
-	nth_fd = open(path, O_RDWR);
-	return nth_fd < 0 ? -errno : 0;
-}
-
 static int nth_set(unsigned int n)
 {
-	char b[16];
-	int l = snprintf(b, sizeof(b), "%u", n);
-
-	return pwrite(nth_fd, b, l, 0) == l ? 0 : -errno;
+	return failnth_set(nth_fd, n);
 }
 
-/* Remaining count: 0 if the injected failure fired. */
 static long nth_left(void)
 {
-	char b[16] = "";
-
-	if (pread(nth_fd, b, sizeof(b) - 1, 0) <= 0)
-		return -1;
-	return strtol(b, NULL, 10);
-}
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t l = (ssize_t)strlen(val);
-	bool ok;
-
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, val, l) == l;
-	close(fd);
-	return ok ? 0 : -EIO;
+	return failnth_left(nth_fd);
 }
 
 static int setup_injection(void)
 {
-	static const char *const set[][2] = {
-		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/failslab/verbose", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
-	};
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
-		ret = write_str(set[i][0], set[i][1]);
-		if (ret) {
-			printf("# cannot write %s to %s: %s\n", set[i][1],
-			       set[i][0], strerror(-ret));
-			return ret;
-		}
-	}
-	return nth_open();
+	nth_fd = failnth_open();
+	return nth_fd < 0 ? nth_fd : 0;
 }
 
 /*

@@ -47,6 +47,7 @@
 #include "p2pgpu_selftest.h"
 #include "p2pmap_selftest.h"
 #include "edu_imp_selftest.h"
+#include "failnth_selftest.h"
 
 #define PG		4096UL
 #define EV_CPU		P2PMAP_EDU_IMP_EV_CPU
@@ -72,19 +73,6 @@ static void fill(uint8_t *p, size_t len, unsigned int seed)
 
 	for (i = 0; i < len; i++)
 		p[i] = (uint8_t)(i * 13 + seed * 71 + (i >> 12));
-}
-
-static int write_str(const char *path, const char *s)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -errno;
 }
 
 static int rmmod(const char *name)
