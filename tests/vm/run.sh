@@ -185,13 +185,6 @@ APPEND="console=ttyS0 panic=-1 loglevel=5 tsc=reliable transparent_hugepage=madv
 APPEND+=' memmap=512M$0x40000000'
 APPEND+=" p2pmap.topology=$TOPOLOGY p2pmap.suites=$SUITES p2pmap.kernel=$KERNEL"
 APPEND+=" p2pmap.taint_ok=$TAINT_OK"
-# Under TCG, ioremap()'s 2 MiB mappings of the GPU BARs make QEMU flush
-# a vCPU's whole software TLB on every invalidation inside them, which
-# slowed the copy engine's BAR-to-BAR copies 10x (measured with
-# p2pmap-bench: peer copy 0.08x of memcpy with huge I/O mappings, 1.00x
-# without). Real hardware has no such cost, so emulated guests map I/O
-# memory with 4 KiB pages.
-[ "$ACCEL" = tcg ] && APPEND+=" nohugeiomap"
 # Extra kernel parameters for experiments (not used by make check).
 [ -n "${P2PMAP_VM_APPEND:-}" ] && APPEND+=" $P2PMAP_VM_APPEND"
 [ "$SHELL_MODE" = 1 ] && APPEND+=" p2pmap.shell=1"
