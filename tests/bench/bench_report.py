@@ -201,7 +201,8 @@ def render(d, table, cmd, source, verdict, prev=None, prev_label=""):
     w("values.** They come from the test VM: %s under %s, where every instruction is" %
       ("a debug kernel (KASAN, lockdep, kmemleak, DMA-API debugging)" if debug else
        "the release build of the test kernel (`make bench`: KASAN, lockdep, DMA-API "
-       "debugging and the other instrumentation off, kmemleak kept)",
+       "debugging and the other instrumentation off, kmemleak %s)" %
+       ("on" if env["kmemleak"] else "booted off"),
        "TCG emulation" if env["hypervisor"].startswith("TCG") else
        "virtualization (%s)" % env["hypervisor"]))
     w("emulated and the emulated \"GPUs\" are `ivshmem-plain` BARs backed by host")

@@ -491,6 +491,25 @@ static bool config_has(const char *kernel_release, const char *sym)
 	return yes;
 }
 
+/* @word appears as a whole parameter on the kernel command line. */
+static bool cmdline_has(const char *word)
+{
+	char line[4096];
+	bool yes = false;
+	char *tok, *save;
+	FILE *f;
+
+	f = fopen("/proc/cmdline", "r");
+	if (!f)
+		return false;
+	if (fgets(line, sizeof(line), f))
+		for (tok = strtok_r(line, " \n", &save); tok && !yes;
+		     tok = strtok_r(NULL, " \n", &save))
+			yes = !strcmp(tok, word);
+	fclose(f);
+	return yes;
+}
+
 static void probe_env(struct bench *b)
 {
 	struct utsname u;
@@ -507,7 +526,9 @@ static void probe_env(struct bench *b)
 			 u.version);
 		b->kasan = config_has(u.release, "CONFIG_KASAN");
 		b->lockdep = config_has(u.release, "CONFIG_PROVE_LOCKING");
-		b->kmemleak = config_has(u.release, "CONFIG_DEBUG_KMEMLEAK");
+		/* Built in but booted with kmemleak=off counts as off. */
+		b->kmemleak = config_has(u.release, "CONFIG_DEBUG_KMEMLEAK") &&
+			      !cmdline_has("kmemleak=off");
 		b->dma_debug = config_has(u.release, "CONFIG_DMA_API_DEBUG");
 	}
 	snprintf(b->topology, sizeof(b->topology), "%s", topo ? topo : "unknown");
