@@ -75,10 +75,18 @@ make -s -C "$SRC" O="$B" -j"$JOBS" bzImage modules
 rm -rf "$B/modinst"
 make -s -C "$SRC" O="$B" INSTALL_MOD_PATH="$B/modinst" INSTALL_MOD_STRIP=1 modules_install
 cp "$KFRAG" "$B/p2pmap-test.config.used"
+basename "$KFRAG" > "$B/.p2pmap-flavour"
 touch "$B/.p2pmap-complete"
-# Keep this build and the one before it; older ones only take disk space.
-ls -dt "$P2PMAP_CACHE"/kernel-* 2>/dev/null | tail -n +3 | while read -r old; do
-	log "pruning old test kernel $old"
+# Keep this build and the one before it of the same flavour (the fragment's
+# file name: the test kernel and make bench's release kernel are pruned
+# separately, so building one never removes the other); older ones only
+# take disk space. Builds from before flavours were recorded are test ones.
+flavour=$(cat "$B/.p2pmap-flavour")
+ls -dt "$P2PMAP_CACHE"/kernel-* 2>/dev/null | while read -r old; do
+	f=$(cat "$old/.p2pmap-flavour" 2>/dev/null || echo p2pmap-test.config)
+	[ "$f" = "$flavour" ] && echo "$old"
+done | tail -n +3 | while read -r old; do
+	log "pruning old $flavour kernel $old"
 	rm -rf "$old"
 done
 log "test kernel ready: $B"
