@@ -84,7 +84,7 @@ touch "$B/.p2pmap-complete"
 flavour=$(cat "$B/.p2pmap-flavour")
 ls -dt "$P2PMAP_CACHE"/kernel-* 2>/dev/null | while read -r old; do
 	f=$(cat "$old/.p2pmap-flavour" 2>/dev/null || echo p2pmap-test.config)
-	[ "$f" = "$flavour" ] && echo "$old"
+	if [ "$f" = "$flavour" ]; then echo "$old"; fi
 done | tail -n +3 | while read -r old; do
 	log "pruning old $flavour kernel $old"
 	rm -rf "$old"
