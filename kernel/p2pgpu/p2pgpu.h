@@ -134,6 +134,11 @@ struct p2pmap_provider;
  * @unpin_list: pin records of released pinned p2pmap requests, waiting for
  *	@unpin_work (lock-free: filled from p2p_unmap()).
  * @unpin_work: drops the pins of @unpin_list under @lock.
+ * @dmabuf_cb_bo: the object whose reservation lock the dma-buf op running
+ *	under @lock holds (p2pgpu_prime.c), or NULL.
+ * @dmabuf_evict_bo: the object whose reservation lock eviction trylocked
+ *	(p2pgpu_dmabuf_evict_trylock()), or NULL.
+ * @dmabuf_move_notifies: dma_buf_move_notify() calls since probe.
  */
 struct p2pgpu_device {
 	struct drm_device drm;
@@ -158,6 +163,10 @@ struct p2pgpu_device {
 	int copy_attach_err;
 	struct llist_head unpin_list;
 	struct work_struct unpin_work;
+	/* dma-buf export (p2pgpu_prime.c), under @lock */
+	struct p2pgpu_bo *dmabuf_cb_bo;
+	struct p2pgpu_bo *dmabuf_evict_bo;
+	u64 dmabuf_move_notifies;
 };
 
 /**
@@ -189,6 +198,14 @@ struct p2pgpu_bo_page {
  * @pinned_window: pages pinned in the window.
  * @pinned_device: pages pinned device-only.
  * @pages: @npages page descriptors.
+ * @dmabuf_dyn: the dma-buf of the live unpinned mappings (p2pgpu_prime.c);
+ *	valid while @dmabuf_live is not 0.
+ * @dmabuf_live: unpinned dma-buf window mappings not invalidated yet.
+ * @dmabuf_gen: bumped by each move_notify; a mapping is live while its
+ *	generation is the current one.
+ * @dmabuf_move_notifies: dma_buf_move_notify() calls for this object.
+ *
+ * The @dmabuf_* fields are under &p2pgpu_device.lock.
  */
 struct p2pgpu_bo {
 	struct drm_gem_object base;
@@ -197,6 +214,11 @@ struct p2pgpu_bo {
 	unsigned long pinned_window;
 	unsigned long pinned_device;
 	struct p2pgpu_bo_page *pages;
+	/* dma-buf export (p2pgpu_prime.c) */
+	struct dma_buf *dmabuf_dyn;
+	unsigned long dmabuf_live;
+	u64 dmabuf_gen;
+	u64 dmabuf_move_notifies;
 };
 
 static inline struct p2pgpu_device *to_p2pgpu(struct drm_device *drm)
@@ -247,5 +269,17 @@ int p2pgpu_ioctl_copy(struct drm_device *drm, void *data,
 struct dma_buf *p2pgpu_gem_prime_export(struct drm_gem_object *obj, int flags);
 struct drm_gem_object *p2pgpu_gem_prime_import(struct drm_device *drm,
 					       struct dma_buf *dmabuf);
+
+/* ---- dma-buf export, dynamic (p2pgpu_prime.c) ---- */
+bool p2pgpu_dmabuf_evict_trylock(struct p2pgpu_device *gdev,
+				 struct p2pgpu_bo *bo);
+void p2pgpu_dmabuf_evict_unlock(struct p2pgpu_device *gdev);
+void p2pgpu_dmabuf_moving_locked(struct p2pgpu_device *gdev,
+				 struct p2pgpu_bo *bo);
+int p2pgpu_ioctl_bo_dmabuf_info(struct drm_device *drm, void *data,
+				struct drm_file *file);
+int p2pgpu_ioctl_bo_from_va(struct drm_device *drm, void *data,
+			    struct drm_file *file);
+/* ---- end dma-buf export ---- */
 
 #endif /* _P2PGPU_H */

@@ -192,6 +192,10 @@ static const struct drm_ioctl_desc p2pgpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(P2PGPU_DEVICE_INFO, p2pgpu_ioctl_device_info,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGPU_COPY, p2pgpu_ioctl_copy, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_BO_DMABUF_INFO, p2pgpu_ioctl_bo_dmabuf_info,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_BO_FROM_VA, p2pgpu_ioctl_bo_from_va,
+			  DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(p2pgpu_fops);

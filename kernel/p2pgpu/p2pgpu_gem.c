@@ -65,6 +65,7 @@ static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
 				     u32 slot)
 {
 	lockdep_assert_held(&gdev->lock);
+	p2pgpu_dmabuf_moving_locked(gdev, bo);
 	p2pgpu_notify_move(gdev, bo, pgoff, 1, P2PMAP_EV_EVICT);
 	p2pgpu_bo_zap(gdev, bo, pgoff, 1);
 	memcpy_fromio(page_address(bo->pages[pgoff].page),
@@ -73,6 +74,28 @@ static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
 	bo->resident--;
 	WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
 	gdev->evictions++;
+}
+
+/*
+ * Victim filter of every eviction: the caller's filter, then the dma-buf
+ * exporter's (an object with live unpinned dma-buf mappings is a victim
+ * only if its reservation lock could be taken without waiting, see
+ * p2pgpu_dmabuf_evict_trylock()).
+ */
+struct p2pgpu_evict_filter {
+	struct p2pgpu_device *gdev;
+	p2pgpu_keep_fn keep;
+	void *arg;
+};
+
+static bool p2pgpu_evict_keep(void *owner, u64 index, unsigned int order,
+			      void *arg)
+{
+	struct p2pgpu_evict_filter *f = arg;
+
+	if (f->keep && f->keep(owner, index, order, f->arg))
+		return true;
+	return !p2pgpu_dmabuf_evict_trylock(f->gdev, owner);
 }
 
 /*
@@ -85,12 +108,13 @@ static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
 static int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 				   p2pgpu_keep_fn keep, void *arg)
 {
+	struct p2pgpu_evict_filter f = { .gdev = gdev, .keep = keep, .arg = arg };
 	struct p2pmap_aper_info info;
 	enum p2pmap_aper_busy why;
 	u64 now = get_jiffies_64();
 	struct p2pgpu_bo *bo;
 	unsigned long pgoff;
-	int victim;
+	int victim, ret = 0;
 
 	lockdep_assert_held(&gdev->lock);
 	/*
@@ -99,22 +123,29 @@ static int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 	 * younger than the minimum residency, which only protects peer
 	 * placements from ping-ponging. Only pinned pages are untouchable.
 	 */
-	victim = p2pmap_aper_pick_victim_filter(gdev->aper, now, cpu, keep, arg,
-						&why);
-	if (victim < 0)
-		return victim == -ENOENT ? -ENOSPC : -EBUSY;
+	victim = p2pmap_aper_pick_victim_filter(gdev->aper, now, cpu,
+						p2pgpu_evict_keep, &f, &why);
+	if (victim < 0) {
+		ret = victim == -ENOENT ? -ENOSPC : -EBUSY;
+		goto out;
+	}
 
-	if (WARN_ON_ONCE(p2pmap_aper_lookup(gdev->aper, victim, &info)))
-		return -EIO;
+	if (WARN_ON_ONCE(p2pmap_aper_lookup(gdev->aper, victim, &info))) {
+		ret = -EIO;
+		goto out;
+	}
 	bo = info.owner;
 	pgoff = info.index;
 	if (WARN_ON_ONCE(pgoff >= bo->npages || bo->pages[pgoff].slot != victim)) {
 		p2pmap_aper_abort_evict(gdev->aper, victim, now);
-		return -EIO;
+		ret = -EIO;
+		goto out;
 	}
 
 	p2pgpu_evict_page_locked(gdev, bo, pgoff, victim);
-	return 0;
+out:
+	p2pgpu_dmabuf_evict_unlock(gdev);
+	return ret;
 }
 
 /**
@@ -127,7 +158,8 @@ static int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
  * memory: importers and CPU mappings of the slot are dropped and the data
  * copied back to the backing page, as for an eviction.
  *
- * Return: 0, or -EBUSY if the page is pinned in the window.
+ * Return: 0, or -EBUSY if the page is pinned in the window (or mapped by
+ * an unpinned dma-buf importer whose reservation lock is contended).
  */
 int p2pgpu_unplace_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 			  unsigned long pgoff)
@@ -137,9 +169,10 @@ int p2pgpu_unplace_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 	lockdep_assert_held(&gdev->lock);
 	if (slot == P2PGPU_NO_SLOT)
 		return 0;
-	if (bo->pages[pgoff].pins)
+	if (bo->pages[pgoff].pins || !p2pgpu_dmabuf_evict_trylock(gdev, bo))
 		return -EBUSY;
 	p2pgpu_evict_page_locked(gdev, bo, pgoff, slot);
+	p2pgpu_dmabuf_evict_unlock(gdev);
 	return 0;
 }
 
@@ -183,6 +216,7 @@ int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 	if (slot < 0)
 		return slot;
 
+	p2pgpu_dmabuf_moving_locked(gdev, bo);
 	p2pgpu_notify_move(gdev, bo, pgoff, 1, P2PMAP_EV_MOVE);
 	if (p->cpu_direct) {
 		p2pgpu_bo_zap(gdev, bo, pgoff, 1);
