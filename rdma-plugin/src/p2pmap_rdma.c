@@ -103,8 +103,7 @@ int p2pmap_rdma_is_drm_node(const char *path)
 
 int p2pmap_rdma_dmabuf_unsupported(int err)
 {
-	return err == EOPNOTSUPP || err == ENOSYS || err == EPROTONOSUPPORT ||
-	       err == ENOTSUP;
+	return err == EOPNOTSUPP || err == EPROTONOSUPPORT || err == ENOTSUP;
 }
 
 enum p2pmap_mem_kind p2pmap_find_mapping(const void *addr, char *path,

@@ -39,7 +39,7 @@ static struct ibv_mr *call_real_reg_mr(struct ibv_pd *pd, void *addr,
 				       size_t length, int access)
 {
 	if (!real_reg_mr) {
-		errno = ENOSYS;
+		errno = EOPNOTSUPP;
 		return NULL;
 	}
 	return real_reg_mr(pd, addr, length, access);
@@ -129,7 +129,7 @@ struct ibv_mr *ibv_reg_mr_iova2(struct ibv_pd *pd, void *addr, size_t length,
 	}
 	pthread_once(&once, init);
 	if (!real_reg_mr_iova2) {
-		errno = ENOSYS;
+		errno = EOPNOTSUPP;
 		return NULL;
 	}
 	return real_reg_mr_iova2(pd, addr, length, iova, access);

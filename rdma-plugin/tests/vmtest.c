@@ -149,7 +149,7 @@ static void va_outcome(const char *what, struct ibv_mr *mr,
 		tap(info->kind == P2PMAP_MR_VA && mr->length >= LEN - 4096,
 		    "%s: VA MR made after the refusal (lkey %#x)", what,
 		    mr->lkey);
-		tap(strstr(info->reason, "VA MR on rxe0") != NULL,
+		tap(!!strstr(info->reason, "VA MR on rxe0"),
 		    "%s: the reason names the VA MR and the device", what);
 	} else {
 		skip("%s: VA MR refused too: %s (the mapping is not struct-page backed: needs the struct-page p2pgpu mappings)",
@@ -319,8 +319,8 @@ int main(int argc, char **argv)
 	    strstr(obj_line, "dma-buf MR refused: Operation not supported"),
 	    "shim: the object goes through p2pmap_reg_mr(), which says what it did");
 	tap(obj_line && (strstr(obj_line, "object ok") ?
-			 strstr(obj_line, ": va MR:") != NULL :
-			 strstr(obj_line, ": none MR:") != NULL),
+			 !!strstr(obj_line, ": va MR:") :
+			 !!strstr(obj_line, ": none MR:")),
 	    "shim: the MR kind it reports matches the outcome");
 	rc = run_child(argv[0], "LD_PRELOAD=" SHIM, "P2PMAP_RDMA_DISABLE=1", out,
 		       sizeof(out));
