@@ -280,6 +280,8 @@ int p2pgpu_ioctl_bo_dmabuf_info(struct drm_device *drm, void *data,
 				struct drm_file *file);
 int p2pgpu_ioctl_bo_from_va(struct drm_device *drm, void *data,
 			    struct drm_file *file);
+int p2pgpu_ioctl_export_range(struct drm_device *drm, void *data,
+			      struct drm_file *file);
 /* ---- end dma-buf export ---- */
 
 #endif /* _P2PGPU_H */

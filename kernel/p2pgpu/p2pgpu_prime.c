@@ -11,6 +11,12 @@
  * device's own dma-bufs (the same object); anything else is refused with a
  * reason.
  *
+ * It also owns the dma-buf ioctls: BO_DMABUF_INFO (move_notify counters),
+ * BO_FROM_VA (a handle to the object a CPU address of the caller maps,
+ * for libraries given only a pointer) and EXPORT_RANGE (the userspace
+ * entry point of the core's range exporter, p2pmap_dmabuf_export(), for
+ * ranges that are not p2pgpu objects).
+ *
  * p2pgpu is a dynamic exporter (it has pin and unpin ops), so the dma-buf
  * core calls every op below with the reservation lock of the object
  * (&drm_gem_object.resv, which is the dma-buf's) held.
@@ -951,4 +957,53 @@ unlock:
 	ret = drm_gem_handle_create(file, obj, &args->handle);
 	drm_gem_object_put(obj);
 	return ret;
+}
+
+/**
+ * p2pgpu_ioctl_export_range() - DRM_IOCTL_P2PGPU_EXPORT_RANGE
+ * @drm: the device
+ * @data: &struct drm_p2pgpu_export_range
+ * @file: the DRM file (unused: the range is the caller's, not an object's)
+ *
+ * The userspace entry point of p2pmap_dmabuf_export() (kernel/core).
+ *
+ * Return: 0 with the new fd in &drm_p2pgpu_export_range.fd, or a negative
+ * errno.
+ */
+int p2pgpu_ioctl_export_range(struct drm_device *drm, void *data,
+			      struct drm_file *file)
+{
+	struct p2pgpu_device *gdev = to_p2pgpu(drm);
+	struct drm_p2pgpu_export_range *args = data;
+	struct dma_buf *dmabuf;
+	int fd;
+
+	if (args->flags & ~P2PGPU_EXPORT_RANGE_FLAGS) {
+		p2pgpu_reject(gdev, "EXPORT_RANGE: unknown flags %#x\n",
+			      args->flags);
+		return -EINVAL;
+	}
+	if (!args->length || !PAGE_ALIGNED(args->va) ||
+	    !PAGE_ALIGNED(args->length) || args->va > ULONG_MAX ||
+	    args->length > ULONG_MAX - args->va) {
+		p2pgpu_reject(gdev,
+			      "EXPORT_RANGE: range %#llx+%#llx must be page aligned, non-empty and not wrap\n",
+			      args->va, args->length);
+		return -EINVAL;
+	}
+	dmabuf = p2pmap_dmabuf_export(current->mm, args->va, args->length,
+				      args->flags & P2PGPU_EXPORT_RANGE_WRITE ?
+				      P2PMAP_DMABUF_WRITE : 0);
+	if (IS_ERR(dmabuf)) {
+		p2pgpu_reject(gdev, "EXPORT_RANGE: %#llx+%#llx: export failed (%ld)\n",
+			      args->va, args->length, PTR_ERR(dmabuf));
+		return PTR_ERR(dmabuf);
+	}
+	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
+	if (fd < 0) {
+		dma_buf_put(dmabuf);
+		return fd;
+	}
+	args->fd = fd;
+	return 0;
 }

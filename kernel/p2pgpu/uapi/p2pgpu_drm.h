@@ -285,6 +285,41 @@ struct drm_p2pgpu_bo_from_va {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_BO_FROM_VA, \
 		 struct drm_p2pgpu_bo_from_va)
 
+#define DRM_P2PGPU_EXPORT_RANGE		0x32
+
+/* &drm_p2pgpu_export_range.flags */
+#define P2PGPU_EXPORT_RANGE_WRITE	0x1u	/* importers may write */
+#define P2PGPU_EXPORT_RANGE_FLAGS	P2PGPU_EXPORT_RANGE_WRITE
+
+/**
+ * struct drm_p2pgpu_export_range - export a range of the caller's address
+ *	space as a dma-buf
+ * @va: in: first byte, page aligned.
+ * @length: in: bytes, page aligned, not 0.
+ * @flags: in: P2PGPU_EXPORT_RANGE_* flags.
+ * @fd: out: the dma-buf file descriptor (O_CLOEXEC).
+ *
+ * Any range p2pmap can import (a CPU mapping of another GPU's object,
+ * ordinary memory) becomes a dma-buf (p2pmap_dmabuf_export()): each
+ * importer gets the range resolved for its own device when it maps it,
+ * peer-to-peer where its attachment allows it and a route exists, system
+ * memory otherwise, pinned while mapped. This is the generic exporter; a
+ * p2pgpu object itself is better exported with PRIME (dynamic, movable).
+ * Errors: -EINVAL (flags, alignment, zero or overflowing length), -ENOMEM,
+ * or an error of dma_buf_export() / get_unused_fd_flags(); problems with
+ * the range itself show when an importer maps it.
+ */
+struct drm_p2pgpu_export_range {
+	__u64 va;
+	__u64 length;
+	__u32 flags;
+	__s32 fd;
+};
+
+#define DRM_IOCTL_P2PGPU_EXPORT_RANGE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_EXPORT_RANGE, \
+		 struct drm_p2pgpu_export_range)
+
 /* ---- end dma-buf export ---- */
 
 #if defined(__cplusplus)

@@ -488,4 +488,99 @@ TEST_F(dyn, bo_from_va)
 	EXPECT_EQ(EFAULT, errno);
 }
 
+static int export_range(int gpu, const void *va, uint64_t len, uint32_t flags,
+			int *fd)
+{
+	struct drm_p2pgpu_export_range er = {
+		.va = (uintptr_t)va, .length = len, .flags = flags, .fd = -1,
+	};
+
+	if (drmIoctl(gpu, DRM_IOCTL_P2PGPU_EXPORT_RANGE, &er))
+		return -errno;
+	*fd = er.fd;
+	return 0;
+}
+
+/*
+ * EXPORT_RANGE (the core's generic range exporter): a range of the CPU
+ * mapping of the OTHER GPU's object becomes a dma-buf. The edu attaches it:
+ * a peer-to-peer attachment gets that GPU's BAR through the switch (system
+ * pages on the root bus), a static one system pages; the range is pinned
+ * while attached, and the edu reads and writes the right bytes.
+ */
+TEST_F_TIMEOUT(dyn, export_range_of_other_gpu, 120)
+{
+	struct p2pgpu_dmabuf_test_attach a;
+	struct drm_p2pgpu_bo_info bi;
+	uint8_t want[4 * PG], got[2 * PG], pat[PG];
+	char pci1[32] = "";
+	struct bo o;
+	int gpu1, rfd = -1, i;
+
+	gpu1 = open_gpu(1, pci1, sizeof(pci1));
+	ASSERT_LE(0, gpu1) TH_LOG("no second p2pgpu");
+	ASSERT_EQ(0, bo_new(gpu1, 4 * PG, &o));
+	fill_pattern(want, sizeof(want));
+	memcpy(o.cpu, want, sizeof(want));
+	ASSERT_EQ(0, export_range(self->gpu, o.cpu + PG, 2 * PG,
+				  P2PGPU_EXPORT_RANGE_WRITE, &rfd));
+	for (i = 0; i < 2; i++) {
+		uint32_t flags = i ? F_DYN : 0;
+
+		ASSERT_EQ(0, dbt_attach(self->dfd, rfd, flags, &a));
+		TH_LOG("range of %s, flags %#x: bar %llu, system %llu bytes",
+		       pci1, flags, (unsigned long long)a.bar_bytes,
+		       (unsigned long long)a.sys_bytes);
+		EXPECT_EQ(2 * PG, a.size);
+		if (self->p2p && flags) {
+			EXPECT_EQ(2 * PG, a.bar_bytes);
+		} else {
+			EXPECT_EQ(2 * PG, a.sys_bytes);
+		}
+		ASSERT_EQ(0, bo_info(gpu1, o.handle, &bi));
+		EXPECT_EQ(2ULL, bi.pages_pinned_window + bi.pages_pinned_device);
+		ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_RD, 0, 2 * PG, got));
+		EXPECT_EQ(-1, first_mismatch(got, want + PG, 2 * PG));
+		fill_pattern(pat, sizeof(pat));
+		ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_WR, PG, PG, pat));
+		memcpy(want + 2 * PG, pat, PG);
+		EXPECT_EQ(-1, first_mismatch(o.cpu + 2 * PG, pat, PG));
+		ASSERT_EQ(0, ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_DETACH));
+		ASSERT_EQ(0, bo_info(gpu1, o.handle, &bi));
+		EXPECT_EQ(0ULL, bi.pages_pinned_window + bi.pages_pinned_device);
+	}
+	close(rfd);
+	bo_free(gpu1, &o);
+	close(gpu1);
+}
+
+/* EXPORT_RANGE validates its input. */
+TEST_F(dyn, export_range_bad_input)
+{
+	struct p2pgpu_dmabuf_test_attach a;
+	int rfd = -1;
+	void *hole;
+
+	EXPECT_EQ(-EINVAL, export_range(self->gpu, self->b.cpu, PG, 0x2, &rfd));
+	EXPECT_EQ(-EINVAL, export_range(self->gpu, self->b.cpu, 0, 0, &rfd));
+	EXPECT_EQ(-EINVAL, export_range(self->gpu, self->b.cpu + 1, PG, 0, &rfd));
+	EXPECT_EQ(-EINVAL, export_range(self->gpu, self->b.cpu, PG + 1, 0, &rfd));
+	EXPECT_EQ(-EINVAL, export_range(self->gpu, (void *)(uintptr_t)~0xfffULL,
+					2 * PG, 0, &rfd));
+	/* Nothing mapped there: the export works, mapping it fails cleanly. */
+	hole = mmap(NULL, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	munmap(hole, PG);
+	ASSERT_EQ(0, export_range(self->gpu, hole, PG,
+				  P2PGPU_EXPORT_RANGE_WRITE, &rfd));
+	EXPECT_GT(0, dbt_attach(self->dfd, rfd, 0, &a));
+	EXPECT_EQ(-ENXIO, ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_DETACH) ?
+		  -errno : 0);
+	close(rfd);
+	/* Read-only export: a read-write mapping is refused. */
+	ASSERT_EQ(0, export_range(self->gpu, self->b.cpu, PG, 0, &rfd));
+	EXPECT_EQ(-EPERM, dbt_attach(self->dfd, rfd, 0, &a));
+	close(rfd);
+}
+
 TEST_HARNESS_MAIN
