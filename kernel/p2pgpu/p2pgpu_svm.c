@@ -238,6 +238,44 @@ static int p2pgpu_svm_check_vmas(struct p2pgpu_device *gdev,
 /* ---- device faults ------------------------------------------------------ */
 
 /*
+ * hmm_range_fault() reports this device's pages as they are, without
+ * faulting: a read-only one (copy-on-write after fork, or mprotect) comes
+ * back without HMM_PFN_WRITE even for a write. A device write then needs
+ * what a CPU write does: the page goes back to system memory (as
+ * migrate_to_ram() would do; no minimum residency), where the next fault
+ * breaks COW or upgrades the PTE. The mirror is invalidated by the
+ * migration (it is not recorded as the mirror's own). Another device's
+ * read-only page is left to the caller, which refuses it.
+ */
+static int p2pgpu_mirror_upgrade(struct p2pgpu_mirror *m, unsigned long addr)
+{
+	struct p2pgpu_device *gdev = m->gdev;
+	struct p2pgpu_mig_count cnt = { };
+	unsigned long src = 0, dst = 0;
+	struct migrate_vma args = {
+		.vma = vma_lookup(m->notifier.mm, addr),
+		.start = addr,
+		.end = addr + PAGE_SIZE,
+		.src = &src,
+		.dst = &dst,
+		.pgmap_owner = p2pgpu_devmem_owner(),
+		.flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+	};
+
+	/* No write permission at all: nothing to upgrade, as for the CPU. */
+	if (!args.vma || !(args.vma->vm_flags & VM_WRITE))
+		return -EPERM;
+	if (migrate_vma_setup(&args) || !args.cpages)
+		return 0; /* raced: fault again */
+	p2pgpu_devmem_fill_system(gdev, &args, false, &cnt);
+	migrate_vma_pages(&args);
+	if (dst && (src & MIGRATE_PFN_MIGRATE))
+		atomic64_inc(&gdev->svm->to_system);
+	migrate_vma_finalize(&args);
+	return 0;
+}
+
+/*
  * Fault [start, end) into the mirror, as the device's page-fault handler
  * would: hmm_range_fault() with p2pmap's owner (device-private pages are
  * returned, not migrated), for write if @write. Called with mmap_lock held
@@ -257,6 +295,7 @@ static int p2pgpu_mirror_fault(struct p2pgpu_mirror *m, unsigned long start,
 		.dev_private_owner = p2pgpu_devmem_owner(),
 	};
 	unsigned long i, n = (end - start) >> PAGE_SHIFT;
+	bool upgraded;
 	int ret, tries;
 
 	for (tries = 0; tries < P2PGPU_SVM_RETRIES; tries++) {
@@ -268,6 +307,19 @@ static int p2pgpu_mirror_fault(struct p2pgpu_mirror *m, unsigned long start,
 			continue;
 		if (ret)
 			return ret;
+		for (i = 0, upgraded = false; write && i < n; i++) {
+			struct page *page = hmm_pfn_to_page(pfns[i]);
+
+			if ((pfns[i] & HMM_PFN_WRITE) ||
+			    !p2pgpu_devmem_is_ours(m->gdev, page))
+				continue;
+			ret = p2pgpu_mirror_upgrade(m, start + (i << PAGE_SHIFT));
+			if (ret)
+				return ret;
+			upgraded = true;
+		}
+		if (upgraded)
+			continue;
 		mutex_lock(&m->lock);
 		if (mmu_interval_read_retry(&m->notifier, range.notifier_seq)) {
 			mutex_unlock(&m->lock);
