@@ -24,6 +24,7 @@ struct page;
 struct p2pmap_aper;
 struct p2pmap_attach;
 struct p2pmap_provider;
+struct p2pgpu_svm;
 
 /**
  * DOC: p2pgpu locking and lifetime
@@ -134,6 +135,8 @@ struct p2pmap_provider;
  * @unpin_list: pin records of released pinned p2pmap requests, waiting for
  *	@unpin_work (lock-free: filled from p2p_unmap()).
  * @unpin_work: drops the pins of @unpin_list under @lock.
+ * @svm: shared virtual memory state (device-private pages, p2pgpu_devmem.c),
+ *	or NULL when CONFIG_DEVICE_PRIVATE is off.
  */
 struct p2pgpu_device {
 	struct drm_device drm;
@@ -158,6 +161,7 @@ struct p2pgpu_device {
 	int copy_attach_err;
 	struct llist_head unpin_list;
 	struct work_struct unpin_work;
+	struct p2pgpu_svm *svm;
 };
 
 /**
@@ -247,5 +251,27 @@ int p2pgpu_ioctl_copy(struct drm_device *drm, void *data,
 struct dma_buf *p2pgpu_gem_prime_export(struct drm_gem_object *obj, int flags);
 struct drm_gem_object *p2pgpu_gem_prime_import(struct drm_device *drm,
 					       struct dma_buf *dmabuf);
+
+/* ---- shared virtual memory (p2pgpu_devmem.c, p2pgpu_svm.c) ----------- */
+
+/*
+ * Device memory as MEMORY_DEVICE_PRIVATE pages and the per-file device page
+ * table (mirror) with its ioctls. Without CONFIG_DEVICE_PRIVATE (Debian's
+ * stock kernel) the init hook only records the reason, the ioctls fail with
+ * -EOPNOTSUPP and say why, and everything else keeps working.
+ */
+int p2pgpu_devmem_init(struct p2pgpu_device *gdev);
+u64 p2pgpu_devmem_used(struct p2pgpu_device *gdev);
+void p2pgpu_svm_postclose(struct drm_device *drm, struct drm_file *file);
+int p2pgpu_ioctl_svm_info(struct drm_device *drm, void *data,
+			  struct drm_file *file);
+int p2pgpu_ioctl_svm_migrate(struct drm_device *drm, void *data,
+			     struct drm_file *file);
+int p2pgpu_ioctl_svm_access(struct drm_device *drm, void *data,
+			    struct drm_file *file);
+int p2pgpu_ioctl_svm_snapshot(struct drm_device *drm, void *data,
+			      struct drm_file *file);
+
+/* ---- end of shared virtual memory -------------------------------------- */
 
 #endif /* _P2PGPU_H */

@@ -422,7 +422,8 @@ int p2pgpu_bo_create(struct p2pgpu_device *gdev, struct drm_file *file,
 	int ret;
 
 	mutex_lock(&gdev->lock);
-	free = gdev->vram_pages - gdev->vram_used;
+	/* Device-private pages (p2pgpu_devmem.c) share the device memory. */
+	free = gdev->vram_pages - gdev->vram_used - p2pgpu_devmem_used(gdev);
 	if (npages > free) {
 		mutex_unlock(&gdev->lock);
 		p2pgpu_reject(gdev,
