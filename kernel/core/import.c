@@ -1168,6 +1168,14 @@ static int p2pmap_resolve_devpriv(struct p2pmap_import *imp,
 				atomic64_add(e->npages, &prov->stats.p2p_pages);
 				continue;
 			}
+			/*
+			 * Without a usable route the core knows the reason
+			 * better than the exporter (policy, no route, DMA
+			 * mask, kernel config), as for p2p_map().
+			 */
+			if (!p2p_ok)
+				e->reason = imp->policy == P2PMAP_SYSMEM_ONLY ?
+					P2PMAP_REASON_POLICY : v.reason;
 			atomic64_add(e->npages, &prov->stats.fallback_pages[e->reason]);
 			trace_p2pmap_fallback(prov->desc.name, e->reason, e->npages);
 			if (e->type != P2PMAP_EXT_MIGRATE)
