@@ -894,7 +894,8 @@ TEST_F(svm, copy_engine_reads_device_private_memory)
  * that fit are peer-mapped, exactly the others (the last ones, in address
  * order) are migrated to system memory and reported as window exhausted.
  * The suite sets a 60 s window residency, so no placed page is evicted to
- * make room and the split is exact.
+ * make room and the split is exact. On the root bus (no route) every page
+ * migrates, reported as no_route, and REQUIRE_P2P is refused.
  */
 TEST_F_TIMEOUT(svm, window_exhaustion_migrates_exactly_the_rest, 120)
 {
@@ -908,8 +909,7 @@ TEST_F_TIMEOUT(svm, window_exhaustion_migrates_exactly_the_rest, 120)
 
 	if (self->fd1 < 0)
 		SKIP(return, "one p2pgpu device only");
-	if (p2pmap_topology() != P2PMAP_TOPO_SWITCH)
-		SKIP(return, "needs a P2P route (switch topology)");
+	ASSERT_NE(P2PMAP_TOPO_INVALID, p2pmap_topology());
 	ASSERT_EQ(0, wait_window_empty(self->fd));
 	ASSERT_EQ(0, dev_info(self->fd, &di));
 	slots = di.window_total / PG;
@@ -926,6 +926,24 @@ TEST_F_TIMEOUT(svm, window_exhaustion_migrates_exactly_the_rest, 120)
 	ASSERT_EQ(n, m.moved);
 	ASSERT_EQ(0, svm_info(self->fd, &i0));
 
+	if (p2pmap_topology() == P2PMAP_TOPO_ROOTBUS) {
+		/*
+		 * No route on the root bus: REQUIRE_P2P is refused, and
+		 * otherwise every page migrates, reported as no_route.
+		 */
+		EXPECT_EQ(-EREMOTEIO, gpu_copy(self->fd1, b.handle, p, len,
+					       P2PGPU_COPY_TO_BO,
+					       P2PGPU_COPY_REQUIRE_P2P, &c));
+		ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_TO_BO,
+				      P2PGPU_COPY_PREFER_P2P, &c));
+		EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
+		EXPECT_EQ(0ULL, c.p2p_pages);
+		EXPECT_EQ(n, c.reason_pages[REASON_NO_ROUTE]);
+		ASSERT_EQ(0, svm_info(self->fd, &i1));
+		EXPECT_EQ(i0.fallbacks + n, i1.fallbacks);
+		EXPECT_EQ(i0.window_placements, i1.window_placements);
+		goto out;
+	}
 	/* REQUIRE_P2P cannot be met: refused, nothing migrated. */
 	EXPECT_EQ(-ENOSPC, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_TO_BO,
 				    P2PGPU_COPY_REQUIRE_P2P, &c));
@@ -955,6 +973,7 @@ TEST_F_TIMEOUT(svm, window_exhaustion_migrates_exactly_the_rest, 120)
 	}
 	EXPECT_EQ(n, i) TH_LOG("page %llu has state %#x", (unsigned long long)i,
 			       i < n ? st[i] : 0);
+out:
 	EXPECT_EQ(-1, first_mismatch(p, want, len));
 	bo_free(self->fd1, &b);
 	munmap(p, len);
