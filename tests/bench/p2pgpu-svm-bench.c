@@ -10,7 +10,13 @@
  *  - test_hmm's dmirror (/dev/hmm_dmirror0) on the same size:
  *    HMM_DMIRROR_MIGRATE_TO_DEV (which migrates and then reads the range
  *    back to user space for verification), HMM_DMIRROR_MIGRATE_TO_SYS, and
- *    CPU faults.
+ *    CPU faults;
+ *  - import through p2pmap by a second p2pgpu's copy engine
+ *    (DRM_IOCTL_P2PGPU_COPY, whole ioctl: import, map, copy): of the range
+ *    in system memory, of the range in the first GPU's device-private
+ *    memory (first import placing the pages in the window, then again with
+ *    them placed), and the fallback path (SYSMEM_ONLY policy: p2pmap
+ *    migrates every page to system memory through migrate_to_ram()).
  *
  * The to-device ratio compares like with like: p2pgpu's migration plus
  * device read against dmirror's MIGRATE_TO_DEV, which does both. Every
@@ -164,6 +170,118 @@ struct result {
 	int ok;
 };
 
+/* Import (copy-engine) figures. */
+struct imp_result {
+	struct series sys, dp_first, dp_placed, fallback;
+	uint64_t p2p_pages, sysmem_pages;
+};
+
+/* The second p2pgpu render node, or -1. */
+static int open_p2pgpu_second(void)
+{
+	char path[64];
+	int minor, seen = 0;
+
+	for (minor = 128; minor < 192; minor++) {
+		drmVersionPtr v;
+		int fd, match;
+
+		snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		v = drmGetVersion(fd);
+		match = v && !strcmp(v->name, "p2pgpu");
+		if (v)
+			drmFreeVersion(v);
+		if (match && seen++ == 1)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/* A buffer object of @len bytes on @fd with its CPU mapping. */
+static int bo_make(int fd, uint64_t len, uint32_t *handle, uint8_t **cpu)
+{
+	struct drm_p2pgpu_bo_create c = { .size = len };
+	struct drm_p2pgpu_bo_mmap_offset o = { 0 };
+	void *m;
+
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_CREATE, &c))
+		return -errno;
+	o.handle = c.handle;
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_MMAP_OFFSET, &o))
+		return -errno;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, o.offset);
+	if (m == MAP_FAILED)
+		return -errno;
+	*handle = c.handle;
+	*cpu = m;
+	return 0;
+}
+
+/* One copy of @len bytes at @p into the object; wall ns, or 0 on error. */
+static double copy_once(int eng, uint32_t handle, const uint8_t *bo_cpu,
+			const void *p, uint64_t len, uint32_t policy,
+			const uint8_t *want, struct drm_p2pgpu_copy *out)
+{
+	struct drm_p2pgpu_copy c = {
+		.user_ptr = (uintptr_t)p, .length = len, .handle = handle,
+		.flags = P2PGPU_COPY_TO_BO, .policy = policy,
+	};
+	uint64_t t0 = now_ns(), t1;
+
+	if (drmIoctl(eng, DRM_IOCTL_P2PGPU_COPY, &c)) {
+		printf("# copy: %s\n", strerror(errno));
+		return 0;
+	}
+	t1 = now_ns();
+	if (memcmp(bo_cpu, want, len)) {
+		printf("# copy: data mismatch\n");
+		return 0;
+	}
+	*out = c;
+	return (double)(t1 - t0);
+}
+
+/*
+ * One import round: system range, device-private range (first and placed),
+ * then the fallback (SYSMEM_ONLY migrates every page back). 0 if right.
+ */
+static int import_round(int gpu, int eng, uint32_t handle, const uint8_t *bo_cpu,
+			uint8_t *p, uint8_t *want, uint64_t len,
+			struct imp_result *r, uint32_t seed)
+{
+	struct drm_p2pgpu_copy c;
+	uint64_t moved = 0;
+	double ns;
+
+	fill(want, len, seed);
+	memcpy(p, want, len);
+	ns = copy_once(eng, handle, bo_cpu, p, len, P2PGPU_COPY_PREFER_P2P, want, &c);
+	if (!ns)
+		return 1;
+	r->sys.ns[r->sys.n++] = ns;
+	if (svm_migrate(gpu, p, len, P2PGPU_SVM_TO_DEVICE, &moved) || moved != len / PG)
+		return 1;
+	ns = copy_once(eng, handle, bo_cpu, p, len, P2PGPU_COPY_PREFER_P2P, want, &c);
+	if (!ns)
+		return 1;
+	r->dp_first.ns[r->dp_first.n++] = ns;
+	r->p2p_pages = c.p2p_pages;
+	r->sysmem_pages = c.sysmem_pages;
+	ns = copy_once(eng, handle, bo_cpu, p, len, P2PGPU_COPY_PREFER_P2P, want, &c);
+	if (!ns)
+		return 1;
+	r->dp_placed.ns[r->dp_placed.n++] = ns;
+	ns = copy_once(eng, handle, bo_cpu, p, len, P2PGPU_COPY_SYSMEM_ONLY, want, &c);
+	if (!ns || c.sysmem_pages != len / PG)
+		return 1;
+	r->fallback.ns[r->fallback.n++] = ns;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -175,7 +293,10 @@ static void usage(FILE *f)
 		"    Migrates an anonymous range to the first p2pgpu device and back\n"
 		"    (ioctls and CPU faults), and does the same with test_hmm's\n"
 		"    %s on the same size; prints the throughput of each, the\n"
-		"    ratio p2pgpu/dmirror and whether it meets the %.1fx target.\n\n"
+		"    ratio p2pgpu/dmirror and whether it meets the %.1fx target;\n"
+		"    then the second p2pgpu's copy engine imports the range in system\n"
+		"    memory, in the first GPU's device-private memory, and through the\n"
+		"    fallback (migration) path, and prints the time of each.\n\n"
 		"OPTIONS\n"
 		"    --quick  2 MiB, 3 rounds (seconds; the make check smoke test)\n"
 		"    --full   8 MiB, 9 rounds (make bench)\n"
@@ -271,7 +392,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	printf("TAP version 13\n1..3\n");
+	printf("TAP version 13\n1..4\n");
 	gpu = open_p2pgpu();
 	hmm = open(HMM_DEV, O_RDWR | O_CLOEXEC);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -282,7 +403,7 @@ int main(int argc, char **argv)
 		printf("not ok 1 setup: p2pgpu %s, %s %s\n",
 		       gpu < 0 ? "missing" : "ok", HMM_DEV,
 		       hmm < 0 ? strerror(errno) : "ok");
-		printf("ok 2 # SKIP no setup\nok 3 # SKIP no setup\n");
+		printf("ok 2 # SKIP no setup\nok 3 # SKIP no setup\nok 4 # SKIP no setup\n");
 		return 1;
 	}
 	printf("ok 1 setup: p2pgpu and %s open, %llu KiB range, %d rounds\n",
@@ -294,7 +415,7 @@ int main(int argc, char **argv)
 	}
 	if (bad) {
 		printf("not ok 2 migrations measured and verified\n");
-		printf("ok 3 # SKIP nothing to compare\n");
+		printf("ok 3 # SKIP nothing to compare\nok 4 # SKIP not run\n");
 		return 1;
 	}
 	printf("ok 2 migrations measured and verified (%d rounds each)\n", rounds);
@@ -327,5 +448,53 @@ int main(int argc, char **argv)
 	       ratio_sys >= TARGET ? "PASS" : "MISS");
 	printf("ok 3 ratio p2pgpu/dmirror computed: to device %.2fx, to system %.2fx\n",
 	       ratio_dev, ratio_sys);
+
+	/* Import by the second GPU's copy engine. */
+	{
+		struct imp_result ri = { 0 };
+		uint8_t *bo_cpu = NULL;
+		uint32_t handle = 0;
+		int eng = open_p2pgpu_second();
+
+		if (eng < 0 || bo_make(eng, len, &handle, &bo_cpu)) {
+			printf("not ok 4 import: no second p2pgpu or no object on it\n");
+			return 1;
+		}
+		for (i = 0; i < rounds && !bad; i++)
+			bad |= import_round(gpu, eng, handle, bo_cpu, p, want, len,
+					    &ri, 100 + i);
+		if (bad) {
+			printf("not ok 4 imports measured and verified\n");
+			return 1;
+		}
+		printf("# %-34s %12s %12s\n", "import by GPU1's copy engine",
+		       "median ms", "MB/s");
+		printf("# %-34s %12.3f %12.1f\n", "system memory",
+		       median(&ri.sys) / 1e6, mbps(len, median(&ri.sys)));
+		printf("# %-34s %12.3f %12.1f\n", "device-private, first (places)",
+		       median(&ri.dp_first) / 1e6, mbps(len, median(&ri.dp_first)));
+		printf("# %-34s %12.3f %12.1f\n", "device-private, placed",
+		       median(&ri.dp_placed) / 1e6, mbps(len, median(&ri.dp_placed)));
+		printf("# %-34s %12.3f %12.1f\n", "device-private, fallback (migrate)",
+		       median(&ri.fallback) / 1e6, mbps(len, median(&ri.fallback)));
+		printf("# svm_bench import_device_private_p2p_pages %llu\n",
+		       (unsigned long long)ri.p2p_pages);
+		printf("# svm_bench import_device_private_sysmem_pages %llu\n",
+		       (unsigned long long)ri.sysmem_pages);
+		printf("# svm_bench import_system_ms %.3f\n", median(&ri.sys) / 1e6);
+		printf("# svm_bench import_device_private_first_ms %.3f\n",
+		       median(&ri.dp_first) / 1e6);
+		printf("# svm_bench import_device_private_placed_ms %.3f\n",
+		       median(&ri.dp_placed) / 1e6);
+		printf("# svm_bench import_fallback_ms %.3f\n",
+		       median(&ri.fallback) / 1e6);
+		printf("# svm_bench ratio_import_device_private_placed_to_system %.2f\n",
+		       median(&ri.dp_placed) / median(&ri.sys));
+		printf("# svm_bench ratio_import_fallback_to_system %.2f\n",
+		       median(&ri.fallback) / median(&ri.sys));
+		printf("ok 4 imports measured and verified: device-private %llu P2P, %llu system pages\n",
+		       (unsigned long long)ri.p2p_pages,
+		       (unsigned long long)ri.sysmem_pages);
+	}
 	return 0;
 }

@@ -113,7 +113,7 @@ extract table > "$OUT/bench.txt"
 # p2pgpu-svm-bench (svm_bench suites): its table and "svm_bench" lines.
 tr -d '\r' < "$RUN/results.tap" |
 	sed -n '/^# p2pmap-suite-begin: svm_bench/,/^# p2pmap-suite-end: svm_bench/p' |
-	grep -E '^# (median MB/s|to |svm_bench )' | sed -E 's/^# ?//' > "$OUT/svm_bench.txt"
+	grep -E '^# (median |to |import by|system memory|device-private|svm_bench )' | sed -E 's/^# ?//' > "$OUT/svm_bench.txt"
 if [ ! -s "$OUT/bench.json" ]; then
 	log "bench: no JSON in $RUN/results.tap (see $RUN/console.log)"
 	exit 1

@@ -454,6 +454,21 @@ TEST_F(svm, read_only_stays_read_only)
 	EXPECT_EQ(n, count_state(st, n, ST_THIS | ST_WRITE | ST_MIRROR | ST_MWRITE,
 				 ST_THIS | ST_MIRROR));
 	EXPECT_EQ(-EPERM, svm_access(self->fd, p, len, buf, P2PGPU_SVM_WRITE, &a));
+	if (self->fd1 >= 0) {
+		struct drm_p2pgpu_copy c;
+		struct bo b;
+
+		/* Read-only for every importer too: a peer may read, not write. */
+		ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+		EXPECT_EQ(-EPERM, gpu_copy(self->fd1, b.handle, p, len,
+					   P2PGPU_COPY_FROM_BO,
+					   P2PGPU_COPY_PREFER_P2P, &c));
+		ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len,
+				      P2PGPU_COPY_TO_BO, P2PGPU_COPY_PREFER_P2P,
+				      &c));
+		EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
+		bo_free(self->fd1, &b);
+	}
 	ASSERT_EQ(0, svm_access(self->fd, p, len, buf, P2PGPU_SVM_READ, &a));
 	EXPECT_EQ(n, a.pages_device);
 	EXPECT_EQ(-1, first_mismatch(buf, want, len));
@@ -599,6 +614,56 @@ TEST_F(svm, fork_child_writes_device_memory)
 	free(want);
 }
 
+
+/*
+ * A peer writes copy-on-write device memory: p2pmap migrates the read-only
+ * device-private pages (COW break, as a CPU write would), the writer's
+ * process sees the peer's data, the other process keeps its own.
+ */
+TEST_F(svm, fork_cow_written_by_peer)
+{
+	const uint64_t n = 8, len = n * PG;
+	struct drm_p2pgpu_svm_migrate m;
+	struct drm_p2pgpu_copy c;
+	int status, go[2];
+	uint8_t *p, *want, ch;
+	struct bo b;
+	pid_t pid;
+
+	if (self->fd1 < 0)
+		SKIP(return, "one p2pgpu device only");
+	p = anon(len);
+	want = malloc(len);
+	ASSERT_TRUE(p && want);
+	fill_pattern(want, len);
+	memcpy(p, want, len);
+	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
+	ASSERT_EQ(n, m.moved);
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Wait for the parent's peer write, then check our copy. */
+		if (read(go[0], &ch, 1) != 1)
+			_exit(1);
+		_exit(first_mismatch(p, want, len) >= 0 ? 2 : 0);
+	}
+	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+	fill_pattern(b.cpu, len);
+	ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_FROM_BO,
+			      P2PGPU_COPY_PREFER_P2P, &c));
+	EXPECT_EQ(-1, first_mismatch(p, b.cpu, len));
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x", status);
+	close(go[0]);
+	close(go[1]);
+	bo_free(self->fd1, &b);
+	munmap(p, len);
+	free(want);
+}
+
 /* ---- munmap, mremap --------------------------------------------------------------- */
 
 TEST_F(svm, partial_munmap)
@@ -627,6 +692,21 @@ TEST_F(svm, partial_munmap)
 	EXPECT_EQ(n - 4, count_state(st, n, ST_THIS | ST_MIRROR, ST_THIS | ST_MIRROR));
 	EXPECT_EQ(-EFAULT, svm_access(self->fd, p, len, buf, P2PGPU_SVM_READ, &a));
 	EXPECT_EQ(-EFAULT, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
+	if (self->fd1 >= 0) {
+		struct drm_p2pgpu_copy c;
+		struct bo b;
+
+		/* A peer import of the hole fails; of the rest, it works. */
+		ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+		EXPECT_EQ(-EFAULT, gpu_copy(self->fd1, b.handle, p, len,
+					    P2PGPU_COPY_TO_BO,
+					    P2PGPU_COPY_PREFER_P2P, &c));
+		ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p + 8 * PG, 8 * PG,
+				      P2PGPU_COPY_TO_BO, P2PGPU_COPY_PREFER_P2P,
+				      &c));
+		EXPECT_EQ(-1, first_mismatch(b.cpu, want + 8 * PG, 8 * PG));
+		bo_free(self->fd1, &b);
+	}
 	ASSERT_EQ(0, svm_access(self->fd, p + 8 * PG, 8 * PG, buf,
 				P2PGPU_SVM_READ, &a));
 	EXPECT_EQ(8ULL, a.pages_device);
@@ -664,6 +744,21 @@ TEST_F(svm, mremap_moves_device_pages)
 	ASSERT_EQ(0, svm_access(self->fd, q + len, len, buf, P2PGPU_SVM_READ, &a));
 	EXPECT_EQ(n, a.pages_device);
 	EXPECT_EQ(-1, first_mismatch(buf, want, len));
+	if (self->fd1 >= 0) {
+		struct drm_p2pgpu_copy c;
+		struct bo b;
+
+		/* A peer imports the device pages at their new address. */
+		ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+		ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, q + len, len,
+				      P2PGPU_COPY_TO_BO, P2PGPU_COPY_PREFER_P2P,
+				      &c));
+		EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
+		if (p2pmap_topology() == P2PMAP_TOPO_SWITCH) {
+			EXPECT_EQ(n, c.p2p_pages);
+		}
+		bo_free(self->fd1, &b);
+	}
 	EXPECT_EQ(-1, first_mismatch(q + len, want, len));
 	munmap(q, 2 * len);
 	free(want);

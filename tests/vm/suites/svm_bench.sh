@@ -3,8 +3,10 @@
 #
 # svm_bench suite: a smoke test of p2pgpu-svm-bench (tests/bench), the
 # migration benchmark of p2pgpu's shared virtual memory against test_hmm's
-# dmirror on the same size. --quick takes seconds under TCG; the program's
-# TAP is the suite's: everything measured and every byte verified. A missed
+# dmirror on the same size, and import of the range by the second GPU's
+# copy engine (system memory, device-private memory, the migration
+# fallback). --quick takes seconds under TCG; the program's TAP is the
+# suite's: everything measured and every byte verified. A missed
 # target (p2pgpu >= 0.9x dmirror) is reported in a diagnostic, not failed:
 # figures from an emulated, debug-heavy VM are noisy. BENCH_MODE=full runs
 # the larger measurement recorded in docs/benchmarks.md.
