@@ -267,6 +267,8 @@ typedef bool (*p2pgpu_keep_fn)(void *owner, u64 index, unsigned int order,
 /* p2pgpu_gem.c */
 int p2pgpu_bo_create(struct p2pgpu_device *gdev, struct drm_file *file,
 		     u64 size, u32 *handle);
+int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
+			    p2pgpu_keep_fn keep, void *arg);
 int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 			unsigned long pgoff, bool cpu, p2pgpu_keep_fn keep,
 			void *arg);
@@ -304,7 +306,23 @@ struct drm_gem_object *p2pgpu_gem_prime_import(struct drm_device *drm,
  * stock kernel) the init hook only records the reason, the ioctls fail with
  * -EOPNOTSUPP and say why, and everything else keeps working.
  */
+/*
+ * Window slots of device-private pages carry the device's &struct
+ * p2pgpu_svm with this bit set as the allocator's owner cookie; buffer
+ * objects' cookies are untagged &struct p2pgpu_bo pointers.
+ */
+#define P2PGPU_OWNER_DEVMEM	0x1UL
+
+static inline bool p2pgpu_owner_is_devmem(const void *owner)
+{
+	return (uintptr_t)owner & P2PGPU_OWNER_DEVMEM;
+}
+
 int p2pgpu_devmem_init(struct p2pgpu_device *gdev);
+int p2pgpu_devmem_evict_locked(struct p2pgpu_device *gdev, void *owner,
+			       u64 index, u32 slot);
+int p2pgpu_devmem_p2p_map_pages(struct p2pmap_provider *prov,
+				struct p2pmap_map_req *req);
 u64 p2pgpu_devmem_used(struct p2pgpu_device *gdev);
 void p2pgpu_svm_postclose(struct drm_device *drm, struct drm_file *file);
 int p2pgpu_ioctl_svm_info(struct drm_device *drm, void *data,

@@ -28,6 +28,8 @@
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
+#include <drm/drm_drv.h>
+
 #include <linux/p2pmap.h>
 
 #include "../lib/aperture.h"
@@ -41,23 +43,19 @@ module_param(svm_min_residency_ms, uint, 0444);
 MODULE_PARM_DESC(svm_min_residency_ms,
 		 "Minimum time in ms process memory migrated to the device stays there before a migration request may move it back; CPU faults always can (default 10, max 60000)");
 
-/*
- * The pagemap owner of every p2pmap provider's device-private memory.
- * p2pmap's core will export one (p2pmap_pagemap_owner()); until then this
- * module's own cookie stands in, so hmm_range_fault() and migrate_vma_*()
- * calls of p2pgpu see every p2pgpu device's pages.
- */
-static char p2pgpu_owner_cookie;
-
 /**
  * p2pgpu_devmem_owner() - the dev_pagemap owner of p2pgpu's device memory
+ *
+ * Description: p2pmap's owner, shared by every p2pmap provider: hmm_range_fault() and
+ * migrate_vma_*() calls with it see (and do not migrate) the device-private
+ * pages of every provider, p2pgpu devices included.
  *
  * Return: the owner cookie put in &dev_pagemap.owner, &migrate_vma.pgmap_owner
  * and &hmm_range.dev_private_owner.
  */
 void *p2pgpu_devmem_owner(void)
 {
-	return &p2pgpu_owner_cookie;
+	return p2pmap_pagemap_owner();
 }
 
 static const struct dev_pagemap_ops p2pgpu_devmem_ops;
@@ -151,6 +149,21 @@ static int p2pgpu_devmem_map(struct p2pgpu_svm *svm)
 	}
 	spin_unlock(&svm->free_lock);
 	WRITE_ONCE(svm->live, true);
+	/*
+	 * Peers reach the pages through p2pmap from now on. Under the device
+	 * lock, so the provider is not unregistered meanwhile; without a
+	 * provider (being removed) the pages are only reachable by the CPU.
+	 */
+	mutex_lock(&gdev->lock);
+	if (gdev->prov) {
+		ret = p2pmap_provider_add_pagemap(gdev->prov, &svm->pagemap);
+		if (ret)
+			pci_warn(gdev->pdev,
+				 "device-private pages not importable by peers: add_pagemap: %d\n",
+				 ret);
+		ret = 0;
+	}
+	mutex_unlock(&gdev->lock);
 	pci_info(gdev->pdev,
 		 "device memory mapped as %lu device-private pages, pfn %#lx..%#lx\n",
 		 svm->npages, svm->first_pfn, svm->first_pfn + svm->npages - 1);
@@ -240,10 +253,8 @@ static void p2pgpu_devmem_free_work(struct work_struct *work)
 						(dp - svm->dpages));
 		struct page *backing;
 
-		if (dp->slot != P2PGPU_NO_SLOT) {
-			WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, dp->slot));
-			dp->slot = P2PGPU_NO_SLOT;
-		}
+		if (dp->slot != P2PGPU_NO_SLOT)
+			p2pgpu_devmem_unplace_locked(gdev, page, false);
 		spin_lock(&svm->free_lock);
 		backing = dp->backing;
 		dp->backing = NULL;
@@ -256,6 +267,252 @@ static void p2pgpu_devmem_free_work(struct work_struct *work)
 		atomic_long_dec(&svm->used);
 	}
 	mutex_unlock(&gdev->lock);
+}
+
+/* ---- the window ------------------------------------------------------- */
+
+/*
+ * A device-private page in the window is recorded in the slot allocator
+ * with a tagged owner cookie (&struct p2pgpu_svm with bit 0 set; buffer
+ * objects are untagged) and its index in the pagemap, so eviction finds it
+ * (p2pgpu_evict_one_locked() in p2pgpu_gem.c dispatches on the tag). While
+ * it is placed, the slot holds its current data: peers read and write it
+ * there, and copies out of the page read the slot.
+ */
+static void *p2pgpu_devmem_cookie(struct p2pgpu_svm *svm)
+{
+	return (void *)((uintptr_t)svm | P2PGPU_OWNER_DEVMEM);
+}
+
+/**
+ * p2pgpu_devmem_unplace_locked() - take a device-private page out of the
+ *	window
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @page: its device-private page, placed in the window
+ * @copy: copy the slot's data back to the backing page (false when the
+ *	page is free: nothing reads it again)
+ *
+ * Importers of the slot are invalidated first (they stop before the data
+ * moves), then the slot is freed.
+ */
+void p2pgpu_devmem_unplace_locked(struct p2pgpu_device *gdev,
+				  struct page *page, bool copy)
+{
+	struct p2pgpu_svm *svm = gdev->svm;
+	struct p2pgpu_dpage *dp = p2pgpu_devmem_dpage(page);
+	u32 slot = dp->slot;
+	void *dst;
+
+	lockdep_assert_held(&gdev->lock);
+	if (gdev->prov)
+		p2pmap_provider_invalidate_pages(gdev->prov, page_to_pfn(page), 1,
+						 P2PMAP_EV_EVICT);
+	if (copy) {
+		dst = kmap_local_page(dp->backing);
+		memcpy_fromio(dst, gdev->window + ((size_t)slot << PAGE_SHIFT),
+			      PAGE_SIZE);
+		kunmap_local(dst);
+	}
+	spin_lock(&svm->free_lock);
+	dp->slot = P2PGPU_NO_SLOT;
+	spin_unlock(&svm->free_lock);
+	WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+	atomic64_inc(&svm->evictions);
+}
+
+/**
+ * p2pgpu_devmem_evict_locked() - evict the device-private page in a slot
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @owner: the slot's owner cookie (tagged &struct p2pgpu_svm)
+ * @index: the page's index in the pagemap
+ * @slot: the slot, picked as a victim
+ *
+ * Return: 0, or -EIO if the slot does not hold that page.
+ */
+int p2pgpu_devmem_evict_locked(struct p2pgpu_device *gdev, void *owner,
+			       u64 index, u32 slot)
+{
+	struct p2pgpu_svm *svm = gdev->svm;
+
+	lockdep_assert_held(&gdev->lock);
+	if (WARN_ON_ONCE(!svm || owner != p2pgpu_devmem_cookie(svm) ||
+			 index >= svm->npages || svm->dpages[index].slot != slot))
+		return -EIO;
+	p2pgpu_devmem_unplace_locked(gdev, pfn_to_page(svm->first_pfn + index),
+				     true);
+	return 0;
+}
+
+/* Victim filter: the pages the current p2p_map_pages() call resolves. */
+static bool p2pgpu_devmem_keep(void *owner, u64 index, unsigned int order,
+			       void *arg)
+{
+	struct p2pgpu_svm *svm = arg;
+
+	return owner == p2pgpu_devmem_cookie(svm) && svm->dpages[index].keep;
+}
+
+/*
+ * Place @page in the window, evicting the least recently used page that
+ * has stayed the minimum residency and is not kept. Returns the slot,
+ * -EBUSY or -ENOSPC when the window has no room for a peer, -ENOENT if the
+ * page was freed meanwhile.
+ */
+static int p2pgpu_devmem_place_locked(struct p2pgpu_device *gdev,
+				      struct page *page)
+{
+	struct p2pgpu_svm *svm = gdev->svm;
+	struct p2pgpu_dpage *dp = p2pgpu_devmem_dpage(page);
+	unsigned long index = page_to_pfn(page) - svm->first_pfn;
+	int slot, ret;
+	void *src;
+
+	lockdep_assert_held(&gdev->lock);
+	if (dp->slot != P2PGPU_NO_SLOT) {
+		p2pmap_aper_touch(gdev->aper, dp->slot, get_jiffies_64());
+		return dp->slot;
+	}
+	slot = p2pmap_aper_alloc(gdev->aper, p2pgpu_devmem_cookie(svm), index,
+				 get_jiffies_64());
+	if (slot == -ENOSPC) {
+		ret = p2pgpu_evict_one_locked(gdev, false, p2pgpu_devmem_keep,
+					      svm);
+		if (ret)
+			return ret;
+		slot = p2pmap_aper_alloc(gdev->aper, p2pgpu_devmem_cookie(svm),
+					 index, get_jiffies_64());
+	}
+	if (slot < 0)
+		return slot;
+	/*
+	 * The page is alive while it has references (it is mapped); once
+	 * page_free() has run it must not take a slot (nothing would free it).
+	 */
+	spin_lock(&svm->free_lock);
+	if (!page_ref_count(page) || dp->dead || !dp->backing) {
+		spin_unlock(&svm->free_lock);
+		WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+		return -ENOENT;
+	}
+	src = kmap_local_page(dp->backing);
+	memcpy_toio(gdev->window + ((size_t)slot << PAGE_SHIFT), src, PAGE_SIZE);
+	kunmap_local(src);
+	dp->slot = slot;
+	spin_unlock(&svm->free_lock);
+	atomic64_inc(&svm->placements);
+	return slot;
+}
+
+/* Append one page to @req's extents, merging with the previous one. */
+static void p2pgpu_devmem_add_extent(struct p2pmap_map_req *req, u8 type,
+				     u8 reason, phys_addr_t phys)
+{
+	struct p2pmap_extent *e = req->nr_ext ? &req->ext[req->nr_ext - 1] : NULL;
+	u8 flags = req->write ? P2PMAP_EXT_F_WRITE : 0;
+
+	if (e && e->type == type && e->reason == reason && e->flags == flags &&
+	    (type != P2PMAP_EXT_P2P ||
+	     e->phys + (e->npages << PAGE_SHIFT) == phys)) {
+		e->npages++;
+		return;
+	}
+	e = &req->ext[req->nr_ext++];
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->reason = reason;
+	e->flags = flags;
+	e->npages = 1;
+	if (type == P2PMAP_EXT_P2P)
+		e->phys = phys;
+}
+
+/**
+ * p2pgpu_devmem_p2p_map_pages() - &p2pmap_provider_ops.p2p_map_pages
+ * @prov: this device as a p2pmap provider
+ * @req: device-private pages of this device an importer's range holds
+ *
+ * Places each page in the window (a P2P extent of its slot) when the
+ * importer can reach the BAR; pages that do not fit (every other slot
+ * pinned, kept for this request, or younger than the minimum residency)
+ * and every page of an importer without a route get %P2PMAP_EXT_MIGRATE
+ * extents: p2pmap migrates exactly those pages to system memory. Holds
+ * nothing until p2p_unmap(): taking a slot back goes through
+ * p2pmap_provider_invalidate_pages() (p2pgpu_devmem_unplace_locked()).
+ * Runs with the importer's mmap_lock held for read and takes the device
+ * lock.
+ *
+ * Return: pages resolved (all of them), -ENOSPC under REQUIRE_P2P when the
+ * window is exhausted, -EINVAL for a page of another device, -ENODEV.
+ */
+int p2pgpu_devmem_p2p_map_pages(struct p2pmap_provider *prov,
+				struct p2pmap_map_req *req)
+{
+	struct p2pgpu_device *gdev = p2pmap_provider_priv(prov);
+	struct p2pgpu_svm *svm = gdev->svm;
+	unsigned long i, n = min_t(unsigned long, req->npages, req->max_ext);
+	bool exhausted = false;
+	int idx, ret = 0;
+
+	if (!drm_dev_enter(&gdev->drm, &idx))
+		return -ENODEV;
+	for (i = 0; i < n; i++) {
+		if (!p2pgpu_devmem_is_ours(gdev, req->pages[i])) {
+			p2pgpu_reject(gdev,
+				      "p2p_map_pages: page %lu is another device's\n",
+				      i);
+			drm_dev_exit(idx);
+			return -EINVAL;
+		}
+	}
+	mutex_lock(&gdev->lock);
+	for (i = 0; i < n; i++)
+		p2pgpu_devmem_dpage(req->pages[i])->keep = true;
+	for (i = 0; i < n; i++) {
+		struct page *page = req->pages[i];
+		int slot = -EBUSY;
+
+		if (!req->p2p_ok || req->pin) {
+			/* No route (or policy); pinned imports never get here. */
+			p2pgpu_devmem_add_extent(req, P2PMAP_EXT_MIGRATE,
+						 req->pin ? P2PMAP_REASON_POLICY :
+						 P2PMAP_REASON_NO_ROUTE, 0);
+			atomic64_inc(&svm->fallbacks);
+			continue;
+		}
+		if (!exhausted || p2pgpu_devmem_dpage(page)->slot != P2PGPU_NO_SLOT)
+			slot = p2pgpu_devmem_place_locked(gdev, page);
+		if (slot >= 0) {
+			p2pgpu_devmem_add_extent(req, P2PMAP_EXT_P2P,
+						 P2PMAP_REASON_NONE,
+						 gdev->window_phys +
+						 ((phys_addr_t)slot << PAGE_SHIFT));
+			continue;
+		}
+		if (slot != -EBUSY && slot != -ENOSPC && slot != -ENOENT) {
+			ret = slot;
+			break;
+		}
+		/* Nothing this call does frees a slot: stop scanning. */
+		exhausted = slot != -ENOENT;
+		if (req->require_p2p) {
+			p2pgpu_reject(gdev, "p2p_map_pages: window exhausted, P2P required\n");
+			ret = -ENOSPC;
+			break;
+		}
+		p2pgpu_devmem_add_extent(req, P2PMAP_EXT_MIGRATE,
+					 P2PMAP_REASON_BAR_EXHAUSTED, 0);
+		atomic64_inc(&svm->fallbacks);
+	}
+	for (i = 0; i < n; i++)
+		p2pgpu_devmem_dpage(req->pages[i])->keep = false;
+	mutex_unlock(&gdev->lock);
+	drm_dev_exit(idx);
+	if (ret) {
+		/* Placements already made stay: they are ordinary residents. */
+		req->nr_ext = 0;
+		return ret;
+	}
+	return n;
 }
 
 /* ---- copies ------------------------------------------------------------- */

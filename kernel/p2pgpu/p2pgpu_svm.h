@@ -74,6 +74,8 @@ struct resource;
  * @slot: window slot holding its current data, or P2PGPU_NO_SLOT.
  * @dead: freed while it held a window slot; waits for
  *	&p2pgpu_svm.free_work.
+ * @keep: being resolved by the current p2p_map_pages() call (under
+ *	&p2pgpu_device.lock): not an eviction victim for it.
  * @free_node: link in &p2pgpu_svm.free_deferred.
  */
 struct p2pgpu_dpage {
@@ -81,6 +83,7 @@ struct p2pgpu_dpage {
 	u64 stamp;
 	u32 slot;
 	bool dead;
+	bool keep;
 	struct llist_node free_node;
 };
 
@@ -157,6 +160,8 @@ void p2pgpu_devmem_fill_system(struct p2pgpu_device *gdev,
 			       struct migrate_vma *args, bool residency,
 			       struct p2pgpu_mig_count *cnt);
 void p2pgpu_devmem_abort_device(struct migrate_vma *args);
+void p2pgpu_devmem_unplace_locked(struct p2pgpu_device *gdev,
+				  struct page *page, bool copy);
 void p2pgpu_devmem_read(struct p2pgpu_device *gdev, struct page *page,
 			void *dst);
 void p2pgpu_devmem_write(struct p2pgpu_device *gdev, struct page *page,

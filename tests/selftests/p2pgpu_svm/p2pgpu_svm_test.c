@@ -17,8 +17,9 @@
  * rebinds). Every case checks data byte for byte and the counters in sysfs
  * and SVM_INFO.
  *
- * The svm suite loads p2pgpu with window_mb=4, vram_mb=16 and
- * svm_min_residency_ms=100 (RESIDENCY_MS below must match).
+ * The svm suite loads p2pgpu with window_mb=4, vram_mb=16,
+ * min_residency_ms=60000 (no peer placement evicts another: exact window
+ * exhaustion) and svm_min_residency_ms=100 (RESIDENCY_MS below must match).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,6 +46,8 @@
 #define PG		4096ULL
 #define RESIDENCY_MS	100
 #define DRV_PCI		"/sys/bus/pci/drivers/p2pgpu"
+#define REASON_BAR_EXHAUSTED	2	/* enum p2pmap_reason */
+#define REASON_NO_ROUTE		3
 
 #define ST_PRESENT	P2PGPU_SVM_PAGE_PRESENT
 #define ST_WRITE	P2PGPU_SVM_PAGE_WRITE
@@ -160,6 +163,40 @@ static void sleep_ms(unsigned int ms)
 static void wait_residency(void)
 {
 	sleep_ms(RESIDENCY_MS + 20);
+}
+
+
+/* One copy-engine call (DRM_IOCTL_P2PGPU_COPY); 0 or -errno. */
+static int gpu_copy(int fd, uint32_t handle, const void *uptr, uint64_t len,
+		    uint32_t flags, uint32_t policy, struct drm_p2pgpu_copy *out)
+{
+	struct drm_p2pgpu_copy c = {
+		.user_ptr = (uintptr_t)uptr, .length = len, .handle = handle,
+		.flags = flags, .policy = policy,
+	};
+	int ret = drmIoctl(fd, DRM_IOCTL_P2PGPU_COPY, &c) ? -errno : 0;
+
+	if (out)
+		*out = c;
+	return ret;
+}
+
+/* Wait until the window of @fd holds nothing (freed pages release slots
+ * from a worker). 0 when empty.
+ */
+static int wait_window_empty(int fd)
+{
+	struct drm_p2pgpu_device_info di;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (dev_info(fd, &di))
+			return -1;
+		if (!di.window_used)
+			return 0;
+		sleep_ms(10);
+	}
+	return -1;
 }
 
 FIXTURE(svm) {
@@ -420,6 +457,24 @@ TEST_F(svm, read_only_stays_read_only)
 	ASSERT_EQ(0, svm_access(self->fd, p, len, buf, P2PGPU_SVM_READ, &a));
 	EXPECT_EQ(n, a.pages_device);
 	EXPECT_EQ(-1, first_mismatch(buf, want, len));
+	if (self->fd1 >= 0) {
+		struct drm_p2pgpu_copy c;
+		struct bo b;
+
+		/*
+		 * Read-only for every importer too: a peer may read, not
+		 * write (on the root bus the read migrates the pages).
+		 */
+		ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+		EXPECT_EQ(-EPERM, gpu_copy(self->fd1, b.handle, p, len,
+					   P2PGPU_COPY_FROM_BO,
+					   P2PGPU_COPY_PREFER_P2P, &c));
+		ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len,
+				      P2PGPU_COPY_TO_BO, P2PGPU_COPY_PREFER_P2P,
+				      &c));
+		EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
+		bo_free(self->fd1, &b);
+	}
 	EXPECT_EQ(-1, first_mismatch(p, want, len));
 	munmap(p, len);
 	free(want);
@@ -562,6 +617,56 @@ TEST_F(svm, fork_child_writes_device_memory)
 	free(want);
 }
 
+
+/*
+ * A peer writes copy-on-write device memory: p2pmap migrates the read-only
+ * device-private pages (COW break, as a CPU write would), the writer's
+ * process sees the peer's data, the other process keeps its own.
+ */
+TEST_F(svm, fork_cow_written_by_peer)
+{
+	const uint64_t n = 8, len = n * PG;
+	struct drm_p2pgpu_svm_migrate m;
+	struct drm_p2pgpu_copy c;
+	int status, go[2];
+	uint8_t *p, *want, ch;
+	struct bo b;
+	pid_t pid;
+
+	if (self->fd1 < 0)
+		SKIP(return, "one p2pgpu device only");
+	p = anon(len);
+	want = malloc(len);
+	ASSERT_TRUE(p && want);
+	fill_pattern(want, len);
+	memcpy(p, want, len);
+	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
+	ASSERT_EQ(n, m.moved);
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Wait for the parent's peer write, then check our copy. */
+		if (read(go[0], &ch, 1) != 1)
+			_exit(1);
+		_exit(first_mismatch(p, want, len) >= 0 ? 2 : 0);
+	}
+	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+	fill_pattern(b.cpu, len);
+	ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_FROM_BO,
+			      P2PGPU_COPY_PREFER_P2P, &c));
+	EXPECT_EQ(-1, first_mismatch(p, b.cpu, len));
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x", status);
+	close(go[0]);
+	close(go[1]);
+	bo_free(self->fd1, &b);
+	munmap(p, len);
+	free(want);
+}
+
 /* ---- munmap, mremap --------------------------------------------------------------- */
 
 TEST_F(svm, partial_munmap)
@@ -594,6 +699,21 @@ TEST_F(svm, partial_munmap)
 				P2PGPU_SVM_READ, &a));
 	EXPECT_EQ(8ULL, a.pages_device);
 	EXPECT_EQ(-1, first_mismatch(buf, want + 8 * PG, 8 * PG));
+	if (self->fd1 >= 0) {
+		struct drm_p2pgpu_copy c;
+		struct bo b;
+
+		/* A peer import of the hole fails; of the rest, it works. */
+		ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+		EXPECT_EQ(-EFAULT, gpu_copy(self->fd1, b.handle, p, len,
+					    P2PGPU_COPY_TO_BO,
+					    P2PGPU_COPY_PREFER_P2P, &c));
+		ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p + 8 * PG, 8 * PG,
+				      P2PGPU_COPY_TO_BO, P2PGPU_COPY_PREFER_P2P,
+				      &c));
+		EXPECT_EQ(-1, first_mismatch(b.cpu, want + 8 * PG, 8 * PG));
+		bo_free(self->fd1, &b);
+	}
 	EXPECT_EQ(-1, first_mismatch(p, want, 4 * PG));
 	munmap(p, len);
 	ASSERT_EQ(0, svm_info(self->fd, &i1));
@@ -627,6 +747,21 @@ TEST_F(svm, mremap_moves_device_pages)
 	ASSERT_EQ(0, svm_access(self->fd, q + len, len, buf, P2PGPU_SVM_READ, &a));
 	EXPECT_EQ(n, a.pages_device);
 	EXPECT_EQ(-1, first_mismatch(buf, want, len));
+	if (self->fd1 >= 0) {
+		struct drm_p2pgpu_copy c;
+		struct bo b;
+
+		/* A peer imports the device pages at their new address. */
+		ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+		ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, q + len, len,
+				      P2PGPU_COPY_TO_BO, P2PGPU_COPY_PREFER_P2P,
+				      &c));
+		EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
+		if (p2pmap_topology() == P2PMAP_TOPO_SWITCH) {
+			EXPECT_EQ(n, c.p2p_pages);
+		}
+		bo_free(self->fd1, &b);
+	}
 	EXPECT_EQ(-1, first_mismatch(q + len, want, len));
 	munmap(q, 2 * len);
 	free(want);
@@ -787,15 +922,174 @@ TEST_F(svm, two_gpus_own_pages_only)
 	free(buf);
 }
 
+
+/* ---- peers: the copy engine of GPU1 imports GPU0's device-private memory -- */
+
+TEST_F(svm, copy_engine_reads_device_private_memory)
+{
+	const uint64_t n = 16, len = n * PG;
+	struct drm_p2pgpu_svm_info i0, i1;
+	struct drm_p2pgpu_svm_migrate m;
+	struct drm_p2pgpu_svm_access a;
+	struct drm_p2pgpu_copy c;
+	enum p2pmap_topology topo = p2pmap_topology();
+	uint8_t *p, *want, st[16];
+	struct bo b;
+
+	if (self->fd1 < 0)
+		SKIP(return, "one p2pgpu device only");
+	ASSERT_NE(P2PMAP_TOPO_INVALID, topo) TH_LOG("P2PMAP_TOPOLOGY not set");
+	p = anon(len);
+	want = malloc(len);
+	ASSERT_TRUE(p && want);
+	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+	fill_pattern(want, len);
+	memcpy(p, want, len);
+	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
+	ASSERT_EQ(n, m.moved);
+	ASSERT_EQ(0, svm_info(self->fd, &i0));
+
+	ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_TO_BO,
+			      P2PGPU_COPY_PREFER_P2P, &c));
+	EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
+	ASSERT_EQ(0, svm_info(self->fd, &i1));
+	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
+	if (topo == P2PMAP_TOPO_SWITCH) {
+		/* Peer-to-peer through GPU0's window: nothing migrated. */
+		EXPECT_EQ(n, c.p2p_pages);
+		EXPECT_EQ(0ULL, c.sysmem_pages);
+		EXPECT_EQ(i0.cpu_faults, i1.cpu_faults);
+		EXPECT_EQ(i0.to_system, i1.to_system);
+		EXPECT_EQ(i0.window_placements + n, i1.window_placements);
+		EXPECT_EQ(i0.fallbacks, i1.fallbacks);
+		EXPECT_EQ(n, count_state(st, n, ST_THIS | P2PGPU_SVM_PAGE_WINDOW,
+					 ST_THIS | P2PGPU_SVM_PAGE_WINDOW));
+	} else {
+		/* No route: exactly these pages migrated to system memory. */
+		EXPECT_EQ(0ULL, c.p2p_pages);
+		EXPECT_EQ(n, c.sysmem_pages);
+		EXPECT_EQ(n, c.reason_pages[REASON_NO_ROUTE]);
+		EXPECT_EQ(i0.fallbacks + n, i1.fallbacks);
+		EXPECT_EQ(i0.cpu_faults + n, i1.cpu_faults);
+		EXPECT_EQ(0ULL, count_state(st, n, ST_DP, ST_DP));
+	}
+
+	/* The device writes (into the window when placed); the peer sees it. */
+	fill_pattern(want, len);
+	ASSERT_EQ(0, svm_access(self->fd, p, len, want, P2PGPU_SVM_WRITE, &a));
+	ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_TO_BO,
+			      P2PGPU_COPY_PREFER_P2P, &c));
+	EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
+	/* And the CPU, faulting the pages back out of the window. */
+	EXPECT_EQ(-1, first_mismatch(p, want, len));
+	bo_free(self->fd1, &b);
+	munmap(p, len);
+	free(want);
+}
+
+/*
+ * GPU0's window (4 MiB, 1024 slots) is smaller than the range: the pages
+ * that fit are peer-mapped, exactly the others (the last ones, in address
+ * order) are migrated to system memory and reported as window exhausted.
+ * The suite sets a 60 s window residency, so no placed page is evicted to
+ * make room and the split is exact. On the root bus (no route) every page
+ * migrates, reported as no_route, and REQUIRE_P2P is refused.
+ */
+TEST_F_TIMEOUT(svm, window_exhaustion_migrates_exactly_the_rest, 120)
+{
+	struct drm_p2pgpu_device_info di;
+	struct drm_p2pgpu_svm_info i0, i1;
+	struct drm_p2pgpu_svm_migrate m;
+	struct drm_p2pgpu_copy c;
+	uint64_t n, len, slots, i;
+	uint8_t *p, *want, *st;
+	struct bo b;
+
+	if (self->fd1 < 0)
+		SKIP(return, "one p2pgpu device only");
+	ASSERT_NE(P2PMAP_TOPO_INVALID, p2pmap_topology());
+	ASSERT_EQ(0, wait_window_empty(self->fd));
+	ASSERT_EQ(0, dev_info(self->fd, &di));
+	slots = di.window_total / PG;
+	n = slots + 256;
+	len = n * PG;
+	p = anon(len);
+	want = malloc(len);
+	st = malloc(n);
+	ASSERT_TRUE(p && want && st);
+	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+	fill_pattern(want, len);
+	memcpy(p, want, len);
+	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
+	ASSERT_EQ(n, m.moved);
+	ASSERT_EQ(0, svm_info(self->fd, &i0));
+
+	if (p2pmap_topology() == P2PMAP_TOPO_ROOTBUS) {
+		/*
+		 * No route on the root bus: REQUIRE_P2P is refused, and
+		 * otherwise every page migrates, reported as no_route.
+		 */
+		EXPECT_EQ(-EREMOTEIO, gpu_copy(self->fd1, b.handle, p, len,
+					       P2PGPU_COPY_TO_BO,
+					       P2PGPU_COPY_REQUIRE_P2P, &c));
+		ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_TO_BO,
+				      P2PGPU_COPY_PREFER_P2P, &c));
+		EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
+		EXPECT_EQ(0ULL, c.p2p_pages);
+		EXPECT_EQ(n, c.reason_pages[REASON_NO_ROUTE]);
+		ASSERT_EQ(0, svm_info(self->fd, &i1));
+		EXPECT_EQ(i0.fallbacks + n, i1.fallbacks);
+		EXPECT_EQ(i0.window_placements, i1.window_placements);
+		goto out;
+	}
+	/* REQUIRE_P2P cannot be met: refused, nothing migrated. */
+	EXPECT_EQ(-ENOSPC, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_TO_BO,
+				    P2PGPU_COPY_REQUIRE_P2P, &c));
+	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
+	EXPECT_EQ(n, count_state(st, n, ST_THIS, ST_THIS));
+
+	ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_TO_BO,
+			      P2PGPU_COPY_PREFER_P2P, &c));
+	EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
+	printf("# %llu P2P, %llu system memory (%llu window exhausted), %llu retries\n",
+	       c.p2p_pages, c.sysmem_pages, c.reason_pages[REASON_BAR_EXHAUSTED],
+	       c.retries);
+	EXPECT_EQ(slots, c.p2p_pages);
+	EXPECT_EQ(256ULL, c.sysmem_pages);
+	EXPECT_EQ(256ULL, c.reason_pages[REASON_BAR_EXHAUSTED]);
+	ASSERT_EQ(0, svm_info(self->fd, &i1));
+	EXPECT_EQ(i0.fallbacks + 256, i1.fallbacks);
+	EXPECT_EQ(i0.cpu_faults + 256, i1.cpu_faults);
+	EXPECT_EQ(i0.to_system, i1.to_system);
+	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
+	for (i = 0; i < n; i++) {
+		uint8_t want_st = i < slots ?
+			ST_DP | ST_THIS | P2PGPU_SVM_PAGE_WINDOW : 0;
+
+		if ((st[i] & (ST_THIS | ST_DP | P2PGPU_SVM_PAGE_WINDOW)) != want_st)
+			break;
+	}
+	EXPECT_EQ(n, i) TH_LOG("page %llu has state %#x", (unsigned long long)i,
+			       i < n ? st[i] : 0);
+out:
+	EXPECT_EQ(-1, first_mismatch(p, want, len));
+	bo_free(self->fd1, &b);
+	munmap(p, len);
+	free(want);
+	free(st);
+}
+
 /* ---- concurrency ----------------------------------------------------------------------------- */
 
 struct stress {
 	int fd;
+	int fd1;
+	struct bo bo;
 	uint8_t *p;
 	const uint8_t *want;
 	uint64_t len;
 	atomic_bool stop;
-	atomic_ulong migrations, cpu_checks, dev_checks, errors, retries;
+	atomic_ulong migrations, cpu_checks, dev_checks, copies, errors, retries;
 };
 
 static void *stress_migrator(void *arg)
@@ -827,6 +1121,26 @@ static void *stress_cpu(void *arg)
 	return NULL;
 }
 
+/* GPU1's copy engine imports the range (P2P or migrated) into an object. */
+static void *stress_copier(void *arg)
+{
+	struct stress *s = arg;
+	struct drm_p2pgpu_copy c;
+
+	while (!atomic_load(&s->stop)) {
+		int ret = gpu_copy(s->fd1, s->bo.handle, s->p, s->len,
+				   P2PGPU_COPY_TO_BO, P2PGPU_COPY_PREFER_P2P, &c);
+
+		atomic_fetch_add(&s->retries, c.retries);
+		if (ret == -EBUSY)
+			continue;
+		if (ret || first_mismatch(s->bo.cpu, s->want, s->len) >= 0)
+			atomic_fetch_add(&s->errors, 1);
+		atomic_fetch_add(&s->copies, 1);
+	}
+	return NULL;
+}
+
 static void *stress_device(void *arg)
 {
 	struct stress *s = arg;
@@ -850,10 +1164,10 @@ static void *stress_device(void *arg)
 
 TEST_F_TIMEOUT(svm, concurrent_migration_faults_access, 120)
 {
-	struct stress s = { .fd = self->fd, .len = 64 * PG };
-	pthread_t t[3];
+	struct stress s = { .fd = self->fd, .fd1 = self->fd1, .len = 64 * PG };
+	pthread_t t[4];
 	uint8_t *want;
-	int i;
+	int i, nt = 3;
 
 	s.p = anon(s.len);
 	want = malloc(s.len);
@@ -864,13 +1178,22 @@ TEST_F_TIMEOUT(svm, concurrent_migration_faults_access, 120)
 	ASSERT_EQ(0, pthread_create(&t[0], NULL, stress_migrator, &s));
 	ASSERT_EQ(0, pthread_create(&t[1], NULL, stress_cpu, &s));
 	ASSERT_EQ(0, pthread_create(&t[2], NULL, stress_device, &s));
+	if (s.fd1 >= 0) {
+		ASSERT_EQ(0, bo_new(s.fd1, s.len, &s.bo));
+		ASSERT_EQ(0, pthread_create(&t[nt++], NULL, stress_copier, &s));
+	}
 	sleep_ms(3000);
 	atomic_store(&s.stop, true);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < nt; i++)
 		pthread_join(t[i], NULL);
-	printf("# %lu pages migrated, %lu CPU and %lu device passes verified, %lu retries\n",
+	printf("# %lu pages migrated, %lu CPU, %lu device and %lu peer-copy passes verified, %lu retries\n",
 	       atomic_load(&s.migrations), atomic_load(&s.cpu_checks),
-	       atomic_load(&s.dev_checks), atomic_load(&s.retries));
+	       atomic_load(&s.dev_checks), atomic_load(&s.copies),
+	       atomic_load(&s.retries));
+	if (s.fd1 >= 0) {
+		EXPECT_LT(0UL, atomic_load(&s.copies));
+		bo_free(s.fd1, &s.bo);
+	}
 	EXPECT_EQ(0UL, atomic_load(&s.errors));
 	EXPECT_LT(0UL, atomic_load(&s.migrations));
 	EXPECT_LT(0UL, atomic_load(&s.dev_checks));
