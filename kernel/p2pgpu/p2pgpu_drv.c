@@ -165,7 +165,8 @@ static int p2pgpu_ioctl_device_info(struct drm_device *drm, void *data,
 	p2pgpu_pin_flush(gdev);
 	mutex_lock(&gdev->lock);
 	p2pmap_aper_get_stats(gdev->aper, &st);
-	args->vram_used = gdev->vram_used << PAGE_SHIFT;
+	args->vram_used = (gdev->vram_used + p2pgpu_devmem_used(gdev)) <<
+			  PAGE_SHIFT;
 	args->device_pinned = gdev->device_pinned << PAGE_SHIFT;
 	args->placements = gdev->placements;
 	args->evictions = gdev->evictions;
@@ -192,6 +193,20 @@ static const struct drm_ioctl_desc p2pgpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(P2PGPU_DEVICE_INFO, p2pgpu_ioctl_device_info,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGPU_COPY, p2pgpu_ioctl_copy, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_SVM_INFO, p2pgpu_ioctl_svm_info,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_SVM_MIGRATE, p2pgpu_ioctl_svm_migrate,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_SVM_ACCESS, p2pgpu_ioctl_svm_access,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_SVM_SNAPSHOT, p2pgpu_ioctl_svm_snapshot,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_BO_CPU_INFO, p2pgpu_ioctl_bo_cpu_info,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_BO_PUBLISH, p2pgpu_ioctl_bo_publish,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_BO_UNPUBLISH, p2pgpu_ioctl_bo_unpublish,
+			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGPU_BO_DMABUF_INFO, p2pgpu_ioctl_bo_dmabuf_info,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGPU_BO_FROM_VA, p2pgpu_ioctl_bo_from_va,
@@ -207,6 +222,7 @@ static const struct drm_driver p2pgpu_drm_driver = {
 	.ioctls = p2pgpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(p2pgpu_ioctls),
 	.fops = &p2pgpu_fops,
+	.postclose = p2pgpu_svm_postclose,
 	.prime_handle_to_fd = drm_gem_prime_handle_to_fd,
 	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
 	.gem_prime_import = p2pgpu_gem_prime_import,
@@ -301,10 +317,16 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	}
 
+	/* Struct pages for the window (or the fallback reason); devres. */
+	p2pgpu_p2pdma_init(gdev);
+
 	/* The importer side; released by devres after remove(). */
 	p2pgpu_copy_init(gdev);
 
 	pci_set_drvdata(pdev, gdev);
+	ret = p2pgpu_devmem_init(gdev);
+	if (ret)
+		return ret;
 	ret = drm_dev_register(&gdev->drm, 0);
 	if (ret)
 		return ret;
@@ -314,6 +336,8 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		drm_dev_unplug(&gdev->drm);
 		return ret;
 	}
+	if (p2pgpu_publish_init(gdev))
+		pci_warn(pdev, "no publish node: objects cannot be published\n");
 
 	pci_info(pdev, "p2pgpu %s: window %llu MiB of BAR%d %pR, device memory %llu MiB, min residency %u ms\n",
 		 gdev->drm.render ? gdev->drm.render->kdev->kobj.name : "?",
@@ -332,7 +356,10 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
  * not touched for that. drm_dev_unplug() then waits for every fault in
  * progress, unregisters the device and zaps every CPU mapping into the
  * window; afterwards faults get SIGBUS and ioctls -ENODEV (it also waits for
- * copies in progress, which run inside drm_dev_enter()). Objects and the
+ * copies in progress, which run inside drm_dev_enter()). The publish node
+ * goes first; get_user_pages() pins on window pages (RDMA MRs) cannot be
+ * revoked, so remove then waits for them (p2pgpu_p2pdma_drain()) before
+ * devres tears the window's struct pages down. Objects and the
  * DRM device live on until their last user is gone; devres then detaches
  * the copy engine from p2pmap (no import of it is left), unmaps the BAR
  * and releases the region, which nothing touches any more.
@@ -341,9 +368,11 @@ static void p2pgpu_remove(struct pci_dev *pdev)
 {
 	struct p2pgpu_device *gdev = pci_get_drvdata(pdev);
 
+	p2pgpu_publish_fini(gdev);
 	/* Peers first: when this returns no importer touches the BAR. */
 	p2pgpu_provider_unregister(gdev);
 	drm_dev_unplug(&gdev->drm);
+	p2pgpu_p2pdma_drain(gdev);
 }
 
 static const struct pci_device_id p2pgpu_pci_ids[] = {
