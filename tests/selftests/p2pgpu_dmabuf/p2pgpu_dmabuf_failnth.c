@@ -7,9 +7,10 @@
  * work. Swept: DRM_IOCTL_P2PGPU_BO_FROM_VA; the edu importer's ATTACH as a
  * static, a dynamic (unpinned) and a dma_buf_pin()ned importer (p2pgpu's
  * attach, pin and map ops); and a READ that must re-map after move_notify
- * (the dynamic re-map path). BO_DMABUF_INFO allocates nothing and is
- * covered by the bad-input tests of p2pgpu_dmabuf_dyn_test. kmemleak (the
- * health suite) catches leaks.
+ * (the dynamic re-map path); EXPORT_RANGE and a peer-to-peer ATTACH of
+ * the range dma-buf it makes (the core's range exporter). BO_DMABUF_INFO
+ * allocates nothing and is covered by the bad-input tests of
+ * p2pgpu_dmabuf_dyn_test. kmemleak (the health suite) catches leaks.
  *
  * The suite (tests/vm/suites/failnth_dmabuf.sh, switch only) loads p2pgpu
  * with window_mb=1 and min_residency_ms=0.
@@ -252,6 +253,81 @@ TEST_F_TIMEOUT(fn, bo_from_va, 120)
 	ASSERT_GE(NTH_CAP, n);
 	TH_LOG("%u failure points", fired);
 	ASSERT_LT(0U, fired);
+}
+
+/*
+ * EXPORT_RANGE of a range of the object's own mapping, then a peer-to-peer
+ * ATTACH of that dma-buf (the core's range exporter: p2pmap attach, pinned
+ * import, map): every failure clean, nothing pinned afterwards, and the
+ * uninjected run reads the right bytes.
+ */
+TEST_F_TIMEOUT(fn, export_range_and_attach, 300)
+{
+	struct drm_p2pgpu_export_range er;
+	struct p2pgpu_dmabuf_test_attach a;
+	struct p2pgpu_dmabuf_test_xfer x = {
+		.offset = 0, .len = PG, .buf = (uintptr_t)self->got,
+	};
+	unsigned int n, fired = 0;
+	int ret, rfd = -1;
+	long left;
+
+	for (n = 1; n <= NTH_CAP; n++) {
+		memset(&er, 0, sizeof(er));
+		er.va = (uintptr_t)self->b.cpu + PG;
+		er.length = 2 * PG;
+		er.flags = P2PGPU_EXPORT_RANGE_WRITE;
+		ASSERT_EQ(0, failnth_set(self->nth, n));
+		ret = ioctl(self->gpu, DRM_IOCTL_P2PGPU_EXPORT_RANGE, &er) ?
+		      -errno : 0;
+		left = failnth_left(self->nth);
+		failnth_set(self->nth, 0);
+		if (!ret)
+			close(er.fd);
+		else
+			ASSERT_TRUE(ret == -ENOMEM || ret == -EMFILE)
+				TH_LOG("EXPORT_RANGE N=%u: %s", n, strerror(-ret));
+		if (left)
+			break;
+		fired++;
+	}
+	ASSERT_GE(NTH_CAP, n);
+	TH_LOG("EXPORT_RANGE: %u failure points", fired);
+	ASSERT_LT(0U, fired);
+
+	ASSERT_EQ(0, ioctl(self->gpu, DRM_IOCTL_P2PGPU_EXPORT_RANGE, &er));
+	rfd = er.fd;
+	for (fired = 0, n = 1; n <= NTH_CAP; n++) {
+		memset(&a, 0, sizeof(a));
+		a.fd = rfd;
+		a.flags = P2PGPU_DMABUF_TEST_F_P2P;
+		ASSERT_EQ(0, failnth_set(self->nth, n));
+		ret = ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_ATTACH, &a) ?
+		      -errno : 0;
+		left = failnth_left(self->nth);
+		failnth_set(self->nth, 0);
+		if (left) {
+			ASSERT_EQ(0, ret);
+			break;
+		}
+		fired++;
+		if (!ret) {
+			ASSERT_EQ(0, ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_DETACH));
+			continue;
+		}
+		ASSERT_TRUE(ret == -ENOMEM || ret == -EIO || ret == -EBUSY ||
+			    ret == -ENOSPC)
+			TH_LOG("ATTACH N=%u: %d (%s)", n, ret, strerror(-ret));
+		ASSERT_EQ(0, no_leftovers(self)) TH_LOG("N=%u: pins left", n);
+	}
+	ASSERT_GE(NTH_CAP, n);
+	TH_LOG("ATTACH of the range: %u failure points", fired);
+	ASSERT_LT(0U, fired);
+	ASSERT_EQ(0, ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_READ, &x));
+	EXPECT_EQ(-1, first_mismatch(self->got, self->want + PG, PG));
+	ASSERT_EQ(0, ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_DETACH));
+	ASSERT_EQ(0, no_leftovers(self));
+	close(rfd);
 }
 
 TEST_HARNESS_MAIN
