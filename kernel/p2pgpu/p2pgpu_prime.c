@@ -890,10 +890,13 @@ int p2pgpu_ioctl_bo_dmabuf_info(struct drm_device *drm, void *data,
  * @data: &struct drm_p2pgpu_bo_from_va
  * @file: the DRM file the new handle is created in
  *
- * The mapping at the address must be a render-node mapping of an object of
- * @drm: its file is a DRM file of this device, and drm_gem_mmap() set
- * vm_private_data to the object. The object is held across the handle
- * creation, which happens after mmap_lock is dropped.
+ * The mapping at the address must map an object of @drm: through a render
+ * node, the publish node or a dma-buf of the device, all of whose files
+ * point their f_mapping at the DRM device's address space, and whose mmap
+ * paths (drm_gem_mmap(), the publish node, drm_gem_prime_mmap()) set
+ * vm_private_data to the object and vm_pgoff to its fake offset. The
+ * object is held across the handle creation, which happens after mmap_lock
+ * is dropped.
  *
  * Return: 0 or a negative errno, see &struct drm_p2pgpu_bo_from_va.
  */
@@ -905,7 +908,6 @@ int p2pgpu_ioctl_bo_from_va(struct drm_device *drm, void *data,
 	struct mm_struct *mm = current->mm;
 	struct drm_gem_object *obj = NULL;
 	struct vm_area_struct *vma;
-	struct drm_file *owner;
 	unsigned long va;
 	u64 pgoff;
 	int ret = 0;
@@ -927,20 +929,21 @@ int p2pgpu_ioctl_bo_from_va(struct drm_device *drm, void *data,
 		ret = -EFAULT;
 		goto unlock;
 	}
-	if (!vma->vm_file || vma->vm_file->f_op != drm->driver->fops ||
-	    !vma->vm_private_data) {
+	if (vma->vm_file && vma->vm_private_data &&
+	    vma->vm_file->f_mapping != drm->anon_inode->i_mapping &&
+	    vma->vm_file->f_op == drm->driver->fops) {
 		p2pgpu_reject(gdev,
-			      "BO_FROM_VA: %#lx is not a render-node mapping of a p2pgpu object\n",
+			      "BO_FROM_VA: %#lx maps an object of another p2pgpu, not of this device\n",
 			      va);
-		ret = -ENXIO;
+		ret = -EXDEV;
 		goto unlock;
 	}
-	owner = vma->vm_file->private_data;
-	if (owner->minor->dev != drm) {
+	if (!vma->vm_file || !vma->vm_private_data ||
+	    vma->vm_file->f_mapping != drm->anon_inode->i_mapping) {
 		p2pgpu_reject(gdev,
-			      "BO_FROM_VA: %#lx maps an object of p2pgpu %s, not of this device\n",
-			      va, dev_name(owner->minor->dev->dev));
-		ret = -EXDEV;
+			      "BO_FROM_VA: %#lx is not a mapping of a p2pgpu object of this device\n",
+			      va);
+		ret = -ENXIO;
 		goto unlock;
 	}
 	obj = vma->vm_private_data;

@@ -73,8 +73,9 @@ struct p2pmap_mr_info {
  * @flags: P2PMAP_REG_* flags
  * @info: filled in (may be NULL)
  *
- * If @addr lies in a render-node mapping of a p2pgpu buffer object, the
- * object is exported as a dma-buf (DRM_IOCTL_P2PGPU_BO_FROM_VA, PRIME) and
+ * If @addr lies in a mapping of a p2pgpu buffer object (render node,
+ * publish node or dma-buf mmap), the object is exported as a dma-buf
+ * (DRM_IOCTL_P2PGPU_BO_FROM_VA, PRIME) and
  * registered with ibv_reg_dmabuf_mr(); if that is refused, the VA is
  * registered with ibv_reg_mr(). Other memory is registered with
  * ibv_reg_mr() directly.
@@ -127,8 +128,11 @@ const char *p2pmap_mr_kind_name(enum p2pmap_mr_kind kind);
  *
  * Looks @addr up in /proc/self/maps.
  *
- * Return: P2PMAP_MEM_P2PGPU for a render-node (/dev/dri/renderD*) mapping,
- * P2PMAP_MEM_HOST otherwise (also when /proc is not readable).
+ * Return: P2PMAP_MEM_P2PGPU for a mapping through a DRM node
+ * (/dev/dri/renderD*, /dev/dri/card*), a p2pgpu publish node
+ * (/dev/p2pgpu/renderD*) or of a dma-buf (/dmabuf:), P2PMAP_MEM_HOST
+ * otherwise (also when /proc is not readable). A dma-buf that is not a
+ * p2pgpu object is then found out by the export, which fails with ENXIO.
  */
 enum p2pmap_mem_kind p2pmap_find_mapping(const void *addr, char *path,
 					 size_t pathlen);

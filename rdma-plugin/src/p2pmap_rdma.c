@@ -98,7 +98,9 @@ int p2pmap_rdma_parse_maps_line(const char *line, uintptr_t addr, char *path,
 int p2pmap_rdma_is_drm_node(const char *path)
 {
 	return !strncmp(path, "/dev/dri/renderD", 16) ||
-	       !strncmp(path, "/dev/dri/card", 13);
+	       !strncmp(path, "/dev/dri/card", 13) ||
+	       !strncmp(path, "/dev/p2pgpu/renderD", 19) ||
+	       !strncmp(path, "/dmabuf:", 8);
 }
 
 int p2pmap_rdma_dmabuf_unsupported(int err)
@@ -160,8 +162,8 @@ static const char *dev_name(struct ibv_pd *pd)
  * render node @node. Returns 0 with *@fd and *@off set, or an errno with
  * @why filled in.
  */
-static int p2pgpu_export(const char *node, void *addr, size_t length, int *fd,
-			 uint64_t *off, char *why, size_t whylen)
+static int p2pgpu_export_node(const char *node, void *addr, size_t length,
+			      int *fd, uint64_t *off, char *why, size_t whylen)
 {
 	struct drm_p2pgpu_bo_from_va fv;
 	struct drm_prime_handle ph;
@@ -206,6 +208,36 @@ close_handle:
 	ioctl(dfd, DRM_IOCTL_GEM_CLOSE, &gc);
 out:
 	close(dfd);
+	return err;
+}
+
+/*
+ * The same for a mapping of file @path: a render node is used as is, the
+ * publish node /dev/p2pgpu/renderD<N> through /dev/dri/renderD<N>, and a
+ * dma-buf mmap ("/dmabuf:...") through whichever render node owns it.
+ */
+static int p2pgpu_export(const char *path, void *addr, size_t length, int *fd,
+			 uint64_t *off, char *why, size_t whylen)
+{
+	char node[64];
+	int minor, err = ENXIO;
+
+	if (!strncmp(path, "/dev/p2pgpu/renderD", 19)) {
+		snprintf(node, sizeof(node), "/dev/dri/%.32s", path + 12);
+		return p2pgpu_export_node(node, addr, length, fd, off, why,
+					  whylen);
+	}
+	if (strncmp(path, "/dmabuf:", 8))
+		return p2pgpu_export_node(path, addr, length, fd, off, why,
+					  whylen);
+	snprintf(why, whylen, "a dma-buf mapping no p2pgpu render node claims");
+	for (minor = 128; minor < 192 && err == ENXIO; minor++) {
+		snprintf(node, sizeof(node), "/dev/dri/renderD%d", minor);
+		if (access(node, F_OK))
+			continue;
+		err = p2pgpu_export_node(node, addr, length, fd, off, why,
+					 whylen);
+	}
 	return err;
 }
 

@@ -130,6 +130,8 @@ int main(void)
 	      !strcmp(path, "/dev/dr"), "maps line: path truncated to the buffer");
 	CHECK(p2pmap_rdma_is_drm_node("/dev/dri/renderD129") &&
 	      p2pmap_rdma_is_drm_node("/dev/dri/card0") &&
+	      p2pmap_rdma_is_drm_node("/dev/p2pgpu/renderD128") &&
+	      p2pmap_rdma_is_drm_node("/dmabuf:") &&
 	      !p2pmap_rdma_is_drm_node("/dev/zero") &&
 	      !p2pmap_rdma_is_drm_node(""), "DRM node names");
 	CHECK(p2pmap_rdma_dmabuf_unsupported(EOPNOTSUPP) &&

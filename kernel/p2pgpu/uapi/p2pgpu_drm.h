@@ -568,7 +568,7 @@ struct drm_p2pgpu_bo_dmabuf_info {
 /**
  * struct drm_p2pgpu_bo_from_va - the object a CPU address maps
  * @va: in: an address in the caller's mapping of a buffer object of this
- *	device through a render node (mmap of the object's fake offset).
+ *	device: through a render node, the publish node or a dma-buf of it.
  * @flags: in: must be 0.
  * @handle: out: a new GEM handle to that object in this DRM file (close
  *	it with DRM_IOCTL_GEM_CLOSE), e.g. for PRIME export as a dma-buf.
@@ -580,8 +580,9 @@ struct drm_p2pgpu_bo_dmabuf_info {
  * Lets a library that is given only a pointer (an RDMA registration, say)
  * turn it into a dma-buf. The caller already maps the object, so no access
  * is granted that it did not have. Errors: -EINVAL (flags not 0), -EFAULT
- * (nothing mapped at @va), -ENXIO (@va is not a render-node mapping of a
- * p2pgpu object), -EXDEV (an object of another p2pgpu device), -ENOMEM.
+ * (nothing mapped at @va), -ENXIO (@va does not map an object of this
+ * device), -EXDEV (a render-node mapping of another p2pgpu device),
+ * -ENOMEM.
  */
 struct drm_p2pgpu_bo_from_va {
 	__u64 va;

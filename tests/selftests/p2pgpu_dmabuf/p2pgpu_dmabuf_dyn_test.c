@@ -475,6 +475,15 @@ TEST_F(dyn, bo_from_va)
 	close(fd2);
 	EXPECT_EQ(0, gem_close(self->gpu, fv.handle));
 
+	/* Through a dma-buf mmap of the object: the same object and offset. */
+	anon = mmap(NULL, NPAGES * PG, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	ASSERT_EQ(0, bo_from_va(self->gpu, (char *)anon + 3 * PG, 0, &fv));
+	EXPECT_EQ(3 * PG, fv.offset);
+	EXPECT_EQ(NPAGES * PG, fv.size);
+	EXPECT_EQ(0, gem_close(self->gpu, fv.handle));
+	munmap(anon, NPAGES * PG);
+
 	EXPECT_EQ(-EINVAL, bo_from_va(self->gpu, self->b.cpu, 1, &fv));
 	EXPECT_EQ(-ENXIO, bo_from_va(self->gpu, &stack_byte, 0, &fv));
 	anon = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -6,12 +6,11 @@
 # rdma-plugin/tests/vmtest.c): host memory gets a VA MR; an object's
 # mapping is exported as a dma-buf, rxe refuses the dma-buf MR with
 # EOPNOTSUPP (Linux 6.1's rxe has no dma-buf MRs) and the library falls back
-# to a VA MR, saying so; REQUIRE_DMABUF fails cleanly; the shim routes an
+# to a VA MR (p2pgpu's CPU mappings are struct-page backed, so rxe pins
+# them), saying so; the same through the publish node (perftest's --mmap)
+# and a dma-buf mmap; REQUIRE_DMABUF fails cleanly; the shim routes an
 # unmodified program's ibv_reg_mr() on the object through the library and
-# passes host memory through. The VA MR on the object needs struct-page
-# backed mappings; while p2pgpu's are VM_PFNMAP it is refused, and those
-# checks are explained skips (rdmaplugin.skips). rxe0 and the veth pair are
-# removed afterwards.
+# passes host memory through. rxe0 and the veth pair are removed afterwards.
 . /suites/lib.sh
 IP=/usr/sbin/ip
 [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
