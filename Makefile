@@ -18,6 +18,10 @@
 #   make vm-shell        boot the VM and get a shell
 #   make bench           run the full benchmark in the VM (not a test):
 #                        out/bench/bench.json, .txt and docs/benchmarks.md
+#   make bench-rdma      perftest on host, BAR and fallback memory in the VM:
+#                        docs/rdma-benchmarks.md and .png
+#   make vm-pair         two VMs on one socket network: RDMA from GPU memory
+#                        in one into GPU memory in the other
 #   make clean
 
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -31,12 +35,13 @@ VMFLAGS ?=
 KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 
 .PHONY: all deps kernel modules modules-stock checkpatch unit userspace \
-	selftests vm-prereqs vm vm-shell check demo bench clean help
+	selftests vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
+	clean help
 
 all: modules userspace
 
 help:
-	@sed -n '3,22p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,26p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@bash $(ROOT)/scripts/install-deps.sh
@@ -70,6 +75,9 @@ vm: vm-prereqs
 vm-shell: vm-prereqs
 	@bash $(VM)/run.sh --topology $(TOPOLOGY) --suites $(SUITES) --shell
 
+vm-pair: vm-prereqs
+	@bash $(VM)/run-pair.sh --topology $(TOPOLOGY)
+
 check:
 	@bash $(ROOT)/scripts/check.sh
 
@@ -78,6 +86,9 @@ demo:
 
 bench: vm-prereqs
 	@bash $(ROOT)/tests/bench/run-bench.sh
+
+bench-rdma: vm-prereqs
+	@bash $(ROOT)/tests/bench/run-rdma-bench.sh
 
 clean:
 	rm -rf $(OUT)

@@ -158,7 +158,7 @@ run_stage userspace-check userspace counted_stage make -s -C userspace check
 # missed targets do not fail it (`make bench` runs the full one). It runs
 # before lifecycle, which removes devices.
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
-	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,svm,svm_bench,rxe,bench,lifecycle
+	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,svm,svm_bench,rxe,rdma,bench,lifecycle
 vm_collect vm-rootbus
 vm_collect vm-stock
 # The demo cannot rot: its guest half (suites/demo.sh, every step TAP-checked)

@@ -34,6 +34,8 @@
 
 /* Extents asked for per p2p_map() call; the core loops for the rest. */
 #define P2PMAP_EXT_BATCH	256
+/* Ranges up to this many pages walk with an on-stack pfn array. */
+#define P2PMAP_SMALL_RANGE	16
 
 /*
  * A link ties an import to one provider whose memory it may hold. It sits
@@ -132,6 +134,8 @@ struct p2pmap_chunk {
  * @links: providers this import may hold memory of
  * @flat: all extents of @chunks in VA order, for importers
  * @nr_flat: entries in @flat
+ * @flat_borrowed: @flat is the extent array of the only chunk (no copy),
+ *	freed with it
  * @placement: where the current extents landed
  * @migrated: page index in the import -> xa_mk_value(enum p2pmap_reason)
  *	of device-private pages p2pmap migrated to system memory because
@@ -163,6 +167,7 @@ struct p2pmap_import {
 	struct list_head links;
 	struct p2pmap_extent *flat;
 	unsigned int nr_flat;
+	bool flat_borrowed;
 	struct p2pmap_placement placement;
 	struct xarray migrated;
 	struct list_head all_node;
@@ -208,6 +213,22 @@ static void p2pmap_chunk_dma_unmap(struct p2pmap_import *imp,
 		}
 		e->dma_addr = DMA_MAPPING_ERROR;
 	}
+}
+
+/*
+ * A chunk with room for @n extents. Only the header is zeroed: the core
+ * fills every field of the extents it builds itself; @zero_ext also
+ * zeroes the extents, for chunks an exporter fills. Freed with kvfree().
+ */
+static struct p2pmap_chunk *p2pmap_chunk_alloc(unsigned long n, bool zero_ext)
+{
+	struct p2pmap_chunk *c;
+
+	c = kvmalloc(struct_size(c, ext, n), GFP_KERNEL);
+	if (!c)
+		return NULL;
+	memset(c, 0, zero_ext ? struct_size(c, ext, n) : sizeof(*c));
+	return c;
 }
 
 /* Pages a chunk resolved (the exporter may resolve fewer than it was asked). */
@@ -283,7 +304,7 @@ static void p2pmap_chunk_release(struct p2pmap_import *imp,
 			unpin_user_page_range_dirty_lock(c->ext[i].page,
 							 c->ext[i].npages,
 							 imp->write);
-	kfree(c);
+	kvfree(c);
 }
 
 static void p2pmap_chunks_release(struct p2pmap_import *imp,
@@ -317,8 +338,10 @@ static void p2pmap_import_drop_locked(struct p2pmap_import *imp,
 	list_for_each_entry(l, &imp->links, imp_node)
 		atomic64_inc(&l->prov->stats.invalidations);
 	p2pmap_chunks_release(imp, &imp->chunks);
-	kvfree(imp->flat);
+	if (!imp->flat_borrowed)
+		kvfree(imp->flat);
 	imp->flat = NULL;
+	imp->flat_borrowed = false;
 	imp->nr_flat = 0;
 	memset(&imp->placement, 0, sizeof(imp->placement));
 }
@@ -849,7 +872,7 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 		unsigned int i;
 		long done;
 
-		c = kzalloc(struct_size(c, ext, batch), GFP_KERNEL);
+		c = p2pmap_chunk_alloc(batch, true);
 		if (!c)
 			return -ENOMEM;
 		c->prov = prov;
@@ -872,7 +895,7 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 		h->req_task = NULL;
 		mutex_unlock(&imp->lock);
 		if (done <= 0 || done > batch) {
-			kfree(c);
+			kvfree(c);
 			if (done > (long)batch || !done) {
 				pr_err_ratelimited("provider %s p2p_map returned %ld for %lu pages\n",
 						   prov->desc.name, done, batch);
@@ -884,7 +907,7 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 		ret = p2pmap_chunk_validate(prov, c, done);
 		if (ret) {
 			prov->desc.ops->p2p_unmap(prov, &c->req);
-			kfree(c);
+			kvfree(c);
 			return ret;
 		}
 		for (i = 0; i < c->req.nr_ext; i++) {
@@ -928,6 +951,7 @@ static void p2pmap_chunk_add_page(struct p2pmap_chunk *c, struct page *page,
 	}
 	e->type = P2PMAP_EXT_SYSMEM;
 	e->reason = reason;
+	e->error = 0;
 	e->flags = flags;
 	e->order = order;
 	e->npages = 1;
@@ -957,7 +981,7 @@ static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 		struct p2pmap_chunk *c;
 		long got, i;
 
-		c = kzalloc(struct_size(c, ext, batch), GFP_KERNEL);
+		c = p2pmap_chunk_alloc(batch, false);
 		if (!c) {
 			ret = -ENOMEM;
 			break;
@@ -965,7 +989,7 @@ static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 		got = pin_user_pages_remote(imp->mm, va, batch, gup, pages,
 					    NULL, NULL);
 		if (got <= 0) {
-			kfree(c);
+			kvfree(c);
 			ret = got ? got : -EFAULT;
 			pr_warn_ratelimited("import: cannot pin 0x%lx: %d\n", va, ret);
 			break;
@@ -1085,14 +1109,14 @@ static int p2pmap_resolve_devpriv(struct p2pmap_import *imp,
 		unsigned long i, k;
 		long done;
 
-		c = kzalloc(struct_size(c, ext, n), GFP_KERNEL);
+		c = p2pmap_chunk_alloc(n, true);
 		if (!c) {
 			ret = -ENOMEM;
 			goto out;
 		}
 		c->req.pages = kmalloc_array(n, sizeof(*c->req.pages), GFP_KERNEL);
 		if (!c->req.pages) {
-			kfree(c);
+			kvfree(c);
 			ret = -ENOMEM;
 			goto out;
 		}
@@ -1117,7 +1141,7 @@ static int p2pmap_resolve_devpriv(struct p2pmap_import *imp,
 		mutex_unlock(&imp->lock);
 		if (done <= 0 || done > n) {
 			kfree(c->req.pages);
-			kfree(c);
+			kvfree(c);
 			if (done > (long)n || !done) {
 				pr_err_ratelimited("provider %s p2p_map_pages returned %ld for %lu pages\n",
 						   prov->desc.name, done, n);
@@ -1132,7 +1156,7 @@ static int p2pmap_resolve_devpriv(struct p2pmap_import *imp,
 		if (ret) {
 			prov->desc.ops->p2p_unmap(prov, &c->req);
 			kfree(c->req.pages);
-			kfree(c);
+			kvfree(c);
 			goto out;
 		}
 		for (i = 0, k = 0; i < c->req.nr_ext; k += c->ext[i++].npages) {
@@ -1144,6 +1168,14 @@ static int p2pmap_resolve_devpriv(struct p2pmap_import *imp,
 				atomic64_add(e->npages, &prov->stats.p2p_pages);
 				continue;
 			}
+			/*
+			 * Without a usable route the core knows the reason
+			 * better than the exporter (policy, no route, DMA
+			 * mask, kernel config), as for p2p_map().
+			 */
+			if (!p2p_ok)
+				e->reason = imp->policy == P2PMAP_SYSMEM_ONLY ?
+					P2PMAP_REASON_POLICY : v.reason;
 			atomic64_add(e->npages, &prov->stats.fallback_pages[e->reason]);
 			trace_p2pmap_fallback(prov->desc.name, e->reason, e->npages);
 			if (e->type != P2PMAP_EXT_MIGRATE)
@@ -1192,13 +1224,18 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				 (imp->write ? HMM_PFN_REQ_WRITE : 0),
 		.dev_private_owner = p2pmap_pagemap_owner(),
 	};
-	unsigned long *pfns;
+	unsigned long small_pfns[P2PMAP_SMALL_RANGE];
+	unsigned long left = npages, *pfns = small_pfns;
+	/* System pages go into one chunk until a device-private run. */
+	struct p2pmap_chunk *c = NULL;
 	int ret = 0;
 
-	pfns = kvcalloc(min_t(unsigned long, npages, P2PMAP_EXT_BATCH),
-			sizeof(*pfns), GFP_KERNEL);
-	if (!pfns)
-		return -ENOMEM;
+	if (npages > P2PMAP_SMALL_RANGE) {
+		pfns = kvmalloc_array(min_t(unsigned long, npages, P2PMAP_EXT_BATCH),
+				      sizeof(*pfns), GFP_KERNEL);
+		if (!pfns)
+			return -ENOMEM;
+	}
 	while (npages && !ret && !*mig) {
 		unsigned long batch = min_t(unsigned long, npages, P2PMAP_EXT_BATCH);
 		bool migrated = !xa_empty(&imp->migrated);
@@ -1217,47 +1254,30 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 		idx0 = (va - imp->start) >> PAGE_SHIFT;
 		for (i = 0; i < batch && !ret; i = j) {
 			enum p2pmap_pfn_kind kind = p2pmap_pfn_kind(imp, pfns[i]);
-			struct p2pmap_chunk *c;
+			struct dev_pagemap *pgmap;
+			u8 flags, reason;
+			void *entry;
 
-			if (kind == P2PMAP_PFN_COW) {
-				ret = p2pmap_migrate_add(mig, va + (i << PAGE_SHIFT),
-							 P2PMAP_REASON_NONE);
-				j = i + 1;
-				continue;
-			}
-			if (kind == P2PMAP_PFN_DEVPRIV) {
-				struct dev_pagemap *pgmap = hmm_pfn_to_page(pfns[i])->pgmap;
-
-				for (j = i + 1; j < batch &&
-				     p2pmap_pfn_kind(imp, pfns[j]) == P2PMAP_PFN_DEVPRIV &&
-				     hmm_pfn_to_page(pfns[j])->pgmap == pgmap; j++)
-					;
-				ret = p2pmap_resolve_devpriv(imp, &pfns[i],
-							     va + (i << PAGE_SHIFT),
-							     j - i, out, holds, mig);
-				continue;
-			}
-			if (require) {
-				pr_warn_ratelimited("import: REQUIRE_P2P but 0x%lx is system memory\n",
-						    va + (i << PAGE_SHIFT));
-				ret = -EREMOTEIO;
-				break;
-			}
-			for (j = i + 1; j < batch &&
-			     p2pmap_pfn_kind(imp, pfns[j]) == P2PMAP_PFN_SYSTEM; j++)
-				;
-			c = kzalloc(struct_size(c, ext, j - i), GFP_KERNEL);
-			if (!c) {
-				ret = -ENOMEM;
-				break;
-			}
-			c->va = va + (i << PAGE_SHIFT);
-			c->req.max_ext = j - i;
-			for (; i < j; i++) {
-				u8 flags = (pfns[i] & HMM_PFN_WRITE) ? P2PMAP_EXT_F_WRITE : 0;
-				u8 reason = P2PMAP_REASON_SYSTEM_PAGE;
-				void *entry;
-
+			j = i + 1;
+			if (kind == P2PMAP_PFN_SYSTEM) {
+				if (require) {
+					pr_warn_ratelimited("import: REQUIRE_P2P but 0x%lx is system memory\n",
+							    va + (i << PAGE_SHIFT));
+					ret = -EREMOTEIO;
+					break;
+				}
+				if (!c) {
+					/* Room for every page left in the range. */
+					c = p2pmap_chunk_alloc(left - i, false);
+					if (!c) {
+						ret = -ENOMEM;
+						break;
+					}
+					c->va = va + (i << PAGE_SHIFT);
+					c->req.max_ext = left - i;
+				}
+				flags = (pfns[i] & HMM_PFN_WRITE) ? P2PMAP_EXT_F_WRITE : 0;
+				reason = P2PMAP_REASON_SYSTEM_PAGE;
 				entry = migrated ? xa_load(&imp->migrated, idx0 + i) : NULL;
 				if (entry) {
 					flags |= P2PMAP_EXT_F_MIGRATED;
@@ -1270,13 +1290,33 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				p2pmap_chunk_add_page(c, hmm_pfn_to_page(pfns[i]), flags,
 						      hmm_pfn_to_map_order(pfns[i]),
 						      reason);
+				continue;
 			}
-			list_add_tail(&c->node, out);
+			if (c) {
+				list_add_tail(&c->node, out);
+				c = NULL;
+			}
+			if (kind == P2PMAP_PFN_COW) {
+				ret = p2pmap_migrate_add(mig, va + (i << PAGE_SHIFT),
+							 P2PMAP_REASON_NONE);
+				continue;
+			}
+			pgmap = hmm_pfn_to_page(pfns[i])->pgmap;
+			while (j < batch &&
+			       p2pmap_pfn_kind(imp, pfns[j]) == P2PMAP_PFN_DEVPRIV &&
+			       hmm_pfn_to_page(pfns[j])->pgmap == pgmap)
+				j++;
+			ret = p2pmap_resolve_devpriv(imp, &pfns[i], va + (i << PAGE_SHIFT),
+						     j - i, out, holds, mig);
 		}
 		va += batch << PAGE_SHIFT;
 		npages -= batch;
+		left -= batch;
 	}
-	kvfree(pfns);
+	if (c)
+		list_add_tail(&c->node, out);
+	if (pfns != small_pfns)
+		kvfree(pfns);
 	return ret;
 }
 
@@ -1465,10 +1505,16 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 	return ret;
 }
 
-/* Build the flat extent array and the placement of @chunks. */
+/*
+ * Build the flat extent array and the placement of @chunks. A single
+ * chunk (the common case: one VMA of ordinary memory, or up to
+ * P2PMAP_EXT_BATCH pages of one exporter) lends its own extent array,
+ * which lives exactly as long as the flat array would (*@borrowed).
+ */
 static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
 					    unsigned int *nr,
-					    struct p2pmap_placement *pl)
+					    struct p2pmap_placement *pl,
+					    bool *borrowed)
 {
 	struct p2pmap_extent *flat;
 	struct p2pmap_chunk *c;
@@ -1476,7 +1522,11 @@ static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
 
 	list_for_each_entry(c, chunks, node)
 		n += c->req.nr_ext;
-	flat = kvmalloc_array(n ? n : 1, sizeof(*flat), GFP_KERNEL);
+	*borrowed = n && list_is_singular(chunks);
+	if (*borrowed)
+		flat = list_first_entry(chunks, struct p2pmap_chunk, node)->ext;
+	else
+		flat = kvmalloc_array(n ? n : 1, sizeof(*flat), GFP_KERNEL);
 	if (!flat)
 		return NULL;
 	memset(pl, 0, sizeof(*pl));
@@ -1485,7 +1535,9 @@ static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
 		for (i = 0; i < c->req.nr_ext; i++) {
 			struct p2pmap_extent *e = &c->ext[i];
 
-			flat[n++] = *e;
+			if (!*borrowed)
+				flat[n] = *e;
+			n++;
 			if (e->type == P2PMAP_EXT_P2P)
 				pl->p2p_pages += e->npages;
 			else if (e->type == P2PMAP_EXT_SYSMEM)
@@ -1527,6 +1579,7 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 	struct p2pmap_chunk *c;
 	LIST_HEAD(chunks);
 	LIST_HEAD(holds);
+	bool borrowed;
 	unsigned int nr;
 	int ret;
 
@@ -1549,7 +1602,7 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 				break;
 		}
 	}
-	flat = ret ? NULL : p2pmap_flatten(&chunks, &nr, &pl);
+	flat = ret ? NULL : p2pmap_flatten(&chunks, &nr, &pl, &borrowed);
 	if (!ret && !flat)
 		ret = -ENOMEM;
 	if (ret)
@@ -1559,7 +1612,8 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 	if ((!imp->pinned && mmu_interval_read_retry(&imp->notifier, seq->mmu)) ||
 	    imp->gen != seq->gen) {
 		mutex_unlock(&imp->lock);
-		kvfree(flat);
+		if (!borrowed)
+			kvfree(flat);
 		ret = -EAGAIN;
 		goto undo;
 	}
@@ -1573,6 +1627,7 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 		p2pmap_chunk_install(imp, c);
 	list_splice_init(&chunks, &imp->chunks);
 	imp->flat = flat;
+	imp->flat_borrowed = borrowed;
 	imp->nr_flat = nr;
 	imp->placement = pl;
 	mutex_unlock(&imp->lock);

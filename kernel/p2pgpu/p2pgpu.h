@@ -25,6 +25,8 @@ struct p2pmap_aper;
 struct p2pmap_attach;
 struct p2pmap_provider;
 struct p2pgpu_svm;
+struct p2pgpu_pub;
+struct vm_area_struct;
 
 /**
  * DOC: p2pgpu locking and lifetime
@@ -51,6 +53,20 @@ struct p2pgpu_svm;
  * reference until its pins are dropped) and dma-buf attachments mapped by
  * importers (p2pgpu_prime.c; the dma-buf holds the object).
  *
+ * CPU mappings and get_user_pages(): CPU PTEs map struct pages (the P2PDMA
+ * page of the window slot, or the system backing page for fallback
+ * mappings, see p2pgpu_gem.c and p2pgpu_p2pdma.c), so get_user_pages()
+ * users such as RDMA memory registration can pin them. Such a pin is only
+ * visible as page_maybe_dma_pinned() and holds no GEM reference; it is
+ * honoured under the device lock wherever a page would change place: a
+ * window page pinned that way is never an eviction victim and is never
+ * moved out of the window, a backing page pinned that way is never placed
+ * into the window, and the slots of an object freed while pinned stay
+ * allocated (orphans) until the pin goes. Unlike importer pins these pages
+ * are not counted in the pinned fields of BO_INFO/DEVICE_INFO; they are
+ * counted when asked (BO_CPU_INFO, sysfs). PCI remove waits for every such
+ * pin on the window before the struct pages go (p2pgpu_p2pdma_drain()).
+ *
  * The unpin worker: p2pmap may call p2p_unmap() with import->lock and
  * provider->lock held, and p2pgpu calls p2pmap_provider_invalidate() with
  * the device lock held, so p2p_unmap() never takes the device lock. It
@@ -70,8 +86,8 @@ struct p2pgpu_svm;
  * invalidate importers under it, and the copy engine (p2pgpu_copy.c)
  * moves bytes holding its own device lock and then its import's lock. The
  * device lock is never taken from reclaim (p2pgpu has no shrinker), so
- * GFP_KERNEL allocations under it, e.g. page tables in vmf_insert_pfn(), are
- * allowed. The backing pages of a buffer object are allocated at creation,
+ * GFP_KERNEL allocations under it, e.g. page tables in vmf_insert_mixed(),
+ * are allowed. The backing pages of a buffer object are allocated at creation,
  * so eviction never allocates.
  *
  * Lifetime: a &p2pgpu_bo is a GEM object; handles and mmaps each hold a
@@ -137,6 +153,18 @@ struct p2pgpu_svm;
  * @unpin_work: drops the pins of @unpin_list under @lock.
  * @svm: shared virtual memory state (device-private pages, p2pgpu_devmem.c),
  *	or NULL when CONFIG_DEVICE_PRIVATE is off.
+ * @window_struct_pages: the window has P2PDMA struct pages (p2pgpu_p2pdma.c)
+ *	and CPU faults map them; cleared under @lock when remove tears them
+ *	down.
+ * @cpu_fallback: P2PGPU_FALLBACK_* reason why the window has no struct pages
+ *	(CPU mappings are then system pages), or %P2PGPU_FALLBACK_NONE.
+ * @p2pdma_err: errno of pci_p2pdma_add_resource(), for the log and sysfs.
+ * @orphans: window slots of freed objects still pinned by get_user_pages(),
+ *	held pinned in @aper until the pin goes (bitmap of @window_pages).
+ * @nr_orphans: bits set in @orphans.
+ * @cpu_fallbacks: CPU faults that mapped a system page for lack of a slot.
+ * @gup_keeps: times a get_user_pages() pin kept a page where it was.
+ * @pub: the publish node (p2pgpu_publish.c), or NULL.
  */
 struct p2pgpu_device {
 	struct drm_device drm;
@@ -162,6 +190,15 @@ struct p2pgpu_device {
 	struct llist_head unpin_list;
 	struct work_struct unpin_work;
 	struct p2pgpu_svm *svm;
+	/* rdma: struct-page CPU mappings, GUP pins, publishing */
+	bool window_struct_pages;
+	int cpu_fallback;
+	int p2pdma_err;
+	unsigned long *orphans;
+	u32 nr_orphans;
+	u64 cpu_fallbacks;
+	u64 gup_keeps;
+	struct p2pgpu_pub *pub;
 };
 
 /**
@@ -172,7 +209,8 @@ struct p2pgpu_device {
  * @pins: pin count: while non-zero the page stays in its slot (window pin)
  *	or out of the window (device pin), see "p2pgpu locking and lifetime".
  * @cpu_direct: CPU PTEs may map @page itself (installed while the page was
- *	pinned device-only); zapped before the page is placed in the window.
+ *	pinned device-only, or as a fallback mapping); zapped before the page
+ *	is placed in the window.
  * @busy_ext: a revalidating importer got an error extent (-EBUSY) for the
  *	page because it was pinned in the window; when the last pin goes the
  *	page is invalidated (%P2PMAP_EV_MOVE) so that importer resolves again.
@@ -193,6 +231,10 @@ struct p2pgpu_bo_page {
  * @pinned_window: pages pinned in the window.
  * @pinned_device: pages pinned device-only.
  * @pages: @npages page descriptors.
+ * @published: mappable through the publish node (p2pgpu_publish.c); under
+ *	&p2pgpu_device.lock.
+ * @cpu_fallback: P2PGPU_FALLBACK_* reason of the last CPU fault that mapped
+ *	a system page for lack of a window slot; under &p2pgpu_device.lock.
  */
 struct p2pgpu_bo {
 	struct drm_gem_object base;
@@ -201,6 +243,8 @@ struct p2pgpu_bo {
 	unsigned long pinned_window;
 	unsigned long pinned_device;
 	struct p2pgpu_bo_page *pages;
+	bool published;
+	u8 cpu_fallback;
 };
 
 static inline struct p2pgpu_device *to_p2pgpu(struct drm_device *drm)
@@ -291,5 +335,32 @@ int p2pgpu_ioctl_svm_snapshot(struct drm_device *drm, void *data,
 			      struct drm_file *file);
 
 /* ---- end of shared virtual memory -------------------------------------- */
+/* ---- rdma: struct-page CPU mappings, GUP pins, publishing ------------- */
+
+/* p2pgpu_gem.c */
+int p2pgpu_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma);
+void p2pgpu_bo_zap_all(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo);
+extern const struct vm_operations_struct p2pgpu_pub_vm_ops;
+
+/* p2pgpu_p2pdma.c */
+void p2pgpu_p2pdma_init(struct p2pgpu_device *gdev);
+void p2pgpu_p2pdma_drain(struct p2pgpu_device *gdev);
+struct page *p2pgpu_slot_page(struct p2pgpu_device *gdev, u32 slot);
+bool p2pgpu_slot_gup_pinned(struct p2pgpu_device *gdev, u32 slot);
+bool p2pgpu_page_gup_pinned(struct page *page);
+bool p2pgpu_orphan_slot_locked(struct p2pgpu_device *gdev, u32 slot);
+void p2pgpu_reap_orphans_locked(struct p2pgpu_device *gdev);
+int p2pgpu_ioctl_bo_cpu_info(struct drm_device *drm, void *data,
+			     struct drm_file *file);
+
+/* p2pgpu_publish.c */
+int p2pgpu_publish_init(struct p2pgpu_device *gdev);
+void p2pgpu_publish_fini(struct p2pgpu_device *gdev);
+int p2pgpu_ioctl_bo_publish(struct drm_device *drm, void *data,
+			    struct drm_file *file);
+int p2pgpu_ioctl_bo_unpublish(struct drm_device *drm, void *data,
+			      struct drm_file *file);
+
+/* ---- end rdma ---------------------------------------------------------- */
 
 #endif /* _P2PGPU_H */

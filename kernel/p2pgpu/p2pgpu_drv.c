@@ -201,6 +201,12 @@ static const struct drm_ioctl_desc p2pgpu_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGPU_SVM_SNAPSHOT, p2pgpu_ioctl_svm_snapshot,
 			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_BO_CPU_INFO, p2pgpu_ioctl_bo_cpu_info,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_BO_PUBLISH, p2pgpu_ioctl_bo_publish,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_BO_UNPUBLISH, p2pgpu_ioctl_bo_unpublish,
+			  DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(p2pgpu_fops);
@@ -305,6 +311,9 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	}
 
+	/* Struct pages for the window (or the fallback reason); devres. */
+	p2pgpu_p2pdma_init(gdev);
+
 	/* The importer side; released by devres after remove(). */
 	p2pgpu_copy_init(gdev);
 
@@ -321,6 +330,8 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		drm_dev_unplug(&gdev->drm);
 		return ret;
 	}
+	if (p2pgpu_publish_init(gdev))
+		pci_warn(pdev, "no publish node: objects cannot be published\n");
 
 	pci_info(pdev, "p2pgpu %s: window %llu MiB of BAR%d %pR, device memory %llu MiB, min residency %u ms\n",
 		 gdev->drm.render ? gdev->drm.render->kdev->kobj.name : "?",
@@ -339,7 +350,10 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
  * not touched for that. drm_dev_unplug() then waits for every fault in
  * progress, unregisters the device and zaps every CPU mapping into the
  * window; afterwards faults get SIGBUS and ioctls -ENODEV (it also waits for
- * copies in progress, which run inside drm_dev_enter()). Objects and the
+ * copies in progress, which run inside drm_dev_enter()). The publish node
+ * goes first; get_user_pages() pins on window pages (RDMA MRs) cannot be
+ * revoked, so remove then waits for them (p2pgpu_p2pdma_drain()) before
+ * devres tears the window's struct pages down. Objects and the
  * DRM device live on until their last user is gone; devres then detaches
  * the copy engine from p2pmap (no import of it is left), unmaps the BAR
  * and releases the region, which nothing touches any more.
@@ -348,9 +362,11 @@ static void p2pgpu_remove(struct pci_dev *pdev)
 {
 	struct p2pgpu_device *gdev = pci_get_drvdata(pdev);
 
+	p2pgpu_publish_fini(gdev);
 	/* Peers first: when this returns no importer touches the BAR. */
 	p2pgpu_provider_unregister(gdev);
 	drm_dev_unplug(&gdev->drm);
+	p2pgpu_p2pdma_drain(gdev);
 }
 
 static const struct pci_device_id p2pgpu_pci_ids[] = {

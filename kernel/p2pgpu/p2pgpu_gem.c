@@ -12,10 +12,14 @@
  * also owns page pins (p2pgpu_pin_page_locked()): a pinned page stays in
  * its window slot, or stays out of the window, until its last pin goes.
  *
- * A CPU mapping of an object is a VM_PFNMAP mapping of window slots; a CPU
- * fault on a device-only page places it in the window first, except for a
- * page pinned device-only, whose backing page (the system memory a pinned
- * importer uses) is mapped instead.
+ * A CPU mapping of an object is a VM_MIXEDMAP mapping backed by struct
+ * pages, so get_user_pages() users (RDMA memory registration) can pin it:
+ * a CPU fault on a device-only page places it in the window first and maps
+ * the P2PDMA page of its slot (p2pgpu_p2pdma.c). It maps the page's system
+ * backing page instead (a fallback mapping) when the page is pinned
+ * device-only, when no slot can be had (every one pinned), or when the
+ * window has no struct pages at all. Pages pinned by get_user_pages() are
+ * never evicted, placed or moved out of the window while pinned.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -24,6 +28,7 @@
 #include <linux/io.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/pfn_t.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
@@ -37,6 +42,7 @@
 
 #include "../lib/aperture.h"
 #include "p2pgpu.h"
+#include "p2pgpu_drm.h"
 
 /* Zap every CPU PTE of pages [pgoff, pgoff + npages) of @bo. */
 static void p2pgpu_bo_zap(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
@@ -49,6 +55,19 @@ static void p2pgpu_bo_zap(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 	unmap_mapping_range(gdev->drm.anon_inode->i_mapping,
 			    (loff_t)(drm_vma_node_start(node) + pgoff) << PAGE_SHIFT,
 			    (loff_t)npages << PAGE_SHIFT, 1);
+}
+
+/**
+ * p2pgpu_bo_zap_all() - zap every CPU mapping of an object
+ * @gdev: the device
+ * @bo: the buffer object
+ *
+ * Mappings through the render node, dma-bufs and the publish node share
+ * the DRM device's address space, so all of them go.
+ */
+void p2pgpu_bo_zap_all(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo)
+{
+	p2pgpu_bo_zap(gdev, bo, 0, bo->npages);
 }
 
 static void __iomem *p2pgpu_slot_io(struct p2pgpu_device *gdev, u32 slot)
@@ -75,6 +94,29 @@ static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
 	gdev->evictions++;
 }
 
+/* Victim filter: the caller's, plus pages pinned by get_user_pages(). */
+struct p2pgpu_keep_ctx {
+	struct p2pgpu_device *gdev;
+	p2pgpu_keep_fn keep;
+	void *arg;
+};
+
+static bool p2pgpu_keep_gup(void *owner, u64 index, unsigned int order,
+			    void *arg)
+{
+	struct p2pgpu_keep_ctx *ctx = arg;
+	struct p2pgpu_bo *bo = owner;
+
+	if (ctx->keep && ctx->keep(owner, index, order, ctx->arg))
+		return true;
+	if (index < bo->npages && bo->pages[index].slot != P2PGPU_NO_SLOT &&
+	    p2pgpu_slot_gup_pinned(ctx->gdev, bo->pages[index].slot)) {
+		ctx->gdev->gup_keeps++;
+		return true;
+	}
+	return false;
+}
+
 /*
  * Evict one page to make room. @cpu: the caller is a CPU fault. @keep, if
  * not NULL, keeps pages that must not be evicted for this caller (called
@@ -85,6 +127,7 @@ static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
 int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 			    p2pgpu_keep_fn keep, void *arg)
 {
+	struct p2pgpu_keep_ctx ctx = { gdev, keep, arg };
 	struct p2pmap_aper_info info;
 	enum p2pmap_aper_busy why;
 	u64 now = get_jiffies_64();
@@ -99,8 +142,8 @@ int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 	 * younger than the minimum residency, which only protects peer
 	 * placements from ping-ponging. Only pinned pages are untouchable.
 	 */
-	victim = p2pmap_aper_pick_victim_filter(gdev->aper, now, cpu, keep, arg,
-						&why);
+	victim = p2pmap_aper_pick_victim_filter(gdev->aper, now, cpu,
+						p2pgpu_keep_gup, &ctx, &why);
 	if (victim < 0)
 		return victim == -ENOENT ? -ENOSPC : -EBUSY;
 
@@ -131,7 +174,8 @@ int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
  * memory: importers and CPU mappings of the slot are dropped and the data
  * copied back to the backing page, as for an eviction.
  *
- * Return: 0, or -EBUSY if the page is pinned in the window.
+ * Return: 0, or -EBUSY if the page is pinned in the window (by an importer
+ * or by get_user_pages()).
  */
 int p2pgpu_unplace_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 			  unsigned long pgoff)
@@ -143,6 +187,10 @@ int p2pgpu_unplace_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 		return 0;
 	if (bo->pages[pgoff].pins)
 		return -EBUSY;
+	if (p2pgpu_slot_gup_pinned(gdev, slot)) {
+		gdev->gup_keeps++;
+		return -EBUSY;
+	}
 	p2pgpu_evict_page_locked(gdev, bo, pgoff, slot);
 	return 0;
 }
@@ -160,7 +208,10 @@ int p2pgpu_unplace_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
  *
  * Evicts if the window is full. Importers holding the page as system
  * memory are invalidated, and CPU PTEs mapping its backing page zapped,
- * before its data moves. A page pinned device-only is never placed.
+ * before its data moves. A page pinned device-only, or whose backing page
+ * is pinned by get_user_pages() through a fallback CPU mapping, is never
+ * placed. Orphan slots whose pin went away are reclaimed first when the
+ * window is full.
  *
  * Return: the slot, or -EBUSY (the page is pinned device-only, or every
  * used slot is pinned, kept or, for peers, too young), -ENOSPC (the window
@@ -176,7 +227,16 @@ int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 	lockdep_assert_held(&gdev->lock);
 	if (p->pins)
 		return -EBUSY;
+	if (p->cpu_direct && p2pgpu_page_gup_pinned(p->page)) {
+		gdev->gup_keeps++;
+		return -EBUSY;
+	}
 	slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff, get_jiffies_64());
+	if (slot == -ENOSPC && gdev->nr_orphans) {
+		p2pgpu_reap_orphans_locked(gdev);
+		slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff,
+					 get_jiffies_64());
+	}
 	if (slot == -ENOSPC) {
 		ret = p2pgpu_evict_one_locked(gdev, cpu, keep, arg);
 		if (ret)
@@ -274,7 +334,50 @@ void p2pgpu_unpin_page_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 	}
 }
 
-static vm_fault_t p2pgpu_gem_fault(struct vm_fault *vmf)
+/*
+ * Map the backing page of device-only page @pgoff: a fallback mapping
+ * (@reason) or the page pinned device-only. vmf_insert_page() makes a
+ * normal PTE with a page reference, so get_user_pages() can pin it;
+ * p2pgpu_place_locked() zaps it before the page ever moves into the window
+ * (and refuses while it is pinned).
+ */
+static vm_fault_t p2pgpu_fault_system_locked(struct p2pgpu_device *gdev,
+					     struct p2pgpu_bo *bo,
+					     struct vm_fault *vmf,
+					     unsigned long pgoff, int reason)
+{
+	struct p2pgpu_bo_page *p = &bo->pages[pgoff];
+
+	if (reason != P2PGPU_FALLBACK_PINNED_DEVICE) {
+		gdev->cpu_fallbacks++;
+		if (reason == P2PGPU_FALLBACK_WINDOW_FULL) {
+			bo->cpu_fallback = reason;
+			p2pgpu_reject(gdev,
+				      "CPU fault at page %lu: no window slot (every one pinned), mapping system memory (fallback)\n",
+				      pgoff);
+		}
+	}
+	p->cpu_direct = true;
+	return vmf_insert_page(vmf->vma, vmf->address, p->page);
+}
+
+/*
+ * Map window slot @slot: its P2PDMA page when the window has struct pages
+ * (a devmap PTE: get_user_pages() pins the page through its pagemap), the
+ * bare PFN otherwise. vmf_insert_mixed() applies the BAR's cache mode.
+ */
+static vm_fault_t p2pgpu_fault_window_locked(struct p2pgpu_device *gdev,
+					     struct vm_fault *vmf, u32 slot)
+{
+	unsigned long pfn = PHYS_PFN(gdev->window_phys) + slot;
+	pfn_t pfnt = gdev->window_struct_pages ?
+		     __pfn_to_pfn_t(pfn, PFN_DEV | PFN_MAP) :
+		     __pfn_to_pfn_t(pfn, PFN_DEV);
+
+	return vmf_insert_mixed(vmf->vma, vmf->address, pfnt);
+}
+
+static vm_fault_t p2pgpu_fault(struct vm_fault *vmf, bool pub)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct drm_gem_object *obj = vma->vm_private_data;
@@ -292,29 +395,49 @@ static vm_fault_t p2pgpu_gem_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 
 	mutex_lock(&gdev->lock);
+	if (pub && !bo->published) {
+		/* Unpublished after this mapping was made: revoked. */
+		p2pgpu_reject(gdev,
+			      "CPU fault through the publish node on an unpublished object: SIGBUS\n");
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
 	gdev->cpu_faults++;
 	slot = bo->pages[pgoff].slot;
 	if (slot == P2PGPU_NO_SLOT && bo->pages[pgoff].pins) {
 		/*
 		 * Pinned device-only: its current data is the backing page,
-		 * which an importer holds as system memory. Map that page;
-		 * p2pgpu_place_locked() zaps this PTE before the page ever
-		 * moves into the window. vmf_insert_pfn() makes a special PTE
-		 * (no page reference), with the RAM's own cache mode.
+		 * which an importer holds as system memory. Map that page.
 		 */
-		bo->pages[pgoff].cpu_direct = true;
-		ret = vmf_insert_pfn(vma, vmf->address,
-				     page_to_pfn(bo->pages[pgoff].page));
+		ret = p2pgpu_fault_system_locked(gdev, bo, vmf, pgoff,
+						 P2PGPU_FALLBACK_PINNED_DEVICE);
 		goto out;
 	}
-	if (slot == P2PGPU_NO_SLOT) {
+	if (!gdev->window_struct_pages) {
+		/*
+		 * No struct pages for the window: the CPU maps system pages,
+		 * taking the page out of the window if it is there and not
+		 * pinned; a page pinned there is mapped by PFN (not pinnable).
+		 */
+		if (slot == P2PGPU_NO_SLOT ||
+		    !p2pgpu_unplace_locked(gdev, bo, pgoff)) {
+			ret = p2pgpu_fault_system_locked(gdev, bo, vmf, pgoff,
+							 gdev->cpu_fallback);
+			goto out;
+		}
+		p2pmap_aper_touch(gdev->aper, slot, get_jiffies_64());
+	} else if (slot == P2PGPU_NO_SLOT) {
 		slot = p2pgpu_place_locked(gdev, bo, pgoff, true, NULL, NULL);
+		if (slot == -EBUSY || slot == -ENOSPC) {
+			/* Every slot pinned: system memory, not SIGBUS. */
+			ret = p2pgpu_fault_system_locked(gdev, bo, vmf, pgoff,
+							 P2PGPU_FALLBACK_WINDOW_FULL);
+			goto out;
+		}
 		if (slot < 0) {
 			p2pgpu_reject(gdev,
-				      "CPU fault at page %lu: no window slot (%s), SIGBUS\n",
-				      pgoff, slot == -EBUSY ?
-				      "every window page is pinned" :
-				      "window allocation failed");
+				      "CPU fault at page %lu: window allocation failed (%d), SIGBUS\n",
+				      pgoff, slot);
 			ret = VM_FAULT_SIGBUS;
 			goto out;
 		}
@@ -322,12 +445,22 @@ static vm_fault_t p2pgpu_gem_fault(struct vm_fault *vmf)
 		p2pmap_aper_touch(gdev->aper, slot, get_jiffies_64());
 	}
 	/* Under the lock: an eviction cannot zap before this insert. */
-	ret = vmf_insert_pfn(vma, vmf->address,
-			     PHYS_PFN(gdev->window_phys) + slot);
+	ret = p2pgpu_fault_window_locked(gdev, vmf, slot);
 out:
 	mutex_unlock(&gdev->lock);
 	drm_dev_exit(idx);
 	return ret;
+}
+
+static vm_fault_t p2pgpu_gem_fault(struct vm_fault *vmf)
+{
+	return p2pgpu_fault(vmf, false);
+}
+
+/* Mappings made through the publish node: only while published. */
+static vm_fault_t p2pgpu_pub_fault(struct vm_fault *vmf)
+{
+	return p2pgpu_fault(vmf, true);
 }
 
 static const struct vm_operations_struct p2pgpu_gem_vm_ops = {
@@ -336,23 +469,36 @@ static const struct vm_operations_struct p2pgpu_gem_vm_ops = {
 	.close = drm_gem_vm_close,
 };
 
-static int p2pgpu_gem_mmap(struct drm_gem_object *obj,
-			   struct vm_area_struct *vma)
+const struct vm_operations_struct p2pgpu_pub_vm_ops = {
+	.fault = p2pgpu_pub_fault,
+	.open = drm_gem_vm_open,
+	.close = drm_gem_vm_close,
+};
+
+/**
+ * p2pgpu_gem_mmap() - set up a VMA mapping an object
+ * @obj: the object
+ * @vma: the VMA (render node, dma-buf or publish node)
+ *
+ * VM_MIXEDMAP: every PTE maps a struct page (window P2PDMA page or system
+ * backing page), except window PFNs when the window has no struct pages.
+ * The protection is the default write-back one; vmf_insert_mixed()
+ * applies the BAR's own cache mode to window PTEs.
+ *
+ * Return: 0, or -EINVAL for a private mapping.
+ */
+int p2pgpu_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 {
 	struct p2pgpu_device *gdev = to_p2pgpu(obj->dev);
 
-	/*
-	 * A private writable mapping would need copy-on-write of BAR pages,
-	 * which a VM_PFNMAP mapping cannot do (vmf_insert_pfn() BUGs on it).
-	 */
+	/* Private writable mappings would need copy-on-write of BAR pages. */
 	if (is_cow_mapping(vma->vm_flags)) {
 		p2pgpu_reject(gdev,
 			      "mmap: MAP_PRIVATE of a buffer object refused, use MAP_SHARED\n");
 		return -EINVAL;
 	}
-	vma->vm_flags |= VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP;
-	vma->vm_page_prot = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
-	vma->vm_page_prot = pgprot_decrypted(vma->vm_page_prot);
+	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_page_prot = pgprot_decrypted(vm_get_page_prot(vma->vm_flags));
 	return 0;
 }
 
@@ -367,7 +513,10 @@ static void p2pgpu_bo_free_pages(struct p2pgpu_bo *bo)
 }
 
 /*
- * Last reference gone: no handle, no mmap, so no CPU PTE. Release the
+ * Last reference gone: no handle, no mmap, so no CPU PTE. get_user_pages()
+ * pins may outlive the mapping: backing pages are reference counted and
+ * stay with the pinner, window slots still pinned become orphans
+ * (p2pgpu_orphan_slot_locked()). Release the
  * window slots and the device-memory accounting under the device lock (so
  * no eviction can pick a slot of this object any more), then the pages. No
  * BAR access: the device may already be unplugged.
@@ -386,7 +535,9 @@ static void p2pgpu_bo_free(struct drm_gem_object *obj)
 
 		if (slot == P2PGPU_NO_SLOT)
 			continue;
-		WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+		/* Still pinned by get_user_pages(): kept until unpinned. */
+		if (!p2pgpu_orphan_slot_locked(gdev, slot))
+			WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
 		bo->pages[i].slot = P2PGPU_NO_SLOT;
 		bo->resident--;
 	}

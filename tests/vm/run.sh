@@ -21,6 +21,7 @@ SYNOPSIS
     tests/vm/run.sh [--topology switch|rootbus] [--suites LIST] [--shell]
                     [--kernel test|stock] [--timeout SEC] [--out DIR]
                     [--mem SIZE] [--accel kvm|tcg] [--name NAME]
+                    [--net listen:PORT|connect:PORT]
 
 DESCRIPTION
     Boots the cached test kernel (tests/vm/build-kernel.sh), or Debian's stock
@@ -49,6 +50,10 @@ OPTIONS
     --accel A      force kvm or tcg (default: kvm if usable)
     --name NAME    name used in the verdict lines (default vm-<topology>)
     --keep-mem     keep the GPU memory files (DIR/gpu0.mem, gpu1.mem)
+    --net M:PORT   add a virtio-net NIC on a QEMU socket network
+                   (-netdev socket, listen= or connect= 127.0.0.1:PORT) that
+                   joins this VM to another one (tests/vm/run-pair.sh); the
+                   guest sees p2pmap.net=listen or connect
 
 ENVIRONMENT
     P2PMAP_VM_APPEND  extra guest kernel parameters, for experiments
@@ -67,7 +72,7 @@ EXIT STATUS
 USAGE
 }
 
-KEEP_MEM=0 KERNEL=test TOPOLOGY=switch SUITES=modload SHELL_MODE=0 TIMEOUT=1800 OUTDIR= MEM=2G ACCEL= NAME=
+NET= KEEP_MEM=0 KERNEL=test TOPOLOGY=switch SUITES=modload SHELL_MODE=0 TIMEOUT=1800 OUTDIR= MEM=2G ACCEL= NAME=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--topology) TOPOLOGY=${2:?}; shift ;;
@@ -80,6 +85,7 @@ while [ $# -gt 0 ]; do
 	--accel) ACCEL=${2:?}; shift ;;
 	--name) NAME=${2:?}; shift ;;
 	--keep-mem) KEEP_MEM=1 ;;
+	--net) NET=${2:?}; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -178,6 +184,19 @@ rootbus)
 	) ;;
 esac
 
+# Two-VM runs: one socket network, the listening side gets MAC ...:02.
+if [ -n "$NET" ]; then
+	case "$NET" in
+	listen:[0-9]*|connect:[0-9]*) ;;
+	*) echo "run.sh: --net listen:PORT or connect:PORT" >&2; exit 2 ;;
+	esac
+	mode=${NET%%:*}
+	DEVS+=(
+		-netdev "socket,id=pair,$mode=127.0.0.1:${NET#*:}"
+		-device "virtio-net-pci,netdev=pair,mac=52:54:00:00:00:0$([ "$mode" = listen ] && echo 2 || echo 1)"
+	)
+fi
+
 # memmap=512M$1G keeps 1 GiB..1.5 GiB of guest RAM out of the kernel's
 # hands (e820 reserved): the hmm suite hands it to test_hmm as the
 # "special-purpose memory" its DEVICE_COHERENT devices need.
@@ -188,6 +207,7 @@ APPEND+=" p2pmap.taint_ok=$TAINT_OK"
 # Extra kernel parameters for experiments (not used by make check).
 [ -n "${P2PMAP_VM_APPEND:-}" ] && APPEND+=" $P2PMAP_VM_APPEND"
 [ "$SHELL_MODE" = 1 ] && APPEND+=" p2pmap.shell=1"
+[ -n "$NET" ] && APPEND+=" p2pmap.net=${NET%%:*}"
 if [ "$SHELL_MODE" = 1 ]; then
 	CONSOLE=(-serial mon:stdio)
 else

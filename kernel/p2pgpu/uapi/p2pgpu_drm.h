@@ -407,6 +407,125 @@ struct drm_p2pgpu_svm_snapshot {
 		struct drm_p2pgpu_svm_snapshot)
 
 /* ---- end of shared virtual memory --------------------------------------- */
+/* ---- rdma: CPU-mapping placement and publishing (0x20..0x2f) ---------- */
+
+#define DRM_P2PGPU_BO_CPU_INFO		0x20
+#define DRM_P2PGPU_BO_PUBLISH		0x21
+#define DRM_P2PGPU_BO_UNPUBLISH		0x22
+
+/* struct drm_p2pgpu_bo_cpu_info.cpu_map: what CPU mappings are made of. */
+#define P2PGPU_CPU_MAP_BAR		0 /* P2PDMA pages of the window */
+#define P2PGPU_CPU_MAP_SYSTEM		1 /* system pages (see .fallback) */
+
+/* Why a CPU mapping uses system pages instead of window (BAR) pages. */
+#define P2PGPU_FALLBACK_NONE		0
+#define P2PGPU_FALLBACK_NO_KCONFIG	1 /* kernel without CONFIG_PCI_P2PDMA */
+#define P2PGPU_FALLBACK_REGISTER_FAILED	2 /* pci_p2pdma_add_resource() failed */
+#define P2PGPU_FALLBACK_WINDOW_FULL	3 /* every window slot pinned */
+#define P2PGPU_FALLBACK_PINNED_DEVICE	4 /* page pinned device-only */
+
+/**
+ * struct drm_p2pgpu_bo_cpu_info - what backs the CPU mapping of an object,
+ *	and the pages get_user_pages() users (RDMA MRs) hold pinned
+ * @handle: in: GEM handle.
+ * @flags: in: must be 0.
+ * @pages_gup_window: out: pages of the object in the window whose P2PDMA
+ *	page is pinned by get_user_pages() (FOLL_PIN), e.g. by an RDMA memory
+ *	registration: placement BAR. They are never evicted while pinned.
+ * @pages_gup_system: out: pages of the object whose system backing page is
+ *	pinned that way: placement fallback. They are never placed into the
+ *	window while pinned.
+ * @pages_cpu_system: out: pages whose CPU mapping is currently the system
+ *	backing page (fallback mappings).
+ * @cpu_map: out: %P2PGPU_CPU_MAP_BAR if the window has struct pages (CPU
+ *	faults map window pages), %P2PGPU_CPU_MAP_SYSTEM otherwise.
+ * @fallback: out: for %P2PGPU_CPU_MAP_SYSTEM the device's reason
+ *	(%P2PGPU_FALLBACK_NO_KCONFIG or %P2PGPU_FALLBACK_REGISTER_FAILED);
+ *	otherwise the reason of the last CPU fault of this object that mapped
+ *	a system page (%P2PGPU_FALLBACK_WINDOW_FULL), or
+ *	%P2PGPU_FALLBACK_NONE.
+ * @published: out: 1 if the object is published (BO_PUBLISH), else 0.
+ * @pad: out: 0.
+ * @dev_gup_window: out: window pages of the whole device pinned by
+ *	get_user_pages(), including those of freed objects (@dev_gup_orphans).
+ * @dev_cpu_fallbacks: out: CPU faults of the device that mapped a system
+ *	page because no window page could be had, since probe.
+ * @dev_gup_keeps: out: times a get_user_pages() pin kept a page from being
+ *	evicted, placed or moved out of the window, since probe.
+ * @dev_gup_orphans: out: window slots of freed objects still pinned by
+ *	get_user_pages(): held out of the allocator until the pin goes.
+ *
+ * Errors: -EINVAL (non-zero @flags), -ENOENT (no such handle).
+ */
+struct drm_p2pgpu_bo_cpu_info {
+	__u32 handle;
+	__u32 flags;
+	__u64 pages_gup_window;
+	__u64 pages_gup_system;
+	__u64 pages_cpu_system;
+	__u32 cpu_map;
+	__u32 fallback;
+	__u32 published;
+	__u32 pad;
+	__u64 dev_gup_window;
+	__u64 dev_cpu_fallbacks;
+	__u64 dev_gup_keeps;
+	__u64 dev_gup_orphans;
+};
+
+/**
+ * struct drm_p2pgpu_bo_publish - make an object mappable by other processes
+ * @handle: in: GEM handle.
+ * @flags: in: must be 0.
+ * @offset: out: the offset at which the object is mapped through the
+ *	device's publish node, /dev/p2pgpu/renderD<N> (same N as the render
+ *	node): mmap(MAP_SHARED) of that file at @offset (or any page inside
+ *	the object) maps the object, as perftest's --mmap=FILE
+ *	--mmap-offset=@offset does.
+ *
+ * A publication lasts until DRM_IOCTL_P2PGPU_BO_UNPUBLISH or until the
+ * object is destroyed; mappings made through the publish node hold the
+ * object. Who may map is decided by the publish node's file permissions
+ * (0600, root, unless udev says otherwise); only published objects can be
+ * mapped through it. Publishing twice is allowed (no-op).
+ *
+ * Errors: -EINVAL (non-zero @flags), -ENOENT (no such handle), -ENOMEM.
+ */
+struct drm_p2pgpu_bo_publish {
+	__u32 handle;
+	__u32 flags;
+	__u64 offset;
+};
+
+/**
+ * struct drm_p2pgpu_bo_unpublish - revoke a publication
+ * @handle: in: GEM handle.
+ * @flags: in: must be 0.
+ *
+ * Every CPU mapping of the object is zapped; mappings made through the
+ * publish node then fault with SIGBUS, the owner's own mappings fault back
+ * in. Pages already pinned by get_user_pages() through such a mapping (a
+ * registered RDMA MR) stay pinned until the pinner lets go.
+ *
+ * Errors: -EINVAL (non-zero @flags, or the object is not published),
+ * -ENOENT (no such handle).
+ */
+struct drm_p2pgpu_bo_unpublish {
+	__u32 handle;
+	__u32 flags;
+};
+
+#define DRM_IOCTL_P2PGPU_BO_CPU_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_BO_CPU_INFO, \
+		 struct drm_p2pgpu_bo_cpu_info)
+#define DRM_IOCTL_P2PGPU_BO_PUBLISH \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_BO_PUBLISH, \
+		 struct drm_p2pgpu_bo_publish)
+#define DRM_IOCTL_P2PGPU_BO_UNPUBLISH \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_P2PGPU_BO_UNPUBLISH, \
+		struct drm_p2pgpu_bo_unpublish)
+
+/* ---- end rdma ---------------------------------------------------------- */
 
 #if defined(__cplusplus)
 }

@@ -10,7 +10,7 @@
 . /suites/lib.sh
 say() { echo "# demo: $*"; }
 
-tap_plan 6
+tap_plan 7
 say "kernel $(uname -r), topology $P2PMAP_TOPOLOGY"
 if insmod /tests/modules/p2pmap.ko; then
 	say "p2pmap.ko loaded; kernel features (/sys/module/p2pmap/features):"
@@ -104,9 +104,22 @@ if [ "$P2PMAP_TOPOLOGY" = switch ]; then
 	rc=$?
 	grep -E '^(ok|not ok) 4|attempt' /tmp/rxe.out | sed 's/^# //; s/^ok 4 /result: /; s/^/# demo:   /'
 	if [ $rc -eq 0 ]; then tap_ok "ib_write_bw on rxe"; else tap_fail "ib_write_bw on rxe"; fi
+	say ""
+	say "ib_write_bw/ib_read_bw on GPU memory: a published p2pgpu object is perftest's"
+	say "--mmap buffer (p2pgpu-rdma); its MR pins P2PDMA pages of the BAR window. Then the"
+	say "window is exhausted by another MR, and the same run falls back to system pages:"
+	RDMA_PARTS=perftest sh /suites/rdma.sh > /tmp/rdma.out 2>&1
+	rc=$?
+	grep -E '^(ok|not ok) |^# p2pgpu-rdma: object' /tmp/rdma.out |
+		sed 's/^# p2pgpu-rdma: /command: p2pgpu-rdma /; s/^ok [0-9]* /result: /; s/^/# demo:   /'
+	if [ $rc -eq 0 ]; then
+		tap_ok "ib_write_bw/ib_read_bw on GPU memory (placement BAR) and fallback under BAR exhaustion (placement fallback, window_full)"
+	else
+		tap_fail "perftest on GPU memory"
+	fi
 else
 	tap_skip "ib_write_bw on rxe" "RDMA part of the demo runs on the switch topology"
+	tap_skip "perftest on GPU memory" "RDMA part of the demo runs on the switch topology"
 fi
-say "(ib_write_bw on device memory is next: issue 3)"
 if dmesg | grep -q 'p2pmap: loaded'; then tap_ok "p2pmap load logged"; else tap_fail "p2pmap load logged"; fi
 tap_done

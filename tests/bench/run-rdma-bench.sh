@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench-rdma`: perftest on host memory, p2pgpu BAR placement and
+# fallback placement in one VM run (suite rdma_bench), then
+# docs/rdma-benchmarks.md (table, ratios, command) and
+# docs/rdma-benchmarks.png (gnuplot) from its figures. A run that does not
+# complete, or a wrong placement, fails; missed targets do not (these are
+# Soft-RoCE figures on an emulated machine).
+main() {
+set -uo pipefail
+. "$(dirname "$0")/../vm/lib/common.sh"
+
+usage() {
+	cat <<'USAGE'
+NAME
+    run-rdma-bench.sh - RDMA benchmark on p2pgpu device memory in the VM
+
+SYNOPSIS
+    tests/bench/run-rdma-bench.sh [--no-docs] [--sizes "S1 S2 ..."]
+                                  [--timeout SEC]
+
+DESCRIPTION
+    Boots the test VM (switch topology) with the rdma_bench suite:
+    ib_write_bw, ib_read_bw and ib_write_lat over one Soft-RoCE device in
+    loopback, with the server's buffer in host memory, in a p2pgpu object
+    placed in the BAR window, and in one that falls back to system pages
+    because another MR pins the whole window; sizes 4 KiB to 1 MiB. Writes
+    out/bench/rdma-bench.tsv and, unless --no-docs, docs/rdma-benchmarks.md
+    and docs/rdma-benchmarks.png. Build first with `make vm-prereqs`
+    (`make bench-rdma` does both). Installs gnuplot-nox with apt if it is
+    missing.
+
+OPTIONS
+    --no-docs      do not touch docs/
+    --sizes LIST   message sizes in bytes (default 4096 ... 1048576)
+    --timeout SEC  QEMU timeout (default 3600)
+
+EXIT STATUS
+    0 every run completed with the expected placement; 1 otherwise; 2 usage
+USAGE
+}
+
+DOCS=1 TIMEOUT=3600 SIZES=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--no-docs) DOCS=0 ;;
+	--sizes) SIZES=${2:?}; shift ;;
+	--timeout) TIMEOUT=${2:?}; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "run-rdma-bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [ "$DOCS" = 1 ] && ! command -v gnuplot >/dev/null; then
+	log "bench-rdma: installing gnuplot-nox (for the plot)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q gnuplot-nox >/dev/null ||
+		log "bench-rdma: gnuplot-nox not installed: no plot"
+fi
+OUT=$P2PMAP_OUT/bench
+RUN=$P2PMAP_OUT/vm/rdma-bench
+mkdir -p "$OUT"
+[ -n "$SIZES" ] && export P2PMAP_VM_APPEND="rdma_bench_sizes=${SIZES// /,}${P2PMAP_VM_APPEND:+ $P2PMAP_VM_APPEND}"
+bash "$P2PMAP_ROOT/tests/vm/run.sh" --name rdma-bench --out "$RUN" \
+	--topology switch --suites rdma_bench --timeout "$TIMEOUT"
+vrc=$?
+tr -d '\r' < "$RUN/results.tap" | sed -n 's/^# rdmabench: //p' > "$OUT/rdma-bench.tsv"
+if [ ! -s "$OUT/rdma-bench.tsv" ]; then
+	log "bench-rdma: no figures in $RUN/results.tap (see $RUN/console.log)"
+	exit 1
+fi
+verdict=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%s: %s (%d passed, %d failed, %d skipped)" % (d["name"], "PASS" if not d["problems"] else "FAIL", sum(s["passed"] for s in d["suites"]), sum(s["failed"] for s in d["suites"]), sum(s["skipped"] for s in d["suites"])))' "$RUN/summary.json" 2>/dev/null)
+if [ "$DOCS" = 1 ]; then
+	src=$(git -C "$P2PMAP_ROOT" describe --always --dirty 2>/dev/null || echo unknown)
+	python3 "$P2PMAP_ROOT/tests/bench/rdma_bench_report.py" "$OUT/rdma-bench.tsv" \
+		"$P2PMAP_ROOT/docs/rdma-benchmarks.md" "$P2PMAP_ROOT/docs/rdma-benchmarks.png" \
+		--source "$src" --verdict "${verdict:-unknown}" || exit 1
+	log "bench-rdma: wrote docs/rdma-benchmarks.md"
+fi
+[ "$vrc" -eq 0 ]
+}
+main "$@"
+exit $?
