@@ -143,7 +143,7 @@ static_stage kernel deps bash -c 'tests/vm/build-kernel.sh >/dev/null'
 static_stage modules kernel bash scripts/build-modules.sh test
 static_stage selftests kernel make -s selftests
 vm_launch vm-rootbus modules,selftests "" rootbus \
-	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,ctl,demo
+	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,ctl,demo,svm
 static_stage modules-stock deps bash scripts/build-modules.sh stock
 # Debian's kernel has DRM as a module, which the stock image does not carry:
 # the exporter suites (gpu, peer) run on the test kernel only.
@@ -158,7 +158,7 @@ run_stage userspace-check userspace counted_stage make -s -C userspace check
 # missed targets do not fail it (`make bench` runs the full one). It runs
 # before lifecycle, which removes devices.
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
-	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,rxe,rdma,bench,lifecycle
+	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,svm,svm_bench,rxe,rdma,bench,lifecycle
 vm_collect vm-rootbus
 vm_collect vm-stock
 # The demo cannot rot: its guest half (suites/demo.sh, every step TAP-checked)

@@ -6,7 +6,9 @@
  * process's address space, its mmu interval notifier, the sequence protocol
  * that covers CPU-side and exporter-side invalidations alike, the resolve
  * step (provider VMAs through ops->p2p_map(), plain memory through
- * hmm_range_fault()), the DMA mapping of every extent for the importer's
+ * hmm_range_fault(), device-private pages of providers through
+ * ops->p2p_map_pages() or, when they cannot be peer-mapped, migration of
+ * exactly those pages to system memory), the DMA mapping of every extent for the importer's
  * device, the placement report, exporter events
  * (p2pmap_provider_invalidate()) and the revoke of every import of a
  * provider that is going away. The lock order and lifetime rules it relies
@@ -17,6 +19,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/hmm.h>
 #include <linux/interval_tree.h>
+#include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -31,6 +34,8 @@
 
 /* Extents asked for per p2p_map() call; the core loops for the rest. */
 #define P2PMAP_EXT_BATCH	256
+/* Ranges up to this many pages walk with an on-stack pfn array. */
+#define P2PMAP_SMALL_RANGE	16
 
 /*
  * A link ties an import to one provider whose memory it may hold. It sits
@@ -58,6 +63,8 @@ struct p2pmap_link {
  * the request's pages: an event that task raises inside that range from
  * within p2p_map() (moving a page before handing out its new location) is
  * already reflected in the extents being built and does not fail the map.
+ * For ops->p2p_map_pages() @req_mapping is NULL, the range is the pfns of
+ * @req_pages and only events on pages of @req_pages count as its own.
  */
 struct p2pmap_hold {
 	struct list_head node;
@@ -68,6 +75,8 @@ struct p2pmap_hold {
 	struct address_space *req_mapping;
 	pgoff_t req_first;
 	pgoff_t req_last;
+	struct page **req_pages;
+	unsigned long req_npages;
 };
 
 /*
@@ -76,7 +85,10 @@ struct p2pmap_hold {
  * saw, which p2p_unmap() gets back unchanged, and the extents, DMA-mapped
  * for the importer. While installed in an import (@in_tree), a provider's
  * chunk is in provider->itree over the page offsets it resolved (@it), and
- * @imp is the import it belongs to.
+ * @imp is the import it belongs to. A chunk of device-private pages
+ * (@req.pages, from ops->p2p_map_pages()) is in the tree over the pfns of
+ * its pages (lowest to highest; lookups then check the pages themselves),
+ * with @req.mapping NULL, and owns the @req.pages array.
  */
 struct p2pmap_chunk {
 	struct list_head node;
@@ -116,11 +128,20 @@ struct p2pmap_chunk {
  * @res_last: last page offset being resolved in @res_mapping
  * @res_any: resolving in more than one address space: every exporter event
  *	of a linked provider counts as overlapping
+ * @res_set: @res_mapping, @res_first and @res_last are set (a NULL
+ *	@res_mapping is the pfn space of device-private pages)
  * @chunks: current extents (struct p2pmap_chunk.node)
  * @links: providers this import may hold memory of
  * @flat: all extents of @chunks in VA order, for importers
  * @nr_flat: entries in @flat
+ * @flat_borrowed: @flat is the extent array of the only chunk (no copy),
+ *	freed with it
  * @placement: where the current extents landed
+ * @migrated: page index in the import -> xa_mk_value(enum p2pmap_reason)
+ *	of device-private pages p2pmap migrated to system memory because
+ *	they could not be peer-mapped, so later maps report them (flag
+ *	%P2PMAP_EXT_F_MIGRATED, the exporter's reason). An entry goes when
+ *	the page is device-private again or the range is unmapped.
  * @all_node: on p2pmap_all_imports, for debugfs
  * @pid: thread group of the creator, for debugfs
  */
@@ -141,11 +162,14 @@ struct p2pmap_import {
 	pgoff_t res_first;
 	pgoff_t res_last;
 	bool res_any;
+	bool res_set;
 	struct list_head chunks;
 	struct list_head links;
 	struct p2pmap_extent *flat;
 	unsigned int nr_flat;
+	bool flat_borrowed;
 	struct p2pmap_placement placement;
+	struct xarray migrated;
 	struct list_head all_node;
 	pid_t pid;
 };
@@ -191,6 +215,22 @@ static void p2pmap_chunk_dma_unmap(struct p2pmap_import *imp,
 	}
 }
 
+/*
+ * A chunk with room for @n extents. Only the header is zeroed: the core
+ * fills every field of the extents it builds itself; @zero_ext also
+ * zeroes the extents, for chunks an exporter fills. Freed with kvfree().
+ */
+static struct p2pmap_chunk *p2pmap_chunk_alloc(unsigned long n, bool zero_ext)
+{
+	struct p2pmap_chunk *c;
+
+	c = kvmalloc(struct_size(c, ext, n), GFP_KERNEL);
+	if (!c)
+		return NULL;
+	memset(c, 0, zero_ext ? struct_size(c, ext, n) : sizeof(*c));
+	return c;
+}
+
 /* Pages a chunk resolved (the exporter may resolve fewer than it was asked). */
 static unsigned long p2pmap_chunk_pages(const struct p2pmap_chunk *c)
 {
@@ -213,8 +253,20 @@ static void p2pmap_chunk_install(struct p2pmap_import *imp,
 	c->imp = imp;
 	if (!c->prov)
 		return;
-	c->it.start = c->req.pgoff;
-	c->it.last = c->req.pgoff + p2pmap_chunk_pages(c) - 1;
+	if (c->req.pages) {
+		unsigned long i, pfn, lo = ULONG_MAX, hi = 0;
+
+		for (i = 0; i < c->req.npages; i++) {
+			pfn = page_to_pfn(c->req.pages[i]);
+			lo = min(lo, pfn);
+			hi = max(hi, pfn);
+		}
+		c->it.start = lo;
+		c->it.last = hi;
+	} else {
+		c->it.start = c->req.pgoff;
+		c->it.last = c->req.pgoff + p2pmap_chunk_pages(c) - 1;
+	}
 	spin_lock(&c->prov->itree_lock);
 	interval_tree_insert(&c->it, &c->prov->itree);
 	spin_unlock(&c->prov->itree_lock);
@@ -246,12 +298,13 @@ static void p2pmap_chunk_release(struct p2pmap_import *imp,
 		c->prov->desc.ops->p2p_unmap(c->prov, &c->req);
 		atomic64_inc(&c->prov->stats.unmaps);
 	}
+	kfree(c->req.pages);
 	if (c->user_pinned)
 		for (i = 0; i < c->req.nr_ext; i++)
 			unpin_user_page_range_dirty_lock(c->ext[i].page,
 							 c->ext[i].npages,
 							 imp->write);
-	kfree(c);
+	kvfree(c);
 }
 
 static void p2pmap_chunks_release(struct p2pmap_import *imp,
@@ -285,8 +338,10 @@ static void p2pmap_import_drop_locked(struct p2pmap_import *imp,
 	list_for_each_entry(l, &imp->links, imp_node)
 		atomic64_inc(&l->prov->stats.invalidations);
 	p2pmap_chunks_release(imp, &imp->chunks);
-	kvfree(imp->flat);
+	if (!imp->flat_borrowed)
+		kvfree(imp->flat);
 	imp->flat = NULL;
+	imp->flat_borrowed = false;
 	imp->nr_flat = 0;
 	memset(&imp->placement, 0, sizeof(imp->placement));
 }
@@ -303,6 +358,17 @@ static bool p2pmap_import_mni_invalidate(struct mmu_interval_notifier *mni,
 		return false;
 	mmu_interval_set_seq(mni, cur_seq);
 	p2pmap_import_drop_locked(imp, P2PMAP_EV_CPU);
+	if (range->event == MMU_NOTIFY_UNMAP && !xa_empty(&imp->migrated)) {
+		unsigned long first = (max(range->start, imp->start) - imp->start) >> PAGE_SHIFT;
+		unsigned long last = (min(range->end, imp->start + (imp->npages << PAGE_SHIFT)) -
+				      imp->start - 1) >> PAGE_SHIFT;
+		unsigned long idx;
+		void *entry;
+
+		/* Erasing never allocates: fine from reclaim. */
+		xa_for_each_range(&imp->migrated, idx, entry, first, last)
+			xa_erase(&imp->migrated, idx);
+	}
 	mutex_unlock(&imp->lock);
 	return true;
 }
@@ -379,6 +445,7 @@ struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
 	imp->pinned = !(attach->caps & P2PMAP_CAP_REVALIDATE);
 	imp->priv = importer_priv;
 	mutex_init(&imp->lock);
+	xa_init(&imp->migrated);
 	INIT_LIST_HEAD(&imp->chunks);
 	INIT_LIST_HEAD(&imp->links);
 
@@ -480,6 +547,7 @@ void p2pmap_import_destroy(struct p2pmap_import *imp)
 	}
 	atomic_dec(&imp->attach->nr_imports);
 	mmdrop(imp->mm);
+	xa_destroy(&imp->migrated);
 	mutex_destroy(&imp->lock);
 	kfree(imp);
 }
@@ -661,6 +729,7 @@ static void p2pmap_import_unhold(struct p2pmap_import *imp,
 		if (!--imp->resolving) {
 			imp->res_mapping = NULL;
 			imp->res_any = false;
+			imp->res_set = false;
 		}
 		mutex_unlock(&imp->lock);
 		list_del(&h->prov_node);
@@ -698,11 +767,17 @@ static int p2pmap_chunk_validate(struct p2pmap_provider *prov,
 				goto bad;
 			break;
 		case P2PMAP_EXT_SYSMEM:
-			if (!e->page)
+			/* A device-private page is never system memory. */
+			if (!e->page || c->req.pages)
 				goto bad;
 			break;
 		case P2PMAP_EXT_ERROR:
 			if (e->error >= 0)
+				goto bad;
+			break;
+		case P2PMAP_EXT_MIGRATE:
+			if (!c->req.pages || e->reason == P2PMAP_REASON_NONE ||
+			    e->reason == P2PMAP_REASON_SYSTEM_PAGE)
 				goto bad;
 			break;
 		default:
@@ -719,9 +794,11 @@ bad:
 }
 
 /*
- * Record that [@first, @last] of @mapping is being resolved, before the
- * exporter is asked: an exporter event on those pages from now on makes
- * the install fail (p2pmap_provider_invalidate()), one elsewhere does not.
+ * Record that [@first, @last] of @mapping (for device-private pages: the
+ * pfn range of @req->pages, with @mapping NULL) is being resolved, before
+ * the exporter is asked: an exporter event on those pages from now on
+ * makes the install fail (p2pmap_provider_invalidate()), one elsewhere
+ * does not.
  */
 static void p2pmap_import_note_resolving(struct p2pmap_import *imp,
 					 struct p2pmap_hold *h,
@@ -730,14 +807,28 @@ static void p2pmap_import_note_resolving(struct p2pmap_import *imp,
 	struct address_space *mapping = req->mapping;
 	pgoff_t first = req->pgoff, last = req->pgoff + req->npages - 1;
 
+	if (req->pages) {
+		unsigned long i, pfn;
+
+		first = ULONG_MAX;
+		last = 0;
+		for (i = 0; i < req->npages; i++) {
+			pfn = page_to_pfn(req->pages[i]);
+			first = min(first, pfn);
+			last = max(last, pfn);
+		}
+	}
 	mutex_lock(&imp->lock);
 	h->req_task = current;
 	h->req_mapping = mapping;
 	h->req_first = first;
 	h->req_last = last;
+	h->req_pages = req->pages;
+	h->req_npages = req->npages;
 	if (imp->res_any) {
 		/* nothing to narrow */
-	} else if (!imp->res_mapping) {
+	} else if (!imp->res_set) {
+		imp->res_set = true;
 		imp->res_mapping = mapping;
 		imp->res_first = first;
 		imp->res_last = last;
@@ -781,7 +872,7 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 		unsigned int i;
 		long done;
 
-		c = kzalloc(struct_size(c, ext, batch), GFP_KERNEL);
+		c = p2pmap_chunk_alloc(batch, true);
 		if (!c)
 			return -ENOMEM;
 		c->prov = prov;
@@ -804,7 +895,7 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 		h->req_task = NULL;
 		mutex_unlock(&imp->lock);
 		if (done <= 0 || done > batch) {
-			kfree(c);
+			kvfree(c);
 			if (done > (long)batch || !done) {
 				pr_err_ratelimited("provider %s p2p_map returned %ld for %lu pages\n",
 						   prov->desc.name, done, batch);
@@ -816,7 +907,7 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 		ret = p2pmap_chunk_validate(prov, c, done);
 		if (ret) {
 			prov->desc.ops->p2p_unmap(prov, &c->req);
-			kfree(c);
+			kvfree(c);
 			return ret;
 		}
 		for (i = 0; i < c->req.nr_ext; i++) {
@@ -844,21 +935,23 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 }
 
 /*
- * Append system-memory extents for @npages pages from @pages to @c,
- * merging physically contiguous pages with equal flags and order.
+ * Append a system-memory page to @c, merging physically contiguous pages
+ * with equal flags, order and reason into one extent.
  */
 static void p2pmap_chunk_add_page(struct p2pmap_chunk *c, struct page *page,
-				  u8 flags, u8 order)
+				  u8 flags, u8 order, u8 reason)
 {
 	struct p2pmap_extent *e = &c->ext[c->req.nr_ext];
 
 	if (c->req.nr_ext && e[-1].page + e[-1].npages == page &&
-	    e[-1].flags == flags && e[-1].order == order) {
+	    e[-1].flags == flags && e[-1].order == order &&
+	    e[-1].reason == reason) {
 		e[-1].npages++;
 		return;
 	}
 	e->type = P2PMAP_EXT_SYSMEM;
-	e->reason = P2PMAP_REASON_SYSTEM_PAGE;
+	e->reason = reason;
+	e->error = 0;
 	e->flags = flags;
 	e->order = order;
 	e->npages = 1;
@@ -888,7 +981,7 @@ static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 		struct p2pmap_chunk *c;
 		long got, i;
 
-		c = kzalloc(struct_size(c, ext, batch), GFP_KERNEL);
+		c = p2pmap_chunk_alloc(batch, false);
 		if (!c) {
 			ret = -ENOMEM;
 			break;
@@ -896,7 +989,7 @@ static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 		got = pin_user_pages_remote(imp->mm, va, batch, gup, pages,
 					    NULL, NULL);
 		if (got <= 0) {
-			kfree(c);
+			kvfree(c);
 			ret = got ? got : -EFAULT;
 			pr_warn_ratelimited("import: cannot pin 0x%lx: %d\n", va, ret);
 			break;
@@ -906,7 +999,8 @@ static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 		c->user_pinned = true;
 		for (i = 0; i < got; i++)
 			p2pmap_chunk_add_page(c, pages[i],
-					      imp->write ? P2PMAP_EXT_F_WRITE : 0, 0);
+					      imp->write ? P2PMAP_EXT_F_WRITE : 0, 0,
+					      P2PMAP_REASON_SYSTEM_PAGE);
 		list_add_tail(&c->node, out);
 		va += got << PAGE_SHIFT;
 		npages -= got;
@@ -915,30 +1009,237 @@ static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 	return ret;
 }
 
-/* Ordinary memory in @vma: fault it in with hmm_range_fault(). */
+/*
+ * Device-private pages a resolve found that must move to system memory:
+ * filled by p2pmap_resolve_system(), migrated by p2pmap_import_resolve()
+ * once it has dropped mmap_lock, after which the map starts over.
+ */
+struct p2pmap_migrate_list {
+	unsigned int nr;
+	unsigned long va[P2PMAP_EXT_BATCH];
+	u8 reason[P2PMAP_EXT_BATCH];
+};
+
+/*
+ * Queue the page at @va for migration; the list is allocated on first use
+ * (at most one resolve batch of pages, so it never overflows).
+ */
+static int p2pmap_migrate_add(struct p2pmap_migrate_list **mig,
+			      unsigned long va, u8 reason)
+{
+	if (!*mig) {
+		*mig = kzalloc(sizeof(**mig), GFP_KERNEL);
+		if (!*mig)
+			return -ENOMEM;
+	}
+	if (WARN_ON_ONCE((*mig)->nr >= P2PMAP_EXT_BATCH))
+		return -EIO;
+	(*mig)->va[(*mig)->nr] = va;
+	(*mig)->reason[(*mig)->nr++] = reason;
+	return 0;
+}
+
+#if IS_ENABLED(CONFIG_HMM_MIRROR)
+/* How the core treats one hmm_range_fault() result. */
+enum p2pmap_pfn_kind {
+	P2PMAP_PFN_SYSTEM,	/* ordinary page */
+	P2PMAP_PFN_DEVPRIV,	/* device-private page: ask its provider */
+	P2PMAP_PFN_COW,		/* read-only device-private page, writing import */
+};
+
+static enum p2pmap_pfn_kind p2pmap_pfn_kind(const struct p2pmap_import *imp,
+					    unsigned long hpfn)
+{
+	struct page *page = hmm_pfn_to_page(hpfn);
+
+	if (!(hpfn & HMM_PFN_VALID) || !is_device_private_page(page))
+		return P2PMAP_PFN_SYSTEM;
+	/*
+	 * hmm_range_fault() reports a read-only device-private page as it
+	 * is, even with HMM_PFN_REQ_WRITE. Writing needs the copy-on-write
+	 * break a CPU write fault does, after the page is back in system
+	 * memory.
+	 */
+	if (imp->write && !(hpfn & HMM_PFN_WRITE))
+		return P2PMAP_PFN_COW;
+	return P2PMAP_PFN_DEVPRIV;
+}
+
+/*
+ * Device-private pages [@va, @va + @n pages) of one pagemap (@hpfns from
+ * hmm_range_fault()): resolve them through their provider's
+ * p2p_map_pages(), appending chunks to @out; pages the provider cannot
+ * peer-map go on @mig.
+ */
+static int p2pmap_resolve_devpriv(struct p2pmap_import *imp,
+				  const unsigned long *hpfns, unsigned long va,
+				  unsigned long n, struct list_head *out,
+				  struct list_head *holds,
+				  struct p2pmap_migrate_list **mig)
+{
+	struct page *first = hmm_pfn_to_page(hpfns[0]);
+	unsigned long idx0 = (va - imp->start) >> PAGE_SHIFT;
+	struct p2pmap_provider *prov;
+	struct p2pmap_verdict v;
+	struct p2pmap_hold *h;
+	bool p2p_ok;
+	int ret;
+
+	prov = p2pmap_pagemap_provider(first);
+	if (!prov) {
+		pr_warn_ratelimited("import: 0x%lx is device-private memory no p2pmap provider exports\n",
+				    va);
+		return -EFAULT;
+	}
+	ret = p2pmap_import_hold(imp, prov, holds, &h);
+	if (!ret)
+		ret = p2pmap_attach_verdict(imp->attach, prov, &v);
+	if (ret)
+		goto out;
+	p2p_ok = v.route != P2PMAP_ROUTE_NONE && imp->policy != P2PMAP_SYSMEM_ONLY;
+	if (imp->policy == P2PMAP_REQUIRE_P2P && !p2p_ok) {
+		pr_warn_ratelimited("import: REQUIRE_P2P but %s cannot reach %s: %s\n",
+				    dev_name(imp->attach->dev), prov->desc.name,
+				    p2pmap_reason_name(v.reason));
+		ret = -EREMOTEIO;
+		goto out;
+	}
+	while (n) {
+		struct p2pmap_chunk *c;
+		unsigned long i, k;
+		long done;
+
+		c = p2pmap_chunk_alloc(n, true);
+		if (!c) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		c->req.pages = kmalloc_array(n, sizeof(*c->req.pages), GFP_KERNEL);
+		if (!c->req.pages) {
+			kvfree(c);
+			ret = -ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			c->req.pages[i] = hmm_pfn_to_page(hpfns[i]);
+			/* Device-private again: no longer a migrated page. */
+			xa_erase(&imp->migrated, idx0 + i);
+		}
+		c->prov = prov;
+		c->va = va;
+		c->req.attach = imp->attach;
+		c->req.npages = n;
+		c->req.write = imp->write;
+		c->req.p2p_ok = p2p_ok;
+		c->req.require_p2p = imp->policy == P2PMAP_REQUIRE_P2P;
+		c->req.ext = c->ext;
+		c->req.max_ext = n;
+		p2pmap_import_note_resolving(imp, h, &c->req);
+		done = prov->desc.ops->p2p_map_pages(prov, &c->req);
+		mutex_lock(&imp->lock);
+		h->req_task = NULL;
+		mutex_unlock(&imp->lock);
+		if (done <= 0 || done > n) {
+			kfree(c->req.pages);
+			kvfree(c);
+			if (done > (long)n || !done) {
+				pr_err_ratelimited("provider %s p2p_map_pages returned %ld for %lu pages\n",
+						   prov->desc.name, done, n);
+				ret = -EIO;
+			} else {
+				ret = done;
+			}
+			goto out;
+		}
+		atomic64_inc(&prov->stats.maps);
+		ret = p2pmap_chunk_validate(prov, c, done);
+		if (ret) {
+			prov->desc.ops->p2p_unmap(prov, &c->req);
+			kfree(c->req.pages);
+			kvfree(c);
+			goto out;
+		}
+		for (i = 0, k = 0; i < c->req.nr_ext; k += c->ext[i++].npages) {
+			struct p2pmap_extent *e = &c->ext[i];
+			unsigned long j;
+
+			e->dma_addr = DMA_MAPPING_ERROR;
+			if (e->type == P2PMAP_EXT_P2P) {
+				atomic64_add(e->npages, &prov->stats.p2p_pages);
+				continue;
+			}
+			/*
+			 * Without a usable route the core knows the reason
+			 * better than the exporter (policy, no route, DMA
+			 * mask, kernel config), as for p2p_map().
+			 */
+			if (!p2p_ok)
+				e->reason = imp->policy == P2PMAP_SYSMEM_ONLY ?
+					P2PMAP_REASON_POLICY : v.reason;
+			atomic64_add(e->npages, &prov->stats.fallback_pages[e->reason]);
+			trace_p2pmap_fallback(prov->desc.name, e->reason, e->npages);
+			if (e->type != P2PMAP_EXT_MIGRATE)
+				continue;
+			atomic64_add(e->npages, &prov->stats.migrated_pages);
+			for (j = 0; j < e->npages && !ret; j++)
+				ret = p2pmap_migrate_add(mig, va + ((k + j) << PAGE_SHIFT),
+							 e->reason);
+		}
+		if (ret) {
+			p2pmap_chunk_release(imp, c);
+			goto out;
+		}
+		list_add_tail(&c->node, out);
+		va += done << PAGE_SHIFT;
+		hpfns += done;
+		idx0 += done;
+		n -= done;
+	}
+out:
+	p2pmap_provider_put(prov);
+	return ret;
+}
+
+/*
+ * Ordinary memory in @vma: fault it in with hmm_range_fault(). Device-private
+ * pages of p2pmap providers are reported rather than migrated (the shared
+ * owner) and resolved through their provider; pages that must move to
+ * system memory are collected in @mig and end the walk.
+ */
 static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				 const struct p2pmap_seq *seq,
 				 unsigned long va, unsigned long npages,
-				 struct list_head *out)
+				 struct list_head *out, struct list_head *holds,
+				 struct p2pmap_migrate_list **mig)
 {
-#if IS_ENABLED(CONFIG_HMM_MIRROR)
+	bool require = imp->policy == P2PMAP_REQUIRE_P2P;
 	struct hmm_range range = {
 		.notifier = &imp->notifier,
 		.notifier_seq = seq->mmu,
-		.default_flags = HMM_PFN_REQ_FAULT |
+		/*
+		 * REQUIRE_P2P only accepts device-private pages: look without
+		 * faulting anything in, and refuse the first other page.
+		 */
+		.default_flags = require ? 0 : HMM_PFN_REQ_FAULT |
 				 (imp->write ? HMM_PFN_REQ_WRITE : 0),
+		.dev_private_owner = p2pmap_pagemap_owner(),
 	};
-	unsigned long *pfns;
+	unsigned long small_pfns[P2PMAP_SMALL_RANGE];
+	unsigned long left = npages, *pfns = small_pfns;
+	/* System pages go into one chunk until a device-private run. */
+	struct p2pmap_chunk *c = NULL;
 	int ret = 0;
 
-	pfns = kvcalloc(min_t(unsigned long, npages, P2PMAP_EXT_BATCH),
-			sizeof(*pfns), GFP_KERNEL);
-	if (!pfns)
-		return -ENOMEM;
-	while (npages && !ret) {
+	if (npages > P2PMAP_SMALL_RANGE) {
+		pfns = kvmalloc_array(min_t(unsigned long, npages, P2PMAP_EXT_BATCH),
+				      sizeof(*pfns), GFP_KERNEL);
+		if (!pfns)
+			return -ENOMEM;
+	}
+	while (npages && !ret && !*mig) {
 		unsigned long batch = min_t(unsigned long, npages, P2PMAP_EXT_BATCH);
-		struct p2pmap_chunk *c;
-		unsigned long i;
+		bool migrated = !xa_empty(&imp->migrated);
+		unsigned long i, j, idx0;
 
 		range.start = va;
 		range.end = va + (batch << PAGE_SHIFT);
@@ -950,41 +1251,139 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 		}
 		if (ret)
 			break;
-		c = kzalloc(struct_size(c, ext, batch), GFP_KERNEL);
-		if (!c) {
-			ret = -ENOMEM;
-			break;
-		}
-		c->va = va;
-		c->req.max_ext = batch;
-		for (i = 0; i < batch; i++) {
-			struct page *page = hmm_pfn_to_page(pfns[i]);
+		idx0 = (va - imp->start) >> PAGE_SHIFT;
+		for (i = 0; i < batch && !ret; i = j) {
+			enum p2pmap_pfn_kind kind = p2pmap_pfn_kind(imp, pfns[i]);
+			struct dev_pagemap *pgmap;
+			u8 flags, reason;
+			void *entry;
 
-			if (is_device_private_page(page)) {
-				/* Issue 4: peer import of device-private pages. */
-				ret = -EOPNOTSUPP;
-				break;
+			j = i + 1;
+			if (kind == P2PMAP_PFN_SYSTEM) {
+				if (require) {
+					pr_warn_ratelimited("import: REQUIRE_P2P but 0x%lx is system memory\n",
+							    va + (i << PAGE_SHIFT));
+					ret = -EREMOTEIO;
+					break;
+				}
+				if (!c) {
+					/* Room for every page left in the range. */
+					c = p2pmap_chunk_alloc(left - i, false);
+					if (!c) {
+						ret = -ENOMEM;
+						break;
+					}
+					c->va = va + (i << PAGE_SHIFT);
+					c->req.max_ext = left - i;
+				}
+				flags = (pfns[i] & HMM_PFN_WRITE) ? P2PMAP_EXT_F_WRITE : 0;
+				reason = P2PMAP_REASON_SYSTEM_PAGE;
+				entry = migrated ? xa_load(&imp->migrated, idx0 + i) : NULL;
+				if (entry) {
+					flags |= P2PMAP_EXT_F_MIGRATED;
+					reason = xa_to_value(entry);
+				}
+				/*
+				 * Merge physically contiguous pages with the
+				 * same permission, page size and reason.
+				 */
+				p2pmap_chunk_add_page(c, hmm_pfn_to_page(pfns[i]), flags,
+						      hmm_pfn_to_map_order(pfns[i]),
+						      reason);
+				continue;
 			}
-			/*
-			 * Merge physically contiguous pages with the same
-			 * permission and page size into one extent.
-			 */
-			p2pmap_chunk_add_page(c, page,
-					      (pfns[i] & HMM_PFN_WRITE) ?
-					      P2PMAP_EXT_F_WRITE : 0,
-					      hmm_pfn_to_map_order(pfns[i]));
+			if (c) {
+				list_add_tail(&c->node, out);
+				c = NULL;
+			}
+			if (kind == P2PMAP_PFN_COW) {
+				ret = p2pmap_migrate_add(mig, va + (i << PAGE_SHIFT),
+							 P2PMAP_REASON_NONE);
+				continue;
+			}
+			pgmap = hmm_pfn_to_page(pfns[i])->pgmap;
+			while (j < batch &&
+			       p2pmap_pfn_kind(imp, pfns[j]) == P2PMAP_PFN_DEVPRIV &&
+			       hmm_pfn_to_page(pfns[j])->pgmap == pgmap)
+				j++;
+			ret = p2pmap_resolve_devpriv(imp, &pfns[i], va + (i << PAGE_SHIFT),
+						     j - i, out, holds, mig);
 		}
-		list_add_tail(&c->node, out);
 		va += batch << PAGE_SHIFT;
 		npages -= batch;
+		left -= batch;
 	}
-	kvfree(pfns);
+	if (c)
+		list_add_tail(&c->node, out);
+	if (pfns != small_pfns)
+		kvfree(pfns);
 	return ret;
+}
+
+/*
+ * Move the pages on @mig to system memory, each on its own: fault it with
+ * a range that does not own device-private memory, so the fault calls its
+ * exporter's migrate_to_ram() (and breaks copy-on-write for a writing
+ * import). The migration invalidates the import, so the map starts over;
+ * the pages the exporter could not peer-map are remembered with its reason.
+ * Called without mmap_lock.
+ */
+static int p2pmap_migrate_to_ram(struct p2pmap_import *imp,
+				 const struct p2pmap_migrate_list *mig)
+{
+	unsigned int i, tries;
+	int ret = 0;
+
+	for (i = 0; i < mig->nr && !ret; i++) {
+		unsigned long hpfn;
+		struct hmm_range range = {
+			.notifier = &imp->notifier,
+			.start = mig->va[i],
+			.end = mig->va[i] + PAGE_SIZE,
+			.hmm_pfns = &hpfn,
+			.default_flags = HMM_PFN_REQ_FAULT |
+					 (imp->write ? HMM_PFN_REQ_WRITE : 0),
+		};
+
+		for (tries = 0; tries < 16; tries++) {
+			range.notifier_seq = mmu_interval_read_begin(&imp->notifier);
+			mmap_read_lock(imp->mm);
+			ret = hmm_range_fault(&range);
+			mmap_read_unlock(imp->mm);
+			if (ret != -EBUSY)
+				break;
+		}
+		if (ret == -EBUSY)
+			ret = -EAGAIN;
+		if (ret) {
+			pr_warn_ratelimited("import: cannot move device-private page at 0x%lx to system memory: %d\n",
+					    mig->va[i], ret);
+			break;
+		}
+		/* Best effort: without the entry the page reports as system. */
+		if (mig->reason[i] != P2PMAP_REASON_NONE)
+			xa_store(&imp->migrated, (mig->va[i] - imp->start) >> PAGE_SHIFT,
+				 xa_mk_value(mig->reason[i]), GFP_KERNEL);
+	}
+	return ret ? ret : -EAGAIN;
+}
 #else
+static int p2pmap_resolve_system(struct p2pmap_import *imp,
+				 const struct p2pmap_seq *seq,
+				 unsigned long va, unsigned long npages,
+				 struct list_head *out, struct list_head *holds,
+				 struct p2pmap_migrate_list **mig)
+{
 	pr_warn_ratelimited("import: kernel built without CONFIG_HMM_MIRROR: cannot import ordinary memory\n");
 	return -EOPNOTSUPP;
-#endif
 }
+
+static int p2pmap_migrate_to_ram(struct p2pmap_import *imp,
+				 const struct p2pmap_migrate_list *mig)
+{
+	return -EOPNOTSUPP;
+}
+#endif
 
 /* DMA-map every extent of @c for the importer. Called without locks. */
 static int p2pmap_chunk_dma_map(struct p2pmap_import *imp, struct p2pmap_chunk *c)
@@ -1044,6 +1443,7 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 {
 	unsigned long va = imp->start;
 	unsigned long end = imp->start + (imp->npages << PAGE_SHIFT);
+	struct p2pmap_migrate_list *mig = NULL;
 	int ret = 0;
 
 	mmap_read_lock(imp->mm);
@@ -1069,7 +1469,8 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 		if (vma->vm_file)
 			prov = p2pmap_provider_find_mapping(vma->vm_file->f_mapping);
 		if (!prov) {
-			if (imp->policy == P2PMAP_REQUIRE_P2P) {
+			if (imp->policy == P2PMAP_REQUIRE_P2P &&
+			    (imp->pinned || !IS_ENABLED(CONFIG_DEVICE_PRIVATE))) {
 				pr_warn_ratelimited("import: REQUIRE_P2P but 0x%lx is system memory\n",
 						    va);
 				ret = -EREMOTEIO;
@@ -1084,7 +1485,10 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 			if (imp->pinned)
 				ret = p2pmap_resolve_pinned(imp, va, n, out);
 			else
-				ret = p2pmap_resolve_system(imp, seq, va, n, out);
+				ret = p2pmap_resolve_system(imp, seq, va, n, out,
+							    holds, &mig);
+			if (mig)
+				break;
 			va += n << PAGE_SHIFT;
 			continue;
 		}
@@ -1095,13 +1499,22 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 		va += n << PAGE_SHIFT;
 	}
 	mmap_read_unlock(imp->mm);
+	if (mig && !ret)
+		ret = p2pmap_migrate_to_ram(imp, mig);
+	kfree(mig);
 	return ret;
 }
 
-/* Build the flat extent array and the placement of @chunks. */
+/*
+ * Build the flat extent array and the placement of @chunks. A single
+ * chunk (the common case: one VMA of ordinary memory, or up to
+ * P2PMAP_EXT_BATCH pages of one exporter) lends its own extent array,
+ * which lives exactly as long as the flat array would (*@borrowed).
+ */
 static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
 					    unsigned int *nr,
-					    struct p2pmap_placement *pl)
+					    struct p2pmap_placement *pl,
+					    bool *borrowed)
 {
 	struct p2pmap_extent *flat;
 	struct p2pmap_chunk *c;
@@ -1109,7 +1522,11 @@ static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
 
 	list_for_each_entry(c, chunks, node)
 		n += c->req.nr_ext;
-	flat = kvmalloc_array(n ? n : 1, sizeof(*flat), GFP_KERNEL);
+	*borrowed = n && list_is_singular(chunks);
+	if (*borrowed)
+		flat = list_first_entry(chunks, struct p2pmap_chunk, node)->ext;
+	else
+		flat = kvmalloc_array(n ? n : 1, sizeof(*flat), GFP_KERNEL);
 	if (!flat)
 		return NULL;
 	memset(pl, 0, sizeof(*pl));
@@ -1118,13 +1535,17 @@ static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
 		for (i = 0; i < c->req.nr_ext; i++) {
 			struct p2pmap_extent *e = &c->ext[i];
 
-			flat[n++] = *e;
+			if (!*borrowed)
+				flat[n] = *e;
+			n++;
 			if (e->type == P2PMAP_EXT_P2P)
 				pl->p2p_pages += e->npages;
 			else if (e->type == P2PMAP_EXT_SYSMEM)
 				pl->sysmem_pages += e->npages;
 			else
 				pl->error_pages += e->npages;
+			if (e->flags & P2PMAP_EXT_F_MIGRATED)
+				pl->migrated_pages += e->npages;
 			if (e->type != P2PMAP_EXT_P2P)
 				pl->reason_pages[e->reason] += e->npages;
 		}
@@ -1158,6 +1579,7 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 	struct p2pmap_chunk *c;
 	LIST_HEAD(chunks);
 	LIST_HEAD(holds);
+	bool borrowed;
 	unsigned int nr;
 	int ret;
 
@@ -1180,7 +1602,7 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 				break;
 		}
 	}
-	flat = ret ? NULL : p2pmap_flatten(&chunks, &nr, &pl);
+	flat = ret ? NULL : p2pmap_flatten(&chunks, &nr, &pl, &borrowed);
 	if (!ret && !flat)
 		ret = -ENOMEM;
 	if (ret)
@@ -1190,7 +1612,8 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 	if ((!imp->pinned && mmu_interval_read_retry(&imp->notifier, seq->mmu)) ||
 	    imp->gen != seq->gen) {
 		mutex_unlock(&imp->lock);
-		kvfree(flat);
+		if (!borrowed)
+			kvfree(flat);
 		ret = -EAGAIN;
 		goto undo;
 	}
@@ -1204,6 +1627,7 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 		p2pmap_chunk_install(imp, c);
 	list_splice_init(&chunks, &imp->chunks);
 	imp->flat = flat;
+	imp->flat_borrowed = borrowed;
 	imp->nr_flat = nr;
 	imp->placement = pl;
 	mutex_unlock(&imp->lock);
@@ -1219,9 +1643,38 @@ undo:
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_map);
 
+/* Does one of @npages @pages have a pfn in [@first, @last]? */
+static bool p2pmap_pages_hit(struct page **pages, unsigned long npages,
+			     unsigned long first, unsigned long last)
+{
+	unsigned long i, pfn;
+
+	for (i = 0; i < npages; i++) {
+		pfn = page_to_pfn(pages[i]);
+		if (pfn >= first && pfn <= last)
+			return true;
+	}
+	return false;
+}
+
+/* Is every pfn of [@first, @last] one of @npages @pages? */
+static bool p2pmap_pages_cover(struct page **pages, unsigned long npages,
+			       unsigned long first, unsigned long last)
+{
+	unsigned long pfn;
+
+	if (last - first >= npages)
+		return false;
+	for (pfn = first; pfn <= last; pfn++)
+		if (!p2pmap_pages_hit(pages, npages, pfn, pfn))
+			return false;
+	return true;
+}
+
 /*
  * The import owning the first installed chunk of @prov that overlaps
- * [@first, @last] of @mapping, or NULL. Caller holds provider->lock.
+ * [@first, @last] of @mapping (NULL: pfns of device-private pages), or
+ * NULL. Caller holds provider->lock.
  */
 static struct p2pmap_import *
 p2pmap_itree_first_import(struct p2pmap_provider *prov,
@@ -1237,13 +1690,68 @@ p2pmap_itree_first_import(struct p2pmap_provider *prov,
 	     it = interval_tree_iter_next(it, first, last)) {
 		struct p2pmap_chunk *c = container_of(it, struct p2pmap_chunk, it);
 
-		if (c->req.mapping == mapping) {
-			imp = c->imp;
-			break;
-		}
+		if (c->req.mapping != mapping)
+			continue;
+		if (!mapping && !p2pmap_pages_hit(c->req.pages, c->req.npages,
+						  first, last))
+			continue;
+		imp = c->imp;
+		break;
 	}
 	spin_unlock(&prov->itree_lock);
 	return imp;
+}
+
+/*
+ * The exporter event on [@first, @last] of @mapping, or, for a NULL
+ * @mapping, on the pfns [@first, @last] of device-private pages.
+ */
+static void p2pmap_invalidate_space(struct p2pmap_provider *prov,
+				    struct address_space *mapping,
+				    pgoff_t first, pgoff_t last,
+				    enum p2pmap_event ev)
+{
+	struct p2pmap_import *imp;
+	struct p2pmap_hold *h;
+
+	if (ev == P2PMAP_EV_EVICT) {
+		atomic64_inc(&prov->stats.evictions);
+		trace_p2pmap_evict(prov->desc.name, first, last);
+	}
+	mutex_lock(&prov->lock);
+	/*
+	 * An import still resolving may hold the affected pages in extents
+	 * it has not installed: make its install fail, but only if it is
+	 * resolving those pages.
+	 */
+	list_for_each_entry(h, &prov->resolvers, prov_node) {
+		imp = h->imp;
+		mutex_lock(&imp->lock);
+		if (h->req_task == current && h->req_mapping == mapping &&
+		    h->req_first <= first && last <= h->req_last &&
+		    (mapping || p2pmap_pages_cover(h->req_pages, h->req_npages,
+						   first, last))) {
+			/* Raised by this very p2p_map() for its own pages. */
+		} else if (imp->res_any ||
+			   (imp->res_set && imp->res_mapping == mapping &&
+			    imp->res_first <= last && imp->res_last >= first)) {
+			imp->gen++;
+		}
+		mutex_unlock(&imp->lock);
+	}
+	/*
+	 * Installed extents: each import found in the tree is linked to
+	 * @prov, and cannot unlink (so cannot be freed) while we hold
+	 * provider->lock. Dropping its mapping takes all its chunks out of
+	 * the tree, so every pass removes what it found and the loop ends.
+	 */
+	while ((imp = p2pmap_itree_first_import(prov, mapping, first, last))) {
+		mutex_lock(&imp->lock);
+		imp->gen++;
+		p2pmap_import_drop_locked(imp, ev);
+		mutex_unlock(&imp->lock);
+	}
+	mutex_unlock(&prov->lock);
 }
 
 /**
@@ -1265,47 +1773,36 @@ void p2pmap_provider_invalidate(struct p2pmap_provider *prov,
 				struct address_space *mapping, pgoff_t first,
 				pgoff_t last, enum p2pmap_event ev)
 {
-	struct p2pmap_import *imp;
-	struct p2pmap_hold *h;
-
-	if (ev == P2PMAP_EV_EVICT) {
-		atomic64_inc(&prov->stats.evictions);
-		trace_p2pmap_evict(prov->desc.name, first, last);
-	}
-	mutex_lock(&prov->lock);
-	/*
-	 * An import still resolving may hold the affected pages in extents
-	 * it has not installed: make its install fail, but only if it is
-	 * resolving those pages.
-	 */
-	list_for_each_entry(h, &prov->resolvers, prov_node) {
-		imp = h->imp;
-		mutex_lock(&imp->lock);
-		if (h->req_task == current && h->req_mapping == mapping &&
-		    h->req_first <= first && last <= h->req_last) {
-			/* Raised by this very p2p_map() for its own pages. */
-		} else if (imp->res_any ||
-			   (imp->res_mapping == mapping &&
-			    imp->res_first <= last && imp->res_last >= first)) {
-			imp->gen++;
-		}
-		mutex_unlock(&imp->lock);
-	}
-	/*
-	 * Installed extents: each import found in the tree is linked to
-	 * @prov, and cannot unlink (so cannot be freed) while we hold
-	 * provider->lock. Dropping its mapping takes all its chunks out of
-	 * the tree, so every pass removes what it found and the loop ends.
-	 */
-	while ((imp = p2pmap_itree_first_import(prov, mapping, first, last))) {
-		mutex_lock(&imp->lock);
-		imp->gen++;
-		p2pmap_import_drop_locked(imp, ev);
-		mutex_unlock(&imp->lock);
-	}
-	mutex_unlock(&prov->lock);
+	if (WARN_ON_ONCE(!mapping))
+		return;
+	p2pmap_invalidate_space(prov, mapping, first, last, ev);
 }
 EXPORT_SYMBOL_GPL(p2pmap_provider_invalidate);
+
+/**
+ * p2pmap_provider_invalidate_pages() - an exporter event on device-private
+ *	pages
+ * @prov: the provider that added the pages' pagemap
+ * @pfn: first pfn affected
+ * @npages: number of pfns
+ * @ev: what happened (e.g. %P2PMAP_EV_EVICT when the exporter takes back
+ *	the window slot it returned from ops->p2p_map_pages())
+ *
+ * Same contract as p2pmap_provider_invalidate(), for the pages an
+ * exporter resolved through ops->p2p_map_pages(): when it returns, no
+ * importer can reach the peer addresses of those pages any more. A
+ * migration of the pages themselves needs no call: the mmu notifier of
+ * the migration reaches every import.
+ */
+void p2pmap_provider_invalidate_pages(struct p2pmap_provider *prov,
+				      unsigned long pfn, unsigned long npages,
+				      enum p2pmap_event ev)
+{
+	if (!npages)
+		return;
+	p2pmap_invalidate_space(prov, NULL, pfn, pfn + npages - 1, ev);
+}
+EXPORT_SYMBOL_GPL(p2pmap_provider_invalidate_pages);
 
 /**
  * p2pmap_provider_revoke_imports() - take every import's memory of @prov back

@@ -36,6 +36,8 @@ struct dentry;
  * @fallback_pages: pages per enum p2pmap_reason that did not go P2P
  * @invalidations: import invalidations of any origin
  * @evictions: P2PMAP_EV_EVICT events raised by the exporter
+ * @migrated_pages: device-private pages the core migrated to system memory
+ *	because the provider could not peer-map them
  */
 struct p2pmap_provider_stats {
 	atomic64_t maps;
@@ -45,6 +47,7 @@ struct p2pmap_provider_stats {
 	atomic64_t fallback_pages[P2PMAP_REASON_NR];
 	atomic64_t invalidations;
 	atomic64_t evictions;
+	atomic64_t migrated_pages;
 };
 
 /**
@@ -149,6 +152,10 @@ int p2pmap_provider_init(void);
 void p2pmap_provider_exit(void);
 struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mapping);
 void p2pmap_provider_release(struct kref *kref);
+
+/* pagemap.c */
+struct p2pmap_provider *p2pmap_pagemap_provider(struct page *page);
+void p2pmap_provider_drop_pagemaps(struct p2pmap_provider *prov);
 
 /* attach.c */
 int p2pmap_attach_verdict(struct p2pmap_attach *attach,

@@ -59,6 +59,7 @@ enum p2pmap_attr_kind {
 	P2PMAP_ATTR_SYSMEM_PAGES,
 	P2PMAP_ATTR_INVALIDATIONS,
 	P2PMAP_ATTR_EVICTIONS,
+	P2PMAP_ATTR_MIGRATED,
 	P2PMAP_ATTR_FALLBACK,		/* one per reason, see @reason */
 };
 
@@ -74,6 +75,7 @@ static const char *const p2pmap_attr_names[] = {
 	[P2PMAP_ATTR_SYSMEM_PAGES] = "sysmem_pages",
 	[P2PMAP_ATTR_INVALIDATIONS] = "invalidations",
 	[P2PMAP_ATTR_EVICTIONS] = "evictions",
+	[P2PMAP_ATTR_MIGRATED] = "migrated_pages",
 };
 
 /* fixed attributes, then fallback_<reason> for every reason but NONE */
@@ -170,6 +172,9 @@ static ssize_t p2pmap_prov_attr_show(struct device *dev,
 		break;
 	case P2PMAP_ATTR_EVICTIONS:
 		val = atomic64_read(&st->evictions);
+		break;
+	case P2PMAP_ATTR_MIGRATED:
+		val = atomic64_read(&st->migrated_pages);
 		break;
 	case P2PMAP_ATTR_FALLBACK:
 		val = atomic64_read(&st->fallback_pages[a->reason]);
@@ -425,6 +430,7 @@ void p2pmap_provider_unregister(struct p2pmap_provider *prov)
 	mutex_unlock(&prov->lock);
 
 	p2pmap_provider_revoke_imports(prov);
+	p2pmap_provider_drop_pagemaps(prov);
 
 	p2pmap_debugfs_remove_provider(prov);
 	mutex_lock(&p2pmap_registry_lock);

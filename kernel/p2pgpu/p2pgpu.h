@@ -24,6 +24,7 @@ struct page;
 struct p2pmap_aper;
 struct p2pmap_attach;
 struct p2pmap_provider;
+struct p2pgpu_svm;
 struct p2pgpu_pub;
 struct vm_area_struct;
 
@@ -150,6 +151,8 @@ struct vm_area_struct;
  * @unpin_list: pin records of released pinned p2pmap requests, waiting for
  *	@unpin_work (lock-free: filled from p2p_unmap()).
  * @unpin_work: drops the pins of @unpin_list under @lock.
+ * @svm: shared virtual memory state (device-private pages, p2pgpu_devmem.c),
+ *	or NULL when CONFIG_DEVICE_PRIVATE is off.
  * @window_struct_pages: the window has P2PDMA struct pages (p2pgpu_p2pdma.c)
  *	and CPU faults map them; cleared under @lock when remove tears them
  *	down.
@@ -186,6 +189,7 @@ struct p2pgpu_device {
 	int copy_attach_err;
 	struct llist_head unpin_list;
 	struct work_struct unpin_work;
+	struct p2pgpu_svm *svm;
 	/* rdma: struct-page CPU mappings, GUP pins, publishing */
 	bool window_struct_pages;
 	int cpu_fallback;
@@ -263,6 +267,8 @@ typedef bool (*p2pgpu_keep_fn)(void *owner, u64 index, unsigned int order,
 /* p2pgpu_gem.c */
 int p2pgpu_bo_create(struct p2pgpu_device *gdev, struct drm_file *file,
 		     u64 size, u32 *handle);
+int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
+			    p2pgpu_keep_fn keep, void *arg);
 int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 			unsigned long pgoff, bool cpu, p2pgpu_keep_fn keep,
 			void *arg);
@@ -292,6 +298,43 @@ struct dma_buf *p2pgpu_gem_prime_export(struct drm_gem_object *obj, int flags);
 struct drm_gem_object *p2pgpu_gem_prime_import(struct drm_device *drm,
 					       struct dma_buf *dmabuf);
 
+/* ---- shared virtual memory (p2pgpu_devmem.c, p2pgpu_svm.c) ----------- */
+
+/*
+ * Device memory as MEMORY_DEVICE_PRIVATE pages and the per-file device page
+ * table (mirror) with its ioctls. Without CONFIG_DEVICE_PRIVATE (Debian's
+ * stock kernel) the init hook only records the reason, the ioctls fail with
+ * -EOPNOTSUPP and say why, and everything else keeps working.
+ */
+/*
+ * Window slots of device-private pages carry the device's &struct
+ * p2pgpu_svm with this bit set as the allocator's owner cookie; buffer
+ * objects' cookies are untagged &struct p2pgpu_bo pointers.
+ */
+#define P2PGPU_OWNER_DEVMEM	0x1UL
+
+static inline bool p2pgpu_owner_is_devmem(const void *owner)
+{
+	return (uintptr_t)owner & P2PGPU_OWNER_DEVMEM;
+}
+
+int p2pgpu_devmem_init(struct p2pgpu_device *gdev);
+int p2pgpu_devmem_evict_locked(struct p2pgpu_device *gdev, void *owner,
+			       u64 index, u32 slot);
+int p2pgpu_devmem_p2p_map_pages(struct p2pmap_provider *prov,
+				struct p2pmap_map_req *req);
+u64 p2pgpu_devmem_used(struct p2pgpu_device *gdev);
+void p2pgpu_svm_postclose(struct drm_device *drm, struct drm_file *file);
+int p2pgpu_ioctl_svm_info(struct drm_device *drm, void *data,
+			  struct drm_file *file);
+int p2pgpu_ioctl_svm_migrate(struct drm_device *drm, void *data,
+			     struct drm_file *file);
+int p2pgpu_ioctl_svm_access(struct drm_device *drm, void *data,
+			    struct drm_file *file);
+int p2pgpu_ioctl_svm_snapshot(struct drm_device *drm, void *data,
+			      struct drm_file *file);
+
+/* ---- end of shared virtual memory -------------------------------------- */
 /* ---- rdma: struct-page CPU mappings, GUP pins, publishing ------------- */
 
 /* p2pgpu_gem.c */

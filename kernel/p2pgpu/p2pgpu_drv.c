@@ -165,7 +165,8 @@ static int p2pgpu_ioctl_device_info(struct drm_device *drm, void *data,
 	p2pgpu_pin_flush(gdev);
 	mutex_lock(&gdev->lock);
 	p2pmap_aper_get_stats(gdev->aper, &st);
-	args->vram_used = gdev->vram_used << PAGE_SHIFT;
+	args->vram_used = (gdev->vram_used + p2pgpu_devmem_used(gdev)) <<
+			  PAGE_SHIFT;
 	args->device_pinned = gdev->device_pinned << PAGE_SHIFT;
 	args->placements = gdev->placements;
 	args->evictions = gdev->evictions;
@@ -192,6 +193,14 @@ static const struct drm_ioctl_desc p2pgpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(P2PGPU_DEVICE_INFO, p2pgpu_ioctl_device_info,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGPU_COPY, p2pgpu_ioctl_copy, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_SVM_INFO, p2pgpu_ioctl_svm_info,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_SVM_MIGRATE, p2pgpu_ioctl_svm_migrate,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_SVM_ACCESS, p2pgpu_ioctl_svm_access,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_SVM_SNAPSHOT, p2pgpu_ioctl_svm_snapshot,
+			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGPU_BO_CPU_INFO, p2pgpu_ioctl_bo_cpu_info,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGPU_BO_PUBLISH, p2pgpu_ioctl_bo_publish,
@@ -207,6 +216,7 @@ static const struct drm_driver p2pgpu_drm_driver = {
 	.ioctls = p2pgpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(p2pgpu_ioctls),
 	.fops = &p2pgpu_fops,
+	.postclose = p2pgpu_svm_postclose,
 	.prime_handle_to_fd = drm_gem_prime_handle_to_fd,
 	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
 	.gem_prime_import = p2pgpu_gem_prime_import,
@@ -308,6 +318,9 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	p2pgpu_copy_init(gdev);
 
 	pci_set_drvdata(pdev, gdev);
+	ret = p2pgpu_devmem_init(gdev);
+	if (ret)
+		return ret;
 	ret = drm_dev_register(&gdev->drm, 0);
 	if (ret)
 		return ret;

@@ -124,8 +124,8 @@ static bool p2pgpu_keep_gup(void *owner, u64 index, unsigned int order,
  * is pinned or kept (or, for a non-CPU caller, too young), -ENOSPC when the
  * window holds nothing at all.
  */
-static int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
-				   p2pgpu_keep_fn keep, void *arg)
+int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
+			    p2pgpu_keep_fn keep, void *arg)
 {
 	struct p2pgpu_keep_ctx ctx = { gdev, keep, arg };
 	struct p2pmap_aper_info info;
@@ -149,6 +149,10 @@ static int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 
 	if (WARN_ON_ONCE(p2pmap_aper_lookup(gdev->aper, victim, &info)))
 		return -EIO;
+	/* A device-private page (shared virtual memory, p2pgpu_devmem.c). */
+	if (p2pgpu_owner_is_devmem(info.owner))
+		return p2pgpu_devmem_evict_locked(gdev, info.owner, info.index,
+						  victim);
 	bo = info.owner;
 	pgoff = info.index;
 	if (WARN_ON_ONCE(pgoff >= bo->npages || bo->pages[pgoff].slot != victim)) {
@@ -577,7 +581,8 @@ int p2pgpu_bo_create(struct p2pgpu_device *gdev, struct drm_file *file,
 	int ret;
 
 	mutex_lock(&gdev->lock);
-	free = gdev->vram_pages - gdev->vram_used;
+	/* Device-private pages (p2pgpu_devmem.c) share the device memory. */
+	free = gdev->vram_pages - gdev->vram_used - p2pgpu_devmem_used(gdev);
 	if (npages > free) {
 		mutex_unlock(&gdev->lock);
 		p2pgpu_reject(gdev,

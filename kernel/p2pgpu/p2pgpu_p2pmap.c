@@ -172,9 +172,13 @@ static bool p2pgpu_keep_span(void *owner, u64 index, unsigned int order,
 {
 	const struct p2pgpu_span *span = arg;
 	struct p2pgpu_bo *bo = owner;
-	struct drm_vma_offset_node *node = &bo->base.vma_node;
+	struct drm_vma_offset_node *node;
 	u64 start;
 
+	/* A device-private page is in no object's span. */
+	if (p2pgpu_owner_is_devmem(owner))
+		return false;
+	node = &bo->base.vma_node;
 	/* Without an mmap offset no importer can map the object. */
 	if (!drm_mm_node_allocated(&node->vm_node))
 		return false;
@@ -457,6 +461,7 @@ static void p2pgpu_aperture(struct p2pmap_provider *prov,
 
 static const struct p2pmap_provider_ops p2pgpu_provider_ops = {
 	.p2p_map = p2pgpu_p2p_map,
+	.p2p_map_pages = p2pgpu_devmem_p2p_map_pages,
 	.p2p_unmap = p2pgpu_p2p_unmap,
 	.aperture = p2pgpu_aperture,
 };

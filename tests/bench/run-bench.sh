@@ -3,9 +3,10 @@
 #
 # `make bench`: the full p2pmap benchmark. Boots the test VM once (switch
 # topology, 4 GiB) with the bench_full suite, which runs p2pmap-bench in
-# the guest; takes its JSON and table out of the TAP stream into
-# out/bench/bench.json and out/bench/bench.txt; checks the JSON with
-# bench_report.py; and renders docs/benchmarks.md from it. A missed target
+# the guest, and svm_bench_full (p2pgpu-svm-bench, SVM migration against
+# test_hmm's dmirror); takes their figures out of the TAP stream into
+# out/bench/bench.json, bench.txt and svm_bench.txt; checks the JSON with
+# bench_report.py; and renders docs/benchmarks.md from them. A missed target
 # is not a failure (the figures come from an emulated debug kernel); a
 # failed measurement, an incomplete JSON or a kernel splat is.
 # The whole script is one function, parsed before it runs.
@@ -24,8 +25,8 @@ SYNOPSIS
 
 DESCRIPTION
     Boots the test VM (tests/vm/run.sh, switch topology) with the
-    bench_full suite (or bench with --quick), extracts the benchmark's
-    JSON and table into out/bench/, validates the JSON and, unless
+    bench_full and svm_bench_full suites (bench and svm_bench with
+    --quick), extracts the benchmarks' JSON and tables into out/bench/, validates the JSON and, unless
     --no-docs or --quick, writes docs/benchmarks.md from it. Build first
     with `make vm-prereqs` (`make bench` does both).
 
@@ -53,10 +54,10 @@ EXIT STATUS
 USAGE
 }
 
-SUITE=bench_full MEM=4G TIMEOUT=3600 DOCS=1 MODE=full BKERNEL=release
+SUITE=bench_full,svm_bench_full MEM=4G TIMEOUT=3600 DOCS=1 MODE=full BKERNEL=release
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) SUITE=bench MODE=quick DOCS=0 ;;
+	--quick) SUITE=bench,svm_bench MODE=quick DOCS=0 ;;
 	--no-docs) DOCS=0 ;;
 	--mem) MEM=${2:?}; shift ;;
 	--timeout) TIMEOUT=${2:?}; shift ;;
@@ -109,6 +110,10 @@ extract() {
 }
 extract json > "$OUT/bench.json"
 extract table > "$OUT/bench.txt"
+# p2pgpu-svm-bench (svm_bench suites): its table and "svm_bench" lines.
+tr -d '\r' < "$RUN/results.tap" |
+	sed -n '/^# p2pmap-suite-begin: svm_bench/,/^# p2pmap-suite-end: svm_bench/p' |
+	grep -E '^# (median |to |import by|system memory|device-private|svm_bench )' | sed -E 's/^# ?//' > "$OUT/svm_bench.txt"
 if [ ! -s "$OUT/bench.json" ]; then
 	log "bench: no JSON in $RUN/results.tap (see $RUN/console.log)"
 	exit 1
@@ -132,6 +137,22 @@ if [ "$DOCS" = 1 ]; then
 		--command "make bench" --source "$src (branch $branch)" \
 		--verdict "$verdict" \
 		--previous "$P2PMAP_ROOT/tests/bench/reference/linear-walk.json" || exit 1
+	if [ -s "$OUT/svm_bench.txt" ]; then
+		{
+			echo
+			echo "## Shared virtual memory: migration against test_hmm's dmirror"
+			echo
+			echo "\`p2pgpu-svm-bench --$MODE\` (tests/bench, suite svm_bench_full) in the"
+			echo "same run: an anonymous range migrated to p2pgpu's device-private memory"
+			echo "and back, and the same size with test_hmm's dmirror, interleaved; every"
+			echo "byte verified. The to-device ratio compares p2pgpu's migration plus a"
+			echo "device read of the range with dmirror's MIGRATE_TO_DEV, which does both."
+			echo
+			echo '```'
+			cat "$OUT/svm_bench.txt"
+			echo '```'
+		} >> "$P2PMAP_ROOT/docs/benchmarks.md"
+	fi
 	log "bench: wrote docs/benchmarks.md"
 fi
 exit 0

@@ -141,6 +141,7 @@ struct p2pmap_counters {
 	uint64_t sysmem_pages;
 	uint64_t invalidations;
 	uint64_t evictions;
+	uint64_t migrated_pages;
 	struct p2pmap_reason_count fallback[P2PMAP_MAX_REASONS];
 	size_t nr_fallback;
 };

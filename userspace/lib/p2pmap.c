@@ -531,7 +531,8 @@ int p2pmap_read_counters(struct p2pmap_ctx *ctx,
 	    (ret = group_u64(ctx, prov, "p2p_pages", &c.p2p_pages)) ||
 	    (ret = group_u64(ctx, prov, "sysmem_pages", &c.sysmem_pages)) ||
 	    (ret = group_u64(ctx, prov, "invalidations", &c.invalidations)) ||
-	    (ret = group_u64(ctx, prov, "evictions", &c.evictions)))
+	    (ret = group_u64(ctx, prov, "evictions", &c.evictions)) ||
+	    (ret = group_u64(ctx, prov, "migrated_pages", &c.migrated_pages)))
 		return ret;
 	ret = mkpath(ctx, path, sizeof(path), "%s/p2pmap", prov->sysfs_dir);
 	if (ret)

@@ -126,7 +126,7 @@ static void group(const char *devdir, unsigned long long total)
 {
 	static const char *const zero[] = {
 		"aperture_used", "aperture_pinned", "maps", "unmaps",
-		"sysmem_pages", "invalidations", "evictions",
+		"sysmem_pages", "invalidations", "evictions", "migrated_pages",
 		"fallback_policy", "fallback_bar_exhausted", "fallback_no_route",
 		"fallback_no_kconfig", "fallback_dma_mask", "fallback_system_page",
 	};

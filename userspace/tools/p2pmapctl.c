@@ -248,8 +248,8 @@ static int cmd_counters(struct p2pmap_ctx *ctx, const struct opts *o)
 	if (o->json)
 		printf("{\"counters\": [");
 	else
-		printf("%-14s %8s %8s %10s %10s %8s %8s  %s\n", "DEVICE", "MAPS",
-		       "UNMAPS", "P2P_PAGES", "SYSMEM_PG", "INVAL", "EVICT",
+		printf("%-14s %8s %8s %10s %10s %8s %8s %8s  %s\n", "DEVICE", "MAPS",
+		       "UNMAPS", "P2P_PAGES", "SYSMEM_PG", "INVAL", "EVICT", "MIGRATED",
 		       "FALLBACK PAGES BY REASON");
 	for (i = 0; i < n; i++) {
 		struct p2pmap_counters c;
@@ -267,15 +267,16 @@ static int cmd_counters(struct p2pmap_ctx *ctx, const struct opts *o)
 			json_kv_u64("sysmem_pages", c.sysmem_pages, 1);
 			json_kv_u64("invalidations", c.invalidations, 1);
 			json_kv_u64("evictions", c.evictions, 1);
+			json_kv_u64("migrated_pages", c.migrated_pages, 1);
 			printf(", \"fallback\": {");
 			for (r = 0; r < c.nr_fallback; r++)
 				json_kv_u64(c.fallback[r].reason, c.fallback[r].pages, r > 0);
 			printf("}}");
 		} else {
 			printf("%-14s %8" PRIu64 " %8" PRIu64 " %10" PRIu64 " %10" PRIu64
-			       " %8" PRIu64 " %8" PRIu64 " ", p[i].device, c.maps,
-			       c.unmaps, c.p2p_pages, c.sysmem_pages, c.invalidations,
-			       c.evictions);
+			       " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " ", p[i].device,
+			       c.maps, c.unmaps, c.p2p_pages, c.sysmem_pages,
+			       c.invalidations, c.evictions, c.migrated_pages);
 			for (r = 0; r < c.nr_fallback; r++)
 				printf(" %s=%" PRIu64, c.fallback[r].reason,
 				       c.fallback[r].pages);

@@ -18,6 +18,7 @@
 #include <linux/kref.h>
 
 struct address_space;
+struct dev_pagemap;
 struct device;
 struct module;
 struct mm_struct;
@@ -86,6 +87,26 @@ struct p2pmap_provider;
  * synchronous: p2pmap_provider_invalidate() returns only when every
  * importer of the range has stopped and been unmapped, so the exporter may
  * reuse the memory right after it.
+ *
+ * Device-private memory (CONFIG_DEVICE_PRIVATE): an exporter whose memory
+ * holds ordinary process pages migrated with migrate_vma_*() registers its
+ * MEMORY_DEVICE_PRIVATE pagemap with p2pmap_provider_add_pagemap(), its
+ * owner being p2pmap_pagemap_owner(). The core's hmm_range_fault() then
+ * reports such pages of any provider instead of migrating them, finds
+ * the provider from the page's pagemap, and asks ops->p2p_map_pages() to
+ * place them in the peer window. Pages it cannot place come back as
+ * %P2PMAP_EXT_MIGRATE: the core migrates exactly those pages to system
+ * memory (a fault through the exporter's migrate_to_ram(), with mmap_lock
+ * taken anew and no p2pmap lock held), and the map starts over
+ * (-EAGAIN), after which they are system memory extents flagged
+ * %P2PMAP_EXT_F_MIGRATED with the exporter's reason. A read-only
+ * device-private page in an import that writes is moved the same way,
+ * which breaks copy-on-write as a CPU write would. Migrations reach
+ * importers through their interval notifier (importers never filter
+ * %MMU_NOTIFY_MIGRATE events by owner); an exporter taking a window slot
+ * back from a device-private page calls p2pmap_provider_invalidate_pages().
+ * Pinned imports pin with FOLL_LONGTERM, which migrates device-private
+ * pages to system memory first.
  */
 
 /**
@@ -98,12 +119,17 @@ struct p2pmap_provider;
  *	ops->p2p_unmap()
  * @P2PMAP_EXT_ERROR: the exporter could not resolve this extent;
  *	@error holds the negative errno
+ * @P2PMAP_EXT_MIGRATE: only from ops->p2p_map_pages(): these
+ *	device-private pages cannot be mapped peer-to-peer (@reason says
+ *	why); the core migrates exactly them to system memory and maps them
+ *	from there. Never handed to importers.
  */
 enum p2pmap_extent_type {
 	P2PMAP_EXT_NONE = 0,
 	P2PMAP_EXT_P2P,
 	P2PMAP_EXT_SYSMEM,
 	P2PMAP_EXT_ERROR,
+	P2PMAP_EXT_MIGRATE,
 };
 
 /**
@@ -170,6 +196,12 @@ enum p2pmap_event {
 };
 
 #define P2PMAP_EXT_F_WRITE	0x1	/* the importer may write the extent */
+/*
+ * A %P2PMAP_EXT_SYSMEM extent of pages that were device-private and that
+ * p2pmap migrated to system memory because the provider could not map
+ * them peer-to-peer (@reason is the provider's).
+ */
+#define P2PMAP_EXT_F_MIGRATED	0x2
 
 /**
  * struct p2pmap_extent - one typed, contiguous piece of an import
@@ -215,8 +247,14 @@ struct p2pmap_extent {
  * @attach: the importer the range is resolved for; its P2P verdict for this
  *	provider is in @p2p_ok
  * @mapping: the exporter's address space the range lies in (bound with
- *	p2pmap_provider_bind_mapping())
- * @pgoff: first page of the range, in @mapping's page offsets
+ *	p2pmap_provider_bind_mapping()); NULL for ops->p2p_map_pages()
+ * @pgoff: first page of the range, in @mapping's page offsets; 0 for
+ *	ops->p2p_map_pages()
+ * @pages: ops->p2p_map_pages() only: @npages device-private pages of the
+ *	provider (of a pagemap added with p2pmap_provider_add_pagemap()), in
+ *	the order of the importer's virtual addresses; their pfns need not be
+ *	contiguous. Valid until the matching ops->p2p_unmap(). NULL for
+ *	ops->p2p_map()
  * @npages: pages requested
  * @write: the importer needs write access
  * @p2p_ok: the core found a usable route from the importer to this
@@ -244,6 +282,7 @@ struct p2pmap_map_req {
 	const struct p2pmap_attach *attach;
 	struct address_space *mapping;
 	pgoff_t pgoff;
+	struct page **pages;
 	unsigned long npages;
 	bool write;
 	bool p2p_ok;
@@ -294,9 +333,22 @@ struct p2pmap_aperture {
  *	release pins defer that to a work item prepared in p2p_map()
  * @aperture: report peer window usage; may be called from sysfs at any
  *	time while the provider is registered
+ * @p2p_map_pages: resolve @req->npages device-private pages
+ *	(@req->pages, see &struct p2pmap_map_req) that the core found in an
+ *	importer's range, with the same contract as @p2p_map: place a page
+ *	in the peer window and return a %P2PMAP_EXT_P2P extent for it, or a
+ *	%P2PMAP_EXT_MIGRATE extent with a reason (window exhausted, no
+ *	route, policy) for pages that must move to system memory instead;
+ *	under @req->require_p2p return -ENOSPC rather than such extents
+ *	when the window is exhausted. A window slot returned here is held
+ *	until ops->p2p_unmap(); to take it back earlier the exporter calls
+ *	p2pmap_provider_invalidate_pages() first. Needed only by exporters
+ *	that add a device-private pagemap.
  */
 struct p2pmap_provider_ops {
 	int (*p2p_map)(struct p2pmap_provider *prov, struct p2pmap_map_req *req);
+	int (*p2p_map_pages)(struct p2pmap_provider *prov,
+			     struct p2pmap_map_req *req);
 	void (*p2p_unmap)(struct p2pmap_provider *prov, struct p2pmap_map_req *req);
 	void (*aperture)(struct p2pmap_provider *prov, struct p2pmap_aperture *ap);
 };
@@ -354,12 +406,16 @@ struct p2pmap_seq {
  * @p2p_pages: pages mapped peer-to-peer
  * @sysmem_pages: pages mapped from system memory
  * @error_pages: pages the exporter could not resolve
+ * @migrated_pages: of @sysmem_pages, pages that were device-private and
+ *	that p2pmap migrated to system memory because they could not be
+ *	peer-mapped (their reason is the exporter's, e.g. window exhausted)
  * @reason_pages: pages per enum p2pmap_reason (fallbacks and errors)
  */
 struct p2pmap_placement {
 	unsigned long p2p_pages;
 	unsigned long sysmem_pages;
 	unsigned long error_pages;
+	unsigned long migrated_pages;
 	unsigned long reason_pages[P2PMAP_REASON_NR];
 };
 
@@ -379,6 +435,16 @@ void p2pmap_provider_invalidate(struct p2pmap_provider *prov,
 void p2pmap_provider_count_fallback(struct p2pmap_provider *prov,
 				    enum p2pmap_reason reason,
 				    unsigned long npages);
+
+/* Exporter API for device-private memory (CONFIG_DEVICE_PRIVATE). */
+void *p2pmap_pagemap_owner(void);
+int p2pmap_provider_add_pagemap(struct p2pmap_provider *prov,
+				struct dev_pagemap *pgmap);
+void p2pmap_provider_remove_pagemap(struct p2pmap_provider *prov,
+				    struct dev_pagemap *pgmap);
+void p2pmap_provider_invalidate_pages(struct p2pmap_provider *prov,
+				      unsigned long pfn, unsigned long npages,
+				      enum p2pmap_event ev);
 
 /* Importer API. */
 struct p2pmap_attach *p2pmap_attach(struct device *importer,

@@ -95,7 +95,8 @@ struct drm_p2pgpu_bo_info {
  * struct drm_p2pgpu_device_info - memory model and counters of a device
  * @page_size: out: bytes per page (window slot).
  * @vram_total: out: device memory in bytes (module parameter vram_mb).
- * @vram_used: out: bytes of device memory held by buffer objects.
+ * @vram_used: out: bytes of device memory held by buffer objects and by
+ *	device-private pages of shared virtual memory.
  * @window_total: out: size of the peer/CPU-visible window in bytes.
  * @window_used: out: bytes of the window holding object pages.
  * @window_pinned: out: bytes of the window pinned (never evicted).
@@ -216,6 +217,196 @@ struct drm_p2pgpu_copy {
 #define DRM_IOCTL_P2PGPU_COPY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_COPY, struct drm_p2pgpu_copy)
 
+/* ---- shared virtual memory (issue 4): ioctls 0x10..0x1f ----------------- */
+
+#define DRM_P2PGPU_SVM_INFO		0x10
+#define DRM_P2PGPU_SVM_MIGRATE		0x11
+#define DRM_P2PGPU_SVM_ACCESS		0x12
+#define DRM_P2PGPU_SVM_SNAPSHOT		0x13
+
+/* struct drm_p2pgpu_svm_info.flags */
+#define P2PGPU_SVM_DEVICE_PRIVATE	0x1 /* device memory is device-private */
+
+/**
+ * struct drm_p2pgpu_svm_info - shared virtual memory state of a device
+ * @flags: out: %P2PGPU_SVM_DEVICE_PRIVATE when the device's memory can hold
+ *	migrated process memory (kernel built with CONFIG_DEVICE_PRIVATE).
+ *	Without it every other SVM ioctl fails with -EOPNOTSUPP.
+ * @pad: out: 0.
+ * @min_residency_ms: out: minimum time a page migrated to the device stays
+ *	there before a migration request may move it back (module parameter
+ *	svm_min_residency_ms); CPU faults always move it back at once.
+ * @pages_total: out: device memory in pages (shared with buffer objects).
+ * @pages_used: out: device-private pages holding process memory now.
+ * @to_device: out: pages migrated to the device since probe.
+ * @to_system: out: pages migrated back by request (ioctl, eviction, unbind).
+ * @cpu_faults: out: pages migrated back by CPU faults (migrate_to_ram).
+ * @residency_refusals: out: pages a back-migration request left on the
+ *	device because they were younger than @min_residency_ms.
+ * @nomem: out: pages a migration to the device left in system memory
+ *	because the device memory was full.
+ * @window_placements: out: device-private pages copied into the window for
+ *	peers.
+ * @window_evictions: out: device-private pages evicted from the window.
+ * @fallbacks: out: device-private pages a peer could not map through the
+ *	window (reported to p2pmap for migration to system memory).
+ *
+ * Counters are per device, since probe; the same values are in sysfs under
+ * the PCI device, directory p2pgpu_svm.
+ */
+struct drm_p2pgpu_svm_info {
+	__u32 flags;
+	__u32 pad;
+	__u64 min_residency_ms;
+	__u64 pages_total;
+	__u64 pages_used;
+	__u64 to_device;
+	__u64 to_system;
+	__u64 cpu_faults;
+	__u64 residency_refusals;
+	__u64 nomem;
+	__u64 window_placements;
+	__u64 window_evictions;
+	__u64 fallbacks;
+};
+
+/* struct drm_p2pgpu_svm_migrate.op */
+#define P2PGPU_SVM_TO_DEVICE		1 /* system -> this device */
+#define P2PGPU_SVM_TO_SYSTEM		2 /* this device -> system */
+#define P2PGPU_SVM_PREFETCH		3 /* TO_DEVICE, then mirror the rest */
+#define P2PGPU_SVM_EVICT		4 /* TO_SYSTEM, then unmirror the range */
+
+/* Largest range one SVM_MIGRATE or SVM_SNAPSHOT call handles, in bytes. */
+#define P2PGPU_SVM_MAX			(1024ull << 20)
+/* Largest range one SVM_ACCESS call handles, in bytes. */
+#define P2PGPU_SVM_ACCESS_MAX		(64ull << 20)
+
+/**
+ * struct drm_p2pgpu_svm_migrate - migrate a range of process memory
+ * @addr: in: start of the range, page aligned.
+ * @length: in: bytes, page aligned, 1 page .. %P2PGPU_SVM_MAX.
+ * @op: in: P2PGPU_SVM_TO_DEVICE, _TO_SYSTEM, _PREFETCH or _EVICT.
+ * @flags: in: must be 0.
+ * @moved: out: pages migrated.
+ * @skipped: out: pages not selected: already at the destination, device
+ *	memory of another device, not present (TO_SYSTEM), or busy (locked,
+ *	pinned, under migration elsewhere).
+ * @busy: out: pages left where they were because they are younger than the
+ *	minimum residency (TO_SYSTEM, EVICT).
+ * @nomem: out: pages left in system memory because device memory is full
+ *	(TO_DEVICE, PREFETCH): a range larger than the device spills.
+ * @failed: out: pages selected but not migrated (raced with a fault or
+ *	migration elsewhere, or no system page for a back-migration).
+ *
+ * The range must lie in private anonymous mappings of the calling process
+ * (the process that opened the file: the device mirrors its address space),
+ * readable, without holes. File-backed, shared, VM_IO and VM_PFNMAP ranges
+ * are refused (-EINVAL). Pages migrated to the device are mapped in the
+ * device's page table at once, with the permissions of their CPU PTE: a
+ * read-only (or copy-on-write) page stays read-only for the device too.
+ * TO_DEVICE and PREFETCH zero-fill never-touched pages on the device; a
+ * back-migration moves only this device's pages.
+ *
+ * Errors: -EINVAL (bad op, flags, alignment, length, wrap, or a VMA of the
+ * wrong kind), -EFAULT (a hole in the range), -EPERM (called from another
+ * process than the one that opened the file), -EOPNOTSUPP (no
+ * device-private memory), -ENODEV (device gone), -ENOMEM, -EINTR.
+ */
+struct drm_p2pgpu_svm_migrate {
+	__u64 addr;
+	__u64 length;
+	__u32 op;
+	__u32 flags;
+	__u64 moved;
+	__u64 skipped;
+	__u64 busy;
+	__u64 nomem;
+	__u64 failed;
+};
+
+/* struct drm_p2pgpu_svm_access.op */
+#define P2PGPU_SVM_READ			1 /* device reads the range into buf */
+#define P2PGPU_SVM_WRITE		2 /* device writes buf into the range */
+
+/**
+ * struct drm_p2pgpu_svm_access - device access through its page table
+ * @addr: in: start of the range in the calling process, page aligned.
+ * @length: in: bytes, page aligned, 1 page .. %P2PGPU_SVM_ACCESS_MAX.
+ * @buf: in: user buffer of @length bytes (source or destination).
+ * @op: in: %P2PGPU_SVM_READ or %P2PGPU_SVM_WRITE.
+ * @flags: in: must be 0.
+ * @pages_device: out: pages accessed in this device's memory.
+ * @pages_system: out: pages accessed in system memory.
+ * @faults: out: pages the device had to fault (not in its page table, or
+ *	read-only there for a write).
+ *
+ * The device accesses the range as a GPU would: through its page table,
+ * faulting missing entries with hmm_range_fault() (p2pmap's pagemap owner,
+ * so device memory is not migrated back for the access). A write to a
+ * copy-on-write or read-only page faults for write like the CPU does, and
+ * fails with -EPERM if the VMA is not writable. Pages in another device's
+ * memory are refused with -EREMOTEIO (use the copy engine).
+ *
+ * Errors: -EINVAL, -EFAULT, -EPERM, -EREMOTEIO, -EOPNOTSUPP, -ENODEV,
+ * -EBUSY (the range kept changing under the access), -ENOMEM, -EINTR.
+ */
+struct drm_p2pgpu_svm_access {
+	__u64 addr;
+	__u64 length;
+	__u64 buf;
+	__u32 op;
+	__u32 flags;
+	__u64 pages_device;
+	__u64 pages_system;
+	__u64 faults;
+};
+
+/* State bits of one page in struct drm_p2pgpu_svm_snapshot.states */
+#define P2PGPU_SVM_PAGE_PRESENT		0x01 /* the CPU page table maps it */
+#define P2PGPU_SVM_PAGE_WRITE		0x02 /* ... writable */
+#define P2PGPU_SVM_PAGE_DEVICE_PRIVATE	0x04 /* in some device's memory */
+#define P2PGPU_SVM_PAGE_THIS_DEVICE	0x08 /* ... in this device's memory */
+#define P2PGPU_SVM_PAGE_MIRROR		0x10 /* in this device's page table */
+#define P2PGPU_SVM_PAGE_MIRROR_WRITE	0x20 /* ... writable there */
+#define P2PGPU_SVM_PAGE_WINDOW		0x40 /* this device's, in the window */
+#define P2PGPU_SVM_PAGE_HUGE		0x80 /* CPU maps it with a PMD */
+
+/**
+ * struct drm_p2pgpu_svm_snapshot - where each page of a range is
+ * @addr: in: start, page aligned.
+ * @npages: in: pages, 1 .. %P2PGPU_SVM_MAX / page size.
+ * @states: in: user array of @npages bytes; out: P2PGPU_SVM_PAGE_* bits.
+ * @flags: in: must be 0.
+ * @pad: in: must be 0.
+ *
+ * A snapshot of the CPU page table (without faulting anything in, and
+ * without migrating) and of this device's page table. Unmapped holes and
+ * VMAs the device cannot mirror read as 0.
+ *
+ * Errors: -EINVAL, -EFAULT, -EPERM, -EOPNOTSUPP, -ENODEV, -EBUSY, -ENOMEM.
+ */
+struct drm_p2pgpu_svm_snapshot {
+	__u64 addr;
+	__u64 npages;
+	__u64 states;
+	__u32 flags;
+	__u32 pad;
+};
+
+#define DRM_IOCTL_P2PGPU_SVM_INFO \
+	DRM_IOR(DRM_COMMAND_BASE + DRM_P2PGPU_SVM_INFO, \
+		struct drm_p2pgpu_svm_info)
+#define DRM_IOCTL_P2PGPU_SVM_MIGRATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_SVM_MIGRATE, \
+		 struct drm_p2pgpu_svm_migrate)
+#define DRM_IOCTL_P2PGPU_SVM_ACCESS \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_SVM_ACCESS, \
+		 struct drm_p2pgpu_svm_access)
+#define DRM_IOCTL_P2PGPU_SVM_SNAPSHOT \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_P2PGPU_SVM_SNAPSHOT, \
+		struct drm_p2pgpu_svm_snapshot)
+
+/* ---- end of shared virtual memory --------------------------------------- */
 /* ---- rdma: CPU-mapping placement and publishing (0x20..0x2f) ---------- */
 
 #define DRM_P2PGPU_BO_CPU_INFO		0x20
