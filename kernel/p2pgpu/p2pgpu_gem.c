@@ -109,6 +109,9 @@ static bool p2pgpu_keep_gup(void *owner, u64 index, unsigned int order,
 
 	if (ctx->keep && ctx->keep(owner, index, order, ctx->arg))
 		return true;
+	/* A device-private page's slot is never CPU-mapped, so never gup'ed. */
+	if (p2pgpu_owner_is_devmem(owner))
+		return false;
 	if (index < bo->npages && bo->pages[index].slot != P2PGPU_NO_SLOT &&
 	    p2pgpu_slot_gup_pinned(ctx->gdev, bo->pages[index].slot)) {
 		ctx->gdev->gup_keeps++;
