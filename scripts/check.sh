@@ -143,7 +143,7 @@ static_stage kernel deps bash -c 'tests/vm/build-kernel.sh >/dev/null'
 static_stage modules kernel bash scripts/build-modules.sh test
 static_stage selftests kernel make -s selftests
 vm_launch vm-rootbus modules,selftests "" rootbus \
-	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,ctl,demo,svm,dmabuf,rdmaplugin
+	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,ctl,demo,svm,rdma,dmabuf,rdmaplugin
 static_stage modules-stock deps bash scripts/build-modules.sh stock
 # Debian's kernel has DRM as a module, which the stock image does not carry:
 # the exporter suites (gpu, peer) run on the test kernel only.

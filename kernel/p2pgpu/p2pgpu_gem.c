@@ -110,6 +110,9 @@ static bool p2pgpu_keep_gup(void *owner, u64 index, unsigned int order,
 
 	if (ctx->keep && ctx->keep(owner, index, order, ctx->arg))
 		return true;
+	/* Device-private pages are never CPU-mapped, so never GUP-pinned. */
+	if (p2pgpu_owner_is_devmem(owner))
+		return false;
 	if (index < bo->npages && bo->pages[index].slot != P2PGPU_NO_SLOT &&
 	    p2pgpu_slot_gup_pinned(ctx->gdev, bo->pages[index].slot)) {
 		ctx->gdev->gup_keeps++;
@@ -439,10 +442,14 @@ static vm_fault_t p2pgpu_fault(struct vm_fault *vmf, bool pub)
 	}
 	gdev->cpu_faults++;
 	slot = bo->pages[pgoff].slot;
-	if (slot == P2PGPU_NO_SLOT && bo->pages[pgoff].pins) {
+	if (slot == P2PGPU_NO_SLOT && (bo->pages[pgoff].pins ||
+				       (bo->pages[pgoff].cpu_direct &&
+					p2pgpu_page_gup_pinned(bo->pages[pgoff].page)))) {
 		/*
-		 * Pinned device-only: its current data is the backing page,
-		 * which an importer holds as system memory. Map that page.
+		 * Pinned device-only, or a fallback page still pinned by
+		 * get_user_pages(): its current data is the backing page,
+		 * which an importer or an MR holds as system memory. Map
+		 * that page (not counted again as a fallback).
 		 */
 		ret = p2pgpu_fault_system_locked(gdev, bo, vmf, pgoff,
 						 P2PGPU_FALLBACK_PINNED_DEVICE);
