@@ -14,6 +14,8 @@
 #   make unit            userland unit tests (ASan + UBSan)
 #   make userspace       library and tools (-Wall -Wextra -Werror)
 #   make selftests       static test programs for the VM (incl. hmm-tests)
+#   make rdma-plugin     libp2pmap-rdma + LD_PRELOAD shim, host unit tests
+#   make peermem         compile test of the MLNX_OFED peer-memory client
 #   make vm TOPOLOGY=switch|rootbus SUITES=a,b [VMFLAGS=--shell]
 #   make vm-shell        boot the VM and get a shell
 #   make bench           run the full benchmark in the VM (not a test):
@@ -36,12 +38,12 @@ KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 
 .PHONY: all deps kernel modules modules-stock checkpatch unit userspace \
 	selftests vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
-	clean help
+	clean help rdma-plugin peermem
 
 all: modules userspace
 
 help:
-	@sed -n '3,26p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,28p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@bash $(ROOT)/scripts/install-deps.sh
@@ -66,6 +68,12 @@ userspace:
 
 selftests: kernel
 	@$(MAKE) -s -C $(ROOT)/tests/selftests KSRC=$(KSRC) OUT=$(OUT)/bin
+
+rdma-plugin: deps
+	@$(MAKE) -s -C $(ROOT)/rdma-plugin check
+
+peermem: kernel
+	@bash $(ROOT)/rdma-plugin/peermem/build.sh
 
 vm-prereqs: modules selftests
 

@@ -143,7 +143,7 @@ static_stage kernel deps bash -c 'tests/vm/build-kernel.sh >/dev/null'
 static_stage modules kernel bash scripts/build-modules.sh test
 static_stage selftests kernel make -s selftests
 vm_launch vm-rootbus modules,selftests "" rootbus \
-	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,ctl,demo,svm,rdma
+	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,ctl,demo,svm,rdma,dmabuf,rdmaplugin
 static_stage modules-stock deps bash scripts/build-modules.sh stock
 # Debian's kernel has DRM as a module, which the stock image does not carry:
 # the exporter suites (gpu, peer) run on the test kernel only.
@@ -154,11 +154,15 @@ run_stage unit deps counted_stage make -s -C tests/unit check
 run_stage verdict deps counted_stage bash tests/vm/selftest/verdict_test.sh
 static_stage userspace deps make -s userspace
 run_stage userspace-check userspace counted_stage make -s -C userspace check
+# libp2pmap-rdma's host unit tests (fake verbs) and the peer-memory client's
+# compile test against both kernels (it cannot be loaded without MLNX_OFED)
+run_stage rdma-plugin-check deps counted_stage make -s -C rdma-plugin check
+static_stage peermem kernel bash rdma-plugin/peermem/build.sh
 # bench is p2pmap-bench --quick as a smoke test: complete, well-formed JSON;
 # missed targets do not fail it (`make bench` runs the full one). It runs
 # before lifecycle, which removes devices.
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
-	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,svm,svm_bench,rxe,rdma,bench,lifecycle
+	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,svm,svm_bench,rxe,rdma,bench,dmabuf,rdmaplugin,failnth_dmabuf,lifecycle
 vm_collect vm-rootbus
 vm_collect vm-stock
 # The demo cannot rot: its guest half (suites/demo.sh, every step TAP-checked)

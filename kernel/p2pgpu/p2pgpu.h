@@ -165,6 +165,11 @@ struct vm_area_struct;
  * @cpu_fallbacks: CPU faults that mapped a system page for lack of a slot.
  * @gup_keeps: times a get_user_pages() pin kept a page where it was.
  * @pub: the publish node (p2pgpu_publish.c), or NULL.
+ * @dmabuf_cb_bo: the object whose reservation lock the dma-buf op running
+ *	under @lock holds (p2pgpu_prime.c), or NULL.
+ * @dmabuf_evict_bo: the object whose reservation lock eviction trylocked
+ *	(p2pgpu_dmabuf_evict_trylock()), or NULL.
+ * @dmabuf_move_notifies: dma_buf_move_notify() calls since probe.
  */
 struct p2pgpu_device {
 	struct drm_device drm;
@@ -199,6 +204,10 @@ struct p2pgpu_device {
 	u64 cpu_fallbacks;
 	u64 gup_keeps;
 	struct p2pgpu_pub *pub;
+	/* dma-buf export (p2pgpu_prime.c), under @lock */
+	struct p2pgpu_bo *dmabuf_cb_bo;
+	struct p2pgpu_bo *dmabuf_evict_bo;
+	u64 dmabuf_move_notifies;
 };
 
 /**
@@ -235,6 +244,14 @@ struct p2pgpu_bo_page {
  *	&p2pgpu_device.lock.
  * @cpu_fallback: P2PGPU_FALLBACK_* reason of the last CPU fault that mapped
  *	a system page for lack of a window slot; under &p2pgpu_device.lock.
+ * @dmabuf_dyn: the dma-buf of the live unpinned mappings (p2pgpu_prime.c);
+ *	valid while @dmabuf_live is not 0.
+ * @dmabuf_live: unpinned dma-buf window mappings not invalidated yet.
+ * @dmabuf_gen: bumped by each move_notify; a mapping is live while its
+ *	generation is the current one.
+ * @dmabuf_move_notifies: dma_buf_move_notify() calls for this object.
+ *
+ * The @dmabuf_* fields are under &p2pgpu_device.lock.
  */
 struct p2pgpu_bo {
 	struct drm_gem_object base;
@@ -245,6 +262,11 @@ struct p2pgpu_bo {
 	struct p2pgpu_bo_page *pages;
 	bool published;
 	u8 cpu_fallback;
+	/* dma-buf export (p2pgpu_prime.c) */
+	struct dma_buf *dmabuf_dyn;
+	unsigned long dmabuf_live;
+	u64 dmabuf_gen;
+	u64 dmabuf_move_notifies;
 };
 
 static inline struct p2pgpu_device *to_p2pgpu(struct drm_device *drm)
@@ -362,5 +384,18 @@ int p2pgpu_ioctl_bo_unpublish(struct drm_device *drm, void *data,
 			      struct drm_file *file);
 
 /* ---- end rdma ---------------------------------------------------------- */
+/* ---- dma-buf export, dynamic (p2pgpu_prime.c) ---- */
+bool p2pgpu_dmabuf_evict_trylock(struct p2pgpu_device *gdev,
+				 struct p2pgpu_bo *bo);
+void p2pgpu_dmabuf_evict_unlock(struct p2pgpu_device *gdev);
+void p2pgpu_dmabuf_moving_locked(struct p2pgpu_device *gdev,
+				 struct p2pgpu_bo *bo);
+int p2pgpu_ioctl_bo_dmabuf_info(struct drm_device *drm, void *data,
+				struct drm_file *file);
+int p2pgpu_ioctl_bo_from_va(struct drm_device *drm, void *data,
+			    struct drm_file *file);
+int p2pgpu_ioctl_export_range(struct drm_device *drm, void *data,
+			      struct drm_file *file);
+/* ---- end dma-buf export ---- */
 
 #endif /* _P2PGPU_H */

@@ -207,6 +207,12 @@ static const struct drm_ioctl_desc p2pgpu_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGPU_BO_UNPUBLISH, p2pgpu_ioctl_bo_unpublish,
 			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_BO_DMABUF_INFO, p2pgpu_ioctl_bo_dmabuf_info,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_BO_FROM_VA, p2pgpu_ioctl_bo_from_va,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGPU_EXPORT_RANGE, p2pgpu_ioctl_export_range,
+			  DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(p2pgpu_fops);

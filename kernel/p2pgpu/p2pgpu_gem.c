@@ -84,6 +84,7 @@ static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
 				     u32 slot)
 {
 	lockdep_assert_held(&gdev->lock);
+	p2pgpu_dmabuf_moving_locked(gdev, bo);
 	p2pgpu_notify_move(gdev, bo, pgoff, 1, P2PMAP_EV_EVICT);
 	p2pgpu_bo_zap(gdev, bo, pgoff, 1);
 	memcpy_fromio(page_address(bo->pages[pgoff].page),
@@ -121,6 +122,26 @@ static bool p2pgpu_keep_gup(void *owner, u64 index, unsigned int order,
 }
 
 /*
+ * Victim filter of every eviction. Device-private pages (tagged owners):
+ * the caller's filter only. Buffer objects: the caller's filter and
+ * get_user_pages() pins (p2pgpu_keep_gup()), then the dma-buf exporter's
+ * (an object with live unpinned dma-buf mappings is a victim only if its
+ * reservation lock could be taken without waiting, see
+ * p2pgpu_dmabuf_evict_trylock(); it stays locked until the eviction ends).
+ */
+static bool p2pgpu_evict_keep(void *owner, u64 index, unsigned int order,
+			      void *arg)
+{
+	struct p2pgpu_keep_ctx *ctx = arg;
+
+	if (p2pgpu_owner_is_devmem(owner))
+		return ctx->keep && ctx->keep(owner, index, order, ctx->arg);
+	if (p2pgpu_keep_gup(owner, index, order, ctx))
+		return true;
+	return !p2pgpu_dmabuf_evict_trylock(ctx->gdev, owner);
+}
+
+/*
  * Evict one page to make room. @cpu: the caller is a CPU fault. @keep, if
  * not NULL, keeps pages that must not be evicted for this caller (called
  * with @arg). Returns 0 when a slot was freed, -EBUSY when every used slot
@@ -136,7 +157,7 @@ int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 	u64 now = get_jiffies_64();
 	struct p2pgpu_bo *bo;
 	unsigned long pgoff;
-	int victim;
+	int victim, ret = 0;
 
 	lockdep_assert_held(&gdev->lock);
 	/*
@@ -146,25 +167,34 @@ int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 	 * placements from ping-ponging. Only pinned pages are untouchable.
 	 */
 	victim = p2pmap_aper_pick_victim_filter(gdev->aper, now, cpu,
-						p2pgpu_keep_gup, &ctx, &why);
-	if (victim < 0)
-		return victim == -ENOENT ? -ENOSPC : -EBUSY;
+						p2pgpu_evict_keep, &ctx, &why);
+	if (victim < 0) {
+		ret = victim == -ENOENT ? -ENOSPC : -EBUSY;
+		goto out;
+	}
 
-	if (WARN_ON_ONCE(p2pmap_aper_lookup(gdev->aper, victim, &info)))
-		return -EIO;
+	if (WARN_ON_ONCE(p2pmap_aper_lookup(gdev->aper, victim, &info))) {
+		ret = -EIO;
+		goto out;
+	}
 	/* A device-private page (shared virtual memory, p2pgpu_devmem.c). */
-	if (p2pgpu_owner_is_devmem(info.owner))
-		return p2pgpu_devmem_evict_locked(gdev, info.owner, info.index,
-						  victim);
+	if (p2pgpu_owner_is_devmem(info.owner)) {
+		ret = p2pgpu_devmem_evict_locked(gdev, info.owner, info.index,
+						 victim);
+		goto out;
+	}
 	bo = info.owner;
 	pgoff = info.index;
 	if (WARN_ON_ONCE(pgoff >= bo->npages || bo->pages[pgoff].slot != victim)) {
 		p2pmap_aper_abort_evict(gdev->aper, victim, now);
-		return -EIO;
+		ret = -EIO;
+		goto out;
 	}
 
 	p2pgpu_evict_page_locked(gdev, bo, pgoff, victim);
-	return 0;
+out:
+	p2pgpu_dmabuf_evict_unlock(gdev);
+	return ret;
 }
 
 /**
@@ -178,7 +208,8 @@ int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
  * copied back to the backing page, as for an eviction.
  *
  * Return: 0, or -EBUSY if the page is pinned in the window (by an importer
- * or by get_user_pages()).
+ * or by get_user_pages()), or mapped by an unpinned dma-buf importer whose
+ * reservation lock is contended.
  */
 int p2pgpu_unplace_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 			  unsigned long pgoff)
@@ -194,7 +225,10 @@ int p2pgpu_unplace_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 		gdev->gup_keeps++;
 		return -EBUSY;
 	}
+	if (!p2pgpu_dmabuf_evict_trylock(gdev, bo))
+		return -EBUSY;
 	p2pgpu_evict_page_locked(gdev, bo, pgoff, slot);
+	p2pgpu_dmabuf_evict_unlock(gdev);
 	return 0;
 }
 
@@ -250,6 +284,7 @@ int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 	if (slot < 0)
 		return slot;
 
+	p2pgpu_dmabuf_moving_locked(gdev, bo);
 	p2pgpu_notify_move(gdev, bo, pgoff, 1, P2PMAP_EV_MOVE);
 	if (p->cpu_direct) {
 		p2pgpu_bo_zap(gdev, bo, pgoff, 1);

@@ -11,70 +11,126 @@
  * device's own dma-bufs (the same object); anything else is refused with a
  * reason.
  *
- * In-kernel importers (dma_buf_map_attachment()) get the whole object
- * pinned for as long as the mapping lives, with the page pins of
- * p2pgpu_gem.c. If the attachment allows peer-to-peer and the importer can
- * reach the BAR (pci_p2pdma_distance() >= 0 and the BAR below its DMA
- * mask), every page is placed and pinned in the window and the sg_table
- * holds bus addresses of window slots (no struct pages, as p2pdma does):
- * the PCI bus address when the route stays below a common switch,
- * dma_map_resource() when it goes through the host bridge. Otherwise, or
- * when the window cannot hold the object, every page is pinned device-only
- * and the backing pages are mapped with dma_map_sgtable(). A mapping is
- * never a mix of both.
+ * It also owns the dma-buf ioctls: BO_DMABUF_INFO (move_notify counters),
+ * BO_FROM_VA (a handle to the object a CPU address of the caller maps,
+ * for libraries given only a pointer) and EXPORT_RANGE (the userspace
+ * entry point of the core's range exporter, p2pmap_dmabuf_export(), for
+ * ranges that are not p2pgpu objects).
  *
- * p2pgpu is a static exporter: it has no pin/unpin ops and never calls
- * dma_buf_move_notify(). Dynamic importers work (the dma-buf core maps and
- * caches their mapping at attach, pinning the object for the life of the
- * attachment), but nothing is ever moved under them and they are not
- * revoked when the device is unbound: moving mapped objects with
- * move_notify() and invalidation through dma-buf are not implemented yet.
+ * p2pgpu is a dynamic exporter (it has pin and unpin ops), so the dma-buf
+ * core calls every op below with the reservation lock of the object
+ * (&drm_gem_object.resv, which is the dma-buf's) held.
  *
- * Locking: map and unmap take the device lock (see "p2pgpu locking and
- * lifetime" in p2pgpu.h); the dma-buf core may hold the reservation lock
- * around them, which is never taken under the device lock.
+ * Pinned attachments: static importers (the core pins them at attach) and
+ * dynamic importers that call dma_buf_pin() (or every dynamic importer on a
+ * kernel without CONFIG_DMABUF_MOVE_NOTIFY, where the core pins around each
+ * mapping). The pin op pins the whole object: if the attachment allows
+ * peer-to-peer and the importer can reach the BAR (pci_p2pdma_distance()
+ * >= 0 and the BAR below its DMA mask), every page is placed and pinned in
+ * the window; otherwise, or when the window cannot hold the object, every
+ * page is pinned device-only (the reason goes to dmesg). map_dma_buf then
+ * hands out the pinned placement: bus addresses of window slots (no struct
+ * pages, as p2pdma does; the PCI bus address when the route stays below a
+ * common switch, dma_map_resource() when it goes through the host bridge),
+ * or the backing pages mapped with dma_map_sgtable(). A mapping is never a
+ * mix of both.
+ *
+ * Unpinned (dynamic) mappings: a dynamic importer that allows peer-to-peer
+ * and reaches the BAR gets the object placed in the window WITHOUT pins.
+ * The pages may then be evicted (CPU faults, peers, other mappings); before
+ * a page of such a mapping leaves its slot, the exporter calls
+ * dma_buf_move_notify() with the reservation lock held, and the importer
+ * maps again. A dynamic importer without a route, or for which the window
+ * is full, gets system pages pinned device-only for the life of that
+ * mapping, as a pinned importer would: system memory is the page's home,
+ * and the pin only keeps the page from moving into the window (CPU
+ * mappings then map the backing page), so it never needs move_notify.
+ * move_notify calls are counted per object and per device
+ * (DRM_IOCTL_P2PGPU_BO_DMABUF_INFO).
+ *
+ * Lock order. The dma-buf core holds the reservation lock around every op
+ * here, and the ops take the device lock: resv -> &p2pgpu_device.lock.
+ * Eviction runs under the device lock (CPU faults, p2pmap placement and
+ * other mappings evict), so it can never block on a reservation lock. It
+ * only trylocks: the victim filter of eviction (p2pgpu_dmabuf_evict_trylock(),
+ * called from p2pgpu_gem.c) accepts a page of an object with live unpinned
+ * mappings only if dma_resv_trylock() of that object succeeds (or the
+ * caller is a dma-buf op of that very object, which already holds it), and
+ * keeps the lock until the eviction is done; the move hook
+ * (p2pgpu_dmabuf_moving_locked(), called by p2pgpu_gem.c for every page
+ * that changes place) then calls dma_buf_move_notify() under it. A
+ * contended object is simply not a victim this time. Alternatives rejected:
+ * taking the reservation lock before the device lock on the eviction path
+ * (the victim is only known under the device lock), and notifying from a
+ * worker (the slot would be reused while the importer may still DMA to it).
+ * Importers' move_notify callbacks therefore run under the device lock and
+ * the object's reservation lock: they must not take a lock that they hold
+ * around dma_buf_map_attachment() (the edu test importer only sets a flag).
+ *
+ * Not done: unplugging the device does not revoke importers' mappings.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
+#include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_prime.h>
+#include <drm/drm_vma_manager.h>
 
 #include "p2pgpu.h"
+#include "p2pgpu_drm.h"
+
+/* dma_buf_move_notify() */
+MODULE_IMPORT_NS(DMA_BUF);
 
 /**
  * struct p2pgpu_dmabuf_attach - what p2pgpu decided for one attachment
- * @p2p: map the object in the window, with bus addresses
+ * @p2p: the importer reaches the window: map it with bus addresses
  * @host_bridge: the route goes through the host bridge: dma_map_resource()
  * @bus_offset: PCI bus address minus CPU physical address of the BAR, for
  *	the switch route
+ * @pins: dma-buf pin count of the attachment (under the reservation lock)
+ * @pin_p2p: while @pins: the object is pinned in the window for it (else
+ *	pinned device-only)
  */
 struct p2pgpu_dmabuf_attach {
 	bool p2p;
 	bool host_bridge;
 	s64 bus_offset;
+	unsigned int pins;
+	bool pin_p2p;
 };
 
 /**
  * struct p2pgpu_dmabuf_map - one mapping handed to an importer
  * @sgt: the sg_table the importer got
  * @p2p: @sgt holds window bus addresses (no struct pages); else system
- *	pages mapped with dma_map_sgtable()
+ *	pages mapped with dma_map_sgtable() (cache maintenance explicit)
  * @host_bridge: the window addresses come from dma_map_resource()
+ * @pinned_sys: an unpinned attachment fell back to system pages: this
+ *	mapping pinned the object device-only and unpins it on unmap
+ * @dynamic: an unpinned window mapping, live while @gen equals
+ *	&p2pgpu_bo.dmabuf_gen (move_notify bumps it)
+ * @gen: see @dynamic
  */
 struct p2pgpu_dmabuf_map {
 	struct sg_table sgt;
 	bool p2p;
 	bool host_bridge;
+	bool pinned_sys;
+	bool dynamic;
+	u64 gen;
 };
 
 /* Same test as p2pdma.c's pci_bridge_has_acs_redir() (and p2pmap's). */
@@ -166,6 +222,11 @@ static int p2pgpu_dmabuf_attach(struct dma_buf *dmabuf,
 		dev_dbg(gdev->drm.dev, "dma-buf attach by %s: peer-to-peer (%s)\n",
 			dev_name(attach->dev),
 			a->host_bridge ? "host bridge" : "bus address");
+	if (dma_buf_attachment_is_dynamic(attach) &&
+	    !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		dev_info_ratelimited(gdev->drm.dev,
+				     "dma-buf attach by %s: dynamic importer pinned at each mapping (kernel built without CONFIG_DMABUF_MOVE_NOTIFY)\n",
+				     dev_name(attach->dev));
 	attach->priv = a;
 	return 0;
 }
@@ -374,9 +435,277 @@ static int p2pgpu_sgt_system(struct p2pgpu_bo *bo,
 	kvfree(pages);
 	if (ret)
 		return ret;
-	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
-	if (ret)
+	/*
+	 * Several attachments (importers) may map the same backing pages at
+	 * once, which is what sharing a dma-buf means; the DMA API's cache
+	 * maintenance is done explicitly per mapping instead of by the map
+	 * call, so that overlapping mappings are not taken for a bug.
+	 */
+	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret) {
 		sg_free_table(sgt);
+		return ret;
+	}
+	dma_sync_sgtable_for_device(attach->dev, sgt, dir);
+	return 0;
+}
+
+/*
+ * Take the device lock in a dma-buf op of @bo, whose reservation lock the
+ * dma-buf core holds: evictions and moves of @bo's pages under this device
+ * lock may then call dma_buf_move_notify() (see the lock order above).
+ */
+static void p2pgpu_dmabuf_lock(struct p2pgpu_device *gdev,
+			       struct p2pgpu_bo *bo)
+{
+	dma_resv_assert_held(bo->base.resv);
+	mutex_lock(&gdev->lock);
+	gdev->dmabuf_cb_bo = bo;
+}
+
+static void p2pgpu_dmabuf_unlock(struct p2pgpu_device *gdev)
+{
+	gdev->dmabuf_cb_bo = NULL;
+	mutex_unlock(&gdev->lock);
+}
+
+/**
+ * p2pgpu_dmabuf_evict_trylock() - may a page of @bo be evicted now?
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @bo: the owner of the candidate page
+ *
+ * Victim filter of eviction (p2pgpu_gem.c). An object with live unpinned
+ * dma-buf mappings may only lose a page with its reservation lock held, for
+ * dma_buf_move_notify(): held already if the caller is a dma-buf op of
+ * @bo, else trylocked here (never waited for: the device lock is held) and
+ * kept until p2pgpu_dmabuf_evict_unlock(). At most one object is
+ * trylocked at a time.
+ *
+ * Return: true if the page may be evicted.
+ */
+bool p2pgpu_dmabuf_evict_trylock(struct p2pgpu_device *gdev,
+				 struct p2pgpu_bo *bo)
+{
+	lockdep_assert_held(&gdev->lock);
+	if (!bo->dmabuf_live || bo == gdev->dmabuf_cb_bo ||
+	    bo == gdev->dmabuf_evict_bo)
+		return true;
+	if (WARN_ON_ONCE(gdev->dmabuf_evict_bo))
+		return false;
+	if (!dma_resv_trylock(bo->base.resv))
+		return false;
+	gdev->dmabuf_evict_bo = bo;
+	return true;
+}
+
+/**
+ * p2pgpu_dmabuf_evict_unlock() - end of an eviction
+ * @gdev: the device, with &p2pgpu_device.lock held
+ *
+ * Drops the reservation lock p2pgpu_dmabuf_evict_trylock() took, if any.
+ */
+void p2pgpu_dmabuf_evict_unlock(struct p2pgpu_device *gdev)
+{
+	struct p2pgpu_bo *bo = gdev->dmabuf_evict_bo;
+
+	lockdep_assert_held(&gdev->lock);
+	if (!bo)
+		return;
+	gdev->dmabuf_evict_bo = NULL;
+	dma_resv_unlock(bo->base.resv);
+}
+
+/**
+ * p2pgpu_dmabuf_moving_locked() - pages of @bo are about to change place
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @bo: the object
+ *
+ * Called by p2pgpu_gem.c before any page of @bo is evicted from or placed
+ * into the window. If unpinned dma-buf mappings of @bo are live, they are all
+ * invalidated: dma_buf_move_notify() (the mappings cover the whole object)
+ * and counted. The reservation lock is held by then (see
+ * p2pgpu_dmabuf_evict_trylock()); if it is not, that is a bug in the
+ * callers, and nothing is notified rather than calling move_notify unlocked.
+ */
+void p2pgpu_dmabuf_moving_locked(struct p2pgpu_device *gdev,
+				 struct p2pgpu_bo *bo)
+{
+	lockdep_assert_held(&gdev->lock);
+	if (!bo->dmabuf_live)
+		return;
+	if (WARN_ON_ONCE(bo != gdev->dmabuf_cb_bo &&
+			 bo != gdev->dmabuf_evict_bo))
+		return;
+	bo->dmabuf_gen++;
+	bo->dmabuf_live = 0;
+	bo->dmabuf_move_notifies++;
+	gdev->dmabuf_move_notifies++;
+	dma_buf_move_notify(bo->dmabuf_dyn);
+}
+
+/*
+ * Place every page of @bo in the window without pinning it, keeping the
+ * object's own pages from being evicted to make room. Returns 0, or
+ * -EBUSY / -ENOSPC when the window cannot hold them (pages already placed
+ * stay placed).
+ */
+static int p2pgpu_bo_place_window_locked(struct p2pgpu_device *gdev,
+					 struct p2pgpu_bo *bo)
+{
+	unsigned long i;
+	int ret;
+
+	lockdep_assert_held(&gdev->lock);
+	for (i = 0; i < bo->npages; i++) {
+		if (bo->pages[i].slot != P2PGPU_NO_SLOT)
+			continue;
+		ret = p2pgpu_place_locked(gdev, bo, i, false, p2pgpu_keep_bo,
+					  bo);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * dma_buf_ops.pin: pin the whole object for @attach, in the window if the
+ * importer reaches it and the window can hold the object, else
+ * device-only. Pins nest per attachment; the first decides.
+ */
+static int p2pgpu_dmabuf_pin(struct dma_buf_attachment *attach)
+{
+	struct drm_gem_object *obj = attach->dmabuf->priv;
+	struct p2pgpu_device *gdev = to_p2pgpu(obj->dev);
+	struct p2pgpu_dmabuf_attach *a = attach->priv;
+	struct p2pgpu_bo *bo = to_p2pgpu_bo(obj);
+	int idx, ret = 0;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (a->pins) {
+		if (a->pins == UINT_MAX)
+			return -EOVERFLOW;
+		a->pins++;
+		return 0;
+	}
+	/* Moving pages in or out of the window touches the BAR. */
+	if (!drm_dev_enter(obj->dev, &idx)) {
+		p2pgpu_reject(gdev, "dma-buf pin by %s: device unplugged\n",
+			      dev_name(attach->dev));
+		return -ENODEV;
+	}
+	p2pgpu_dmabuf_lock(gdev, bo);
+	a->pin_p2p = false;
+	if (a->p2p) {
+		ret = p2pgpu_bo_pin_window_locked(gdev, bo);
+		if (!ret)
+			a->pin_p2p = true;
+		else if (ret == -EBUSY || ret == -ENOSPC)
+			dev_info_ratelimited(gdev->drm.dev,
+					     "dma-buf pin by %s: the window cannot hold the %lu pages, pinning system pages\n",
+					     dev_name(attach->dev), bo->npages);
+	}
+	if (!a->pin_p2p && (!a->p2p || ret == -EBUSY || ret == -ENOSPC))
+		ret = p2pgpu_bo_pin_device_locked(gdev, bo, attach);
+	p2pgpu_dmabuf_unlock(gdev);
+	drm_dev_exit(idx);
+	if (!ret)
+		a->pins = 1;
+	return ret;
+}
+
+/* dma_buf_ops.unpin: the last unpin of @attach drops the object's pins. */
+static void p2pgpu_dmabuf_unpin(struct dma_buf_attachment *attach)
+{
+	struct drm_gem_object *obj = attach->dmabuf->priv;
+	struct p2pgpu_device *gdev = to_p2pgpu(obj->dev);
+	struct p2pgpu_dmabuf_attach *a = attach->priv;
+	struct p2pgpu_bo *bo = to_p2pgpu_bo(obj);
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (WARN_ON_ONCE(!a->pins) || --a->pins)
+		return;
+	/* No BAR access: also after the device was unplugged. */
+	p2pgpu_dmabuf_lock(gdev, bo);
+	p2pgpu_bo_unpin_range_locked(gdev, bo, bo->npages);
+	p2pgpu_dmabuf_unlock(gdev);
+}
+
+/* map_dma_buf of a pinned attachment: hand out the pinned placement. */
+static int p2pgpu_dmabuf_map_pinned(struct p2pgpu_device *gdev,
+				    struct p2pgpu_bo *bo,
+				    struct dma_buf_attachment *attach,
+				    enum dma_data_direction dir,
+				    struct p2pgpu_dmabuf_map *m)
+{
+	struct p2pgpu_dmabuf_attach *a = attach->priv;
+	int ret;
+
+	if (!a->pin_p2p)
+		return p2pgpu_sgt_system(bo, attach, dir, &m->sgt);
+	m->p2p = true;
+	m->host_bridge = a->host_bridge;
+	p2pgpu_dmabuf_lock(gdev, bo);
+	ret = p2pgpu_sgt_window_locked(gdev, bo, attach, a, dir, &m->sgt);
+	p2pgpu_dmabuf_unlock(gdev);
+	return ret;
+}
+
+/*
+ * map_dma_buf of an unpinned (dynamic) attachment: the window without pins
+ * if the importer reaches it and it can hold the object (invalidated with
+ * move_notify), else system pages pinned device-only for this mapping.
+ */
+static int p2pgpu_dmabuf_map_dynamic(struct p2pgpu_device *gdev,
+				     struct p2pgpu_bo *bo,
+				     struct dma_buf_attachment *attach,
+				     enum dma_data_direction dir,
+				     struct p2pgpu_dmabuf_map *m)
+{
+	struct p2pgpu_dmabuf_attach *a = attach->priv;
+	int idx, ret;
+
+	/* Moving pages in or out of the window touches the BAR. */
+	if (!drm_dev_enter(bo->base.dev, &idx)) {
+		p2pgpu_reject(gdev, "dma-buf map by %s: device unplugged\n",
+			      dev_name(attach->dev));
+		return -ENODEV;
+	}
+	p2pgpu_dmabuf_lock(gdev, bo);
+	if (a->p2p) {
+		ret = p2pgpu_bo_place_window_locked(gdev, bo);
+		if (!ret) {
+			ret = p2pgpu_sgt_window_locked(gdev, bo, attach, a, dir,
+						       &m->sgt);
+			if (!ret) {
+				m->p2p = true;
+				m->host_bridge = a->host_bridge;
+				m->dynamic = true;
+				m->gen = bo->dmabuf_gen;
+				bo->dmabuf_live++;
+				bo->dmabuf_dyn = attach->dmabuf;
+			}
+			goto unlock;
+		}
+		if (ret != -EBUSY && ret != -ENOSPC)
+			goto unlock;
+		dev_info_ratelimited(gdev->drm.dev,
+				     "dma-buf map by %s: the window cannot hold the %lu pages, mapping system pages\n",
+				     dev_name(attach->dev), bo->npages);
+	}
+	ret = p2pgpu_bo_pin_device_locked(gdev, bo, attach);
+	if (!ret)
+		m->pinned_sys = true;
+unlock:
+	p2pgpu_dmabuf_unlock(gdev);
+	drm_dev_exit(idx);
+	if (ret || !m->pinned_sys)
+		return ret;
+	ret = p2pgpu_sgt_system(bo, attach, dir, &m->sgt);
+	if (ret) {
+		p2pgpu_dmabuf_lock(gdev, bo);
+		p2pgpu_bo_unpin_range_locked(gdev, bo, bo->npages);
+		p2pgpu_dmabuf_unlock(gdev);
+	}
 	return ret;
 }
 
@@ -388,57 +717,21 @@ static struct sg_table *p2pgpu_dmabuf_map(struct dma_buf_attachment *attach,
 	struct p2pgpu_dmabuf_attach *a = attach->priv;
 	struct p2pgpu_bo *bo = to_p2pgpu_bo(obj);
 	struct p2pgpu_dmabuf_map *m;
-	int idx, ret;
+	int ret;
 
+	dma_resv_assert_held(attach->dmabuf->resv);
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
-	/* Moving pages in or out of the window touches the BAR. */
-	if (!drm_dev_enter(obj->dev, &idx)) {
+	if (a->pins)
+		ret = p2pgpu_dmabuf_map_pinned(gdev, bo, attach, dir, m);
+	else
+		ret = p2pgpu_dmabuf_map_dynamic(gdev, bo, attach, dir, m);
+	if (ret) {
 		kfree(m);
-		p2pgpu_reject(gdev, "dma-buf map by %s: device unplugged\n",
-			      dev_name(attach->dev));
-		return ERR_PTR(-ENODEV);
-	}
-	mutex_lock(&gdev->lock);
-	if (a->p2p) {
-		ret = p2pgpu_bo_pin_window_locked(gdev, bo);
-		if (!ret) {
-			m->p2p = true;
-			m->host_bridge = a->host_bridge;
-			ret = p2pgpu_sgt_window_locked(gdev, bo, attach, a, dir,
-						       &m->sgt);
-			if (ret)
-				p2pgpu_bo_unpin_range_locked(gdev, bo,
-							     bo->npages);
-			goto unlock;
-		}
-		if (ret != -EBUSY && ret != -ENOSPC)
-			goto unlock;
-		dev_info_ratelimited(gdev->drm.dev,
-				     "dma-buf map by %s: the window cannot hold the %lu pages, mapping system pages\n",
-				     dev_name(attach->dev), bo->npages);
-	}
-	ret = p2pgpu_bo_pin_device_locked(gdev, bo, attach);
-unlock:
-	mutex_unlock(&gdev->lock);
-	drm_dev_exit(idx);
-	if (ret)
-		goto err;
-	if (!m->p2p) {
-		ret = p2pgpu_sgt_system(bo, attach, dir, &m->sgt);
-		if (ret) {
-			mutex_lock(&gdev->lock);
-			p2pgpu_bo_unpin_range_locked(gdev, bo, bo->npages);
-			mutex_unlock(&gdev->lock);
-			goto err;
-		}
+		return ERR_PTR(ret);
 	}
 	return &m->sgt;
-
-err:
-	kfree(m);
-	return ERR_PTR(ret);
 }
 
 /* Also after the device was unplugged: no BAR access, only unpinning. */
@@ -452,14 +745,24 @@ static void p2pgpu_dmabuf_unmap(struct dma_buf_attachment *attach,
 	struct p2pgpu_device *gdev = to_p2pgpu(obj->dev);
 	struct p2pgpu_bo *bo = to_p2pgpu_bo(obj);
 
-	if (!m->p2p)
-		dma_unmap_sgtable(attach->dev, sgt, dir, 0);
-	else if (m->host_bridge)
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (!m->p2p) {
+		dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);
+		dma_unmap_sgtable(attach->dev, sgt, dir,
+				  DMA_ATTR_SKIP_CPU_SYNC);
+	} else if (m->host_bridge) {
 		p2pgpu_sgt_window_unmap(attach, sgt, sgt->nents, dir);
+	}
 	sg_free_table(sgt);
-	mutex_lock(&gdev->lock);
-	p2pgpu_bo_unpin_range_locked(gdev, bo, bo->npages);
-	mutex_unlock(&gdev->lock);
+	if (m->pinned_sys || m->dynamic) {
+		p2pgpu_dmabuf_lock(gdev, bo);
+		if (m->pinned_sys)
+			p2pgpu_bo_unpin_range_locked(gdev, bo, bo->npages);
+		if (m->dynamic && m->gen == bo->dmabuf_gen &&
+		    !WARN_ON_ONCE(!bo->dmabuf_live))
+			bo->dmabuf_live--;
+		p2pgpu_dmabuf_unlock(gdev);
+	}
 	kfree(m);
 }
 
@@ -473,6 +776,8 @@ static int p2pgpu_dmabuf_mmap(struct dma_buf *dmabuf,
 static const struct dma_buf_ops p2pgpu_dmabuf_ops = {
 	.attach = p2pgpu_dmabuf_attach,
 	.detach = p2pgpu_dmabuf_detach,
+	.pin = p2pgpu_dmabuf_pin,
+	.unpin = p2pgpu_dmabuf_unpin,
 	.map_dma_buf = p2pgpu_dmabuf_map,
 	.unmap_dma_buf = p2pgpu_dmabuf_unmap,
 	.release = drm_gem_dmabuf_release,
@@ -539,4 +844,166 @@ struct drm_gem_object *p2pgpu_gem_prime_import(struct drm_device *drm,
 			      dmabuf->exp_name ? dmabuf->exp_name : "foreign");
 	}
 	return ERR_PTR(-EOPNOTSUPP);
+}
+
+/**
+ * p2pgpu_ioctl_bo_dmabuf_info() - DRM_IOCTL_P2PGPU_BO_DMABUF_INFO
+ * @drm: the device
+ * @data: &struct drm_p2pgpu_bo_dmabuf_info
+ * @file: the DRM file holding the handle
+ *
+ * Return: 0, -EINVAL (padding or flags not 0), -ENOENT (no such handle).
+ */
+int p2pgpu_ioctl_bo_dmabuf_info(struct drm_device *drm, void *data,
+				struct drm_file *file)
+{
+	struct p2pgpu_device *gdev = to_p2pgpu(drm);
+	struct drm_p2pgpu_bo_dmabuf_info *args = data;
+	struct drm_gem_object *obj;
+	struct p2pgpu_bo *bo;
+
+	if (args->pad || args->flags) {
+		p2pgpu_reject(gdev, "BO_DMABUF_INFO: pad and flags must be 0\n");
+		return -EINVAL;
+	}
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj) {
+		p2pgpu_reject(gdev, "BO_DMABUF_INFO: no object with handle %u\n",
+			      args->handle);
+		return -ENOENT;
+	}
+	bo = to_p2pgpu_bo(obj);
+	mutex_lock(&gdev->lock);
+	args->move_notifies = bo->dmabuf_move_notifies;
+	args->live_mappings = bo->dmabuf_live;
+	args->device_move_notifies = gdev->dmabuf_move_notifies;
+	mutex_unlock(&gdev->lock);
+	if (IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		args->flags |= P2PGPU_DMABUF_INFO_MOVE_NOTIFY;
+	drm_gem_object_put(obj);
+	return 0;
+}
+
+/**
+ * p2pgpu_ioctl_bo_from_va() - DRM_IOCTL_P2PGPU_BO_FROM_VA
+ * @drm: the device
+ * @data: &struct drm_p2pgpu_bo_from_va
+ * @file: the DRM file the new handle is created in
+ *
+ * The mapping at the address must be a render-node mapping of an object of
+ * @drm: its file is a DRM file of this device, and drm_gem_mmap() set
+ * vm_private_data to the object. The object is held across the handle
+ * creation, which happens after mmap_lock is dropped.
+ *
+ * Return: 0 or a negative errno, see &struct drm_p2pgpu_bo_from_va.
+ */
+int p2pgpu_ioctl_bo_from_va(struct drm_device *drm, void *data,
+			    struct drm_file *file)
+{
+	struct p2pgpu_device *gdev = to_p2pgpu(drm);
+	struct drm_p2pgpu_bo_from_va *args = data;
+	struct mm_struct *mm = current->mm;
+	struct drm_gem_object *obj = NULL;
+	struct vm_area_struct *vma;
+	struct drm_file *owner;
+	unsigned long va;
+	u64 pgoff;
+	int ret = 0;
+
+	if (args->flags) {
+		p2pgpu_reject(gdev, "BO_FROM_VA: flags must be 0\n");
+		return -EINVAL;
+	}
+	if (args->va > ULONG_MAX) {
+		p2pgpu_reject(gdev, "BO_FROM_VA: address %#llx out of range\n",
+			      args->va);
+		return -EFAULT;
+	}
+	va = args->va;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, va);
+	if (!vma) {
+		p2pgpu_reject(gdev, "BO_FROM_VA: nothing mapped at %#lx\n", va);
+		ret = -EFAULT;
+		goto unlock;
+	}
+	if (!vma->vm_file || vma->vm_file->f_op != drm->driver->fops ||
+	    !vma->vm_private_data) {
+		p2pgpu_reject(gdev,
+			      "BO_FROM_VA: %#lx is not a render-node mapping of a p2pgpu object\n",
+			      va);
+		ret = -ENXIO;
+		goto unlock;
+	}
+	owner = vma->vm_file->private_data;
+	if (owner->minor->dev != drm) {
+		p2pgpu_reject(gdev,
+			      "BO_FROM_VA: %#lx maps an object of p2pgpu %s, not of this device\n",
+			      va, dev_name(owner->minor->dev->dev));
+		ret = -EXDEV;
+		goto unlock;
+	}
+	obj = vma->vm_private_data;
+	pgoff = vma->vm_pgoff + ((va - vma->vm_start) >> PAGE_SHIFT) -
+		drm_vma_node_start(&obj->vma_node);
+	args->offset = (pgoff << PAGE_SHIFT) | (va & ~PAGE_MASK);
+	args->size = obj->size;
+	args->mapped = vma->vm_end - va;
+	drm_gem_object_get(obj);
+unlock:
+	mmap_read_unlock(mm);
+	if (ret)
+		return ret;
+	ret = drm_gem_handle_create(file, obj, &args->handle);
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+/**
+ * p2pgpu_ioctl_export_range() - DRM_IOCTL_P2PGPU_EXPORT_RANGE
+ * @drm: the device
+ * @data: &struct drm_p2pgpu_export_range
+ * @file: the DRM file (unused: the range is the caller's, not an object's)
+ *
+ * The userspace entry point of p2pmap_dmabuf_export() (kernel/core).
+ *
+ * Return: 0 with the new fd in &drm_p2pgpu_export_range.fd, or a negative
+ * errno.
+ */
+int p2pgpu_ioctl_export_range(struct drm_device *drm, void *data,
+			      struct drm_file *file)
+{
+	struct p2pgpu_device *gdev = to_p2pgpu(drm);
+	struct drm_p2pgpu_export_range *args = data;
+	struct dma_buf *dmabuf;
+	int fd;
+
+	if (args->flags & ~P2PGPU_EXPORT_RANGE_FLAGS) {
+		p2pgpu_reject(gdev, "EXPORT_RANGE: unknown flags %#x\n",
+			      args->flags);
+		return -EINVAL;
+	}
+	if (!args->length || !PAGE_ALIGNED(args->va) ||
+	    !PAGE_ALIGNED(args->length) || args->va > ULONG_MAX ||
+	    args->length > ULONG_MAX - args->va) {
+		p2pgpu_reject(gdev,
+			      "EXPORT_RANGE: range %#llx+%#llx must be page aligned, non-empty and not wrap\n",
+			      args->va, args->length);
+		return -EINVAL;
+	}
+	dmabuf = p2pmap_dmabuf_export(current->mm, args->va, args->length,
+				      args->flags & P2PGPU_EXPORT_RANGE_WRITE ?
+				      P2PMAP_DMABUF_WRITE : 0);
+	if (IS_ERR(dmabuf)) {
+		p2pgpu_reject(gdev, "EXPORT_RANGE: %#llx+%#llx: export failed (%ld)\n",
+			      args->va, args->length, PTR_ERR(dmabuf));
+		return PTR_ERR(dmabuf);
+	}
+	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
+	if (fd < 0) {
+		dma_buf_put(dmabuf);
+		return fd;
+	}
+	args->fd = fd;
+	return 0;
 }

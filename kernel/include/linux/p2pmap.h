@@ -471,4 +471,16 @@ const struct p2pmap_extent *p2pmap_import_extents(struct p2pmap_import *imp,
 void p2pmap_import_placement(struct p2pmap_import *imp,
 			     struct p2pmap_placement *out);
 
+/* ---- dma-buf export of a range (kernel/core/dmabuf.c) ---- */
+
+struct dma_buf;
+
+#define P2PMAP_DMABUF_WRITE	0x1	/* importers may write the range */
+#define P2PMAP_DMABUF_FLAGS	P2PMAP_DMABUF_WRITE
+
+struct dma_buf *p2pmap_dmabuf_export(struct mm_struct *mm, unsigned long start,
+				     unsigned long length, unsigned int flags);
+
+/* ---- end dma-buf export ---- */
+
 #endif /* _LINUX_P2PMAP_H */

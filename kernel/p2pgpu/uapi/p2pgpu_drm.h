@@ -527,6 +527,112 @@ struct drm_p2pgpu_bo_unpublish {
 
 /* ---- end rdma ---------------------------------------------------------- */
 
+/* ---- dma-buf export (dmabuf helper; ioctl numbers 0x30..0x3f) ---- */
+
+#define DRM_P2PGPU_BO_DMABUF_INFO	0x30
+
+/* &drm_p2pgpu_bo_dmabuf_info.flags (out): dma_buf_move_notify() works */
+#define P2PGPU_DMABUF_INFO_MOVE_NOTIFY	0x1u
+
+/**
+ * struct drm_p2pgpu_bo_dmabuf_info - dma-buf export state of an object
+ * @handle: in: GEM handle.
+ * @pad: must be 0.
+ * @move_notifies: out: dma_buf_move_notify() calls for this object: each
+ *	invalidated every live unpinned (dynamic) mapping of its dma-buf.
+ * @live_mappings: out: unpinned dma-buf mappings of the object in the
+ *	window that were not invalidated yet.
+ * @device_move_notifies: out: dma_buf_move_notify() calls of the device
+ *	since probe.
+ * @flags: in: must be 0; out: %P2PGPU_DMABUF_INFO_MOVE_NOTIFY if the
+ *	kernel has CONFIG_DMABUF_MOVE_NOTIFY (else dynamic importers are
+ *	pinned at each mapping and never notified).
+ * @pad2: must be 0.
+ */
+struct drm_p2pgpu_bo_dmabuf_info {
+	__u32 handle;
+	__u32 pad;
+	__u64 move_notifies;
+	__u64 live_mappings;
+	__u64 device_move_notifies;
+	__u32 flags;
+	__u32 pad2;
+};
+
+#define DRM_IOCTL_P2PGPU_BO_DMABUF_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_BO_DMABUF_INFO, \
+		 struct drm_p2pgpu_bo_dmabuf_info)
+
+#define DRM_P2PGPU_BO_FROM_VA		0x31
+
+/**
+ * struct drm_p2pgpu_bo_from_va - the object a CPU address maps
+ * @va: in: an address in the caller's mapping of a buffer object of this
+ *	device through a render node (mmap of the object's fake offset).
+ * @flags: in: must be 0.
+ * @handle: out: a new GEM handle to that object in this DRM file (close
+ *	it with DRM_IOCTL_GEM_CLOSE), e.g. for PRIME export as a dma-buf.
+ * @offset: out: byte offset of @va within the object.
+ * @size: out: size of the object in bytes.
+ * @mapped: out: bytes from @va to the end of that mapping (the same
+ *	object, contiguous).
+ *
+ * Lets a library that is given only a pointer (an RDMA registration, say)
+ * turn it into a dma-buf. The caller already maps the object, so no access
+ * is granted that it did not have. Errors: -EINVAL (flags not 0), -EFAULT
+ * (nothing mapped at @va), -ENXIO (@va is not a render-node mapping of a
+ * p2pgpu object), -EXDEV (an object of another p2pgpu device), -ENOMEM.
+ */
+struct drm_p2pgpu_bo_from_va {
+	__u64 va;
+	__u32 flags;
+	__u32 handle;
+	__u64 offset;
+	__u64 size;
+	__u64 mapped;
+};
+
+#define DRM_IOCTL_P2PGPU_BO_FROM_VA \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_BO_FROM_VA, \
+		 struct drm_p2pgpu_bo_from_va)
+
+#define DRM_P2PGPU_EXPORT_RANGE		0x32
+
+/* &drm_p2pgpu_export_range.flags */
+#define P2PGPU_EXPORT_RANGE_WRITE	0x1u	/* importers may write */
+#define P2PGPU_EXPORT_RANGE_FLAGS	P2PGPU_EXPORT_RANGE_WRITE
+
+/**
+ * struct drm_p2pgpu_export_range - export a range of the caller's address
+ *	space as a dma-buf
+ * @va: in: first byte, page aligned.
+ * @length: in: bytes, page aligned, not 0.
+ * @flags: in: P2PGPU_EXPORT_RANGE_* flags.
+ * @fd: out: the dma-buf file descriptor (O_CLOEXEC).
+ *
+ * Any range p2pmap can import (a CPU mapping of another GPU's object,
+ * ordinary memory) becomes a dma-buf (p2pmap_dmabuf_export()): each
+ * importer gets the range resolved for its own device when it maps it,
+ * peer-to-peer where its attachment allows it and a route exists, system
+ * memory otherwise, pinned while mapped. This is the generic exporter; a
+ * p2pgpu object itself is better exported with PRIME (dynamic, movable).
+ * Errors: -EINVAL (flags, alignment, zero or overflowing length), -ENOMEM,
+ * or an error of dma_buf_export() / get_unused_fd_flags(); problems with
+ * the range itself show when an importer maps it.
+ */
+struct drm_p2pgpu_export_range {
+	__u64 va;
+	__u64 length;
+	__u32 flags;
+	__s32 fd;
+};
+
+#define DRM_IOCTL_P2PGPU_EXPORT_RANGE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_EXPORT_RANGE, \
+		 struct drm_p2pgpu_export_range)
+
+/* ---- end dma-buf export ---- */
+
 #if defined(__cplusplus)
 }
 #endif

@@ -7,7 +7,10 @@
  * or dynamic with allow_peer2peer), maps the attachment, reports whether the
  * segments are BAR bus addresses of an ivshmem (p2pgpu) device or system
  * memory, and moves bytes through the mapping with real edu DMA, at most
- * EDU_DMA_MAX_LEN bytes per command. One attachment per open file, released
+ * EDU_DMA_MAX_LEN bytes per command. The dynamic importer counts the
+ * exporter's move_notify calls and maps again before the next transfer;
+ * it holds the reservation lock across each transfer, so the exporter
+ * cannot move the buffer while the edu is using the mapping. One attachment per open file, released
  * with the file (also when the process is killed) and when the edu unbinds.
  * Nothing here is meant for real hardware; no MODULE_DEVICE_TABLE.
  */
@@ -41,6 +44,12 @@
  * @att: the attachment
  * @sgt: its mapping
  * @dynamic: attached with dma_buf_dynamic_attach()
+ * @pinned: dynamic, and pinned with dma_buf_pin() before mapping (as a
+ *	pinned RDMA importer does)
+ * @invalid: the exporter called move_notify since @sgt was mapped (set
+ *	under the reservation lock; read under it)
+ * @move_notifies: move_notify calls received
+ * @remaps: mappings made again after a move_notify
  */
 struct dbt_file {
 	struct list_head node;
@@ -48,6 +57,10 @@ struct dbt_file {
 	struct dma_buf_attachment *att;
 	struct sg_table *sgt;
 	bool dynamic;
+	bool pinned;
+	bool invalid;
+	atomic_t move_notifies;
+	unsigned int remaps;
 };
 
 /**
@@ -68,12 +81,18 @@ static struct dbt dbt_state = {
 };
 
 /*
- * p2pgpu is a static exporter and never moves a mapping under an importer,
- * so this is never called; a dynamic importer must still provide it.
+ * The exporter is moving the buffer: the mapping is stale. Called with the
+ * reservation lock held and, for p2pgpu, its device lock: no lock of ours
+ * may be taken here (dbt.lock is held around our map calls). The next
+ * transfer maps again (dbt_revalidate()).
  */
 static void dbt_move_notify(struct dma_buf_attachment *att)
 {
-	pr_warn_ratelimited("unexpected move_notify from a static exporter\n");
+	struct dbt_file *f = att->importer_priv;
+
+	dma_resv_assert_held(att->dmabuf->resv);
+	WRITE_ONCE(f->invalid, true);
+	atomic_inc(&f->move_notifies);
 }
 
 static const struct dma_buf_attach_ops dbt_importer_ops = {
@@ -107,7 +126,11 @@ static void dbt_detach_locked(struct dbt_file *f)
 		return;
 	if (f->dynamic) {
 		dma_resv_lock(dmabuf->resv, NULL);
-		dma_buf_unmap_attachment(f->att, f->sgt, DMA_BIDIRECTIONAL);
+		if (f->sgt)
+			dma_buf_unmap_attachment(f->att, f->sgt,
+						 DMA_BIDIRECTIONAL);
+		if (f->pinned)
+			dma_buf_unpin(f->att);
 		dma_resv_unlock(dmabuf->resv);
 	} else {
 		dma_buf_unmap_attachment(f->att, f->sgt, DMA_BIDIRECTIONAL);
@@ -119,6 +142,57 @@ static void dbt_detach_locked(struct dbt_file *f)
 	f->sgt = NULL;
 }
 
+/* Count the DMA segments of @sgt in a GPU BAR and in system memory. */
+static void dbt_count(struct sg_table *sgt, u32 *bar_entries, u64 *bar_bytes,
+		      u32 *sys_entries, u64 *sys_bytes)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	*bar_entries = 0;
+	*sys_entries = 0;
+	*bar_bytes = 0;
+	*sys_bytes = 0;
+	if (!sgt)
+		return;
+	/* Only the DMA side of the table: an exporter may leave pages out. */
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (dbt_in_gpu_bar(sg_dma_address(sg), sg_dma_len(sg))) {
+			(*bar_entries)++;
+			*bar_bytes += sg_dma_len(sg);
+		} else {
+			(*sys_entries)++;
+			*sys_bytes += sg_dma_len(sg);
+		}
+	}
+}
+
+/*
+ * Dynamic importer, reservation lock held: map again if the exporter
+ * invalidated the mapping. The stale mapping is unmapped first.
+ */
+static int dbt_revalidate(struct dbt_file *f)
+{
+	struct sg_table *sgt;
+
+	dma_resv_assert_held(f->dmabuf->resv);
+	if (!f->invalid && f->sgt)
+		return 0;
+	if (f->sgt)
+		dma_buf_unmap_attachment(f->att, f->sgt, DMA_BIDIRECTIONAL);
+	f->sgt = NULL;
+	sgt = dma_buf_map_attachment(f->att, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt)) {
+		pr_warn_ratelimited("re-map after move_notify failed: %ld\n",
+				    PTR_ERR(sgt));
+		return PTR_ERR(sgt);
+	}
+	f->sgt = sgt;
+	f->invalid = false;
+	f->remaps++;
+	return 0;
+}
+
 static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 			     struct p2pgpu_dmabuf_test_attach __user *uarg)
 {
@@ -126,15 +200,18 @@ static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 	struct dma_buf_attachment *att;
 	struct device *dev;
 	struct dma_buf *dmabuf;
-	struct scatterlist *sg;
 	struct sg_table *sgt;
-	unsigned int i;
 	int ret;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
 	if (a.flags & ~P2PGPU_DMABUF_TEST_F_ALL || a.reserved) {
 		pr_warn_ratelimited("ATTACH: unknown flags or reserved not 0\n");
+		return -EINVAL;
+	}
+	if ((a.flags & P2PGPU_DMABUF_TEST_F_PIN) &&
+	    !(a.flags & P2PGPU_DMABUF_TEST_F_P2P)) {
+		pr_warn_ratelimited("ATTACH: PIN needs the dynamic (P2P) importer\n");
 		return -EINVAL;
 	}
 	if (!st->edu.pdev) {
@@ -151,6 +228,7 @@ static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 		return PTR_ERR(dmabuf);
 
 	f->dynamic = a.flags & P2PGPU_DMABUF_TEST_F_P2P;
+	f->pinned = a.flags & P2PGPU_DMABUF_TEST_F_PIN;
 	if (f->dynamic)
 		att = dma_buf_dynamic_attach(dmabuf, dev, &dbt_importer_ops, f);
 	else
@@ -161,7 +239,11 @@ static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 	}
 	if (f->dynamic) {
 		dma_resv_lock(dmabuf->resv, NULL);
-		sgt = dma_buf_map_attachment(att, DMA_BIDIRECTIONAL);
+		ret = f->pinned ? dma_buf_pin(att) : 0;
+		sgt = ret ? ERR_PTR(ret) :
+		      dma_buf_map_attachment(att, DMA_BIDIRECTIONAL);
+		if (IS_ERR(sgt) && f->pinned && !ret)
+			dma_buf_unpin(att);
 		dma_resv_unlock(dmabuf->resv);
 	} else {
 		sgt = dma_buf_map_attachment(att, DMA_BIDIRECTIONAL);
@@ -173,23 +255,14 @@ static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 	f->dmabuf = dmabuf;
 	f->att = att;
 	f->sgt = sgt;
+	f->invalid = false;
+	f->remaps = 0;
+	atomic_set(&f->move_notifies, 0);
 
-	/* Only the DMA side of the table: an exporter may leave pages out. */
 	a.size = dmabuf->size;
 	a.nents = sgt->nents;
-	a.bar_entries = 0;
-	a.sys_entries = 0;
-	a.bar_bytes = 0;
-	a.sys_bytes = 0;
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		if (dbt_in_gpu_bar(sg_dma_address(sg), sg_dma_len(sg))) {
-			a.bar_entries++;
-			a.bar_bytes += sg_dma_len(sg);
-		} else {
-			a.sys_entries++;
-			a.sys_bytes += sg_dma_len(sg);
-		}
-	}
+	dbt_count(sgt, &a.bar_entries, &a.bar_bytes, &a.sys_entries,
+		  &a.sys_bytes);
 	if (copy_to_user(uarg, &a, sizeof(a))) {
 		dbt_detach_locked(f);
 		return -EFAULT;
@@ -291,12 +364,48 @@ static long dbt_ioctl_xfer(struct dbt *st, struct dbt_file *f,
 		ret = -EFAULT;
 		goto out;
 	}
-	ret = dbt_dma_locked(st, f, x.offset, x.len, kbuf, write);
+	if (f->dynamic) {
+		/* Held across the DMA: the exporter cannot move the buffer. */
+		dma_resv_lock(f->dmabuf->resv, NULL);
+		ret = dbt_revalidate(f);
+		if (!ret)
+			ret = dbt_dma_locked(st, f, x.offset, x.len, kbuf,
+					     write);
+		dma_resv_unlock(f->dmabuf->resv);
+	} else {
+		ret = dbt_dma_locked(st, f, x.offset, x.len, kbuf, write);
+	}
 	if (!ret && !write && copy_to_user(u64_to_user_ptr(x.buf), kbuf, x.len))
 		ret = -EFAULT;
 out:
 	kvfree(kbuf);
 	return ret;
+}
+
+static long dbt_ioctl_status(struct dbt_file *f,
+			     struct p2pgpu_dmabuf_test_status __user *uarg)
+{
+	struct p2pgpu_dmabuf_test_status s;
+
+	memset(&s, 0, sizeof(s));
+	if (!f->dmabuf) {
+		pr_warn_ratelimited("STATUS: nothing attached\n");
+		return -ENXIO;
+	}
+	s.move_notifies = atomic_read(&f->move_notifies);
+	s.remaps = f->remaps;
+	if (f->dynamic) {
+		dma_resv_lock(f->dmabuf->resv, NULL);
+		if (f->invalid)
+			s.flags |= P2PGPU_DMABUF_TEST_S_INVALID;
+		dbt_count(f->sgt, &s.bar_entries, &s.bar_bytes,
+			  &s.sys_entries, &s.sys_bytes);
+		dma_resv_unlock(f->dmabuf->resv);
+	} else {
+		dbt_count(f->sgt, &s.bar_entries, &s.bar_bytes,
+			  &s.sys_entries, &s.sys_bytes);
+	}
+	return copy_to_user(uarg, &s, sizeof(s)) ? -EFAULT : 0;
 }
 
 static long dbt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -320,6 +429,9 @@ static long dbt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case P2PGPU_DMABUF_TEST_IOC_WRITE:
 		ret = dbt_ioctl_xfer(st, f, uarg, true);
+		break;
+	case P2PGPU_DMABUF_TEST_IOC_STATUS:
+		ret = dbt_ioctl_status(f, uarg);
 		break;
 	default:
 		ret = -ENOTTY;

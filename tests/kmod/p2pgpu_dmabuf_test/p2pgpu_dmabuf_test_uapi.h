@@ -5,7 +5,9 @@
  * (tests/selftests/p2pgpu_pin). The module binds the QEMU edu device and is
  * an in-kernel dma-buf importer for it: ATTACH attaches a dma-buf fd for the
  * edu and maps the attachment, READ and WRITE move bytes between the mapped
- * buffer and a user buffer with edu DMA, DETACH unmaps and detaches. One
+ * buffer and a user buffer with edu DMA (a dynamic attachment is mapped
+ * again first if the exporter called move_notify), STATUS reports the
+ * move_notify calls and the current mapping, DETACH unmaps and detaches. One
  * attachment per open file; it dies with the file. Test interface only.
  */
 #ifndef _P2PGPU_DMABUF_TEST_UAPI_H
@@ -22,7 +24,13 @@
  * allow_peer2peer); without it, a static dma_buf_attach().
  */
 #define P2PGPU_DMABUF_TEST_F_P2P	0x1u
-#define P2PGPU_DMABUF_TEST_F_ALL	P2PGPU_DMABUF_TEST_F_P2P
+/*
+ * With F_P2P: pin the attachment with dma_buf_pin() before mapping it (and
+ * unpin after unmapping), as a pinned RDMA importer does.
+ */
+#define P2PGPU_DMABUF_TEST_F_PIN	0x2u
+#define P2PGPU_DMABUF_TEST_F_ALL	(P2PGPU_DMABUF_TEST_F_P2P | \
+					 P2PGPU_DMABUF_TEST_F_PIN)
 
 /* Largest READ or WRITE, bytes. */
 #define P2PGPU_DMABUF_TEST_MAX_XFER	(64u << 10)
@@ -65,6 +73,31 @@ struct p2pgpu_dmabuf_test_xfer {
 	__u64 buf;
 };
 
+/* struct p2pgpu_dmabuf_test_status.flags: move_notify since the last map */
+#define P2PGPU_DMABUF_TEST_S_INVALID	0x1u
+
+/**
+ * struct p2pgpu_dmabuf_test_status - state of the attachment
+ * @move_notifies: (out) move_notify calls the importer received
+ * @remaps: (out) mappings made again after a move_notify
+ * @flags: (out) P2PGPU_DMABUF_TEST_S_* bits
+ * @bar_entries: (out) segments of the current mapping in a GPU BAR
+ * @bar_bytes: (out) bytes in those segments
+ * @sys_entries: (out) the other segments
+ * @reserved: (out) 0
+ * @sys_bytes: (out) bytes in those segments
+ */
+struct p2pgpu_dmabuf_test_status {
+	__u32 move_notifies;
+	__u32 remaps;
+	__u32 flags;
+	__u32 bar_entries;
+	__u64 bar_bytes;
+	__u32 sys_entries;
+	__u32 reserved;
+	__u64 sys_bytes;
+};
+
 #define P2PGPU_DMABUF_TEST_IOC_MAGIC	0xEA
 #define P2PGPU_DMABUF_TEST_IOC_ATTACH	_IOWR(P2PGPU_DMABUF_TEST_IOC_MAGIC, 0x00, \
 					      struct p2pgpu_dmabuf_test_attach)
@@ -73,5 +106,7 @@ struct p2pgpu_dmabuf_test_xfer {
 					     struct p2pgpu_dmabuf_test_xfer)
 #define P2PGPU_DMABUF_TEST_IOC_WRITE	_IOW(P2PGPU_DMABUF_TEST_IOC_MAGIC, 0x03, \
 					     struct p2pgpu_dmabuf_test_xfer)
+#define P2PGPU_DMABUF_TEST_IOC_STATUS	_IOR(P2PGPU_DMABUF_TEST_IOC_MAGIC, 0x04, \
+					     struct p2pgpu_dmabuf_test_status)
 
 #endif /* _P2PGPU_DMABUF_TEST_UAPI_H */

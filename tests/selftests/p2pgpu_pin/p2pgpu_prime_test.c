@@ -347,10 +347,12 @@ TEST_F_TIMEOUT(prime, edu_static_attach_system_pages, 120)
 }
 
 /*
- * A peer-to-peer attachment: through the switch the object is pinned in
- * the window and the edu gets BAR bus addresses; on the root bus there is
- * no route and it gets system pages. CPU pressure on another object does
- * not move it; data is right both ways.
+ * A pinned peer-to-peer attachment (dynamic importer calling dma_buf_pin(),
+ * as a pinned RDMA importer does): through the switch the object is pinned
+ * in the window and the edu gets BAR bus addresses; on the root bus there
+ * is no route and it gets system pages. CPU pressure on another object
+ * does not move it; data is right both ways. (Unpinned dynamic mappings,
+ * which do move, are tested by tests/selftests/p2pgpu_dmabuf.)
  */
 TEST_F_TIMEOUT(prime, edu_p2p_attach, 120)
 {
@@ -365,7 +367,8 @@ TEST_F_TIMEOUT(prime, edu_p2p_attach, 120)
 	fill_pattern(want, sizeof(want));
 	memcpy(b.cpu, want, sizeof(want));
 	ASSERT_EQ(0, export_fd(self->gpu, b.handle, &fd));
-	ASSERT_EQ(0, dbt_attach(self->dfd, fd, P2PGPU_DMABUF_TEST_F_P2P, &a));
+	ASSERT_EQ(0, dbt_attach(self->dfd, fd, P2PGPU_DMABUF_TEST_F_P2P |
+				P2PGPU_DMABUF_TEST_F_PIN, &a));
 	TH_LOG("p2p attach: %u segments, bar %u (%llu bytes), system %u (%llu bytes)",
 	       a.nents, a.bar_entries, a.bar_bytes, a.sys_entries, a.sys_bytes);
 	ASSERT_EQ(0, dev_info(self->gpu, &d));
@@ -406,7 +409,10 @@ TEST_F_TIMEOUT(prime, edu_p2p_attach, 120)
 	bo_free(self->gpu, &b);
 }
 
-/* An object larger than the window cannot be pinned there: system pages. */
+/*
+ * An object larger than the window cannot be mapped there: system pages,
+ * pinned device-only for the life of the (unpinned, dynamic) mapping.
+ */
 TEST_F_TIMEOUT(prime, p2p_attach_larger_than_window, 120)
 {
 	size_t n = WINDOW_PAGES + 8;

@@ -1162,7 +1162,7 @@ static void *stress_device(void *arg)
 	return NULL;
 }
 
-TEST_F_TIMEOUT(svm, concurrent_migration_faults_access, 120)
+TEST_F_TIMEOUT(svm, concurrent_migration_faults_access, 180)
 {
 	struct stress s = { .fd = self->fd, .fd1 = self->fd1, .len = 64 * PG };
 	pthread_t t[4];
@@ -1182,7 +1182,19 @@ TEST_F_TIMEOUT(svm, concurrent_migration_faults_access, 120)
 		ASSERT_EQ(0, bo_new(s.fd1, s.len, &s.bo));
 		ASSERT_EQ(0, pthread_create(&t[nt++], NULL, stress_copier, &s));
 	}
-	sleep_ms(3000);
+	/*
+	 * At least 3 s, and until every thread verified a pass: under a
+	 * loaded host (TCG) a device read of the whole range can keep losing
+	 * the race against the CPU faults for a while (counted as retries).
+	 * At most 90 s.
+	 */
+	for (i = 0; i < 900; i++) {
+		sleep_ms(100);
+		if (i >= 30 && atomic_load(&s.dev_checks) &&
+		    atomic_load(&s.cpu_checks) && atomic_load(&s.migrations) &&
+		    (s.fd1 < 0 || atomic_load(&s.copies)))
+			break;
+	}
 	atomic_store(&s.stop, true);
 	for (i = 0; i < nt; i++)
 		pthread_join(t[i], NULL);
