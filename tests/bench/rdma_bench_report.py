@@ -10,6 +10,7 @@ complete; SOURCE is perftest (its own figure) or wall (perftest's clock
 calibration failed; bytes over wall-clock time, a lower bound).
 
 usage: rdma_bench_report.py TSV OUT.md OUT.png --source S --verdict V
+                            [--note TEXT]
 """
 import argparse
 import os
@@ -116,6 +117,8 @@ def main():
     ap.add_argument("png")
     ap.add_argument("--source", default="unknown")
     ap.add_argument("--verdict", default="unknown")
+    ap.add_argument("--note", default="",
+                    help="a sentence about the conditions of this run")
     a = ap.parse_args()
     figs = load(a.tsv)
     if not figs:
@@ -202,6 +205,9 @@ def main():
     if 1044480 in sizes:
         w(RXE_NOTE)
     w("")
+    if a.note:
+        w("Conditions of this run: " + a.note)
+        w("")
     w("Soft-RoCE in TCG is noisy (other VMs share the host's two cores), "
       "so single ratios can move by tens of percent between runs; compare "
       "the trend over sizes, not one cell.")

@@ -38,6 +38,10 @@ OPTIONS
                    262144 1044480")
     --timeout SEC  QEMU timeout (default 3600)
 
+ENVIRONMENT
+    RDMA_BENCH_NOTE  a sentence about the run's conditions (e.g. other VMs
+                     on the host), printed in docs/rdma-benchmarks.md
+
 EXIT STATUS
     0 every run completed with the expected placement; 1 otherwise; 2 usage
 USAGE
@@ -80,7 +84,8 @@ if [ "$DOCS" = 1 ]; then
 	src=$(git -C "$P2PMAP_ROOT" describe --always --dirty 2>/dev/null || echo unknown)
 	python3 "$P2PMAP_ROOT/tests/bench/rdma_bench_report.py" "$OUT/rdma-bench.tsv" \
 		"$P2PMAP_ROOT/docs/rdma-benchmarks.md" "$P2PMAP_ROOT/docs/rdma-benchmarks.png" \
-		--source "$src" --verdict "${verdict:-unknown}" || exit 1
+		--source "$src" --verdict "${verdict:-unknown}" \
+		${RDMA_BENCH_NOTE:+--note "$RDMA_BENCH_NOTE"} || exit 1
 	log "bench-rdma: wrote docs/rdma-benchmarks.md"
 fi
 [ "$vrc" -eq 0 ]
