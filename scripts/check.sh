@@ -165,6 +165,18 @@ run_stage vm-switch modules,selftests vm_stage vm-switch switch \
 	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,svm,svm_bench,rxe,rdma,bench,dmabuf,rdmaplugin,failnth_dmabuf,lifecycle
 vm_collect vm-rootbus
 vm_collect vm-stock
+# Two hosts (issue 5): two VMs on one QEMU socket network, each with rxe and
+# p2pgpu; VM A RDMA-writes GPU memory into VM B's GPU memory and B checks
+# every byte. Last, when the other VMs are done, as both guests run at once.
+pair_stage() {
+	local rc=0
+	bash tests/vm/run-pair.sh --topology switch || rc=$?
+	vm_account pair-a "$rc"
+	local ra=$?
+	vm_account pair-b "$rc"
+	[ $ra -eq 0 ] && [ $? -eq 0 ]
+}
+run_stage vm-pair modules,selftests pair_stage
 # The demo cannot rot: its guest half (suites/demo.sh, every step TAP-checked)
 # runs in the two boots above; `make demo` adds only printing and the
 # host-side look into the BAR file, which the p2pdma suite covers in-guest.
