@@ -34,8 +34,12 @@
 #include "p2pgpu_drm.h"
 #include "p2pgpu_svm.h"
 
-/* Pages per migrate_vma / hmm_range_fault batch (one PMD). */
-#define P2PGPU_SVM_BATCH	512UL
+/*
+ * Pages per migrate_vma / hmm_range_fault batch: 64, as test_hmm's dmirror
+ * migrates (512 measured 0.88x of dmirror back to system memory in two
+ * release-kernel runs, 64 measured 0.91x and 0.94x).
+ */
+#define P2PGPU_SVM_BATCH	64UL
 /* hmm_range_fault() rounds before an access gives up with -EBUSY. */
 #define P2PGPU_SVM_RETRIES	64
 /* Tag of a writable entry in &p2pgpu_mirror.pt. */
