@@ -95,10 +95,24 @@ FIXTURE_TEARDOWN(svm_off)
 		close(self->gpu[1]);
 }
 
-/* SVM_INFO and sysfs say the feature is off, and why. */
+/* The core's feature row, SVM_INFO, sysfs and the probe log say why. */
 TEST_F(svm_off, info_and_sysfs_report_unavailable)
 {
+	char line[256] = "";
+	bool row = false;
+	FILE *ff;
 	int i;
+
+	/* "device_private no CONFIG_DEVICE_PRIVATE=n: <what is lost>" */
+	ff = fopen("/sys/module/p2pmap/features", "r");
+	ASSERT_NE(NULL, ff);
+	while (!row && fgets(line, sizeof(line), ff))
+		row = !strncmp(line, "device_private no ", 18);
+	fclose(ff);
+	ASSERT_TRUE(row);
+	EXPECT_NE(NULL, strstr(line, "CONFIG_DEVICE_PRIVATE=n")) TH_LOG("%s", line);
+	/* p2pgpu said so at probe, for each device */
+	EXPECT_TRUE(klog_has("device_private: " SYSFS_REASON));
 
 	for (i = 0; i < 2; i++) {
 		struct drm_p2pgpu_device_info di;
