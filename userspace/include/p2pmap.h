@@ -233,15 +233,22 @@ int p2pmap_features(struct p2pmap_ctx *ctx, struct p2pmap_feature **out,
  *	host bridge is not whitelisted (pci_p2pdma_distance() < 0)
  * @P2PMAP_ROUTE_UNKNOWN: no common upstream bridge, and whether the host
  *	bridge path is allowed cannot be told from the files available
+ * @P2PMAP_ROUTE_NO_KCONFIG: refused whatever the path: the running kernel
+ *	has no CONFIG_PCI_P2PDMA (p2pmap.ko reports "pci_p2pdma no"), so
+ *	p2pmap places every page of the pair in system memory
  */
 enum p2pmap_route {
 	P2PMAP_ROUTE_BUS_ADDR,
 	P2PMAP_ROUTE_HOST_BRIDGE,
 	P2PMAP_ROUTE_NOT_SUPPORTED,
 	P2PMAP_ROUTE_UNKNOWN,
+	P2PMAP_ROUTE_NO_KCONFIG,
 };
 
-/** p2pmap_route_name() - "bus_addr", "host_bridge", "not_supported", "unknown" */
+/**
+ * p2pmap_route_name() - "bus_addr", "host_bridge", "not_supported",
+ * "unknown" or "no_kconfig"
+ */
 const char *p2pmap_route_name(enum p2pmap_route route);
 
 /**
@@ -249,8 +256,9 @@ const char *p2pmap_route_name(enum p2pmap_route route);
  * @route: how the kernel would map it
  * @distance: hops up from the provider plus hops down to the client
  *	through @common (BUS_ADDR), the kernel's distance for HOST_BRIDGE,
- *	and -1 for NOT_SUPPORTED and UNKNOWN (what pci_p2pdma_distance()
- *	returns for a refused pair)
+ *	and -1 for NOT_SUPPORTED, UNKNOWN and NO_KCONFIG (what
+ *	pci_p2pdma_distance() returns for a refused pair); @hops_up,
+ *	@hops_down and @common still describe the PCI path for NO_KCONFIG
  * @hops_up: bridges from the provider up to @common (0 if none common)
  * @hops_down: bridges from @common down to the client
  * @common: BDF of the common upstream bridge ("" if none; the device
@@ -282,6 +290,12 @@ struct p2pmap_topology {
  * bridge the kernel maps through the host bridge only on an AMD Zen CPU
  * (<proc>/cpuinfo) or if the device at <domain>:<bus>:00.0 of each host
  * bridge is on its Intel whitelist.
+ *
+ * If p2pmap.ko is loaded and reports "pci_p2pdma no" (a kernel without
+ * CONFIG_PCI_P2PDMA, such as Debian's), every pair is refused: @t->route is
+ * %P2PMAP_ROUTE_NO_KCONFIG, @t->distance -1, and @t->reason says so and
+ * then gives the path. If p2pmap.ko is not loaded, kernel support is not
+ * checked.
  *
  * Approximation: ACS redirect (which makes the kernel route a BUS_ADDR
  * pair through the host bridge) is not checked, since config space beyond

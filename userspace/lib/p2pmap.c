@@ -112,6 +112,7 @@ const char *p2pmap_route_name(enum p2pmap_route route)
 	case P2PMAP_ROUTE_BUS_ADDR: return "bus_addr";
 	case P2PMAP_ROUTE_HOST_BRIDGE: return "host_bridge";
 	case P2PMAP_ROUTE_NOT_SUPPORTED: return "not_supported";
+	case P2PMAP_ROUTE_NO_KCONFIG: return "no_kconfig";
 	case P2PMAP_ROUTE_UNKNOWN: break;
 	}
 	return "unknown";
@@ -910,8 +911,55 @@ static int cpu_is_zen(struct p2pmap_ctx *ctx)
 	return amd && family >= 0x17;
 }
 
+/*
+ * 1 if p2pmap.ko says the kernel has no CONFIG_PCI_P2PDMA ("pci_p2pdma no"
+ * in its features file), 0 otherwise (present, or p2pmap.ko not loaded:
+ * not checked). The context's error is left as it was.
+ */
+static int p2pdma_compiled_out(struct p2pmap_ctx *ctx, char *detail,
+			       size_t len)
+{
+	char err[sizeof(ctx->err)];
+	struct p2pmap_feature *f;
+	size_t n, i;
+	int out = 0;
+
+	memcpy(err, ctx->err, sizeof(err));
+	if (!p2pmap_features(ctx, &f, &n)) {
+		for (i = 0; i < n; i++)
+			if (!strcmp(f[i].name, "pci_p2pdma") && !f[i].present) {
+				copy_str(detail, len, f[i].detail);
+				out = 1;
+			}
+		free(f);
+	}
+	memcpy(ctx->err, err, sizeof(err));
+	return out;
+}
+
+/* The pair's PCI path, as the kernel would see it with CONFIG_PCI_P2PDMA. */
+static int pci_path(struct p2pmap_ctx *ctx, const char *provider,
+		    const char *client, struct p2pmap_topology *t);
+
 int p2pmap_pci_distance(struct p2pmap_ctx *ctx, const char *provider,
 			const char *client, struct p2pmap_topology *t)
+{
+	char detail[256], path[sizeof(t->reason)];
+	int ret = pci_path(ctx, provider, client, t);
+
+	if (ret || !p2pdma_compiled_out(ctx, detail, sizeof(detail)))
+		return ret;
+	copy_str(path, sizeof(path), t->reason);
+	t->route = P2PMAP_ROUTE_NO_KCONFIG;
+	t->distance = -1;
+	snprintf(t->reason, sizeof(t->reason),
+		 "kernel without peer-to-peer DMA (%.120s); the PCI path would be: %.300s",
+		 detail, path);
+	return 0;
+}
+
+static int pci_path(struct p2pmap_ctx *ctx, const char *provider,
+		    const char *client, struct p2pmap_topology *t)
 {
 	struct pci_chain a, b;
 	char da[128], db[128];

@@ -429,6 +429,20 @@ static void test_topology(void)
 	distance("0000:00:03.0", "0000:00:04.0", 0, P2PMAP_ROUTE_UNKNOWN, -1, "",
 		 "CPU vendor is unknown");
 	put("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n", "%s", path);
+
+	/* a kernel without CONFIG_PCI_P2PDMA refuses every pair */
+	snprintf(path, sizeof(path), "%s/module/p2pmap/features", SYS);
+	put("pci_p2pdma no CONFIG_PCI_P2PDMA=n: peer BAR placement unavailable\n"
+	    "mmu_notifier yes\n", "%s", path);
+	distance("0000:05:00.0", "0000:06:00.0", 0, P2PMAP_ROUTE_NO_KCONFIG, -1,
+		 "0000:01:00.0", "CONFIG_PCI_P2PDMA=n");
+	distance("0000:05:00.0", "0000:06:00.0", 0, P2PMAP_ROUTE_NO_KCONFIG, -1,
+		 "0000:01:00.0", "would be: common upstream bridge");
+	put("pci_p2pdma yes\ndevice_private no CONFIG_DEVICE_PRIVATE=n: migration unavailable\n"
+	    "dmabuf_move_notify no CONFIG_DMABUF_MOVE_NOTIFY=n: pinned\nmmu_notifier yes\n",
+	    "%s", path);
+	distance("0000:05:00.0", "0000:06:00.0", 0, P2PMAP_ROUTE_BUS_ADDR, 4,
+		 "0000:01:00.0", "2 up + 2 down");
 }
 
 static void test_pci_devices(void)

@@ -83,13 +83,21 @@ check_topology() {
 	echo "$TOPO"
 	r1=$(topology_pair "$G0" "$G1")
 	r2=$(topology_pair "$G1" "$G0")
-	case "$P2PMAP_TOPOLOGY" in
-	switch) want="4 bus_addr" ;;
-	*) want="-1 not_supported" ;;
-	esac
+	# a kernel without CONFIG_PCI_P2PDMA refuses every pair, whatever the path
+	if grep -q '^pci_p2pdma no' /sys/module/p2pmap/features; then
+		want="-1 no_kconfig"
+	else
+		case "$P2PMAP_TOPOLOGY" in
+		switch) want="4 bus_addr" ;;
+		*) want="-1 not_supported" ;;
+		esac
+	fi
 	[ "$r1" = "$want" ] && [ "$r2" = "$want" ] ||
 		{ echo "topology $P2PMAP_TOPOLOGY: want '$want', got '$r1' / '$r2'"; return 1; }
-	if [ "$P2PMAP_TOPOLOGY" != switch ]; then
+	if [ "$want" = "-1 no_kconfig" ]; then
+		echo "$TOPO" | grep -q 'kernel without peer-to-peer DMA' ||
+			{ echo "no 'kernel without peer-to-peer DMA' reason"; return 1; }
+	elif [ "$P2PMAP_TOPOLOGY" != switch ]; then
 		echo "$TOPO" | grep -q 'not supported (host bridge not whitelisted)' ||
 			{ echo "no 'not supported' reason"; return 1; }
 	fi
