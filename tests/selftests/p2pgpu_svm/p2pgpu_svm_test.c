@@ -1385,6 +1385,65 @@ TEST_F_TIMEOUT(svm, concurrent_migration_faults_access, 180)
 	free(want);
 }
 
+/*
+ * A mixed range: pages in GPU0's memory, in GPU1's memory and in system
+ * memory. GPU1's copy engine imports it in one go and reads every byte
+ * right. Its own device-private pages are mapped through its own window
+ * (distance 0, on both topologies) and stay on GPU1; GPU0's are read
+ * peer-to-peer through the switch, or migrate (exactly those, no_route)
+ * on the root bus; the system pages are system pages.
+ */
+TEST_F(svm, mixed_range_two_gpus_and_system)
+{
+	const uint64_t q = 4, n = 3 * q, len = n * PG;
+	enum p2pmap_topology topo = p2pmap_topology();
+	struct drm_p2pgpu_svm_migrate m;
+	struct drm_p2pgpu_copy c;
+	uint8_t *p, *want, st[12];
+	struct bo b;
+
+	if (self->fd1 < 0)
+		SKIP(return, "one p2pgpu device only");
+	ASSERT_NE(P2PMAP_TOPO_INVALID, topo) TH_LOG("P2PMAP_TOPOLOGY not set");
+	p = anon(len);
+	want = malloc(len);
+	ASSERT_TRUE(p && want);
+	fill_pattern(want, len);
+	memcpy(p, want, len);
+	ASSERT_EQ(0, svm_migrate(self->fd, p, q * PG, P2PGPU_SVM_TO_DEVICE, &m));
+	ASSERT_EQ(q, m.moved);
+	ASSERT_EQ(0, svm_migrate(self->fd1, p + q * PG, q * PG,
+				 P2PGPU_SVM_TO_DEVICE, &m));
+	ASSERT_EQ(q, m.moved);
+	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+	ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_TO_BO,
+			      P2PGPU_COPY_PREFER_P2P, &c));
+	EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
+	TH_LOG("mixed range: %llu P2P, %llu system pages, %llu no_route",
+	       (unsigned long long)c.p2p_pages,
+	       (unsigned long long)c.sysmem_pages,
+	       (unsigned long long)c.reason_pages[REASON_NO_ROUTE]);
+	/* GPU1's own pages: through its window, still on GPU1. */
+	ASSERT_EQ(0, svm_snapshot(self->fd1, p, n, st));
+	EXPECT_EQ(q, count_state(st + q, q, ST_DP | ST_THIS, ST_DP | ST_THIS));
+	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
+	if (topo == P2PMAP_TOPO_SWITCH) {
+		EXPECT_EQ(2 * q, c.p2p_pages);
+		EXPECT_EQ(q, c.sysmem_pages);
+		EXPECT_EQ(q, count_state(st, q, ST_DP | ST_THIS, ST_DP | ST_THIS));
+	} else {
+		EXPECT_EQ(q, c.p2p_pages);
+		EXPECT_EQ(2 * q, c.sysmem_pages);
+		EXPECT_EQ(q, c.reason_pages[REASON_NO_ROUTE]);
+		EXPECT_EQ(0ULL, count_state(st, q, ST_DP, ST_DP));
+	}
+	/* The CPU still sees every byte, wherever the pages are now. */
+	EXPECT_EQ(-1, first_mismatch(p, want, len));
+	bo_free(self->fd1, &b);
+	munmap(p, len);
+	free(want);
+}
+
 /* ---- the file goes, the memory stays ----------------------------------------------------------- */
 
 TEST_F(svm, close_file_keeps_memory)
