@@ -909,7 +909,7 @@ TEST_F(svm, thp_migrated_split)
 
 /* ---- larger than the device ---------------------------------------------------------- */
 
-TEST_F(svm, range_larger_than_device_spills)
+TEST_F_TIMEOUT(svm, range_larger_than_device_spills, 120)
 {
 	struct drm_p2pgpu_svm_info i0, i1;
 	struct drm_p2pgpu_svm_migrate m;
