@@ -388,6 +388,7 @@ int p2pgpu_ioctl_bo_unpublish(struct drm_device *drm, void *data,
 bool p2pgpu_dmabuf_evict_trylock(struct p2pgpu_device *gdev,
 				 struct p2pgpu_bo *bo);
 void p2pgpu_dmabuf_evict_unlock(struct p2pgpu_device *gdev);
+void p2pgpu_dmabuf_unplug(struct p2pgpu_device *gdev);
 void p2pgpu_dmabuf_moving_locked(struct p2pgpu_device *gdev,
 				 struct p2pgpu_bo *bo);
 int p2pgpu_ioctl_bo_dmabuf_info(struct drm_device *drm, void *data,

@@ -350,10 +350,12 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 /*
  * Unbind, rmmod or PCI removal. p2pmap revokes every import of the device
  * and waits until importers have stopped, and the pins of pinned imports
- * are dropped (p2pgpu_provider_unregister()). dma-buf importers are not
- * revoked: static dma-buf attachments have no way to be told, so objects
- * they have mapped stay pinned (and alive) until they unmap; the BAR is
- * not touched for that. drm_dev_unplug() then waits for every fault in
+ * are dropped (p2pgpu_provider_unregister()). Static (pinned) dma-buf
+ * attachments have no way to be told, so objects they have mapped stay
+ * pinned (and alive) until they unmap; the BAR is not touched for that.
+ * Dynamic dma-buf importers of unpinned window mappings are told with
+ * move_notify right after drm_dev_unplug() (p2pgpu_dmabuf_unplug()), and
+ * mapping again fails with -ENODEV. drm_dev_unplug() then waits for every fault in
  * progress, unregisters the device and zaps every CPU mapping into the
  * window; afterwards faults get SIGBUS and ioctls -ENODEV (it also waits for
  * copies in progress, which run inside drm_dev_enter()). The publish node
@@ -372,6 +374,8 @@ static void p2pgpu_remove(struct pci_dev *pdev)
 	/* Peers first: when this returns no importer touches the BAR. */
 	p2pgpu_provider_unregister(gdev);
 	drm_dev_unplug(&gdev->drm);
+	/* Dynamic dma-buf importers: told, and cannot map again. */
+	p2pgpu_dmabuf_unplug(gdev);
 	p2pgpu_p2pdma_drain(gdev);
 }
 

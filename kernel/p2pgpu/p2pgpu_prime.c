@@ -67,7 +67,9 @@
  * the object's reservation lock: they must not take a lock that they hold
  * around dma_buf_map_attachment() (the edu test importer only sets a flag).
  *
- * Not done: unplugging the device does not revoke importers' mappings.
+ * Unplug: p2pgpu_dmabuf_unplug() invalidates every live unpinned mapping
+ * (move_notify) after drm_dev_unplug(), and mapping again fails with
+ * -ENODEV; pinned mappings stay until their importers unmap.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -88,6 +90,7 @@
 #include <drm/drm_prime.h>
 #include <drm/drm_vma_manager.h>
 
+#include "../lib/aperture.h"
 #include "p2pgpu.h"
 #include "p2pgpu_drm.h"
 
@@ -541,6 +544,63 @@ void p2pgpu_dmabuf_moving_locked(struct p2pgpu_device *gdev,
 	bo->dmabuf_move_notifies++;
 	gdev->dmabuf_move_notifies++;
 	dma_buf_move_notify(bo->dmabuf_dyn);
+}
+
+/* A buffer object with live unpinned mappings, referenced, or NULL. */
+static struct p2pgpu_bo *p2pgpu_dmabuf_next_live(struct p2pgpu_device *gdev)
+{
+	struct p2pmap_aper_info info;
+	struct p2pgpu_bo *bo;
+	u32 slot;
+
+	mutex_lock(&gdev->lock);
+	for (slot = 0; slot < gdev->window_pages; slot++) {
+		if (p2pmap_aper_lookup(gdev->aper, slot, &info) ||
+		    !info.owner || p2pgpu_owner_is_devmem(info.owner))
+			continue;
+		bo = info.owner;
+		/* a mapped dma-buf holds the object: never at zero here */
+		if (bo->dmabuf_live && kref_get_unless_zero(&bo->base.refcount)) {
+			mutex_unlock(&gdev->lock);
+			return bo;
+		}
+	}
+	mutex_unlock(&gdev->lock);
+	return NULL;
+}
+
+/**
+ * p2pgpu_dmabuf_unplug() - revoke unpinned dma-buf mappings at removal
+ * @gdev: the device, after drm_dev_unplug()
+ *
+ * Every object with live unpinned (dynamic) window mappings is found from
+ * the window allocator's owner cookies and invalidated with
+ * dma_buf_move_notify() under its reservation lock, as an eviction would;
+ * mapping again fails with -ENODEV (drm_dev_enter() fails from now on), so
+ * no new unpinned mapping appears. When this returns, dynamic importers
+ * have been told and, if they follow the dma-buf rules (no DMA outside
+ * the reservation lock or their fences), no longer use the BAR. Pinned
+ * mappings are not revoked: static importers cannot be told (see
+ * p2pgpu_remove()). Takes the reservation locks, then the device lock.
+ */
+void p2pgpu_dmabuf_unplug(struct p2pgpu_device *gdev)
+{
+	struct p2pgpu_bo *bo;
+	unsigned int n = 0;
+
+	while ((bo = p2pgpu_dmabuf_next_live(gdev))) {
+		dma_resv_lock(bo->base.resv, NULL);
+		p2pgpu_dmabuf_lock(gdev, bo);
+		p2pgpu_dmabuf_moving_locked(gdev, bo);
+		p2pgpu_dmabuf_unlock(gdev);
+		dma_resv_unlock(bo->base.resv);
+		drm_gem_object_put(&bo->base);
+		n++;
+	}
+	if (n)
+		dev_info(gdev->drm.dev,
+			 "unplug: told the dynamic importers of %u object(s)\n",
+			 n);
 }
 
 /*

@@ -104,7 +104,8 @@ test)
 stock)
 	KB=$("$P2PMAP_ROOT/tests/vm/stock-kernel.sh") || { log "stock kernel unavailable"; exit 2; }
 	KREL=$(cat "$KB/kernel.release")
-	KIMAGE=$KB/vmlinuz-$KREL KMODS=none KCONFIG=$KB/config-$KREL VMLINUX=
+	KIMAGE=$KB/vmlinuz-$KREL KMODS=$KB/modules/lib/modules/$KREL
+	KCONFIG=$KB/config-$KREL VMLINUX=
 	# Debian's kernel is built with module signing: our unsigned modules
 	# add the E (unsigned module) taint there, next to O.
 	TAINT_OK=12288 ;;

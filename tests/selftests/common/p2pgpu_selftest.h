@@ -170,4 +170,13 @@ static inline int dev_info(int gpu, struct drm_p2pgpu_device_info *di)
 	return drmIoctl(gpu, DRM_IOCTL_P2PGPU_DEVICE_INFO, di) ? -errno : 0;
 }
 
+/* What backs the CPU mappings of object @handle (BO_CPU_INFO). */
+static inline int bo_cpu_info(int fd, uint32_t handle,
+			      struct drm_p2pgpu_bo_cpu_info *ci)
+{
+	memset(ci, 0, sizeof(*ci));
+	ci->handle = handle;
+	return drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_CPU_INFO, ci) ? -errno : 0;
+}
+
 #endif /* _P2PGPU_SELFTEST_H */

@@ -23,6 +23,7 @@
 
 #define PG			4096ULL
 #define REASON_NO_ROUTE		3	/* P2PMAP_REASON_NO_ROUTE */
+#define REASON_NO_KCONFIG	4	/* P2PMAP_REASON_NO_KCONFIG */
 #define REASON_SYSTEM_PAGE	6	/* P2PMAP_REASON_SYSTEM_PAGE */
 
 /* One copy; 0 or -errno. @out (may be NULL) gets the ioctl's outputs. */

@@ -74,6 +74,16 @@ static int bo_info(int fd, uint32_t handle, struct drm_p2pgpu_bo_info *bi)
 	return drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_INFO, bi) ? -errno : 0;
 }
 
+/*
+ * From /sys/module/p2pmap/features, set by the fixture: whether the kernel
+ * has CONFIG_PCI_P2PDMA (then a GPU reaches its own BAR, and CPU faults
+ * place pages into the window and evict from it), and the reason the core
+ * gives for pages it places in system memory when the GPUs cannot reach
+ * each other (NO_KCONFIG without P2PDMA, NO_ROUTE on the root bus).
+ */
+static bool pci_p2pdma;
+static int fallback_reason;
+
 FIXTURE(copy) {
 	int g[2];
 	char pci[2][32];
@@ -91,6 +101,10 @@ FIXTURE_SETUP(copy)
 	ASSERT_LE(0, self->g[1]) TH_LOG("no second p2pgpu render node");
 	self->p2p = expect_peer_p2p(self->pci[0], self->pci[1], why, sizeof(why));
 	ASSERT_LE(0, self->p2p) TH_LOG("%s", why);
+	ASSERT_NE(-1, p2pmap_kernel_feature("pci_p2pdma"));
+	pci_p2pdma = p2pmap_kernel_feature("pci_p2pdma") == 1;
+	self->p2p = self->p2p && pci_p2pdma;
+	fallback_reason = p2pmap_expected_fallback_reason();
 }
 
 FIXTURE_TEARDOWN(copy)
@@ -188,8 +202,9 @@ static void peer_copy(struct __test_metadata *_metadata, int eng, int src,
 	/* peer -> local */
 	ASSERT_EQ(0, gpu_copy(eng, d.handle, s.cpu + 100, len, boff, TO_BO, PREFER, &out));
 	n = pages_covered(s.cpu + 100, len);
-	TH_LOG("peer -> local, %llu bytes: p2p %llu sysmem %llu no_route %llu retries %llu, %llu ns",
-	       len, out.p2p_pages, out.sysmem_pages, out.reason_pages[REASON_NO_ROUTE],
+	TH_LOG("peer -> local, %llu bytes: p2p %llu sysmem %llu reason %d %llu retries %llu, %llu ns",
+	       len, out.p2p_pages, out.sysmem_pages, fallback_reason,
+	       out.reason_pages[fallback_reason],
 	       out.retries, out.elapsed_ns);
 	if (p2p) {
 		EXPECT_EQ(n, out.p2p_pages);
@@ -197,7 +212,7 @@ static void peer_copy(struct __test_metadata *_metadata, int eng, int src,
 	} else {
 		EXPECT_EQ(0ULL, out.p2p_pages);
 		EXPECT_EQ(n, out.sysmem_pages);
-		EXPECT_EQ(n, out.reason_pages[REASON_NO_ROUTE]);
+		EXPECT_EQ(n, out.reason_pages[fallback_reason]);
 	}
 	EXPECT_EQ(-1, first_mismatch(d.cpu + boff, want + 100, len));
 	EXPECT_EQ(want2[boff - 1], d.cpu[boff - 1]);
@@ -209,15 +224,16 @@ static void peer_copy(struct __test_metadata *_metadata, int eng, int src,
 	ASSERT_EQ(0, gpu_copy(eng, d.handle, s.cpu + 3 * PG + 5, len2, 2 * PG + 9,
 			      FROM_BO, PREFER, &out));
 	n = pages_covered(s.cpu + 3 * PG + 5, len2);
-	TH_LOG("local -> peer, %llu bytes: p2p %llu sysmem %llu no_route %llu retries %llu, %llu ns",
-	       len2, out.p2p_pages, out.sysmem_pages, out.reason_pages[REASON_NO_ROUTE],
+	TH_LOG("local -> peer, %llu bytes: p2p %llu sysmem %llu reason %d %llu retries %llu, %llu ns",
+	       len2, out.p2p_pages, out.sysmem_pages, fallback_reason,
+	       out.reason_pages[fallback_reason],
 	       out.retries, out.elapsed_ns);
 	if (p2p) {
 		EXPECT_EQ(n, out.p2p_pages);
 		EXPECT_EQ(0ULL, out.sysmem_pages);
 	} else {
 		EXPECT_EQ(n, out.sysmem_pages);
-		EXPECT_EQ(n, out.reason_pages[REASON_NO_ROUTE]);
+		EXPECT_EQ(n, out.reason_pages[fallback_reason]);
 	}
 	memcpy(want + 3 * PG + 5, want2 + 2 * PG + 9, len2);
 	EXPECT_EQ(-1, first_mismatch(s.cpu, want, sizeof(want)));
@@ -251,9 +267,11 @@ TEST_F(copy, peer_gpu1_to_gpu0)
 
 /*
  * Within one GPU: a device always reaches its own BAR (distance 0), on
- * either topology. Also between two ranges of one object, which must not
- * deadlock (resolving the mapping takes the device lock the copy holds
- * later).
+ * either topology, when the kernel has CONFIG_PCI_P2PDMA; without it no
+ * route can be checked at all, so REQUIRE_P2P is refused (-EREMOTEIO) and
+ * the copies go through system memory with reason NO_KCONFIG. Also between
+ * two ranges of one object, which must not deadlock (resolving the mapping
+ * takes the device lock the copy holds later).
  */
 TEST_F(copy, same_gpu)
 {
@@ -261,6 +279,7 @@ TEST_F(copy, same_gpu)
 	struct drm_p2pgpu_copy out;
 	int fd = self->g[0];
 	struct bo a, b;
+	int ret;
 
 	ASSERT_EQ(0, bo_new(fd, 8 * PG, &a));
 	ASSERT_EQ(0, bo_new(fd, 8 * PG, &b));
@@ -268,20 +287,33 @@ TEST_F(copy, same_gpu)
 	memcpy(b.cpu, want, sizeof(want));
 	memset(a.cpu, 0, a.size);
 
-	ASSERT_EQ(0, gpu_copy(fd, a.handle, b.cpu + 1, 6 * PG, 2, TO_BO, REQUIRE, &out));
-	EXPECT_EQ(7ULL, out.p2p_pages);
-	EXPECT_EQ(0ULL, out.sysmem_pages);
+	ret = gpu_copy(fd, a.handle, b.cpu + 1, 6 * PG, 2, TO_BO, REQUIRE, &out);
+	if (pci_p2pdma) {
+		ASSERT_EQ(0, ret);
+		EXPECT_EQ(7ULL, out.p2p_pages);
+		EXPECT_EQ(0ULL, out.sysmem_pages);
+	} else {
+		ASSERT_EQ(-EREMOTEIO, ret);
+		EXPECT_EQ(0, a.cpu[2]);
+		ASSERT_EQ(0, gpu_copy(fd, a.handle, b.cpu + 1, 6 * PG, 2, TO_BO,
+				      PREFER, &out));
+		EXPECT_EQ(0ULL, out.p2p_pages);
+		EXPECT_EQ(7ULL, out.sysmem_pages);
+		EXPECT_EQ(7ULL, out.reason_pages[REASON_NO_KCONFIG]);
+	}
 	EXPECT_EQ(-1, first_mismatch(a.cpu + 2, want + 1, 6 * PG));
 
 	/* a's pages 0-1 -> a's pages 5-6, through a's own mapping */
 	memcpy(got, a.cpu, 2 * PG);
 	ASSERT_EQ(0, gpu_copy(fd, a.handle, a.cpu, 2 * PG, 5 * PG, TO_BO, PREFER, &out));
-	EXPECT_EQ(2ULL, out.p2p_pages);
+	EXPECT_EQ(pci_p2pdma ? 2ULL : 0ULL, out.p2p_pages);
+	EXPECT_EQ(pci_p2pdma ? 0ULL : 2ULL, out.sysmem_pages);
 	EXPECT_EQ(-1, first_mismatch(a.cpu + 5 * PG, got, 2 * PG));
 
 	/* and back out into b, the other direction */
 	ASSERT_EQ(0, gpu_copy(fd, a.handle, b.cpu + 4 * PG, PG, 5 * PG, FROM_BO, PREFER, &out));
-	EXPECT_EQ(1ULL, out.p2p_pages);
+	EXPECT_EQ(pci_p2pdma ? 1ULL : 0ULL, out.p2p_pages);
+	EXPECT_EQ(pci_p2pdma ? 0ULL : 1ULL, out.sysmem_pages);
 	EXPECT_EQ(-1, first_mismatch(b.cpu + 4 * PG, got, PG));
 	EXPECT_EQ(-1, first_mismatch(b.cpu, want, 4 * PG));
 	bo_free(fd, &a);
@@ -374,7 +406,7 @@ static void race(struct __test_metadata *_metadata, int eng, int src,
 	ASSERT_EQ(0, dev_info(src, &di0));
 	ASSERT_EQ(0, pthread_create(&th, NULL, hammer_fn, &h));
 	for (it = 0; it < 40; it++) {
-		if (touch_source ? retries && ok >= 3 : ok >= 8)
+		if (touch_source && pci_p2pdma ? retries && ok >= 3 : ok >= 8)
 			break;
 		memset(d.cpu, 0, d.size);
 		ret = gpu_copy(eng, d.handle, s.cpu + 7, len, 11, TO_BO, policy, &out);
@@ -401,7 +433,17 @@ static void race(struct __test_metadata *_metadata, int eng, int src,
 	       it, ok, busy, retries, h.reads, di1.evictions - di0.evictions,
 	       h.pause_us, out.p2p_pages, out.sysmem_pages);
 	EXPECT_LT(0U, ok);
-	if (touch_source) {
+	if (!pci_p2pdma) {
+		/*
+		 * No struct pages for the window: CPU faults map the system
+		 * pages, so nothing is placed or evicted and the imported
+		 * pages never move: the copies never race a move.
+		 */
+		EXPECT_EQ(8U, ok);
+		EXPECT_EQ(0ULL, retries);
+		EXPECT_EQ(di0.evictions, di1.evictions);
+		EXPECT_EQ(di0.placements, di1.placements);
+	} else if (touch_source) {
 		EXPECT_LT(0ULL, retries);
 	} else {
 		/* the storm: at least one eviction per copy */
@@ -722,6 +764,9 @@ TEST_F_TIMEOUT(copy, failnth, 300)
 	uint8_t *sys, *sysdst, want[3 * PG], want2[3 * PG];
 	struct bo a, p;
 
+	if (access("/proc/self/fail-nth", F_OK) ||
+	    access("/sys/kernel/debug/failslab", F_OK))
+		SKIP(return, "fault injection not available: kernel without CONFIG_FAULT_INJECTION/CONFIG_FAILSLAB");
 	ASSERT_EQ(0, nth_setup()) TH_LOG("fault injection not available");
 	sys = anon(3 * PG, PROT_READ | PROT_WRITE);
 	sysdst = anon(3 * PG, PROT_READ | PROT_WRITE);

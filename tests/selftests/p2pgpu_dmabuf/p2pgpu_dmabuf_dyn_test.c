@@ -117,7 +117,13 @@ static int cpu_pressure(int gpu, struct bo *big)
 FIXTURE(dyn) {
 	int gpu;
 	int dfd;
-	bool p2p;
+	bool p2p;	/* p2pmap_p2p_possible() */
+	/*
+	 * Feature dmabuf_move_notify: without it the dma-buf core pins every
+	 * dynamic importer around its mappings, so none is ever notified and
+	 * each keeps the pages it mapped until it unmaps.
+	 */
+	bool mn;
 	char pci[32];
 	struct bo b;
 	int fd;
@@ -131,7 +137,9 @@ FIXTURE_SETUP(dyn)
 
 	ASSERT_NE(P2PMAP_TOPO_INVALID, t)
 		TH_LOG("P2PMAP_TOPOLOGY must be switch or rootbus");
-	self->p2p = t == P2PMAP_TOPO_SWITCH;
+	ASSERT_NE(-1, p2pmap_kernel_feature("dmabuf_move_notify"));
+	self->p2p = p2pmap_p2p_possible();
+	self->mn = p2pmap_kernel_feature("dmabuf_move_notify") == 1;
 	self->fd = -1;
 	self->gpu = open_gpu(0, self->pci, sizeof(self->pci));
 	ASSERT_LE(0, self->gpu) TH_LOG("no p2pgpu render node");
@@ -389,8 +397,9 @@ TEST_F(dyn, dmabuf_info_bad_input)
 	EXPECT_EQ(-ENOENT, dmabuf_info(self->gpu, 0xdead, &di));
 	EXPECT_EQ(-ENOENT, dmabuf_info(self->gpu, 0, &di));
 	ASSERT_EQ(0, dmabuf_info(self->gpu, self->b.handle, &di));
-	/* The test kernel has CONFIG_DMABUF_MOVE_NOTIFY=y. */
-	EXPECT_EQ(P2PGPU_DMABUF_INFO_MOVE_NOTIFY, di.flags);
+	/* The flag says what /sys/module/p2pmap/features says. */
+	EXPECT_EQ(self->mn ? (uint32_t)P2PGPU_DMABUF_INFO_MOVE_NOTIFY : 0U,
+		  di.flags);
 	EXPECT_EQ(0U, di.pad2);
 }
 
@@ -563,6 +572,254 @@ TEST_F_TIMEOUT(dyn, export_range_of_other_gpu, 120)
 	close(gpu1);
 }
 
+/* Poll the importer until it has seen more than @n move_notify calls. */
+static int wait_notified(int dfd, uint32_t n, struct p2pgpu_dmabuf_test_status *s)
+{
+	int i, ret;
+
+	for (i = 0; i < 1000; i++) {
+		ret = dbt_status(dfd, s);
+		if (ret || s->move_notifies > n)
+			return ret;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+static void fill_byte(uint8_t *p, size_t len, uint8_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+}
+
+/*
+ * A range of ordinary memory, attached by a dynamic importer: after
+ * MADV_DONTNEED the process maps new pages there; the exporter's worker
+ * tells the importer with move_notify, and its next DMA reads what the
+ * process wrote into the new pages, and writes land where the process sees
+ * them. A static and a dma_buf_pin()ned importer are never told and keep
+ * the pages they mapped (pinned): they still read the old bytes.
+ */
+TEST_F_TIMEOUT(dyn, export_range_move_notify_on_cpu_change, 120)
+{
+	static const uint32_t modes[] = { F_DYN, 0, F_DYN | F_PIN };
+	uint8_t a[4 * PG], b[4 * PG], c[PG], got[4 * PG];
+	struct p2pgpu_dmabuf_test_status s0, s;
+	struct p2pgpu_dmabuf_test_attach at;
+	unsigned int m;
+	uint8_t *buf;
+
+	buf = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		/* pinned by the dma-buf core without move_notify */
+		bool dynamic = modes[m] == F_DYN && self->mn;
+		int rfd[1] = { -1 };
+
+		fill_byte(a, sizeof(a), (uint8_t)(0x10 + m));
+		fill_byte(b, sizeof(b), (uint8_t)(0x80 + m));
+		memcpy(buf, a, sizeof(a));
+		ASSERT_EQ(0, export_range(self->gpu, buf, 4 * PG,
+					  P2PGPU_EXPORT_RANGE_WRITE, rfd));
+		ASSERT_EQ(0, dbt_attach(self->dfd, rfd[0], modes[m], &at));
+		EXPECT_EQ(4 * PG, at.sys_bytes);
+		ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_RD, 0, 4 * PG, got));
+		EXPECT_EQ(-1, first_mismatch(got, a, sizeof(a)));
+		ASSERT_EQ(0, dbt_status(self->dfd, &s0));
+
+		/* New pages behind the same addresses. */
+		ASSERT_EQ(0, madvise(buf, 4 * PG, MADV_DONTNEED));
+		memcpy(buf, b, sizeof(b));
+		if (dynamic) {
+			ASSERT_EQ(0, wait_notified(self->dfd, s0.move_notifies,
+						   &s));
+			ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_RD, 0, 4 * PG,
+					      got));
+			EXPECT_EQ(-1, first_mismatch(got, b, sizeof(b)));
+			ASSERT_EQ(0, dbt_status(self->dfd, &s));
+			EXPECT_EQ(s0.remaps + 1, s.remaps);
+			/* The importer's write lands in the new page. */
+			fill_byte(c, sizeof(c), 0x5a);
+			ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_WR, PG, PG, c));
+			EXPECT_EQ(-1, first_mismatch(buf + PG, c, PG));
+		} else {
+			/* Give the worker time to (wrongly) notify. */
+			usleep(300000);
+			ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_RD, 0, 4 * PG,
+					      got));
+			EXPECT_EQ(-1, first_mismatch(got, a, sizeof(a)));
+			ASSERT_EQ(0, dbt_status(self->dfd, &s));
+			EXPECT_EQ(s0.move_notifies, s.move_notifies);
+			EXPECT_EQ(s0.remaps, s.remaps);
+		}
+		TH_LOG("mode %#x: move_notify %u -> %u, remaps %u -> %u",
+		       modes[m], s0.move_notifies, s.move_notifies, s0.remaps,
+		       s.remaps);
+		ASSERT_EQ(0, ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_DETACH));
+		close(rfd[0]);
+	}
+	munmap(buf, 4 * PG);
+}
+
+/* Poll until the object has @want pinned pages (unpinning is deferred). */
+static int wait_pins(int gpu, uint32_t handle, uint64_t want)
+{
+	struct drm_p2pgpu_bo_info bi;
+	int i, ret;
+
+	for (i = 0; i < 1000; i++) {
+		ret = bo_info(gpu, handle, &bi);
+		if (ret)
+			return ret;
+		if (bi.pages_pinned_window + bi.pages_pinned_device == want)
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * A range of the other GPU's object mapping, attached by a dynamic
+ * importer, then unmapped by the process: the importer is told, the pins
+ * of its old mapping go once it unmaps, and mapping again fails cleanly
+ * (nothing is mapped there any more) instead of reaching the object.
+ */
+TEST_F_TIMEOUT(dyn, export_range_munmap_revokes_dynamic, 120)
+{
+	struct p2pgpu_dmabuf_test_status s0, s;
+	struct p2pgpu_dmabuf_test_attach at;
+	uint8_t want[2 * PG], got[2 * PG];
+	char pci1[32] = "";
+	struct bo o;
+	int gpu1, rfd = -1, ret;
+
+	gpu1 = open_gpu(1, pci1, sizeof(pci1));
+	ASSERT_LE(0, gpu1) TH_LOG("no second p2pgpu");
+	ASSERT_EQ(0, bo_new(gpu1, 2 * PG, &o));
+	fill_byte(want, sizeof(want), 0x33);
+	memcpy(o.cpu, want, sizeof(want));
+	ASSERT_EQ(0, export_range(self->gpu, o.cpu, 2 * PG,
+				  P2PGPU_EXPORT_RANGE_WRITE, &rfd));
+	ASSERT_EQ(0, dbt_attach(self->dfd, rfd, F_DYN, &at));
+	if (self->p2p) {
+		EXPECT_EQ(2 * PG, at.bar_bytes);
+	} else {
+		EXPECT_EQ(2 * PG, at.sys_bytes);
+	}
+	ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_RD, 0, 2 * PG, got));
+	EXPECT_EQ(-1, first_mismatch(got, want, sizeof(want)));
+	EXPECT_EQ(0, wait_pins(gpu1, o.handle, 2));
+	ASSERT_EQ(0, dbt_status(self->dfd, &s0));
+
+	ASSERT_EQ(0, munmap(o.cpu, 2 * PG));
+	o.cpu = NULL;
+	if (!self->mn) {
+		/*
+		 * Pinned by the dma-buf core: never told, it keeps the
+		 * pages it mapped (pinned) until it detaches, and still
+		 * reads the bytes they held.
+		 */
+		usleep(300000);
+		ASSERT_EQ(0, dbt_status(self->dfd, &s));
+		EXPECT_EQ(s0.move_notifies, s.move_notifies);
+		ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_RD, 0, 2 * PG, got));
+		EXPECT_EQ(-1, first_mismatch(got, want, sizeof(want)));
+		EXPECT_EQ(0, wait_pins(gpu1, o.handle, 2));
+		ASSERT_EQ(0, ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_DETACH));
+		EXPECT_EQ(0, wait_pins(gpu1, o.handle, 0));
+		close(rfd);
+		gem_close(gpu1, o.handle);
+		close(gpu1);
+		return;
+	}
+	ASSERT_EQ(0, wait_notified(self->dfd, s0.move_notifies, &s));
+	usleep(300000);
+	ASSERT_EQ(0, dbt_status(self->dfd, &s));
+	EXPECT_EQ(s0.move_notifies + 1, s.move_notifies);
+	ret = dbt_xfer(self->dfd, DBT_RD, 0, 2 * PG, got);
+	TH_LOG("after munmap: move_notify %u -> %u, DMA: %s", s0.move_notifies,
+	       s.move_notifies, strerror(-ret));
+	EXPECT_GT(0, ret);
+	/* The old mapping was unmapped by the failed re-map: no pins left. */
+	EXPECT_EQ(0, wait_pins(gpu1, o.handle, 0));
+	ASSERT_EQ(0, ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_DETACH));
+	close(rfd);
+	bo_free(gpu1, &o);
+	close(gpu1);
+}
+
+/*
+ * The process whose memory a range dma-buf exports is killed while
+ * another process's dynamic importer has it mapped: the importer is told
+ * (the address space is gone), mapping again fails cleanly, and detaching
+ * frees the dead process's pages (kmemleak and the pin accounting check
+ * the rest).
+ */
+TEST_F_TIMEOUT(dyn, export_range_owner_killed, 120)
+{
+	struct p2pgpu_dmabuf_test_status s0, s;
+	uint8_t got[2 * PG];
+	int pfd[2], status, ret;
+	pid_t pid;
+	char c = 0;
+
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct p2pgpu_dmabuf_test_attach a;
+		uint8_t *buf;
+		int rfd = -1;
+
+		close(pfd[0]);
+		buf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (buf == MAP_FAILED)
+			_exit(1);
+		memset(buf, 0x42, 2 * PG);
+		/* The same importer file as the parent's: it outlives us. */
+		if (export_range(self->gpu, buf, 2 * PG,
+				 P2PGPU_EXPORT_RANGE_WRITE, &rfd) ||
+		    dbt_attach(self->dfd, rfd, F_DYN, &a) ||
+		    dbt_xfer(self->dfd, DBT_RD, 0, 2 * PG, buf + PG) ||
+		    write(pfd[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(2);
+	}
+	close(pfd[1]);
+	ASSERT_EQ(1, read(pfd[0], &c, 1)) TH_LOG("child failed to attach");
+	close(pfd[0]);
+	ASSERT_EQ(0, dbt_status(self->dfd, &s0));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status)) TH_LOG("child status %#x", status);
+	if (!self->mn) {
+		/*
+		 * Pinned by the dma-buf core: never told; its mapping keeps
+		 * the dead process's pages until it detaches, which frees
+		 * them (kmemleak checks).
+		 */
+		usleep(300000);
+		ASSERT_EQ(0, dbt_status(self->dfd, &s));
+		EXPECT_EQ(s0.move_notifies, s.move_notifies);
+		ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_RD, 0, 2 * PG, got));
+		EXPECT_EQ(0x42, got[0]);
+		EXPECT_EQ(0x42, got[2 * PG - 1]);
+		EXPECT_EQ(0, ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_DETACH));
+		return;
+	}
+	ASSERT_EQ(0, wait_notified(self->dfd, s0.move_notifies, &s));
+	ret = dbt_xfer(self->dfd, DBT_RD, 0, 2 * PG, got);
+	TH_LOG("after the owner's death: move_notify %u -> %u, DMA: %s",
+	       s0.move_notifies, s.move_notifies, strerror(-ret));
+	EXPECT_GT(0, ret);
+	EXPECT_EQ(0, ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_DETACH));
+}
+
 /* EXPORT_RANGE validates its input. */
 TEST_F(dyn, export_range_bad_input)
 {
@@ -590,6 +847,118 @@ TEST_F(dyn, export_range_bad_input)
 	ASSERT_EQ(0, export_range(self->gpu, self->b.cpu, PG, 0, &rfd));
 	EXPECT_EQ(-EPERM, dbt_attach(self->dfd, rfd, 0, &a));
 	close(rfd);
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The render node of PCI device @pci, once p2pgpu is bound to it again. */
+static int wait_gpu(const char *pci, unsigned int tries)
+{
+	char name[32];
+	int fd;
+
+	while (tries--) {
+		snprintf(name, sizeof(name), "%s", pci);
+		fd = open_gpu(0, name, sizeof(name));
+		if (fd >= 0)
+			return fd;
+		usleep(100000);
+	}
+	return -1;
+}
+
+/*
+ * Unbinding the other GPU under two dynamic importers: one of a dma-buf of
+ * its object, one of an exported range of the object's mapping. The range's
+ * importer is told (its pinned generation is revoked) and cannot map again;
+ * the object's importer is told when it mapped the window unpinned (switch)
+ * and cannot map again; on the root bus it holds system pages pinned
+ * device-only, is never told and still reads the object's bytes. Rebinding
+ * brings the GPU back.
+ */
+TEST_F_TIMEOUT(dyn, unbind_tells_dynamic_importers, 120)
+{
+	struct p2pgpu_dmabuf_test_status s1a, s1b, s2a, s2b;
+	struct p2pgpu_dmabuf_test_attach a1, a2;
+	uint8_t want[2 * PG], got[2 * PG];
+	char pci1[32] = "";
+	int gpu1, d2, ret;
+	int fds[2] = { -1, -1 };
+	struct bo o;
+
+	gpu1 = open_gpu(1, pci1, sizeof(pci1));
+	ASSERT_LE(0, gpu1) TH_LOG("no second p2pgpu");
+	d2 = dbt_open();
+	ASSERT_LE(0, d2);
+	ASSERT_EQ(0, bo_new(gpu1, 2 * PG, &o));
+	fill_byte(want, sizeof(want), 0x61);
+	memcpy(o.cpu, want, sizeof(want));
+	ASSERT_EQ(0, export_fd(gpu1, o.handle, &fds[0]));
+	ASSERT_EQ(0, export_range(self->gpu, o.cpu, 2 * PG,
+				  P2PGPU_EXPORT_RANGE_WRITE, &fds[1]));
+	ASSERT_EQ(0, dbt_attach(self->dfd, fds[0], F_DYN, &a1));
+	ASSERT_EQ(0, dbt_attach(d2, fds[1], F_DYN, &a2));
+	ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_RD, 0, 2 * PG, got));
+	EXPECT_EQ(-1, first_mismatch(got, want, sizeof(want)));
+	ASSERT_EQ(0, dbt_xfer(d2, DBT_RD, 0, 2 * PG, got));
+	EXPECT_EQ(-1, first_mismatch(got, want, sizeof(want)));
+	ASSERT_EQ(0, dbt_status(self->dfd, &s1a));
+	ASSERT_EQ(0, dbt_status(d2, &s2a));
+
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers/p2pgpu/unbind", pci1));
+	if (self->mn)
+		ASSERT_EQ(0, wait_notified(d2, s2a.move_notifies, &s2b));
+	/* Once per mapping, however many events (revoke, zap) follow. */
+	usleep(300000);
+	ASSERT_EQ(0, dbt_status(d2, &s2b));
+	ret = dbt_xfer(d2, DBT_RD, 0, 2 * PG, got);
+	TH_LOG("range importer: move_notify %u -> %u, DMA after unbind: %s",
+	       s2a.move_notifies, s2b.move_notifies, strerror(-ret));
+	if (self->mn) {
+		EXPECT_EQ(s2a.move_notifies + 1, s2b.move_notifies);
+		EXPECT_GT(0, ret);
+	} else {
+		/* pinned by the dma-buf core: never told, keeps its pages */
+		EXPECT_EQ(s2a.move_notifies, s2b.move_notifies);
+		EXPECT_EQ(0, ret);
+		EXPECT_EQ(-1, first_mismatch(got, want, sizeof(want)));
+	}
+	ASSERT_EQ(0, dbt_status(self->dfd, &s1b));
+	ret = dbt_xfer(self->dfd, DBT_RD, 0, 2 * PG, got);
+	TH_LOG("object importer: move_notify %u -> %u, DMA after unbind: %s",
+	       s1a.move_notifies, s1b.move_notifies, strerror(-ret));
+	if (self->p2p) {
+		EXPECT_EQ(s1a.move_notifies + 1, s1b.move_notifies);
+		EXPECT_EQ(-ENODEV, ret);
+	} else {
+		EXPECT_EQ(s1a.move_notifies, s1b.move_notifies);
+		EXPECT_EQ(0, ret);
+		EXPECT_EQ(-1, first_mismatch(got, want, sizeof(want)));
+	}
+	EXPECT_EQ(0, ioctl(self->dfd, P2PGPU_DMABUF_TEST_IOC_DETACH));
+	EXPECT_EQ(0, ioctl(d2, P2PGPU_DMABUF_TEST_IOC_DETACH));
+	close(d2);
+	close(fds[0]);
+	close(fds[1]);
+	munmap(o.cpu, o.size);
+	/* The DRM device is unplugged: the handle goes with the file. */
+	close(gpu1);
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers/p2pgpu/bind", pci1));
+	gpu1 = wait_gpu(pci1, 300);
+	ASSERT_LE(0, gpu1) TH_LOG("%s did not come back", pci1);
+	ASSERT_EQ(0, bo_new(gpu1, PG, &o));
+	bo_free(gpu1, &o);
+	close(gpu1);
 }
 
 TEST_HARNESS_MAIN

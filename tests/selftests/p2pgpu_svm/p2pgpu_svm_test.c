@@ -166,6 +166,25 @@ static void wait_residency(void)
 }
 
 
+/*
+ * pages_used of @fd once it is back to @want: device pages a peer import
+ * held are released by p2pgpu's unpin worker after the munmap, not in it.
+ */
+static uint64_t wait_pages_used(int fd, uint64_t want)
+{
+	struct drm_p2pgpu_svm_info i;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (svm_info(fd, &i))
+			return ~0ULL;
+		if (i.pages_used == want)
+			break;
+		sleep_ms(20);
+	}
+	return i.pages_used;
+}
+
 /* One copy-engine call (DRM_IOCTL_P2PGPU_COPY); 0 or -errno. */
 static int gpu_copy(int fd, uint32_t handle, const void *uptr, uint64_t len,
 		    uint32_t flags, uint32_t policy, struct drm_p2pgpu_copy *out)
@@ -225,6 +244,54 @@ FIXTURE_TEARDOWN(svm)
 	if (self->fd1 >= 0)
 		close(self->fd1);
 	close(self->fd);
+}
+
+/*
+ * The importer check cases end with: GPU1's copy engine imports
+ * [@p, @p + @len) of this process (PREFER_P2P) into a new object of its own
+ * and must read exactly @want. The pages GPU0 holds in device memory at
+ * that moment (from the snapshot) are read peer-to-peer through GPU0's
+ * window over the switch and stay on GPU0; on the root bus exactly those
+ * migrate to system memory, reported as no_route. The rest is system
+ * memory either way. It may place or migrate pages, so cases call it last.
+ */
+static void peer_check(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(svm) *self, uint8_t *p, uint64_t len,
+		       const uint8_t *want)
+{
+	enum p2pmap_topology topo = p2pmap_topology();
+	uint64_t n = len / PG, dp, dp_after;
+	struct drm_p2pgpu_copy c;
+	uint8_t *st = malloc(n);
+	struct bo b;
+
+	ASSERT_NE(NULL, st);
+	ASSERT_LE(0, self->fd1) TH_LOG("the importer check needs a second p2pgpu");
+	ASSERT_NE(P2PMAP_TOPO_INVALID, topo) TH_LOG("P2PMAP_TOPOLOGY not set");
+	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
+	dp = count_state(st, n, ST_DP | ST_THIS, ST_DP | ST_THIS);
+	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
+	ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_TO_BO,
+			      P2PGPU_COPY_PREFER_P2P, &c));
+	EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
+	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
+	dp_after = count_state(st, n, ST_DP | ST_THIS, ST_DP | ST_THIS);
+	TH_LOG("importer check: %llu of %llu pages in GPU0's memory; GPU1 read %llu P2P, %llu system",
+	       (unsigned long long)dp, (unsigned long long)n,
+	       (unsigned long long)c.p2p_pages,
+	       (unsigned long long)c.sysmem_pages);
+	if (topo == P2PMAP_TOPO_SWITCH) {
+		EXPECT_EQ(dp, c.p2p_pages);
+		EXPECT_EQ(n - dp, c.sysmem_pages);
+		EXPECT_EQ(dp, dp_after); /* nothing migrated */
+	} else {
+		EXPECT_EQ(0ULL, c.p2p_pages);
+		EXPECT_EQ(n, c.sysmem_pages);
+		EXPECT_EQ(dp, c.reason_pages[REASON_NO_ROUTE]);
+		EXPECT_EQ(0ULL, dp_after);
+	}
+	bo_free(self->fd1, &b);
+	free(st);
 }
 
 /* ---- info ---------------------------------------------------------------- */
@@ -309,6 +376,7 @@ TEST_F(svm, migrate_read_write_fault)
 	EXPECT_EQ(n, a.pages_system);
 	EXPECT_EQ(n, a.faults);
 	EXPECT_EQ(-1, first_mismatch(buf, want, len));
+	peer_check(_metadata, self, p, len, want);
 	munmap(p, len);
 	free(want);
 	free(buf);
@@ -364,6 +432,8 @@ TEST_F(svm, migrate_both_ways_by_request)
 	EXPECT_EQ(n / 2, m.skipped);
 	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
 	EXPECT_EQ(n, count_state(st, n, ST_THIS | ST_MIRROR, ST_THIS | ST_MIRROR));
+	/* All of it on the device: the peer reads it in place. */
+	peer_check(_metadata, self, p, len, want);
 	EXPECT_EQ(-1, first_mismatch(p, want, len));
 	munmap(p, len);
 	free(want);
@@ -388,6 +458,7 @@ TEST_F(svm, never_touched_pages_zero_filled)
 	ASSERT_EQ(0, svm_access(self->fd, p, len, buf, P2PGPU_SVM_READ, &a));
 	EXPECT_EQ(n, a.pages_device);
 	EXPECT_EQ(-1, first_mismatch(buf, zero, len));
+	peer_check(_metadata, self, p, len, zero);
 	EXPECT_EQ(-1, first_mismatch(p, zero, len));
 	munmap(p, len);
 	free(buf);
@@ -427,6 +498,7 @@ TEST_F(svm, minimum_residency)
 	EXPECT_EQ(0ULL, m.busy);
 	EXPECT_EQ(1ULL, m.skipped);
 	EXPECT_EQ(-1, first_mismatch(p, want, len));
+	peer_check(_metadata, self, p, len, want);
 	munmap(p, len);
 	free(want);
 }
@@ -517,6 +589,7 @@ TEST_F(svm, mprotect_after_migration)
 	EXPECT_EQ(i0.to_system + n, i1.to_system);
 	EXPECT_EQ(i0.cpu_faults, i1.cpu_faults);
 	EXPECT_EQ(-1, first_mismatch(p, want, len));
+	peer_check(_metadata, self, p, len, want);
 	munmap(p, len);
 	free(want);
 }
@@ -571,6 +644,7 @@ TEST_F(svm, fork_cow)
 	ASSERT_EQ(0, svm_access(self->fd, p, len, want, P2PGPU_SVM_WRITE, &a));
 	EXPECT_EQ(n, a.faults);
 	EXPECT_EQ(-1, first_mismatch(p, want, len));
+	peer_check(_metadata, self, p, len, want);
 	munmap(p, len);
 	free(want);
 	free(mine);
@@ -613,6 +687,8 @@ TEST_F(svm, fork_child_writes_device_memory)
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("child status %#x", status);
 	EXPECT_EQ(-1, first_mismatch(p, want, len));
+	/* The parent's pages: the child's device writes never reach them. */
+	peer_check(_metadata, self, p, len, want);
 	munmap(p, len);
 	free(want);
 }
@@ -716,8 +792,7 @@ TEST_F(svm, partial_munmap)
 	}
 	EXPECT_EQ(-1, first_mismatch(p, want, 4 * PG));
 	munmap(p, len);
-	ASSERT_EQ(0, svm_info(self->fd, &i1));
-	EXPECT_EQ(i0.pages_used, i1.pages_used);
+	EXPECT_EQ(i0.pages_used, wait_pages_used(self->fd, i0.pages_used));
 	free(want);
 	free(buf);
 }
@@ -824,6 +899,7 @@ TEST_F(svm, thp_migrated_split)
 	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
 	EXPECT_EQ(n, count_state(st, n, ST_PRESENT | ST_DP | ST_HUGE, ST_PRESENT));
 	EXPECT_EQ(-1, first_mismatch(p, want, sz));
+	peer_check(_metadata, self, p, sz, want);
 	munmap(raw, 2 * sz);
 	free(want);
 	free(buf);
@@ -864,6 +940,10 @@ TEST_F(svm, range_larger_than_device_spills)
 	EXPECT_EQ(-ENOSPC, bo_create(self->fd, &sz, 0, &h));
 	ASSERT_EQ(0, dev_info(self->fd, &di));
 	EXPECT_EQ(i1.pages_total * PG, di.vram_used);
+	/* Device pages at the start, pages that did not fit at the end. */
+	peer_check(_metadata, self, p, 16 * PG, want);
+	peer_check(_metadata, self, p + len - 16 * PG, 16 * PG,
+		   want + len - 16 * PG);
 	/* Every byte is still right, on the device or not. */
 	EXPECT_EQ(-1, first_mismatch(p, want, len));
 	munmap(p, len);
@@ -1241,6 +1321,7 @@ TEST_F(svm, close_file_keeps_memory)
 	ASSERT_EQ(0, svm_info(self->fd, &i1));
 	EXPECT_EQ(i0.cpu_faults + n, i1.cpu_faults);
 	EXPECT_EQ(i0.pages_used, i1.pages_used);
+	peer_check(_metadata, self, p, len, want);
 	munmap(p, len);
 	free(want);
 }

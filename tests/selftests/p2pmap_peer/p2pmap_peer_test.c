@@ -54,6 +54,7 @@ FIXTURE(peer) {
 	int gpu;
 	int efd;
 	bool p2p;
+	int why;	/* the fallback reason when !p2p */
 	char pci[32];
 	struct drm_p2pgpu_device_info di;
 };
@@ -64,7 +65,9 @@ FIXTURE_SETUP(peer)
 
 	ASSERT_NE(P2PMAP_TOPO_INVALID, t)
 		TH_LOG("P2PMAP_TOPOLOGY must be switch or rootbus");
-	self->p2p = t == P2PMAP_TOPO_SWITCH;
+	ASSERT_NE(-1, p2pmap_kernel_feature("pci_p2pdma"));
+	self->p2p = p2pmap_p2p_possible();
+	self->why = p2pmap_expected_fallback_reason();
 	self->gpu = open_gpu(0, self->pci, sizeof(self->pci));
 	ASSERT_LE(0, self->gpu) TH_LOG("no p2pgpu render node");
 	self->efd = open("/dev/p2pmap_edu_imp", O_RDWR);
@@ -103,15 +106,16 @@ TEST_F(peer, read_through_peer)
 			      PG + 100, got));
 	EXPECT_EQ(0, memcmp(got, want + 9 * PG - 50, PG + 100));
 	ASSERT_EQ(0, imp_info(self->efd, id, &in));
-	TH_LOG("placement: p2p %llu sysmem %llu, no_route %llu",
-	       in.p2p_pages, in.sysmem_pages, in.reason_pages[REASON_ROUTE]);
+	TH_LOG("placement: p2p %llu sysmem %llu, no_route %llu no_kconfig %llu",
+	       in.p2p_pages, in.sysmem_pages, in.reason_pages[REASON_ROUTE],
+	       in.reason_pages[P2PMAP_SELFTEST_REASON_NO_KCONFIG]);
 	if (self->p2p) {
 		EXPECT_EQ(16ULL, in.p2p_pages);
 		EXPECT_EQ(0ULL, in.sysmem_pages);
 	} else {
 		EXPECT_EQ(0ULL, in.p2p_pages);
 		EXPECT_EQ(16ULL, in.sysmem_pages);
-		EXPECT_EQ(16ULL, in.reason_pages[REASON_ROUTE]);
+		EXPECT_EQ(16ULL, in.reason_pages[self->why]);
 	}
 	bo_free(self->gpu, &b);
 }
@@ -135,7 +139,10 @@ TEST_F(peer, write_through_peer)
 	bo_free(self->gpu, &b);
 }
 
-/* REQUIRE_P2P: works through the switch, refused on the root bus. */
+/*
+ * REQUIRE_P2P: works through the switch, refused (-EREMOTEIO) on the root
+ * bus and on a kernel without CONFIG_PCI_P2PDMA.
+ */
 TEST_F(peer, require_p2p)
 {
 	struct p2pmap_edu_imp_info in;
@@ -241,7 +248,7 @@ TEST_F_TIMEOUT(peer, window_exhaustion_fallback, 300)
 		EXPECT_EQ(256ULL, in.reason_pages[REASON_BAR]);
 	} else {
 		EXPECT_EQ(512ULL, in.sysmem_pages);
-		EXPECT_EQ(512ULL, in.reason_pages[REASON_ROUTE]);
+		EXPECT_EQ(512ULL, in.reason_pages[self->why]);
 	}
 	ASSERT_EQ(0, imp_new(self->efd, c.cpu, c.size, POL_REQUIRE, &id2));
 	ret = imp_xfer(self->efd, P2PMAP_EDU_IMP_IOC_READ, id2, 0, PG, got);

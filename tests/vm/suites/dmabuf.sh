@@ -7,8 +7,11 @@
 # ways, two importers notified by one eviction, static and dma_buf_pin()ned
 # importers never notified, a static pin moving a dynamic mapping out of
 # the window, BO_FROM_VA / BO_DMABUF_INFO / EXPORT_RANGE bad input, a
-# process killed while attached, and EXPORT_RANGE (the core's static range
-# exporter) of a range of the other GPU's object (p2pgpu_dmabuf_dyn_test.c). Through the switch the dynamic
+# process killed while attached, and EXPORT_RANGE (the core's range
+# exporter, kernel/core/dmabuf.c) of a range of the other GPU's object and
+# of ordinary memory: move_notify from the worker after MADV_DONTNEED and
+# munmap, re-map to the new pages, static and pinned importers keeping
+# theirs (p2pgpu_dmabuf_dyn_test.c). Through the switch the dynamic
 # importer maps the window; on the root bus it gets system pages and must
 # never be notified. p2pgpu gets a 1 MiB window and no minimum residency.
 # Lock order resv -> device lock and the trylock on the eviction path are

@@ -82,3 +82,22 @@ run_module_test() {
 	done
 	return $rc
 }
+
+# Soft-RoCE for the RDMA suites: rdma_rxe on veth0 (10.0.0.1/24, peer
+# veth1), one device rxe0 in loopback (GID index 1). rxe_up replaces what
+# an earlier suite may have left; rxe_down removes both.
+rxe_up() {
+	rxe_down
+	modprobe rdma_rxe &&
+	/usr/sbin/ip link set lo up &&
+	/usr/sbin/ip link add veth0 type veth peer name veth1 &&
+	/usr/sbin/ip addr add 10.0.0.1/24 dev veth0 &&
+	/usr/sbin/ip link set veth0 up && /usr/sbin/ip link set veth1 up &&
+	rdma link add rxe0 type rxe netdev veth0
+}
+
+rxe_down() {
+	rdma link delete rxe0 2>/dev/null
+	/usr/sbin/ip link del veth0 2>/dev/null
+	return 0
+}

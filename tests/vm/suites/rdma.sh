@@ -19,23 +19,9 @@
 #     reported (under TCG its calibration may fail); success is the run
 #     completing with the placement asserted.
 . /suites/lib.sh
-IP=/usr/sbin/ip
 [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
 
-rxe_up() {
-	rdma link delete rxe0 2>/dev/null
-	$IP link del veth0 2>/dev/null
-	modprobe rdma_rxe &&
-	$IP link set lo up &&
-	$IP link add veth0 type veth peer name veth1 &&
-	$IP addr add 10.0.0.1/24 dev veth0 &&
-	$IP link set veth0 up && $IP link set veth1 up &&
-	rdma link add rxe0 type rxe netdev veth0
-}
-rxe_down() {
-	rdma link delete rxe0 2>/dev/null
-	$IP link del veth0 2>/dev/null
-}
+# rxe_up / rxe_down: suites/lib.sh
 
 if ! rxe_up; then
 	tap_plan 1

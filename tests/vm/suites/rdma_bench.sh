@@ -17,7 +17,6 @@
 # "failed". A TAP line per (memory, test) asserts that every size ran and
 # the placement was the expected one.
 . /suites/lib.sh
-IP=/usr/sbin/ip
 [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
 # 4 KiB to 1 MiB in steps of 4x (the debug kernel under TCG moves well
 # under 1 MB/s through rxe; every power of two with --sizes), except that
@@ -32,16 +31,7 @@ for arg in $(cat /proc/cmdline); do
 done
 uptime_cs() { awk '{ split($1, a, "."); print a[1] * 100 + a[2] }' /proc/uptime; }
 
-rxe_up() {
-	rdma link delete rxe0 2>/dev/null
-	$IP link del veth0 2>/dev/null
-	modprobe rdma_rxe &&
-	$IP link set lo up &&
-	$IP link add veth0 type veth peer name veth1 &&
-	$IP addr add 10.0.0.1/24 dev veth0 &&
-	$IP link set veth0 up && $IP link set veth1 up &&
-	rdma link add rxe0 type rxe netdev veth0
-}
+# rxe_up / rxe_down: suites/lib.sh
 
 # iterations: about 1 MiB per bandwidth run (at least 8; perftest wants 5),
 # about 200 KiB each way for latency (at least 5);
@@ -147,6 +137,5 @@ done
 echo "# rdmabench-end"
 rmmod p2pgpu
 rmmod p2pmap
-rdma link delete rxe0 2>/dev/null
-$IP link del veth0 2>/dev/null
+rxe_down
 tap_done

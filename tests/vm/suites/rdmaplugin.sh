@@ -12,19 +12,14 @@
 # unmodified program's ibv_reg_mr() on the object through the library and
 # passes host memory through. rxe0 and the veth pair are removed afterwards.
 . /suites/lib.sh
-IP=/usr/sbin/ip
 [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
-rdma link delete rxe0 2>/dev/null
-$IP link del veth0 2>/dev/null
-if ! modprobe rdma_rxe || ! $IP link add veth0 type veth peer name veth1 ||
-	! $IP addr add 10.0.0.1/24 dev veth0 || ! $IP link set veth0 up ||
-	! $IP link set veth1 up || ! rdma link add rxe0 type rxe netdev veth0; then
+if ! rxe_up; then
 	tap_plan 1
 	tap_fail "rdma_rxe on veth0"
+	rxe_down
 	exit 1
 fi
 run_module_test "p2pmap p2pgpu" /tests/bin/p2pmap_rdma_vmtest 'p2pgpu|rxe'
 rc=$?
-rdma link delete rxe0 2>/dev/null
-$IP link del veth0 2>/dev/null
+rxe_down
 exit $rc
