@@ -477,6 +477,21 @@ static void *p2pgpu_copy_pick(const struct p2pgpu_copy_page *pg,
 }
 
 /*
+ * Write @n bytes at @src into the window at @dst: in 64-bit units when all
+ * three allow it (into the prefetchable window, a plain loop of 64-bit
+ * stores measured 20-25% faster under TCG than memcpy_toio()'s 32-bit
+ * "rep movsl": 4 MiB in 3.5-4.0 ms against 4.6-5.3 ms, interleaved in one
+ * boot), else with memcpy_toio().
+ */
+static void p2pgpu_copy_to_window(void __iomem *dst, const void *src, size_t n)
+{
+	if (!(((unsigned long)dst | (unsigned long)src | n) & 7))
+		__iowrite64_copy(dst, src, n / 8);
+	else
+		memcpy_toio(dst, src, n);
+}
+
+/*
  * Move @n bytes at offset @off of user page @pi and @loff of local page
  * @li. Local side: the object's page is in this device's window (reached
  * through the device's own window mapping) or device-only (its backing
@@ -514,13 +529,13 @@ static void p2pgpu_copy_chunk(struct p2pgpu_copy_job *job, unsigned long pi,
 	if (staged && job->to_bo) {
 		/* Through the engine's own memory (p2pgpu_copy_pick()). */
 		memcpy(job->bounce, rva, n);
-		memcpy_toio(lio, job->bounce, n);
+		p2pgpu_copy_to_window(lio, job->bounce, n);
 	} else if (staged) {
 		memcpy_fromio(job->bounce, lio, n);
 		memcpy(rva, job->bounce, n);
 	} else if (job->to_bo) {
 		if (lio)
-			memcpy_toio(lio, rva, n);
+			p2pgpu_copy_to_window(lio, rva, n);
 		else
 			memcpy(lva, rva, n);
 	} else {
