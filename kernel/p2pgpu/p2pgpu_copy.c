@@ -477,18 +477,34 @@ static void *p2pgpu_copy_pick(const struct p2pgpu_copy_page *pg,
 }
 
 /*
- * Write @n bytes at @src into the window at @dst: in 64-bit units when all
- * three allow it (into the prefetchable window, a plain loop of 64-bit
- * stores measured 20-25% faster under TCG than memcpy_toio()'s 32-bit
- * "rep movsl": 4 MiB in 3.5-4.0 ms against 4.6-5.3 ms, interleaved in one
- * boot), else with memcpy_toio().
+ * Write @n bytes at @src into the window at @dst. When both are 8-byte
+ * aligned and @n is a multiple of 32, in bursts of four 64-bit stores after
+ * four loads; else with memcpy_toio(). The window is a prefetchable BAR
+ * without side effects, so the access width is free; under TCG, 4 MiB took
+ * 1.8-2.5 ms this way, 3.4-5.1 ms with __iowrite64_copy() (one store per
+ * loop) and 4.4-10.4 ms with memcpy_toio() (x86: 32-bit "rep movsl"), the
+ * three interleaved 15 times in one boot of the release kernel.
  */
 static void p2pgpu_copy_to_window(void __iomem *dst, const void *src, size_t n)
 {
-	if (!(((unsigned long)dst | (unsigned long)src | n) & 7))
-		__iowrite64_copy(dst, src, n / 8);
-	else
-		memcpy_toio(dst, src, n);
+#ifdef CONFIG_64BIT
+	u64 __iomem *d = dst;
+	const u64 *s = src;
+	size_t i;
+
+	if (!(((unsigned long)dst | (unsigned long)src) & 7) && !(n & 31)) {
+		for (i = 0; i < n / 8; i += 4) {
+			u64 a = s[i], b = s[i + 1], c = s[i + 2], e = s[i + 3];
+
+			__raw_writeq(a, d + i);
+			__raw_writeq(b, d + i + 1);
+			__raw_writeq(c, d + i + 2);
+			__raw_writeq(e, d + i + 3);
+		}
+		return;
+	}
+#endif
+	memcpy_toio(dst, src, n);
 }
 
 /*
