@@ -606,12 +606,53 @@ static uint8_t *layout_buffer(enum layout lay, unsigned long pages,
 }
 
 /*
+ * The baseline: HMM_DMIRROR_SNAPSHOT of @pages pages at @buf, checked.
+ * Returns its wall time in ns, or 0 with b->base_st set (the baseline is
+ * then given up).
+ */
+static uint64_t snapshot_once(struct bench *b, int hfd, uint8_t *buf,
+			      uint8_t *perm, unsigned long pages)
+{
+	struct hmm_dmirror_cmd c = {
+		.addr = (uintptr_t)buf,
+		.ptr = (uintptr_t)perm,
+		.npages = pages,
+	};
+	uint64_t t0, t1;
+	unsigned long k;
+	int ret;
+
+	t0 = now_ns();
+	ret = xioctl(hfd, HMM_DMIRROR_SNAPSHOT, &c);
+	t1 = now_ns();
+	if (ret) {
+		FAIL_ERRNO(b, &b->base_st, -ret,
+			   "HMM_DMIRROR_SNAPSHOT of %lu pages", pages);
+		return 0;
+	}
+	for (k = 0; k < pages; k++)
+		if ((perm[k] & ~HMM_DMIRROR_PROT_PMD) != HMM_DMIRROR_PROT_WRITE)
+			break;
+	if (c.cpages != pages || k != pages) {
+		set_status(&b->base_st, ST_FAILED,
+			   "SNAPSHOT: %llu pages, page %lu is %#x, not a writable PTE",
+			   (unsigned long long)c.cpages, k, k < pages ? perm[k] : 0);
+		b->failed = true;
+		return 0;
+	}
+	return t1 - t0 ? t1 - t0 : 1;
+}
+
+/*
  * System memory: for each size, a fresh import of the first @pages pages
  * of a faulted-in anonymous buffer is created, mapped (MAP, no DMA) and
  * destroyed; the baseline is HMM_DMIRROR_SNAPSHOT over the same pages,
  * test_hmm's hmm_range_fault() walk. The two alternate, after one warm-up
  * round each, so that a slow period of the (emulated, shared) machine hits
- * both alike. Ratios compare wall times of the two ioctls.
+ * both alike, and take turns going first (odd rounds start with the
+ * snapshot), so that neither always runs right after the other has walked
+ * the same page tables and struct pages. Ratios compare wall times of the
+ * two ioctls.
  */
 static void run_import_sysmem(struct bench *b, int efd, int hfd,
 			      enum layout lay, struct tp_point *pts)
@@ -644,10 +685,15 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 			 p->pages, lay == LAYOUT_THP ? "THP" : "4 KiB, scattered");
 		for (r = 0; r <= n; r++) {	/* round 0 warms up */
 			struct p2pmap_edu_imp_map m, m2;
-			uint64_t t0, t1, t2, t3, t4;
+			uint64_t t0, t1, t2, t3, t4, snap = 0;
 			uint32_t id;
 			int ret;
 
+			if (hfd >= 0 && (r & 1)) {
+				snap = snapshot_once(b, hfd, buf, perm, p->pages);
+				if (!snap)
+					hfd = -1;
+			}
 			t0 = now_ns();
 			ret = edu_create(efd, buf, p->pages * PG,
 					 P2PMAP_EDU_IMP_PREFER_P2P, 0, &id);
@@ -698,40 +744,13 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 				remap[r - 1] = (double)m2.map_ns;
 			}
 
-			if (hfd >= 0) {
-				struct hmm_dmirror_cmd c = {
-					.addr = (uintptr_t)buf,
-					.ptr = (uintptr_t)perm,
-					.npages = p->pages,
-				};
-				unsigned long k;
-
-				t0 = now_ns();
-				ret = xioctl(hfd, HMM_DMIRROR_SNAPSHOT, &c);
-				t1 = now_ns();
-				if (ret) {
-					FAIL_ERRNO(b, &b->base_st, -ret,
-						   "HMM_DMIRROR_SNAPSHOT of %lu pages",
-						   p->pages);
+			if (hfd >= 0 && !(r & 1)) {
+				snap = snapshot_once(b, hfd, buf, perm, p->pages);
+				if (!snap)
 					hfd = -1;
-					continue;
-				}
-				for (k = 0; k < p->pages; k++)
-					if ((perm[k] & ~HMM_DMIRROR_PROT_PMD) !=
-					    HMM_DMIRROR_PROT_WRITE)
-						break;
-				if (c.cpages != p->pages || k != p->pages) {
-					set_status(&b->base_st, ST_FAILED,
-						   "SNAPSHOT: %llu pages, page %lu is %#x, not a writable PTE",
-						   (unsigned long long)c.cpages, k,
-						   k < p->pages ? perm[k] : 0);
-					b->failed = true;
-					hfd = -1;
-					continue;
-				}
-				if (r)
-					base_ns[nb++] = (double)(t1 - t0);
 			}
+			if (snap && r)
+				base_ns[nb++] = (double)snap;
 		}
 		if (p->st.kind != ST_NOTRUN)
 			continue;

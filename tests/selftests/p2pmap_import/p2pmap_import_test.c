@@ -1077,4 +1077,95 @@ TEST_F(imp, pinned_basic)
 	free(buf);
 }
 
+/* kB of AnonHugePages in the mapping that holds @p (/proc/self/smaps). */
+static long anon_huge_kb(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256];
+	bool in = false;
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (kb < 0 && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+		else if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) != 1)
+			kb = -1;
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Transparent huge pages: ranges that start and end inside a huge page, and
+ * one that crosses from one huge page to the next, are imported page for
+ * page (the core takes the rest of a huge mapping in one step): the edu
+ * reads what the CPU wrote and writes what the CPU then reads at the
+ * start, across the boundary and at the end of each range (edu DMA is
+ * slow under emulation, so not every byte), and the extents are one per
+ * huge page when the kernel gave huge pages.
+ */
+TEST_F(imp, thp_ranges)
+{
+	const size_t huge = 2ul << 20, len = 2 * huge, piece = 2 * PAGE;
+	const size_t offs[] = { huge - 300 * PAGE, 5 * PAGE };
+	const size_t lens[] = { 600 * PAGE, 60 * PAGE };
+	uint8_t *raw = map_anon(len + huge), *mem, *buf = malloc(piece);
+	struct p2pmap_edu_imp_map m;
+	unsigned int t, k;
+	long kb, bad;
+	uint32_t id;
+
+	ASSERT_NE(NULL, raw);
+	ASSERT_NE(NULL, buf);
+	mem = (uint8_t *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
+	ASSERT_EQ(0, madvise(mem, len, MADV_HUGEPAGE));
+	fill_pattern(mem, len);
+	kb = anon_huge_kb(mem);
+	TH_LOG("AnonHugePages of the buffer: %ld kB", kb);
+
+	for (t = 0; t < 2; t++) {
+		uint8_t *r = mem + offs[t];
+		size_t n = lens[t];
+		/* first pages, across the boundary (range 0), last pages */
+		const size_t at[] = { 0, huge - offs[t] - PAGE - 100, n - piece };
+
+		ASSERT_EQ(0, imp_create(self->fd, r, n, P2PMAP_EDU_IMP_F_WRITE, &id));
+		ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+		EXPECT_EQ(n / PAGE, m.sysmem_pages);
+		if (kb >= (long)(len >> 10)) {
+			EXPECT_GE(offs[t] / huge == (offs[t] + n - 1) / huge ? 1u : 2u,
+				  m.nr_extents);
+		}
+		TH_LOG("range %u: %zu pages at +%zu kB, %u extent(s)", t,
+		       n / PAGE, offs[t] >> 10, m.nr_extents);
+		for (k = 0; k < 3; k++) {
+			if (at[k] + piece > n)
+				continue;
+			memset(buf, 0, piece);
+			ASSERT_EQ(0, imp_read(self->fd, id, at[k], piece, buf));
+			bad = first_mismatch(r + at[k], buf, piece);
+			EXPECT_EQ(-1, bad) {
+				TH_LOG("range %u +%zu byte %ld: edu read %#x, memory holds %#x",
+				       t, at[k], bad, buf[bad], r[at[k] + bad]);
+			}
+			/* the edu writes the bytes back inverted; the CPU sees them */
+			for (bad = 0; bad < (long)piece; bad++)
+				buf[bad] = (uint8_t)~buf[bad];
+			ASSERT_EQ(0, imp_write(self->fd, id, at[k], piece, buf));
+			bad = first_mismatch(buf, r + at[k], piece);
+			EXPECT_EQ(-1, bad) {
+				TH_LOG("range %u +%zu byte %ld: memory holds %#x, edu wrote %#x",
+				       t, at[k], bad, r[at[k] + bad], buf[bad]);
+			}
+		}
+		EXPECT_EQ(0, imp_destroy(self->fd, id));
+	}
+	munmap(raw, len + huge);
+	free(buf);
+}
+
 TEST_HARNESS_MAIN
