@@ -323,12 +323,28 @@ def render(d, table, cmd, source, verdict, prev=None, prev_label=""):
     if sc["status"] != "ok":
         w(sc["status"])
     else:
-        w("| live imports | setup of the added imports | create+map+destroy one more | invalidate one held page |")
-        w("| ---: | ---: | ---: | ---: |")
-        for p in sc["points"]:
-            w("| {:,} | {:.1f} s | {} | {} |".format(
-                p["live_imports"], p["setup_s"], fmt_ns(p["lifecycle_ns_median"]),
-                fmt_ns(p["invalidate_ns_median"])))
+        base = sc.get("baseline_live_imports", 0)
+        if base:
+            w("Each count is measured alternately, in the same rounds, with a "
+              "baseline: gpu1 with %s live imports (same object layout, its own "
+              "edu file); the targets divide gpu0 at the largest count by that "
+              "baseline." % "{:,}".format(base))
+            w("")
+            w("| live imports | setup of the added imports | create+map+destroy one more | invalidate one held page | baseline: create+map+destroy | baseline: invalidate |")
+            w("| ---: | ---: | ---: | ---: | ---: | ---: |")
+            for p in sc["points"]:
+                w("| {:,} | {:.1f} s | {} | {} | {} | {} |".format(
+                    p["live_imports"], p["setup_s"], fmt_ns(p["lifecycle_ns_median"]),
+                    fmt_ns(p["invalidate_ns_median"]),
+                    fmt_ns(p.get("baseline_lifecycle_ns_median")),
+                    fmt_ns(p.get("baseline_invalidate_ns_median"))))
+        else:
+            w("| live imports | setup of the added imports | create+map+destroy one more | invalidate one held page |")
+            w("| ---: | ---: | ---: | ---: |")
+            for p in sc["points"]:
+                w("| {:,} | {:.1f} s | {} | {} |".format(
+                    p["live_imports"], p["setup_s"], fmt_ns(p["lifecycle_ns_median"]),
+                    fmt_ns(p["invalidate_ns_median"])))
         w("")
         w("Closing the file with all imports live took %.1f s." % sc["teardown_s"])
         ps = (prev or {}).get("scaling", {})

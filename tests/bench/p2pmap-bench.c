@@ -106,11 +106,19 @@ struct scale_point {
 	double setup_s;		/* creating + mapping the imports added */
 	double lifecycle_ns;	/* create + map + destroy one more, median */
 	double inval_ns;	/* CPU fault moving one held page, median */
+	/*
+	 * The same two measurements on gpu1 with the baseline's live imports
+	 * (struct scale_result.base_live), alternated with the ones above in
+	 * the same rounds: 0 if there is no gpu1.
+	 */
+	double base_lifecycle_ns;
+	double base_inval_ns;
 	unsigned int reps;
 };
 
 struct scale_result {
 	struct status st;
+	unsigned long base_live;	/* gpu1's live imports, 0 if no gpu1 */
 	struct scale_point pt[MAX_POINTS];
 	unsigned int n;
 	double teardown_s;
@@ -1237,6 +1245,140 @@ out:
  * raising P2PMAP_EV_MOVE on that page, which must find and invalidate its
  * one importer among all the live ones (checked after each round).
  */
+/*
+ * One create + map + destroy of an import of the resident page @cpu on
+ * edu file @efd: its wall time in ns, or -errno.
+ */
+static int64_t scale_lifecycle(int efd, uint8_t *cpu)
+{
+	struct p2pmap_edu_imp_map m;
+	uint64_t t0, t1;
+	uint32_t id;
+	int ret;
+
+	t0 = now_ns();
+	ret = edu_create(efd, cpu, PG, P2PMAP_EDU_IMP_PREFER_P2P, 0, &id);
+	if (!ret) {
+		ret = edu_map(efd, id, 0, &m);
+		if (edu_destroy(efd, id) && !ret)
+			ret = -EIO;
+	}
+	t1 = now_ns();
+	return ret ? ret : (int64_t)(t1 - t0);
+}
+
+/*
+ * Move one page of the @n live imports of @cpu (ids @ids, never moved
+ * before: @touched) into the window by a CPU read: the fault time in ns,
+ * or -errno; -EPROTO (with @st set) if the import of that page did not see
+ * exactly one move invalidation. @salt picks the page.
+ */
+static int64_t scale_invalidate(struct bench *b, struct status *st, int efd,
+				uint8_t *cpu, const uint32_t *ids,
+				uint8_t *touched, unsigned long n,
+				unsigned long salt)
+{
+	unsigned long pg = (salt * 2654435761ul + n / 3) % n, tries;
+	struct p2pmap_edu_imp_info in;
+	volatile uint8_t *q;
+	uint64_t t0, t1;
+	int ret;
+
+	for (tries = 0; touched[pg] && tries < n; tries++)
+		pg = (pg + 1) % n;
+	if (touched[pg])
+		return -ENOSPC;
+	touched[pg] = 1;
+	q = cpu + pg * PG;
+	t0 = now_ns();
+	(void)*q;
+	t1 = now_ns();
+	ret = edu_info(efd, ids[pg], &in);
+	if (ret)
+		return ret;
+	if (in.invalidations[P2PMAP_EDU_IMP_EV_MOVE] != 1 || in.nr_extents) {
+		set_status(st, ST_FAILED,
+			   "page %lu moved into the window but its import saw %llu move invalidations and holds %u extents",
+			   pg,
+			   (unsigned long long)in.invalidations[P2PMAP_EDU_IMP_EV_MOVE],
+			   in.nr_extents);
+		b->failed = true;
+		return -EPROTO;
+	}
+	return (int64_t)(t1 - t0);
+}
+
+/*
+ * The baseline on gpu1: @n live imports of one page each of a gpu1 object
+ * (as on gpu0), on their own edu file, and a resident gpu1 page for the
+ * lifecycle. 0, or -errno (the scaling then runs without a baseline).
+ */
+struct scale_base {
+	int efd;
+	uint32_t hf, hl, *ids;
+	uint8_t *fcpu, *lcpu, *touched;
+	unsigned long n;
+};
+
+static int scale_base_setup(struct bench *b, struct scale_base *sb,
+			    unsigned long n)
+{
+	struct gpu *g = &b->gpu[1];
+	struct status dummy = { 0 };
+	unsigned long i;
+	int ret;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->efd = -1;
+	if (b->nr_gpus < 2 || gpu_free_vram_pages(g) < n + 1)
+		return -ENODEV;
+	sb->efd = edu_open_for(b, &dummy);
+	if (sb->efd < 0)
+		return -ENODEV;
+	ret = gpu_bo_create(g, n * PG, &sb->hf);
+	if (!ret)
+		ret = gpu_bo_create(g, PG, &sb->hl);
+	if (ret)
+		return ret;
+	sb->fcpu = gpu_bo_map(g, sb->hf, n * PG);
+	sb->lcpu = gpu_bo_map(g, sb->hl, PG);
+	sb->ids = calloc(n, sizeof(*sb->ids));
+	sb->touched = calloc(n, 1);
+	if (!sb->fcpu || !sb->lcpu || !sb->ids || !sb->touched)
+		return -ENOMEM;
+	sb->lcpu[0] = 1;
+	for (i = 0; i < n; i++) {
+		struct p2pmap_edu_imp_map m;
+
+		ret = edu_create(sb->efd, sb->fcpu + i * PG, PG,
+				 P2PMAP_EDU_IMP_SYSMEM_ONLY, 0, &sb->ids[i]);
+		if (!ret)
+			ret = edu_map(sb->efd, sb->ids[i], 0, &m);
+		if (!ret && m.sysmem_pages != 1)
+			ret = -EPROTO;
+		if (ret)
+			return ret;
+	}
+	sb->n = n;
+	return 0;
+}
+
+static void scale_base_free(struct bench *b, struct scale_base *sb, unsigned long n)
+{
+	if (sb->efd >= 0)
+		close(sb->efd);
+	if (sb->fcpu)
+		munmap(sb->fcpu, n * PG);
+	if (sb->lcpu)
+		munmap(sb->lcpu, PG);
+	if (sb->hf)
+		gpu_bo_close(&b->gpu[1], sb->hf);
+	if (sb->hl)
+		gpu_bo_close(&b->gpu[1], sb->hl);
+	free(sb->ids);
+	free(sb->touched);
+}
+
 static void run_scaling(struct bench *b)
 {
 	struct scale_result *s = &b->scale;
@@ -1245,8 +1387,10 @@ static void run_scaling(struct bench *b)
 	unsigned int i, r, reps = b->o.scale_reps;
 	uint32_t hf = 0, hl = 0, *ids = NULL;
 	uint8_t *fcpu = NULL, *lcpu = NULL, *touched = NULL;
+	struct scale_base sb = { .efd = -1 };
 	double *v = NULL;
 	int efd = -1, ret;
+	int64_t dt;
 	uint64_t t0;
 
 	for (i = 0; i < b->o.nr_live; i++)
@@ -1289,12 +1433,27 @@ static void run_scaling(struct bench *b)
 	lcpu = gpu_bo_map(g, hl, PG);
 	ids = calloc(maxl, sizeof(*ids));
 	touched = calloc(maxl, 1);
-	v = calloc(2 * (size_t)reps, sizeof(*v));
+	v = calloc(4 * (size_t)reps, sizeof(*v));
 	if (!fcpu || !lcpu || !ids || !touched || !v) {
 		FAIL_ERRNO(b, &s->st, errno ? errno : ENOMEM, "buffers");
 		goto out;
 	}
 	lcpu[0] = 1;	/* resident in the window from now on */
+
+	/*
+	 * The baseline, measured alternately with gpu0 in the same rounds so
+	 * that the ratios do not depend on how loaded the host was when each
+	 * count was reached: gpu1 with the smallest count of live imports.
+	 */
+	progress(b, "scaling: baseline of %lu live imports on gpu1", b->o.live[0]);
+	ret = scale_base_setup(b, &sb, b->o.live[0]);
+	if (ret) {
+		progress(b, "scaling: no gpu1 baseline (%s)", strerror(-ret));
+		scale_base_free(b, &sb, b->o.live[0]);
+		memset(&sb, 0, sizeof(sb));
+		sb.efd = -1;
+	}
+	s->base_live = sb.n;
 
 	for (i = 0; i < b->o.nr_live; i++) {
 		struct scale_point *p = &s->pt[s->n];
@@ -1323,27 +1482,27 @@ static void run_scaling(struct bench *b)
 			 p->setup_s);
 
 		for (r = 0; r <= reps; r++) {	/* round 0 warms up */
-			struct p2pmap_edu_imp_map m;
-			uint32_t id;
-			uint64_t t1;
-
-			t0 = now_ns();
-			ret = edu_create(efd, lcpu, PG, P2PMAP_EDU_IMP_PREFER_P2P, 0, &id);
-			if (!ret) {
-				ret = edu_map(efd, id, 0, &m);
-				if (edu_destroy(efd, id) && !ret)
-					ret = -EIO;
-			}
-			t1 = now_ns();
-			if (ret) {
-				FAIL_ERRNO(b, &s->st, -ret, "create+map+destroy at %lu live",
-					   target);
+			dt = scale_lifecycle(efd, lcpu);
+			if (dt < 0) {
+				FAIL_ERRNO(b, &s->st, (int)-dt,
+					   "create+map+destroy at %lu live", target);
 				goto out;
 			}
 			if (r)
-				v[r - 1] = (double)(t1 - t0);
+				v[r - 1] = (double)dt;
+			if (!sb.n)
+				continue;
+			dt = scale_lifecycle(sb.efd, sb.lcpu);
+			if (dt < 0) {
+				FAIL_ERRNO(b, &s->st, (int)-dt,
+					   "baseline create+map+destroy");
+				goto out;
+			}
+			if (r)
+				v[2 * reps + r - 1] = (double)dt;
 		}
 		p->lifecycle_ns = median(v, reps);
+		p->base_lifecycle_ns = sb.n ? median(v + 2 * reps, reps) : 0;
 
 		if (ntouched + reps > target) {
 			set_status(&s->st, ST_UNAVAILABLE,
@@ -1352,36 +1511,30 @@ static void run_scaling(struct bench *b)
 			goto out;
 		}
 		for (r = 0; r < reps; r++) {
-			struct p2pmap_edu_imp_info in;
-			unsigned long pg = (r * 2654435761ul + target / 3) % target;
-			volatile uint8_t *q;
-			uint64_t t1;
-
-			while (touched[pg])
-				pg = (pg + 1) % target;
-			touched[pg] = 1;
+			dt = scale_invalidate(b, &s->st, efd, fcpu, ids, touched,
+					      target, r);
+			if (dt < 0) {
+				if (dt != -EPROTO)
+					FAIL_ERRNO(b, &s->st, (int)-dt,
+						   "invalidation at %lu live", target);
+				goto out;
+			}
 			ntouched++;
-			q = fcpu + pg * PG;
-			t0 = now_ns();
-			(void)*q;
-			t1 = now_ns();
-			ret = edu_info(efd, ids[pg], &in);
-			if (ret) {
-				FAIL_ERRNO(b, &s->st, -ret, "INFO of import %lu", pg);
+			v[reps + r] = (double)dt;
+			if (!sb.n)
+				continue;
+			dt = scale_invalidate(b, &s->st, sb.efd, sb.fcpu, sb.ids,
+					      sb.touched, sb.n, r + i * reps);
+			if (dt < 0) {
+				if (dt != -EPROTO)
+					FAIL_ERRNO(b, &s->st, (int)-dt,
+						   "baseline invalidation");
 				goto out;
 			}
-			if (in.invalidations[P2PMAP_EDU_IMP_EV_MOVE] != 1 || in.nr_extents) {
-				set_status(&s->st, ST_FAILED,
-					   "page %lu moved into the window but its import saw %llu move invalidations and holds %u extents",
-					   pg,
-					   (unsigned long long)in.invalidations[P2PMAP_EDU_IMP_EV_MOVE],
-					   in.nr_extents);
-				b->failed = true;
-				goto out;
-			}
-			v[reps + r] = (double)(t1 - t0);
+			v[3 * reps + r] = (double)dt;
 		}
 		p->inval_ns = median(v + reps, reps);
+		p->base_inval_ns = sb.n ? median(v + 3 * reps, reps) : 0;
 		s->n++;
 	}
 	progress(b, "scaling: closing the file with %lu imports", live);
@@ -1391,6 +1544,7 @@ static void run_scaling(struct bench *b)
 	s->teardown_s = (double)(now_ns() - t0) / 1e9;
 	set_status(&s->st, ST_OK, "ok");
 out:
+	scale_base_free(b, &sb, b->o.live[0]);
 	if (efd >= 0)
 		close(efd);
 	if (fcpu)
@@ -1484,6 +1638,24 @@ static void compute_targets(const struct bench *b, struct target *t)
 		.limit = 2.0, .at_most = true };
 	have = s->st.kind == ST_OK && s->n >= 2 && s->pt[0].inval_ns > 0 &&
 	       s->pt[0].lifecycle_ns > 0;
+	if (have && s->base_live) {
+		/* side by side: gpu0 at the largest count, gpu1 at the baseline */
+		const struct scale_point *last = &s->pt[s->n - 1];
+
+		snprintf(t[1].metric, sizeof(t[1].metric),
+			 "exporter invalidation of one page held by one import, median with %lu live imports (gpu0) / with %lu (gpu1), alternated in the same rounds",
+			 last->live, s->base_live);
+		judge(&t[1], last->base_inval_ns > 0,
+		      last->base_inval_ns > 0 ?
+		      last->inval_ns / last->base_inval_ns : 0);
+		snprintf(t[2].metric, sizeof(t[2].metric),
+			 "create+map+destroy of one import, median with %lu live imports (gpu0) / with %lu (gpu1), alternated in the same rounds",
+			 last->live, s->base_live);
+		judge(&t[2], last->base_lifecycle_ns > 0,
+		      last->base_lifecycle_ns > 0 ?
+		      last->lifecycle_ns / last->base_lifecycle_ns : 0);
+		goto copy_target;
+	}
 	if (have)
 		snprintf(t[1].metric, sizeof(t[1].metric),
 			 "exporter invalidation of one page held by one import, median at %lu / at %lu live imports",
@@ -1502,6 +1674,7 @@ static void compute_targets(const struct bench *b, struct target *t)
 	judge(&t[2], have,
 	      have ? s->pt[s->n - 1].lifecycle_ns / s->pt[0].lifecycle_ns : 0);
 
+copy_target:
 	t[3] = (struct target){ .name = "peer_copy_vs_memcpy",
 		.goal = "P2P peer copy reaches at least 0.9x of local memcpy in the VM",
 		.limit = 0.9, .at_most = false };
@@ -1801,6 +1974,7 @@ static void write_json(const struct bench *b, const struct target *t, FILE *f)
 	jw_open(&w, "scaling", '{');
 	jw_str(&w, "status", status_text(&s->st));
 	jw_str(&w, "method", "live imports: one page each of a gpu0 object, SYSMEM_ONLY, mapped once (linked to the provider); lifecycle: create+map+destroy of one more import of a resident page; invalidation: CPU read of a held page makes p2pgpu place it in the window (P2PMAP_EV_MOVE on one page held by exactly one import)");
+	jw_u64(&w, "baseline_live_imports", s->base_live);
 	jw_open(&w, "points", '[');
 	for (i = 0; i < s->n; i++) {
 		const struct scale_point *p = &s->pt[i];
@@ -1811,6 +1985,12 @@ static void write_json(const struct bench *b, const struct target *t, FILE *f)
 		jw_u64(&w, "reps", p->reps);
 		jw_ns(&w, "lifecycle_ns_median", p->lifecycle_ns);
 		jw_ns(&w, "invalidate_ns_median", p->inval_ns);
+		if (s->base_live) {
+			jw_ns(&w, "baseline_lifecycle_ns_median",
+			      p->base_lifecycle_ns);
+			jw_ns(&w, "baseline_invalidate_ns_median",
+			      p->base_inval_ns);
+		}
 		jw_close(&w, '}');
 	}
 	jw_close(&w, ']');
@@ -1967,16 +2147,24 @@ static void write_table(const struct bench *b, const struct target *t, FILE *f)
 	fprintf(f, "\nScaling with live imports (median of %u)\n", b->o.scale_reps);
 	if (s->st.kind != ST_OK)
 		fprintf(f, "  %s\n", status_text(&s->st));
-	fprintf(f, "  %8s %10s %14s %22s %20s\n", "live", "setup", "imports/s",
-		"create+map+destroy", "invalidate 1 page");
+	if (s->base_live)
+		fprintf(f, "  baseline, alternated in the same rounds: gpu1 with %lu live imports\n",
+			s->base_live);
+	fprintf(f, "  %8s %10s %14s %22s %20s %16s %16s\n", "live", "setup",
+		"imports/s", "create+map+destroy", "invalidate 1 page",
+		"base c+m+d", "base invalidate");
 	for (i = 0; i < s->n; i++) {
 		const struct scale_point *p = &s->pt[i];
 		unsigned long added = p->live - (i ? s->pt[i - 1].live : 0);
 
 		fmt_ns(x[0], sizeof(x[0]), p->lifecycle_ns);
 		fmt_ns(x[1], sizeof(x[1]), p->inval_ns);
-		fprintf(f, "  %8lu %9.1fs %14.0f %22s %20s\n", p->live, p->setup_s,
-			p->setup_s > 0 ? added / p->setup_s : 0, x[0], x[1]);
+		fmt_ns(x[2], sizeof(x[2]), p->base_lifecycle_ns);
+		fmt_ns(x[3], sizeof(x[3]), p->base_inval_ns);
+		fprintf(f, "  %8lu %9.1fs %14.0f %22s %20s %16s %16s\n", p->live,
+			p->setup_s, p->setup_s > 0 ? added / p->setup_s : 0, x[0],
+			x[1], s->base_live ? x[2] : "-",
+			s->base_live ? x[3] : "-");
 	}
 
 	fprintf(f, "\nTargets\n");
