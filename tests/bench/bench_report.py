@@ -347,6 +347,12 @@ def render(d, table, cmd, source, verdict, prev=None, prev_label=""):
                     fmt_ns(p["invalidate_ns_median"])))
         w("")
         w("Closing the file with all imports live took %.1f s." % sc["teardown_s"])
+        if base and "baseline_after_teardown_invalidate_ns_median" in sc:
+            w("The baseline measured again after that: create+map+destroy %s, "
+              "invalidate %s (a baseline that slowed at the largest count and "
+              "recovers here was slowed by gpu0's live imports, not by the host)." % (
+                  fmt_ns(sc["baseline_after_teardown_lifecycle_ns_median"]),
+                  fmt_ns(sc["baseline_after_teardown_invalidate_ns_median"])))
         ps = (prev or {}).get("scaling", {})
         if ps.get("status") == "ok":
             old = {p["live_imports"]: p for p in ps["points"]}

@@ -119,6 +119,13 @@ struct scale_point {
 struct scale_result {
 	struct status st;
 	unsigned long base_live;	/* gpu1's live imports, 0 if no gpu1 */
+	/*
+	 * The baseline measured once more after gpu0's imports are gone: if
+	 * it is back to its first value, a slower baseline at the largest
+	 * count came from gpu0's live imports (global state), not the host.
+	 */
+	double base_after_lifecycle_ns;
+	double base_after_inval_ns;
 	struct scale_point pt[MAX_POINTS];
 	unsigned int n;
 	double teardown_s;
@@ -1542,6 +1549,27 @@ static void run_scaling(struct bench *b)
 	close(efd);
 	efd = -1;
 	s->teardown_s = (double)(now_ns() - t0) / 1e9;
+	for (r = 0; sb.n && r < reps; r++) {
+		dt = scale_lifecycle(sb.efd, sb.lcpu);
+		if (dt < 0) {
+			FAIL_ERRNO(b, &s->st, (int)-dt, "baseline create+map+destroy after teardown");
+			goto out;
+		}
+		v[r] = (double)dt;
+		dt = scale_invalidate(b, &s->st, sb.efd, sb.fcpu, sb.ids,
+				      sb.touched, sb.n, r + MAX_POINTS * reps);
+		if (dt < 0) {
+			if (dt != -EPROTO)
+				FAIL_ERRNO(b, &s->st, (int)-dt,
+					   "baseline invalidation after teardown");
+			goto out;
+		}
+		v[reps + r] = (double)dt;
+	}
+	if (sb.n) {
+		s->base_after_lifecycle_ns = median(v, reps);
+		s->base_after_inval_ns = median(v + reps, reps);
+	}
 	set_status(&s->st, ST_OK, "ok");
 out:
 	scale_base_free(b, &sb, b->o.live[0]);
@@ -1975,6 +2003,12 @@ static void write_json(const struct bench *b, const struct target *t, FILE *f)
 	jw_str(&w, "status", status_text(&s->st));
 	jw_str(&w, "method", "live imports: one page each of a gpu0 object, SYSMEM_ONLY, mapped once (linked to the provider); lifecycle: create+map+destroy of one more import of a resident page; invalidation: CPU read of a held page makes p2pgpu place it in the window (P2PMAP_EV_MOVE on one page held by exactly one import)");
 	jw_u64(&w, "baseline_live_imports", s->base_live);
+	if (s->base_live) {
+		jw_ns(&w, "baseline_after_teardown_lifecycle_ns_median",
+		      s->base_after_lifecycle_ns);
+		jw_ns(&w, "baseline_after_teardown_invalidate_ns_median",
+		      s->base_after_inval_ns);
+	}
 	jw_open(&w, "points", '[');
 	for (i = 0; i < s->n; i++) {
 		const struct scale_point *p = &s->pt[i];
@@ -2165,6 +2199,12 @@ static void write_table(const struct bench *b, const struct target *t, FILE *f)
 			p->setup_s, p->setup_s > 0 ? added / p->setup_s : 0, x[0],
 			x[1], s->base_live ? x[2] : "-",
 			s->base_live ? x[3] : "-");
+	}
+	if (s->base_live && s->st.kind == ST_OK) {
+		fmt_ns(x[0], sizeof(x[0]), s->base_after_lifecycle_ns);
+		fmt_ns(x[1], sizeof(x[1]), s->base_after_inval_ns);
+		fprintf(f, "  baseline again after gpu0's imports were closed: c+m+d %s, invalidate %s\n",
+			x[0], x[1]);
 	}
 
 	fprintf(f, "\nTargets\n");
