@@ -99,7 +99,8 @@ vm_account() {
 # for it, prints its log and accounts for it exactly as run_stage would.
 declare -A VMPID
 vm_launch() {
-	local name=$1 deps=$2 after=${VMPID[$3]:-} topo=$4 suites=$5 d
+	local name=$1 deps=$2 after= topo=$4 suites=$5 d
+	[ -z "$3" ] || after=${VMPID[$3]:-}
 	shift 5
 	for d in ${deps//,/ }; do
 		if [ "${OK[$d]:-0}" != 1 ]; then
