@@ -512,18 +512,25 @@ void p2pgpu_provider_unregister(struct p2pgpu_device *gdev)
 
 	mutex_lock(&gdev->lock);
 	prov = gdev->prov;
+	if (prov)
+		p2pmap_provider_get(prov);
 	mutex_unlock(&gdev->lock);
 	if (!prov)
 		return;
 	/*
-	 * Evictions and placements keep invalidating through @prov while
-	 * it is revoked; it only stops being used once nothing can hold
-	 * memory of it.
+	 * Evictions and placements (CPU faults still run until
+	 * drm_dev_unplug()) keep invalidating through @gdev->prov, under the
+	 * device lock, while it is revoked; it only stops being used once
+	 * nothing can hold memory of it. Unregistering drops the reference
+	 * the registration held, so ours keeps @prov allocated until
+	 * @gdev->prov is cleared (a fault in between once used it after it
+	 * was freed: KASAN, stress suite, PCI unbind under traffic).
 	 */
 	p2pmap_provider_unregister(prov);
 	mutex_lock(&gdev->lock);
 	gdev->prov = NULL;
 	mutex_unlock(&gdev->lock);
+	p2pmap_provider_put(prov);
 	/*
 	 * Every pinned request has been through p2p_unmap() now, and no new
 	 * one comes: drop their pins and object references before the
