@@ -219,6 +219,9 @@ static void p2pmap_chunk_dma_unmap(struct p2pmap_import *imp,
  * A chunk with room for @n extents. Only the header is zeroed: the core
  * fills every field of the extents it builds itself; @zero_ext also
  * zeroes the extents, for chunks an exporter fills. Freed with kvfree().
+ * The header is cleared with a constant size on its own: a memset() of a
+ * size known only at run time was inlined here as a byte-wise "rep stosb"
+ * over the whole header; with a constant size it is cleared in words.
  */
 static struct p2pmap_chunk *p2pmap_chunk_alloc(unsigned long n, bool zero_ext)
 {
@@ -227,7 +230,9 @@ static struct p2pmap_chunk *p2pmap_chunk_alloc(unsigned long n, bool zero_ext)
 	c = kvmalloc(struct_size(c, ext, n), GFP_KERNEL);
 	if (!c)
 		return NULL;
-	memset(c, 0, zero_ext ? struct_size(c, ext, n) : sizeof(*c));
+	memset(c, 0, sizeof(*c));
+	if (zero_ext)
+		memset(c->ext, 0, array_size(n, sizeof(c->ext[0])));
 	return c;
 }
 
@@ -652,10 +657,26 @@ void p2pmap_import_placement(struct p2pmap_import *imp,
 			     struct p2pmap_placement *out)
 {
 	mutex_lock(&imp->lock);
-	*out = imp->placement;
+	p2pmap_import_placement_locked(imp, out);
 	mutex_unlock(&imp->lock);
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_placement);
+
+/**
+ * p2pmap_import_placement_locked() - p2pmap_import_placement(), lock held
+ * @imp: the import, with p2pmap_import_lock() held
+ * @out: as for p2pmap_import_placement()
+ *
+ * For an importer that reads the placement of the extents it programs in
+ * the same critical section as p2pmap_import_extents().
+ */
+void p2pmap_import_placement_locked(struct p2pmap_import *imp,
+				    struct p2pmap_placement *out)
+{
+	lockdep_assert_held(&imp->lock);
+	*out = imp->placement;
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_placement_locked);
 
 /*
  * Make sure @imp is linked to @prov and take a hold on it for the current
@@ -939,9 +960,9 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
  * merging them with the previous extent when they continue it with equal
  * flags, order and reason.
  */
-static void p2pmap_chunk_add_pages(struct p2pmap_chunk *c, struct page *page,
-				   unsigned long n, u8 flags, u8 order,
-				   u8 reason)
+static inline void p2pmap_chunk_add_pages(struct p2pmap_chunk *c,
+					  struct page *page, unsigned long n,
+					  u8 flags, u8 order, u8 reason)
 {
 	struct p2pmap_extent *e = &c->ext[c->req.nr_ext];
 
@@ -1073,8 +1094,8 @@ static unsigned long p2pmap_huge_run(const unsigned long *pfns,
 	return j;
 }
 
-static enum p2pmap_pfn_kind p2pmap_pfn_kind(const struct p2pmap_import *imp,
-					    unsigned long hpfn)
+static inline enum p2pmap_pfn_kind p2pmap_pfn_kind(const struct p2pmap_import *imp,
+						   unsigned long hpfn)
 {
 	struct page *page = hmm_pfn_to_page(hpfn);
 
@@ -1250,7 +1271,11 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				 (imp->write ? HMM_PFN_REQ_WRITE : 0),
 		.dev_private_owner = p2pmap_pagemap_owner(),
 	};
-	unsigned long small_pfns[P2PMAP_SMALL_RANGE];
+	/*
+	 * hmm_range_fault() writes every entry before one is read: no need
+	 * for CONFIG_INIT_STACK_ALL_ZERO to clear it on every call.
+	 */
+	unsigned long small_pfns[P2PMAP_SMALL_RANGE] __uninitialized;
 	unsigned long left = npages, *pfns = small_pfns;
 	/* System pages go into one chunk until a device-private run. */
 	struct p2pmap_chunk *c = NULL;
@@ -1415,8 +1440,12 @@ static int p2pmap_migrate_to_ram(struct p2pmap_import *imp,
 }
 #endif
 
-/* DMA-map every extent of @c for the importer. Called without locks. */
-static int p2pmap_chunk_dma_map(struct p2pmap_import *imp, struct p2pmap_chunk *c)
+/*
+ * DMA-map every extent of @c for the importer and count its pages into @pl
+ * (by type and fallback reason). Called without locks.
+ */
+static int p2pmap_chunk_dma_map(struct p2pmap_import *imp, struct p2pmap_chunk *c,
+				struct p2pmap_placement *pl)
 {
 	struct device *dev = imp->attach->dev;
 	enum dma_data_direction dir = p2pmap_import_dir(imp);
@@ -1434,6 +1463,17 @@ static int p2pmap_chunk_dma_map(struct p2pmap_import *imp, struct p2pmap_chunk *
 	for (i = 0; i < c->req.nr_ext; i++) {
 		struct p2pmap_extent *e = &c->ext[i];
 		size_t len = e->npages << PAGE_SHIFT;
+
+		if (e->type == P2PMAP_EXT_P2P)
+			pl->p2p_pages += e->npages;
+		else if (e->type == P2PMAP_EXT_SYSMEM)
+			pl->sysmem_pages += e->npages;
+		else
+			pl->error_pages += e->npages;
+		if (e->flags & P2PMAP_EXT_F_MIGRATED)
+			pl->migrated_pages += e->npages;
+		if (e->type != P2PMAP_EXT_P2P)
+			pl->reason_pages[e->reason] += e->npages;
 
 		switch (e->type) {
 		/*
@@ -1536,51 +1576,32 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 }
 
 /*
- * Build the flat extent array and the placement of @chunks. A single
- * chunk (the common case: one VMA of ordinary memory, or up to
- * P2PMAP_EXT_BATCH pages of one exporter) lends its own extent array,
- * which lives exactly as long as the flat array would (*@borrowed).
+ * Build the flat extent array of @chunks. A single chunk (the common case:
+ * one VMA of ordinary memory, or up to P2PMAP_EXT_BATCH pages of one
+ * exporter) lends its own extent array, which lives exactly as long as the
+ * flat array would (*@borrowed).
  */
 static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
-					    unsigned int *nr,
-					    struct p2pmap_placement *pl,
-					    bool *borrowed)
+					    unsigned int *nr, bool *borrowed)
 {
 	struct p2pmap_extent *flat;
 	struct p2pmap_chunk *c;
-	unsigned int n = 0, i;
+	unsigned int n = 0;
 
 	list_for_each_entry(c, chunks, node)
 		n += c->req.nr_ext;
+	*nr = n;
 	*borrowed = n && list_is_singular(chunks);
 	if (*borrowed)
-		flat = list_first_entry(chunks, struct p2pmap_chunk, node)->ext;
-	else
-		flat = kvmalloc_array(n ? n : 1, sizeof(*flat), GFP_KERNEL);
+		return list_first_entry(chunks, struct p2pmap_chunk, node)->ext;
+	flat = kvmalloc_array(n ? n : 1, sizeof(*flat), GFP_KERNEL);
 	if (!flat)
 		return NULL;
-	memset(pl, 0, sizeof(*pl));
 	n = 0;
 	list_for_each_entry(c, chunks, node) {
-		for (i = 0; i < c->req.nr_ext; i++) {
-			struct p2pmap_extent *e = &c->ext[i];
-
-			if (!*borrowed)
-				flat[n] = *e;
-			n++;
-			if (e->type == P2PMAP_EXT_P2P)
-				pl->p2p_pages += e->npages;
-			else if (e->type == P2PMAP_EXT_SYSMEM)
-				pl->sysmem_pages += e->npages;
-			else
-				pl->error_pages += e->npages;
-			if (e->flags & P2PMAP_EXT_F_MIGRATED)
-				pl->migrated_pages += e->npages;
-			if (e->type != P2PMAP_EXT_P2P)
-				pl->reason_pages[e->reason] += e->npages;
-		}
+		memcpy(&flat[n], c->ext, array_size(c->req.nr_ext, sizeof(*flat)));
+		n += c->req.nr_ext;
 	}
-	*nr = n;
 	return flat;
 }
 
@@ -1604,7 +1625,8 @@ static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
  */
 int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 {
-	struct p2pmap_placement pl;
+	/* Counted by p2pmap_chunk_dma_map(), extent by extent. */
+	struct p2pmap_placement pl = {};
 	struct p2pmap_extent *flat;
 	struct p2pmap_chunk *c;
 	LIST_HEAD(chunks);
@@ -1627,12 +1649,12 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 	mmput(imp->mm);
 	if (!ret) {
 		list_for_each_entry(c, &chunks, node) {
-			ret = p2pmap_chunk_dma_map(imp, c);
+			ret = p2pmap_chunk_dma_map(imp, c, &pl);
 			if (ret)
 				break;
 		}
 	}
-	flat = ret ? NULL : p2pmap_flatten(&chunks, &nr, &pl, &borrowed);
+	flat = ret ? NULL : p2pmap_flatten(&chunks, &nr, &borrowed);
 	if (!ret && !flat)
 		ret = -ENOMEM;
 	if (ret)

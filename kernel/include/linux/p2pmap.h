@@ -470,6 +470,8 @@ const struct p2pmap_extent *p2pmap_import_extents(struct p2pmap_import *imp,
 						  unsigned int *nr);
 void p2pmap_import_placement(struct p2pmap_import *imp,
 			     struct p2pmap_placement *out);
+void p2pmap_import_placement_locked(struct p2pmap_import *imp,
+				    struct p2pmap_placement *out);
 
 /* ---- dma-buf export of a range (kernel/core/dmabuf.c) ---- */
 

@@ -196,7 +196,9 @@ struct p2pmap_edu_imp_xfer {
 
 /* struct p2pmap_edu_imp_map.flags */
 #define P2PMAP_EDU_IMP_MAP_F_FORCE	0x1u /* map again even if still valid */
-#define P2PMAP_EDU_IMP_MAP_F_ALL	P2PMAP_EDU_IMP_MAP_F_FORCE
+#define P2PMAP_EDU_IMP_MAP_F_UNTIMED	0x2u /* read no clock: map_ns, total_ns 0 */
+#define P2PMAP_EDU_IMP_MAP_F_ALL	(P2PMAP_EDU_IMP_MAP_F_FORCE | \
+					 P2PMAP_EDU_IMP_MAP_F_UNTIMED)
 
 /**
  * struct p2pmap_edu_imp_map - map an import for the edu, without any DMA
@@ -204,7 +206,12 @@ struct p2pmap_edu_imp_xfer {
  * @flags: (in) P2PMAP_EDU_IMP_MAP_F_* bits; unknown bits give -EINVAL.
  *	P2PMAP_EDU_IMP_MAP_F_FORCE maps again even when the current extents
  *	are still valid (the new ones replace them); refused with -EINVAL for
- *	pinned imports, which are mapped once
+ *	pinned imports, which are mapped once. P2PMAP_EDU_IMP_MAP_F_UNTIMED
+ *	reads no clock (@map_ns and @total_ns are 0), so that a caller timing
+ *	the ioctl from user space does not also time the kernel's clock reads
+ *	(two ktime_get() calls: a sizeable part of a small map under
+ *	emulation); an invalidation-to-revalidation sample is still taken
+ *	when the import had lost its extents
  * @rounds: (out) p2pmap_import_map() calls this MAP made: 0 when the
  *	extents were still valid (nothing mapped), more than 1 when an
  *	invalidation raced a round and it started over

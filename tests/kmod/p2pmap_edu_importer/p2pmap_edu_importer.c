@@ -493,6 +493,8 @@ static void edu_imp_note_mapped_locked(struct edu_imp_import *e, u64 now)
 
 	if (!e->inval_ns)
 		return;
+	if (!now)	/* an untimed MAP */
+		now = ktime_get_ns();
 	spin_lock(&f->lat_lock);
 	if (f->lat_nr < P2PMAP_EDU_IMP_LAT_SLOTS)
 		f->lat[f->lat_nr++] = now - e->inval_ns;
@@ -507,12 +509,20 @@ static void edu_imp_note_mapped_locked(struct edu_imp_import *e, u64 now)
  * @rounds: p2pmap_import_map() calls made
  * @map_ns: ktime of the successful round (0 if no map was needed)
  * @total_ns: ktime from the first round to success
+ * @untimed: (in) read no clock: @map_ns and @total_ns stay 0
  */
 struct edu_imp_rounds {
 	u32 rounds;
 	u64 map_ns;
 	u64 total_ns;
+	bool untimed;
 };
+
+/* The time for @r, or 0 when the caller asked for no clock reads. */
+static u64 edu_imp_clock(const struct edu_imp_rounds *r)
+{
+	return r->untimed ? 0 : ktime_get_ns();
+}
 
 /*
  * Make @e's extents valid for the edu, through p2pmap's sequence protocol:
@@ -538,7 +548,7 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 	for (round = 0; round < EDU_IMP_MAX_ROUNDS; round++) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		t0 = ktime_get_ns();
+		t0 = edu_imp_clock(r);
 		seq = p2pmap_import_begin(e->imp);
 
 		/*
@@ -552,7 +562,7 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 			p2pmap_import_unlock(e->imp);
 		}
 
-		if (!start)
+		if (!r->rounds)
 			start = t0;
 		r->rounds++;
 		atomic64_inc(&e->map_calls);
@@ -566,7 +576,7 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 
 		p2pmap_import_lock(e->imp);
 		if (!p2pmap_import_retry(e->imp, &seq)) {
-			u64 now = ktime_get_ns();
+			u64 now = edu_imp_clock(r);
 
 			r->map_ns = now - t0;
 			r->total_ns = now - start;
@@ -901,9 +911,13 @@ out_put:
 static long edu_imp_ioctl_map(struct edu_imp_file *f,
 			      struct p2pmap_edu_imp_map __user *uarg)
 {
-	struct p2pmap_edu_imp_map m;
+	/*
+	 * Filled in whole (copy_from_user(), p2pmap_import_placement_locked())
+	 * before use: not cleared on every call by CONFIG_INIT_STACK_ALL_ZERO.
+	 */
+	struct p2pmap_edu_imp_map m __uninitialized;
+	struct p2pmap_placement pl __uninitialized;
 	struct edu_imp_rounds r = {};
-	struct p2pmap_placement pl;
 	struct edu_imp_import *e;
 	bool force;
 	int ret;
@@ -915,6 +929,7 @@ static long edu_imp_ioctl_map(struct edu_imp_file *f,
 		return -EINVAL;
 	}
 	force = m.flags & P2PMAP_EDU_IMP_MAP_F_FORCE;
+	r.untimed = m.flags & P2PMAP_EDU_IMP_MAP_F_UNTIMED;
 	e = edu_imp_import_get(f, m.id);
 	if (!e)
 		return -EINVAL;
@@ -931,10 +946,10 @@ static long edu_imp_ioctl_map(struct edu_imp_file *f,
 	}
 	if (ret)
 		goto out_put;
+	/* The extents and their placement as validated, in one section. */
 	p2pmap_import_extents(e->imp, &m.nr_extents);
+	p2pmap_import_placement_locked(e->imp, &pl);
 	p2pmap_import_unlock(e->imp);
-	/* Placement as installed; an invalidation since then zeroes it. */
-	p2pmap_import_placement(e->imp, &pl);
 	m.rounds = r.rounds;
 	m.map_ns = r.map_ns;
 	m.total_ns = r.total_ns;

@@ -925,6 +925,16 @@ TEST_F(imp, map_ioctl)
 	ASSERT_EQ(0, imp_info(self->fd, id, &a));
 	EXPECT_EQ(b.map_calls, a.map_calls);
 
+	/* untimed: mapped again, no time reported */
+	ASSERT_EQ(0, imp_map(self->fd, id, P2PMAP_EDU_IMP_MAP_F_FORCE |
+			     P2PMAP_EDU_IMP_MAP_F_UNTIMED, &m));
+	EXPECT_EQ(1u, m.rounds);
+	EXPECT_EQ(0ull, m.map_ns);
+	EXPECT_EQ(0ull, m.total_ns);
+	EXPECT_EQ(8ull, m.sysmem_pages);
+	ASSERT_EQ(0, imp_info(self->fd, id, &b));
+	EXPECT_EQ(a.map_calls + 1, b.map_calls);
+
 	/* invalidated: MAP maps again and sees the new memory */
 	ASSERT_EQ(0, madvise(mem, len, MADV_DONTNEED));
 	ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
@@ -935,7 +945,7 @@ TEST_F(imp, map_ioctl)
 	EXPECT_EQ(-1, first_not(buf, 0, len));
 
 	/* refusals */
-	EXPECT_EQ(-EINVAL, imp_map(self->fd, id, 2, &m));
+	EXPECT_EQ(-EINVAL, imp_map(self->fd, id, 4, &m));
 	EXPECT_EQ(-EINVAL, imp_map(self->fd, id, ~0u, &m));
 	EXPECT_EQ(-EINVAL, imp_map(self->fd, 0, 0, &m));
 	EXPECT_EQ(-EINVAL, imp_map(self->fd, id + 1000, 0, &m));
@@ -949,8 +959,9 @@ TEST_F(imp, map_ioctl)
 /*
  * LATENCY: every invalidation followed by a map yields one sample, from the
  * invalidation to the end of the map, so a 2 ms pause in between shows in
- * it; a forced remap (REMAP) and a map of a valid import yield none; the
- * call empties the buffer, and what does not fit is counted as dropped.
+ * it, also for a MAP that reads no clock for its own time (UNTIMED); a
+ * forced remap (REMAP) and a map of a valid import yield none; the call
+ * empties the buffer, and what does not fit is counted as dropped.
  */
 TEST_F(imp, latency_samples)
 {
@@ -976,8 +987,15 @@ TEST_F(imp, latency_samples)
 	for (i = 0; i < 5; i++) {
 		ASSERT_EQ(0, madvise(mem, len, MADV_DONTNEED));
 		nanosleep(&pause, NULL);
-		ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+		/* an untimed MAP still takes its sample */
+		ASSERT_EQ(0, imp_map(self->fd, id,
+				     (i & 1) ? P2PMAP_EDU_IMP_MAP_F_UNTIMED : 0, &m));
 		EXPECT_EQ(1u, m.rounds);
+		if (i & 1) {
+			EXPECT_EQ(0ull, m.map_ns);
+		} else {
+			EXPECT_LT(0ull, m.map_ns);
+		}
 	}
 	ASSERT_EQ(0, imp_latency(self->fd, l));
 	ASSERT_EQ(5u, l->nr);
