@@ -260,64 +260,6 @@ static const struct p2pmap_importer_ops p2pmap_dmabuf_imp_ops = {
 	.invalidate = p2pmap_dmabuf_revoke,
 };
 
-/*
- * Number of segments of at most @max_seg bytes the import's extents need,
- * or -EIO if an extent is an error. Under import->lock.
- */
-static int p2pmap_dmabuf_count(struct p2pmap_import *imp, unsigned int max_seg)
-{
-	const struct p2pmap_extent *ext;
-	unsigned int nr, i;
-	u64 n = 0;
-
-	ext = p2pmap_import_extents(imp, &nr);
-	for (i = 0; i < nr; i++) {
-		if (ext[i].type != P2PMAP_EXT_P2P &&
-		    ext[i].type != P2PMAP_EXT_SYSMEM)
-			return -EIO;
-		n += DIV_ROUND_UP((u64)ext[i].npages << PAGE_SHIFT, max_seg);
-	}
-	return n && n <= INT_MAX ? (int)n : -EIO;
-}
-
-/*
- * Fill @sgt (allocated with exactly the entries p2pmap_dmabuf_count()
- * gave, under the same sequence) from the import's extents, DMA side only.
- * Under import->lock: no allocation.
- */
-static void p2pmap_dmabuf_fill(struct p2pmap_import *imp,
-			       struct sg_table *sgt, unsigned int max_seg)
-{
-	struct scatterlist *sg = sgt->sgl, *last = NULL;
-	const struct p2pmap_extent *ext;
-	unsigned int nr, i, n = 0;
-
-	ext = p2pmap_import_extents(imp, &nr);
-	for (i = 0; i < nr; i++) {
-		u64 left = (u64)ext[i].npages << PAGE_SHIFT;
-		dma_addr_t addr = ext[i].dma_addr;
-
-		while (left && sg) {
-			unsigned int chunk = min_t(u64, left, max_seg);
-
-			/* no page: importers use the DMA address only */
-			sg_set_page(sg, NULL, 0, 0);
-			sg->length = chunk;
-			sg_dma_address(sg) = addr;
-			sg_dma_len(sg) = chunk;
-			addr += chunk;
-			left -= chunk;
-			last = sg;
-			sg = sg_next(sg);
-			n++;
-		}
-	}
-	if (last)
-		sg_mark_end(last);
-	sgt->nents = n;
-	sgt->orig_nents = n;
-}
-
 /* Resolve and pin the range once for @gen->imp and build its table. */
 static int p2pmap_dmabuf_gen_build(struct p2pmap_dmabuf_gen *gen,
 				   unsigned int max_seg)
@@ -341,7 +283,7 @@ static int p2pmap_dmabuf_gen_build(struct p2pmap_dmabuf_gen *gen,
 			ret = -EAGAIN;
 			continue;
 		}
-		n = p2pmap_dmabuf_count(imp, max_seg);
+		n = p2pmap_import_dma_sgt_nents(imp, max_seg);
 		p2pmap_import_unlock(imp);
 		if (n < 0)
 			return n;
@@ -355,8 +297,12 @@ static int p2pmap_dmabuf_gen_build(struct p2pmap_dmabuf_gen *gen,
 			ret = -EAGAIN;
 			continue;
 		}
-		p2pmap_dmabuf_fill(imp, &gen->sgt, max_seg);
+		n = p2pmap_import_fill_dma_sgt(imp, &gen->sgt, max_seg);
 		p2pmap_import_unlock(imp);
+		if (n < 0) {
+			sg_free_table(&gen->sgt);
+			return n;
+		}
 		return 0;
 	}
 	return ret;

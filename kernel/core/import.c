@@ -24,6 +24,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/sched/mm.h>
+#include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -677,6 +678,100 @@ void p2pmap_import_placement_locked(struct p2pmap_import *imp,
 	*out = imp->placement;
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_placement_locked);
+
+/**
+ * p2pmap_import_dma_sgt_nents() - scatterlist entries the extents need
+ * @imp: the import, with p2pmap_import_lock() held and
+ *	p2pmap_import_retry() false
+ * @max_seg: largest segment in bytes the importing device takes, a
+ *	non-zero multiple of PAGE_SIZE
+ *
+ * For importers that hand the import on as an sg_table (a dma-buf, an RDMA
+ * peer-memory client): size the table with this, then fill it with
+ * p2pmap_import_fill_dma_sgt() under the same sequence.
+ *
+ * Return: the entries needed, each extent split at @max_seg; -EIO if an
+ * extent is an error extent (there is nothing to describe); -EINVAL for
+ * a bad @max_seg; -E2BIG above INT_MAX.
+ */
+int p2pmap_import_dma_sgt_nents(struct p2pmap_import *imp,
+				unsigned int max_seg)
+{
+	u64 n = 0;
+	unsigned int i;
+
+	lockdep_assert_held(&imp->lock);
+	if (!max_seg || !PAGE_ALIGNED(max_seg)) {
+		pr_warn_ratelimited("sg_table: segment size %u is not a page multiple\n",
+				    max_seg);
+		return -EINVAL;
+	}
+	for (i = 0; i < imp->nr_flat; i++) {
+		const struct p2pmap_extent *e = &imp->flat[i];
+
+		if (e->type != P2PMAP_EXT_P2P && e->type != P2PMAP_EXT_SYSMEM)
+			return -EIO;
+		n += DIV_ROUND_UP((u64)e->npages << PAGE_SHIFT, max_seg);
+	}
+	return n <= INT_MAX ? (int)n : -E2BIG;
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_dma_sgt_nents);
+
+/**
+ * p2pmap_import_fill_dma_sgt() - describe the extents in a DMA-only sg_table
+ * @imp: the import, with p2pmap_import_lock() held and
+ *	p2pmap_import_retry() false
+ * @sgt: a table of at least p2pmap_import_dma_sgt_nents() entries
+ * @max_seg: as given to p2pmap_import_dma_sgt_nents()
+ *
+ * Sets the DMA address and length of one entry per segment, in VA order,
+ * marks the last one the end and sets @sgt->nents (@sgt->orig_nents, the
+ * allocated size, stays for sg_free_table()). The entries carry no page:
+ * peer memory has no struct page an importer may touch, so importers
+ * program their device from the DMA side only. Does not allocate: callable
+ * under the import lock.
+ *
+ * Return: the entries filled; -ENOSPC if @sgt is too small, -EIO or
+ * -EINVAL as p2pmap_import_dma_sgt_nents() (the table is then unusable).
+ */
+int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
+			       struct sg_table *sgt, unsigned int max_seg)
+{
+	struct scatterlist *sg = sgt->sgl, *last = NULL;
+	int need = p2pmap_import_dma_sgt_nents(imp, max_seg);
+	unsigned int i, n = 0;
+
+	if (need < 0)
+		return need;
+	if (need > sgt->orig_nents) {
+		pr_warn_ratelimited("sg_table: %u entries, the extents need %d\n",
+				    sgt->orig_nents, need);
+		return -ENOSPC;
+	}
+	for (i = 0; i < imp->nr_flat; i++) {
+		u64 left = (u64)imp->flat[i].npages << PAGE_SHIFT;
+		dma_addr_t addr = imp->flat[i].dma_addr;
+
+		while (left) {
+			unsigned int seg = min_t(u64, left, max_seg);
+
+			sg_set_page(sg, NULL, 0, 0);
+			sg->length = seg;
+			sg_dma_address(sg) = addr;
+			sg_dma_len(sg) = seg;
+			addr += seg;
+			left -= seg;
+			last = sg;
+			sg = sg_next(sg);
+			n++;
+		}
+	}
+	if (last)
+		sg_mark_end(last);
+	sgt->nents = n;
+	return n;
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_fill_dma_sgt);
 
 /*
  * Make sure @imp is linked to @prov and take a hold on it for the current

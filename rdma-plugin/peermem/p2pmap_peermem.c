@@ -168,39 +168,6 @@ static int pm_get_pages(unsigned long addr, size_t size, int write, int force,
 	return 0;
 }
 
-/*
- * Fill @sgt from the import's extents: one entry per extent (split at
- * 1 GiB so lengths fit), DMA side only. Under import->lock: no allocation.
- */
-static unsigned int pm_fill_sgt(struct pm_ctx *ctx, struct sg_table *sgt)
-{
-	const struct p2pmap_extent *ext;
-	struct scatterlist *sg = sgt->sgl, *last = NULL;
-	unsigned int nr, i, n = 0;
-
-	ext = p2pmap_import_extents(ctx->imp, &nr);
-	for (i = 0; i < nr; i++) {
-		u64 left = (u64)ext[i].npages << PAGE_SHIFT;
-		dma_addr_t addr = ext[i].dma_addr;
-
-		while (left && sg) {
-			u32 chunk = min_t(u64, left, SZ_1G);
-
-			sg_dma_address(sg) = addr;
-			sg_dma_len(sg) = chunk;
-			addr += chunk;
-			left -= chunk;
-			last = sg;
-			sg = sg_next(sg);
-			n++;
-		}
-	}
-	if (last)
-		sg_mark_end(last);
-	sgt->nents = n;
-	return n;
-}
-
 static int pm_dma_map(struct sg_table *sg_head, void *client_context,
 		      struct device *dma_device, int dmasync, int *nmap)
 {
@@ -258,7 +225,15 @@ static int pm_dma_map(struct sg_table *sg_head, void *client_context,
 			p2pmap_import_unlock(ctx->imp);
 			continue;
 		}
-		*nmap = pm_fill_sgt(ctx, sg_head);
+		/* One entry per extent, split at 1 GiB so lengths fit. */
+		ret = p2pmap_import_fill_dma_sgt(ctx->imp, sg_head, SZ_1G);
+		if (ret < 0) {
+			p2pmap_import_unlock(ctx->imp);
+			pr_info_ratelimited("dma_map: %#lx+%lu: no table of its extents: %d\n",
+					    ctx->start, ctx->len, ret);
+			goto unmap;
+		}
+		*nmap = ret;
 		ctx->invalidated = false;
 		p2pmap_import_unlock(ctx->imp);
 		break;

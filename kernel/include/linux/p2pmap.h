@@ -26,6 +26,7 @@ struct page;
 struct pci_dev;
 struct p2pmap_attach;
 struct p2pmap_import;
+struct sg_table;
 struct p2pmap_provider;
 
 /**
@@ -472,6 +473,10 @@ void p2pmap_import_placement(struct p2pmap_import *imp,
 			     struct p2pmap_placement *out);
 void p2pmap_import_placement_locked(struct p2pmap_import *imp,
 				    struct p2pmap_placement *out);
+int p2pmap_import_dma_sgt_nents(struct p2pmap_import *imp,
+				unsigned int max_seg);
+int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
+			       struct sg_table *sgt, unsigned int max_seg);
 
 /* ---- dma-buf export of a range (kernel/core/dmabuf.c) ---- */
 
