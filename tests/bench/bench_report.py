@@ -192,6 +192,10 @@ def render(d, table, cmd, source, verdict, prev=None, prev_label=""):
       (env["hypervisor"], env["cpus"], env["mem_kb"] // 1024, env["topology"]))
     w("| debug options | KASAN %s, lockdep %s, kmemleak %s, DMA-API debug %s |" %
       tuple("on" if env[k] else "off" for k in ("kasan", "lockdep", "kmemleak", "dma_api_debug")))
+    if "kernel_cc_optimization" in env:
+        w("| kernel compiled with | `%s`%s |" % (env["kernel_cc_optimization"],
+          " (as distribution kernels are)" if env["kernel_cc_optimization"] == "-O2"
+          else " (tinyconfig's default)"))
     w("| benchmark command (in the VM) | `%s` |" % d["command"])
     if verdict:
         w("| VM verdict | `%s` |" % verdict)
@@ -201,8 +205,10 @@ def render(d, table, cmd, source, verdict, prev=None, prev_label=""):
     w("values.** They come from the test VM: %s under %s, where every instruction is" %
       ("a debug kernel (KASAN, lockdep, kmemleak, DMA-API debugging)" if debug else
        "the release build of the test kernel (`make bench`: KASAN, lockdep, DMA-API "
-       "debugging and the other instrumentation off, kmemleak %s)" %
-       ("on" if env["kmemleak"] else "booted off"),
+       "debugging and the other instrumentation off, kmemleak %s%s)" %
+       ("on" if env["kmemleak"] else "booted off",
+        ", compiled %s" % env["kernel_cc_optimization"]
+        if "kernel_cc_optimization" in env else ""),
        "TCG emulation" if env["hypervisor"].startswith("TCG") else
        "virtualization (%s)" % env["hypervisor"]))
     w("emulated and the emulated \"GPUs\" are `ivshmem-plain` BARs backed by host")

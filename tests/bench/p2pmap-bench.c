@@ -172,6 +172,7 @@ struct bench {
 	int cpus;
 	unsigned long mem_kb;
 	bool kasan, lockdep, kmemleak, dma_debug;
+	bool cc_os;		/* kernel built with -Os, not -O2 */
 	unsigned int edu_abi;
 	unsigned long edu_max_per_file;
 	struct gpu gpu[MAX_GPUS];
@@ -545,6 +546,7 @@ static void probe_env(struct bench *b)
 		b->kmemleak = config_has(u.release, "CONFIG_DEBUG_KMEMLEAK") &&
 			      !cmdline_has("kmemleak=off");
 		b->dma_debug = config_has(u.release, "CONFIG_DMA_API_DEBUG");
+		b->cc_os = config_has(u.release, "CONFIG_CC_OPTIMIZE_FOR_SIZE");
 	}
 	snprintf(b->topology, sizeof(b->topology), "%s", topo ? topo : "unknown");
 	snprintf(b->hypervisor, sizeof(b->hypervisor), "none");
@@ -1909,6 +1911,7 @@ static void write_json(const struct bench *b, const struct target *t, FILE *f)
 	jw_bool(&w, "lockdep", b->lockdep);
 	jw_bool(&w, "kmemleak", b->kmemleak);
 	jw_bool(&w, "dma_api_debug", b->dma_debug);
+	jw_str(&w, "kernel_cc_optimization", b->cc_os ? "-Os" : "-O2");
 	jw_u64(&w, "edu_imp_abi", b->edu_abi);
 	jw_u64(&w, "edu_imp_max_imports_per_file", b->edu_max_per_file);
 	jw_open(&w, "gpus", '[');
@@ -2131,9 +2134,10 @@ static void write_table(const struct bench *b, const struct target *t, FILE *f)
 	fprintf(f, "p2pmap-bench (%s) %s\n", b->o.quick ? "quick" : "full", b->date);
 	fprintf(f, "kernel %s; hypervisor %s; topology %s; %d CPUs, %lu MiB\n",
 		b->kernel, b->hypervisor, b->topology, b->cpus, b->mem_kb >> 10);
-	fprintf(f, "debug kernel: KASAN %s, lockdep %s, kmemleak %s, DMA-API debug %s\n\n",
+	fprintf(f, "debug kernel: KASAN %s, lockdep %s, kmemleak %s, DMA-API debug %s; compiled %s\n\n",
 		b->kasan ? "on" : "off", b->lockdep ? "on" : "off",
-		b->kmemleak ? "on" : "off", b->dma_debug ? "on" : "off");
+		b->kmemleak ? "on" : "off", b->dma_debug ? "on" : "off",
+		b->cc_os ? "-Os" : "-O2");
 
 	fprintf(f, "Import throughput, system memory: edu MAP vs test_hmm SNAPSHOT (median of %u)\n",
 		b->o.reps);

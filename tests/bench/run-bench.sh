@@ -37,7 +37,9 @@ OPTIONS
     --timeout SEC  QEMU timeout (default 3600)
     --kernel K     release (default): the test kernel's configuration with
                    the debug options of tests/vm/config/p2pmap-bench-off.config
-                   turned off (KASAN, lockdep, DMA-API debug, ...) and
+                   turned off (KASAN, lockdep, DMA-API debug, ...), compiled
+                   -O2 like a distribution kernel (the test kernel keeps
+                   tinyconfig's -Os), and
                    booted with kmemleak=off, built once and cached like
                    the test kernel, with its own modules and programs
                    under out/bench-release/;
