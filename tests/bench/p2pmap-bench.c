@@ -765,10 +765,15 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 				break;
 			}
 			ret = edu_map(efd, id, 0, &mk);
-			edu_destroy(efd, id);
 			if (ret || mk.rounds < 1 || !mk.map_ns) {
 				FAIL_ERRNO(b, &p->st, ret ? -ret : EPROTO,
 					   "timed MAP of %lu pages", p->pages);
+				edu_destroy(efd, id);
+				break;
+			}
+			ret = edu_destroy(efd, id);
+			if (ret) {
+				FAIL_ERRNO(b, &p->st, -ret, "DESTROY");
 				break;
 			}
 			p->extents = m.nr_extents;

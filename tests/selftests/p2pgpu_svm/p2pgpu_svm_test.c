@@ -152,6 +152,22 @@ static void *anon(uint64_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/*
+ * @len bytes of fresh anonymous memory holding the test pattern; *@want
+ * gets a malloc()ed copy to compare with. The caller munmaps and frees both.
+ */
+static uint8_t *pattern_range(struct __test_metadata *_metadata, uint64_t len,
+			      uint8_t **want)
+{
+	uint8_t *p = anon(len);
+
+	*want = malloc(len);
+	ASSERT_TRUE(p && *want);
+	fill_pattern(*want, len);
+	memcpy(p, *want, len);
+	return p;
+}
+
 static void sleep_ms(unsigned int ms)
 {
 	struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -330,12 +346,9 @@ TEST_F(svm, migrate_read_write_fault)
 	struct drm_p2pgpu_svm_access a;
 	uint8_t *p, *want, *buf, st[16];
 
-	p = anon(len);
-	want = malloc(len);
+	p = pattern_range(_metadata, len, &want);
 	buf = malloc(len);
-	ASSERT_TRUE(p && want && buf);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, svm_info(self->fd, &i0));
 
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
@@ -390,11 +403,7 @@ TEST_F(svm, migrate_both_ways_by_request)
 	struct drm_p2pgpu_svm_migrate m;
 	uint8_t *p, *want, st[32];
 
-	p = anon(len);
-	want = malloc(len);
-	ASSERT_TRUE(p && want);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, svm_info(self->fd, &i0));
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
@@ -475,11 +484,7 @@ TEST_F(svm, minimum_residency)
 	struct drm_p2pgpu_svm_migrate m;
 	uint8_t *p, *want;
 
-	p = anon(len);
-	want = malloc(len);
-	ASSERT_TRUE(p && want);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, svm_info(self->fd, &i0));
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
@@ -513,12 +518,9 @@ TEST_F(svm, read_only_stays_read_only)
 	struct drm_p2pgpu_svm_access a;
 	uint8_t *p, *want, *buf, st[4];
 
-	p = anon(len);
-	want = malloc(len);
+	p = pattern_range(_metadata, len, &want);
 	buf = malloc(len);
-	ASSERT_TRUE(p && want && buf);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, mprotect(p, len, PROT_READ));
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	EXPECT_EQ(n, m.moved);
@@ -562,11 +564,7 @@ TEST_F(svm, mprotect_after_migration)
 	struct drm_p2pgpu_svm_access a;
 	uint8_t *p, *want, st[4];
 
-	p = anon(len);
-	want = malloc(len);
-	ASSERT_TRUE(p && want);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
 	ASSERT_EQ(0, mprotect(p, len, PROT_READ));
@@ -606,12 +604,9 @@ TEST_F(svm, fork_cow)
 	int status;
 	pid_t pid;
 
-	p = anon(len);
-	want = malloc(len);
+	p = pattern_range(_metadata, len, &want);
 	mine = malloc(len);
-	ASSERT_TRUE(p && want && mine);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	ASSERT_NE(NULL, mine);
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
 
@@ -659,11 +654,7 @@ TEST_F(svm, fork_child_writes_device_memory)
 	int status;
 	pid_t pid;
 
-	p = anon(len);
-	want = malloc(len);
-	ASSERT_TRUE(p && want);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	p = pattern_range(_metadata, len, &want);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -712,11 +703,7 @@ TEST_F(svm, fork_cow_written_by_peer)
 
 	if (self->fd1 < 0)
 		SKIP(return, "one p2pgpu device only");
-	p = anon(len);
-	want = malloc(len);
-	ASSERT_TRUE(p && want);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
 	ASSERT_EQ(0, pipe(go));
@@ -754,12 +741,9 @@ TEST_F(svm, partial_munmap)
 	struct drm_p2pgpu_svm_access a;
 	uint8_t *p, *want, *buf, st[16];
 
-	p = anon(len);
-	want = malloc(len);
+	p = pattern_range(_metadata, len, &want);
 	buf = malloc(len);
-	ASSERT_TRUE(p && want && buf);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, svm_info(self->fd, &i0));
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
@@ -805,13 +789,10 @@ TEST_F(svm, mremap_moves_device_pages)
 	struct drm_p2pgpu_svm_access a;
 	uint8_t *p, *q, *want, *buf, st[8];
 
-	p = anon(len);
+	p = pattern_range(_metadata, len, &want);
 	q = anon(2 * len); /* a destination we own */
-	want = malloc(len);
 	buf = malloc(len);
-	ASSERT_TRUE(p && q && want && buf);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	ASSERT_TRUE(q && buf);
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
 	ASSERT_EQ((void *)(q + len), mremap(p, len, len,
@@ -925,11 +906,7 @@ TEST_F_TIMEOUT(svm, range_larger_than_device_spills, 120)
 	room = i0.pages_total - di.vram_used / PG;
 	n = i0.pages_total + 1024;
 	len = n * PG;
-	p = anon(len);
-	want = malloc(len);
-	ASSERT_TRUE(p && want);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	EXPECT_EQ(room, m.moved);
 	EXPECT_EQ(n - room, m.nomem);
@@ -969,12 +946,9 @@ TEST_F(svm, two_gpus_own_pages_only)
 
 	if (self->fd1 < 0)
 		SKIP(return, "one p2pgpu device only");
-	p = anon(len);
-	want = malloc(len);
+	p = pattern_range(_metadata, len, &want);
 	buf = malloc(len);
-	ASSERT_TRUE(p && want && buf);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	ASSERT_NE(NULL, buf);
 	/* Half on GPU0, half on GPU1. */
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len / 2, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n / 2, m.moved);
@@ -1020,12 +994,8 @@ TEST_F(svm, copy_engine_reads_device_private_memory)
 	if (self->fd1 < 0)
 		SKIP(return, "one p2pgpu device only");
 	ASSERT_NE(P2PMAP_TOPO_INVALID, topo) TH_LOG("P2PMAP_TOPOLOGY not set");
-	p = anon(len);
-	want = malloc(len);
-	ASSERT_TRUE(p && want);
+	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
-	fill_pattern(want, len);
-	memcpy(p, want, len);
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
 	ASSERT_EQ(0, svm_info(self->fd, &i0));
@@ -1091,12 +1061,8 @@ TEST_F(svm, to_system_request_leaves_the_window)
 	if (self->fd1 < 0)
 		SKIP(return, "one p2pgpu device only");
 	ASSERT_NE(P2PMAP_TOPO_INVALID, topo) TH_LOG("P2PMAP_TOPOLOGY not set");
-	p = anon(len);
-	want = malloc(len);
-	ASSERT_TRUE(p && want);
+	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
-	fill_pattern(want, len);
-	memcpy(p, want, len);
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
 
@@ -1184,13 +1150,10 @@ TEST_F_TIMEOUT(svm, window_exhaustion_migrates_exactly_the_rest, 120)
 	slots = di.window_total / PG;
 	n = slots + 256;
 	len = n * PG;
-	p = anon(len);
-	want = malloc(len);
+	p = pattern_range(_metadata, len, &want);
 	st = malloc(n);
-	ASSERT_TRUE(p && want && st);
+	ASSERT_NE(NULL, st);
 	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
-	fill_pattern(want, len);
-	memcpy(p, want, len);
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
 	ASSERT_EQ(0, svm_info(self->fd, &i0));
@@ -1405,11 +1368,7 @@ TEST_F(svm, mixed_range_two_gpus_and_system)
 	if (self->fd1 < 0)
 		SKIP(return, "one p2pgpu device only");
 	ASSERT_NE(P2PMAP_TOPO_INVALID, topo) TH_LOG("P2PMAP_TOPOLOGY not set");
-	p = anon(len);
-	want = malloc(len);
-	ASSERT_TRUE(p && want);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, svm_migrate(self->fd, p, q * PG, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(q, m.moved);
 	ASSERT_EQ(0, svm_migrate(self->fd1, p + q * PG, q * PG,
@@ -1457,11 +1416,7 @@ TEST_F(svm, close_file_keeps_memory)
 
 	fd = open_gpu(0, pci, sizeof(pci));
 	ASSERT_LE(0, fd);
-	p = anon(len);
-	want = malloc(len);
-	ASSERT_TRUE(p && want);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, svm_info(self->fd, &i0));
 	ASSERT_EQ(0, svm_migrate(fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
@@ -1624,11 +1579,7 @@ TEST_F_TIMEOUT(svm, unbind_migrates_back, 120)
 	struct drm_p2pgpu_svm_info i;
 	uint8_t *p, *want;
 
-	p = anon(len);
-	want = malloc(len);
-	ASSERT_TRUE(p && want);
-	fill_pattern(want, len);
-	memcpy(p, want, len);
+	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(n, m.moved);
 	ASSERT_EQ(0, write_str(DRV_PCI "/unbind", self->pci));
