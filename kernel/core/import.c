@@ -121,7 +121,8 @@ struct p2pmap_chunk {
  *	not registered for @pinned imports
  * @lock: the notifier lock: protects @gen, @chunks, @links, @flat,
  *	@nr_flat, @placement
- * @gen: exporter-event generation, bumped under @lock
+ * @gen: exporter-event generation, bumped under @lock (WRITE_ONCE(): read
+ *	without it by p2pmap_import_begin())
  * @resolving: p2pmap_import_map() calls holding memory of some provider
  *	that is not installed yet
  * @res_mapping: while @resolving, the address space being resolved
@@ -585,9 +586,14 @@ struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp)
 	struct p2pmap_seq seq;
 
 	seq.mmu = imp->pinned ? 0 : mmu_interval_read_begin(&imp->notifier);
-	mutex_lock(&imp->lock);
-	seq.gen = imp->gen;
-	mutex_unlock(&imp->lock);
+	/*
+	 * No lock: @gen only grows (under @lock), and the check under @lock
+	 * in p2pmap_import_retry() decides. A value read early only costs a
+	 * round; the acquire keeps the read before every access of the
+	 * resolve that follows, so a resolve can never pair exporter state
+	 * from before an event with the generation after it.
+	 */
+	seq.gen = smp_load_acquire(&imp->gen);
 	return seq;
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_begin);
@@ -1051,42 +1057,154 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
 }
 
 /*
- * Append @n physically contiguous system-memory pages from @page to @c,
- * merging them with the previous extent when they continue it with equal
- * flags, order and reason.
+ * Chunks of ordinary memory are DMA-mapped for the importer while they are
+ * built, extent by extent, rather than in a second pass over the finished
+ * chunk (as provider chunks are, by p2pmap_chunk_dma_map()): an import of
+ * scattered 4 KiB pages has one extent per page, and reading each back
+ * again only to map it was a fifth of the cost of such an import. The
+ * rule: every extent of such a chunk but the last is mapped and counted
+ * into the placement; the last (still open: the next page may continue
+ * it) is mapped by p2pmap_sys_finish() or when the next extent starts. An
+ * extent not mapped yet has dma_addr DMA_MAPPING_ERROR, so a chunk released
+ * on an error unmaps exactly what was mapped.
  */
-static inline void p2pmap_chunk_add_pages(struct p2pmap_chunk *c,
-					  struct page *page, unsigned long n,
-					  u8 flags, u8 order, u8 reason)
+
+/* Report a failed DMA mapping for the importer's device. */
+static noinline int p2pmap_dma_map_failed(struct device *dev)
+{
+	pr_warn_ratelimited("import: DMA mapping for %s failed\n", dev_name(dev));
+	return -ENOMEM;
+}
+
+/*
+ * DMA-map extent @e of ordinary memory for the importer; count it in @pl.
+ * Inlined into its callers: under emulation (the VM tests and benchmarks)
+ * a call and its return cost more than the instructions of a mapping, and
+ * this runs once per extent, which is once per page for scattered memory.
+ */
+static __always_inline int p2pmap_sys_map_ext(struct p2pmap_import *imp,
+					      struct p2pmap_extent *e,
+					      struct p2pmap_placement *pl)
+{
+	struct device *dev = imp->attach->dev;
+	dma_addr_t addr;
+
+	/*
+	 * Long-lived mappings shared with the CPU, like RDMA MRs: no CPU
+	 * sync at map or unmap (see struct p2pmap_extent), which also lets
+	 * two imports of one page coexist.
+	 */
+	addr = dma_map_page_attrs(dev, e->page, 0, e->npages << PAGE_SHIFT,
+				  p2pmap_import_dir(imp), DMA_ATTR_SKIP_CPU_SYNC);
+	if (unlikely(dma_mapping_error(dev, addr)))
+		return p2pmap_dma_map_failed(dev);
+	e->dma_addr = addr;
+	pl->sysmem_pages += e->npages;
+	pl->reason_pages[e->reason] += e->npages;
+	if (e->flags & P2PMAP_EXT_F_MIGRATED)
+		pl->migrated_pages += e->npages;
+	return 0;
+}
+
+/*
+ * A new, still open chunk of ordinary memory with room for @n extents,
+ * for the range from @va.
+ */
+static struct p2pmap_chunk *p2pmap_sys_chunk(unsigned long n, unsigned long va)
+{
+	struct p2pmap_chunk *c = p2pmap_chunk_alloc(n, false);
+
+	if (!c)
+		return NULL;
+	c->va = va;
+	c->req.max_ext = n;
+	/* Mapped as it is built: p2pmap_chunk_dma_unmap() must look at it. */
+	c->dma_mapped = true;
+	return c;
+}
+
+/*
+ * Append @n physically contiguous system-memory pages from @page to the
+ * open chunk @c, merging them with its last extent when they continue it
+ * with equal flags, order and reason; otherwise that extent is complete
+ * and mapped first.
+ */
+static int p2pmap_sys_append(struct p2pmap_import *imp, struct p2pmap_chunk *c,
+			     struct p2pmap_placement *pl, struct page *page,
+			     unsigned long n, u8 flags, u8 order, u8 reason)
 {
 	struct p2pmap_extent *e = &c->ext[c->req.nr_ext];
+	int ret;
 
-	if (c->req.nr_ext && e[-1].page + e[-1].npages == page &&
-	    e[-1].flags == flags && e[-1].order == order &&
-	    e[-1].reason == reason) {
-		e[-1].npages += n;
-		return;
+	if (c->req.nr_ext) {
+		if (e[-1].page + e[-1].npages == page && e[-1].flags == flags &&
+		    e[-1].order == order && e[-1].reason == reason) {
+			e[-1].npages += n;
+			return 0;
+		}
+		ret = p2pmap_sys_map_ext(imp, &e[-1], pl);
+		if (ret)
+			return ret;
 	}
-	e->type = P2PMAP_EXT_SYSMEM;
-	e->reason = reason;
-	e->error = 0;
-	e->flags = flags;
-	e->order = order;
-	e->npages = n;
-	e->page = page;
-	e->dma_addr = DMA_MAPPING_ERROR;
+	*e = (struct p2pmap_extent){
+		.type = P2PMAP_EXT_SYSMEM,
+		.reason = reason,
+		.order = order,
+		.flags = flags,
+		.npages = n,
+		.page = page,
+		.dma_addr = DMA_MAPPING_ERROR,
+	};
 	c->req.nr_ext++;
+	return 0;
+}
+
+/* Unused extent slots worth a smaller copy of a finished chunk: a page. */
+#define P2PMAP_SYS_SHRINK	(PAGE_SIZE / sizeof(struct p2pmap_extent))
+
+/*
+ * Finish the open chunk @c after a resolve that returned @ret: map its
+ * last extent (unless @ret is an error), and put it on @out, where the
+ * caller's error path finds it too. A chunk is allocated with an extent
+ * slot for every page left in the range, which it keeps for the life of
+ * the mapping; when huge pages or merged runs left at least a page of
+ * those slots unused, a copy of the right size replaces it (a 2 MiB huge
+ * page is one extent, not 512 slots). Returns @ret, or the mapping error.
+ */
+static int p2pmap_sys_finish(struct p2pmap_import *imp, struct p2pmap_chunk *c,
+			     struct p2pmap_placement *pl, int ret,
+			     struct list_head *out)
+{
+	unsigned int nr = c->req.nr_ext;
+	struct p2pmap_chunk *fit;
+
+	if (!ret && nr)
+		ret = p2pmap_sys_map_ext(imp, &c->ext[nr - 1], pl);
+	if (c->req.max_ext - nr >= P2PMAP_SYS_SHRINK) {
+		fit = kvmalloc(struct_size(c, ext, nr), GFP_KERNEL);
+		if (fit) {
+			memcpy(fit, c, struct_size(c, ext, nr));
+			fit->req.max_ext = nr;
+			kvfree(c);
+			c = fit;
+		}
+	}
+	list_add_tail(&c->node, out);
+	return ret;
 }
 
 /*
  * Ordinary memory for a pinned import: pin it long-term, like an RDMA
  * memory registration does, so it stays where it is until the import is
- * destroyed. Called with mmap_lock held for read.
+ * destroyed; each chunk is DMA-mapped and counted into @pl as it is built.
+ * Called with mmap_lock held for read.
  */
 static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
-				 unsigned long npages, struct list_head *out)
+				 unsigned long npages, struct list_head *out,
+				 struct p2pmap_placement *pl)
 {
 	unsigned int gup = FOLL_LONGTERM | (imp->write ? FOLL_WRITE : 0);
+	u8 flags = imp->write ? P2PMAP_EXT_F_WRITE : 0;
 	struct page **pages;
 	int ret = 0;
 
@@ -1099,7 +1217,7 @@ static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 		struct p2pmap_chunk *c;
 		long got, i;
 
-		c = p2pmap_chunk_alloc(batch, false);
+		c = p2pmap_sys_chunk(batch, va);
 		if (!c) {
 			ret = -ENOMEM;
 			break;
@@ -1112,14 +1230,17 @@ static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 			pr_warn_ratelimited("import: cannot pin 0x%lx: %d\n", va, ret);
 			break;
 		}
-		c->va = va;
-		c->req.max_ext = batch;
 		c->user_pinned = true;
-		for (i = 0; i < got; i++)
-			p2pmap_chunk_add_pages(c, pages[i], 1,
-					       imp->write ? P2PMAP_EXT_F_WRITE : 0, 0,
-					       P2PMAP_REASON_SYSTEM_PAGE);
-		list_add_tail(&c->node, out);
+		for (i = 0; i < got; i++) {
+			ret = p2pmap_sys_append(imp, c, pl, pages[i], 1, flags, 0,
+						P2PMAP_REASON_SYSTEM_PAGE);
+			if (ret)
+				break;
+		}
+		/* The chunk unpins what it holds; the rest is ours to unpin. */
+		if (i < got)
+			unpin_user_pages(&pages[i], got - i);
+		ret = p2pmap_sys_finish(imp, c, pl, ret, out);
 		va += got << PAGE_SHIFT;
 		npages -= got;
 	}
@@ -1342,17 +1463,172 @@ out:
 	return ret;
 }
 
+/* hmm_range_fault() output bits that take a page off p2pmap_sys_run(). */
+#define P2PMAP_HMM_PFN_NOT_PLAIN \
+	(HMM_PFN_VALID | HMM_PFN_ERROR | (0x1FUL << HMM_PFN_ORDER_SHIFT))
+
+/*
+ * @hpfn, from hmm_range_fault(), as a page p2pmap_sys_run() takes: a
+ * valid 4 KiB page of ordinary memory (not device-private, not part of a
+ * huge mapping), with its extent flags in *@flags; else NULL. Below
+ * @floor, p2pmap_sys_floor(), a pfn is ordinary memory: its struct page is
+ * not read. (hmm_range_fault() reports device-private pages as valid only
+ * with our owner; debug kernels check that none lies below the floor.)
+ */
+static __always_inline struct page *p2pmap_plain_page(unsigned long hpfn,
+						      unsigned long floor,
+						      u8 *flags)
+{
+	unsigned long pfn = hpfn & ~HMM_PFN_FLAGS;
+	struct page *page;
+
+	if ((hpfn & P2PMAP_HMM_PFN_NOT_PLAIN) != HMM_PFN_VALID)
+		return NULL;
+	page = pfn_to_page(pfn);
+	if (pfn >= floor) {
+		if (is_device_private_page(page))
+			return NULL;
+	} else if (IS_ENABLED(CONFIG_DEBUG_VM) && is_device_private_page(page)) {
+		WARN_ONCE(1, "p2pmap: device-private pfn %#lx below the end of RAM, of a pagemap never added\n",
+			  pfn);
+		return NULL;
+	}
+	*flags = (hpfn & HMM_PFN_WRITE) ? P2PMAP_EXT_F_WRITE : 0;
+	return page;
+}
+
+/*
+ * The pfn from which a page reported by hmm_range_fault() may be
+ * device-private: the lowest pfn of the pagemaps providers added, or the
+ * end of RAM, whichever is lower. Device-private memory is not RAM: it
+ * takes physical addresses nothing else uses, and request_free_mem_region()
+ * hands them out from the top of the physical address space down, so a
+ * pagemap an exporter failed to add is above RAM too. Read after the walk
+ * read the page tables (smp_rmb()): a page the walk found in a pagemap was
+ * migrated there after the pagemap was added.
+ */
+static unsigned long p2pmap_sys_floor(void)
+{
+	unsigned long ram_end;
+
+	/* Pairs with the pagemap's addition before the page table update. */
+	smp_rmb();
+	ram_end = PHYS_PFN(__pa(READ_ONCE(high_memory) - 1)) + 1;
+	return min(READ_ONCE(p2pmap_devpriv_first), ram_end);
+}
+
+/*
+ * The common case, in a loop of its own: append the pages from @pfns[@i]
+ * that p2pmap_plain_page() takes to the open chunk @c, merging physically
+ * contiguous ones and mapping each extent as it completes. Only for an
+ * import without migrated pages (whose reason each page must look up).
+ * This runs once per page, and under emulation (the VM tests and
+ * benchmarks) every call and memory access shows: the extent being built
+ * lives in locals and is written once, complete and mapped (or still open
+ * when the run ends), the pages mapped are counted once at the end, and
+ * the function is not inlined so that its state stays in registers.
+ * Returns the index of the first page it did not take (@i if none); *@ret
+ * is set if a mapping failed.
+ */
+static noinline unsigned long p2pmap_sys_run(struct p2pmap_import *imp,
+					     struct p2pmap_chunk *c,
+					     struct p2pmap_placement *pl,
+					     const unsigned long *pfns,
+					     unsigned long i, unsigned long end,
+					     int *ret)
+{
+	struct device *dev = imp->attach->dev;
+	enum dma_data_direction dir = p2pmap_import_dir(imp);
+	const unsigned long *p = pfns + i, *stop = pfns + end;
+	struct p2pmap_extent *e = &c->ext[c->req.nr_ext];	/* next slot */
+	/* The extent being built: @n pages from @first, with @flags. */
+	struct page *first = NULL, *page;
+	unsigned long n = 0, mapped, floor = p2pmap_sys_floor();
+	u8 flags = 0, f;
+
+	if (!p2pmap_plain_page(*p, floor, &f))
+		return i;
+	/*
+	 * The chunk's open extent: continue it if it is plain system memory
+	 * like ours, else it is complete: map it.
+	 */
+	if (e != c->ext) {
+		if (!e[-1].order && e[-1].reason == P2PMAP_REASON_SYSTEM_PAGE &&
+		    !(e[-1].flags & ~P2PMAP_EXT_F_WRITE)) {
+			e--;
+			first = e->page;
+			n = e->npages;
+			flags = e->flags;
+		} else {
+			*ret = p2pmap_sys_map_ext(imp, &e[-1], pl);
+			if (*ret)
+				return i;
+		}
+	}
+	/* Every page taken is mapped, but for the @n of the last extent. */
+	mapped = n;
+	for (; p < stop; p++) {
+		dma_addr_t addr;
+
+		page = p2pmap_plain_page(*p, floor, &f);
+		if (!page)
+			break;
+		/* (false while @n is 0: @page is not NULL) */
+		if (page == first + n && f == flags) {
+			n++;
+			continue;
+		}
+		if (n) {
+			/* Complete: map it (see p2pmap_sys_map_ext()). */
+			addr = dma_map_page_attrs(dev, first, 0, n << PAGE_SHIFT,
+						  dir, DMA_ATTR_SKIP_CPU_SYNC);
+			if (unlikely(dma_mapping_error(dev, addr))) {
+				*ret = p2pmap_dma_map_failed(dev);
+				break;
+			}
+			*e++ = (struct p2pmap_extent){
+				.type = P2PMAP_EXT_SYSMEM,
+				.reason = P2PMAP_REASON_SYSTEM_PAGE,
+				.flags = flags,
+				.npages = n,
+				.page = first,
+				.dma_addr = addr,
+			};
+		}
+		first = page;
+		n = 1;
+		flags = f;
+	}
+	/* Still open, or not mapped because mapping it failed. */
+	if (n)
+		*e++ = (struct p2pmap_extent){
+			.type = P2PMAP_EXT_SYSMEM,
+			.reason = P2PMAP_REASON_SYSTEM_PAGE,
+			.flags = flags,
+			.npages = n,
+			.page = first,
+			.dma_addr = DMA_MAPPING_ERROR,
+		};
+	c->req.nr_ext = e - c->ext;
+	mapped += (p - (pfns + i)) - n;
+	pl->sysmem_pages += mapped;
+	pl->reason_pages[P2PMAP_REASON_SYSTEM_PAGE] += mapped;
+	return p - pfns;
+}
+
 /*
  * Ordinary memory in @vma: fault it in with hmm_range_fault(). Device-private
  * pages of p2pmap providers are reported rather than migrated (the shared
  * owner) and resolved through their provider; pages that must move to
- * system memory are collected in @mig and end the walk.
+ * system memory are collected in @mig and end the walk. Chunks of ordinary
+ * memory are DMA-mapped and counted into @pl as they are built.
  */
 static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				 const struct p2pmap_seq *seq,
 				 unsigned long va, unsigned long npages,
 				 struct list_head *out, struct list_head *holds,
-				 struct p2pmap_migrate_list **mig)
+				 struct p2pmap_migrate_list **mig,
+				 struct p2pmap_placement *pl)
 {
 	bool require = imp->policy == P2PMAP_REQUIRE_P2P;
 	struct hmm_range range = {
@@ -1364,7 +1640,7 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 		 */
 		.default_flags = require ? 0 : HMM_PFN_REQ_FAULT |
 				 (imp->write ? HMM_PFN_REQ_WRITE : 0),
-		.dev_private_owner = p2pmap_pagemap_owner(),
+		.dev_private_owner = &p2pmap_owner_cookie,
 	};
 	/*
 	 * hmm_range_fault() writes every entry before one is read: no need
@@ -1414,13 +1690,19 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				}
 				if (!c) {
 					/* Room for every page left in the range. */
-					c = p2pmap_chunk_alloc(left - i, false);
+					c = p2pmap_sys_chunk(left - i,
+							     va + (i << PAGE_SHIFT));
 					if (!c) {
 						ret = -ENOMEM;
 						break;
 					}
-					c->va = va + (i << PAGE_SHIFT);
-					c->req.max_ext = left - i;
+				}
+				if (!migrated) {
+					j = p2pmap_sys_run(imp, c, pl, pfns, i, batch,
+							   &ret);
+					if (j > i || ret)
+						continue;
+					j = i + 1;
 				}
 				flags = (pfns[i] & HMM_PFN_WRITE) ? P2PMAP_EXT_F_WRITE : 0;
 				reason = P2PMAP_REASON_SYSTEM_PAGE;
@@ -1438,13 +1720,16 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				if (order && !migrated)
 					j = p2pmap_huge_run(pfns, i, batch,
 							    PHYS_PFN(va), order);
-				p2pmap_chunk_add_pages(c, hmm_pfn_to_page(pfns[i]),
-						       j - i, flags, order, reason);
+				ret = p2pmap_sys_append(imp, c, pl,
+							hmm_pfn_to_page(pfns[i]),
+							j - i, flags, order, reason);
 				continue;
 			}
 			if (c) {
-				list_add_tail(&c->node, out);
+				ret = p2pmap_sys_finish(imp, c, pl, ret, out);
 				c = NULL;
+				if (ret)
+					break;
 			}
 			if (kind == P2PMAP_PFN_COW) {
 				ret = p2pmap_migrate_add(mig, va + (i << PAGE_SHIFT),
@@ -1464,7 +1749,7 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 		left -= batch;
 	}
 	if (c)
-		list_add_tail(&c->node, out);
+		ret = p2pmap_sys_finish(imp, c, pl, ret, out);
 	if (pfns != small_pfns)
 		kvfree(pfns);
 	return ret;
@@ -1522,7 +1807,8 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				 const struct p2pmap_seq *seq,
 				 unsigned long va, unsigned long npages,
 				 struct list_head *out, struct list_head *holds,
-				 struct p2pmap_migrate_list **mig)
+				 struct p2pmap_migrate_list **mig,
+				 struct p2pmap_placement *pl)
 {
 	pr_warn_ratelimited("import: kernel built without CONFIG_HMM_MIRROR: cannot import ordinary memory\n");
 	return -EOPNOTSUPP;
@@ -1557,54 +1843,40 @@ static int p2pmap_chunk_dma_map(struct p2pmap_import *imp, struct p2pmap_chunk *
 	c->dma_mapped = true;
 	for (i = 0; i < c->req.nr_ext; i++) {
 		struct p2pmap_extent *e = &c->ext[i];
-		size_t len = e->npages << PAGE_SHIFT;
+		dma_addr_t addr = DMA_MAPPING_ERROR;
 
-		if (e->type == P2PMAP_EXT_P2P)
-			pl->p2p_pages += e->npages;
-		else if (e->type == P2PMAP_EXT_SYSMEM)
-			pl->sysmem_pages += e->npages;
-		else
-			pl->error_pages += e->npages;
-		if (e->flags & P2PMAP_EXT_F_MIGRATED)
-			pl->migrated_pages += e->npages;
-		if (e->type != P2PMAP_EXT_P2P)
-			pl->reason_pages[e->reason] += e->npages;
-
-		switch (e->type) {
-		/*
-		 * Long-lived mappings shared with the CPU, like RDMA MRs:
-		 * no CPU sync at map or unmap (see struct p2pmap_extent),
-		 * which also lets two imports of one page coexist.
-		 */
-		case P2PMAP_EXT_SYSMEM:
-			e->dma_addr = dma_map_page_attrs(dev, e->page, 0, len, dir,
-							 DMA_ATTR_SKIP_CPU_SYNC);
-			break;
-		case P2PMAP_EXT_P2P:
-			if (v.route == P2PMAP_ROUTE_BUS_ADDR)
-				e->dma_addr = e->phys + v.bus_offset;
-			else if (v.route == P2PMAP_ROUTE_HOST_BRIDGE)
-				e->dma_addr = dma_map_resource(dev, e->phys, len, dir,
-							       DMA_ATTR_SKIP_CPU_SYNC);
-			break;
-		default:
+		if (e->type == P2PMAP_EXT_SYSMEM) {
+			ret = p2pmap_sys_map_ext(imp, e, pl);
+			if (ret)
+				return ret;
 			continue;
 		}
-		if (e->dma_addr == DMA_MAPPING_ERROR ||
-		    dma_mapping_error(dev, e->dma_addr)) {
-			e->dma_addr = DMA_MAPPING_ERROR;
-			pr_warn_ratelimited("import: DMA mapping for %s failed\n",
-					    dev_name(dev));
-			return -ENOMEM;
+		if (e->type != P2PMAP_EXT_P2P) {
+			pl->error_pages += e->npages;
+			pl->reason_pages[e->reason] += e->npages;
+			continue;
 		}
+		pl->p2p_pages += e->npages;
+		if (v.route == P2PMAP_ROUTE_BUS_ADDR)
+			addr = e->phys + v.bus_offset;
+		else if (v.route == P2PMAP_ROUTE_HOST_BRIDGE)
+			addr = dma_map_resource(dev, e->phys, e->npages << PAGE_SHIFT,
+						dir, DMA_ATTR_SKIP_CPU_SYNC);
+		if (addr == DMA_MAPPING_ERROR || dma_mapping_error(dev, addr))
+			return p2pmap_dma_map_failed(dev);
+		e->dma_addr = addr;
 	}
 	return 0;
 }
 
-/* Resolve the whole range into @out. Caller holds a reference on the mm. */
+/*
+ * Resolve the whole range into @out; chunks of ordinary memory come back
+ * DMA-mapped and counted into @pl. Caller holds a reference on the mm.
+ */
 static int p2pmap_import_resolve(struct p2pmap_import *imp,
 				 const struct p2pmap_seq *seq,
-				 struct list_head *out, struct list_head *holds)
+				 struct list_head *out, struct list_head *holds,
+				 struct p2pmap_placement *pl)
 {
 	unsigned long va = imp->start;
 	unsigned long end = imp->start + (imp->npages << PAGE_SHIFT);
@@ -1648,10 +1920,10 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 				break;
 			}
 			if (imp->pinned)
-				ret = p2pmap_resolve_pinned(imp, va, n, out);
+				ret = p2pmap_resolve_pinned(imp, va, n, out, pl);
 			else
 				ret = p2pmap_resolve_system(imp, seq, va, n, out,
-							    holds, &mig);
+							    holds, &mig, pl);
 			if (mig)
 				break;
 			va += n << PAGE_SHIFT;
@@ -1700,27 +1972,14 @@ static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
 	return flat;
 }
 
-/**
- * p2pmap_import_map() - resolve and DMA-map the range for the importer
- * @imp: the import
- * @seq: the snapshot from p2pmap_import_begin()
- *
- * Finds each VMA of the range: memory a provider exports is resolved
- * through that provider's p2p_map() according to the placement policy,
- * ordinary memory through hmm_range_fault(). Every extent is then mapped
- * for the importer's device. Must be called without p2pmap_import_lock().
- *
- * Return: 0 when the new extents are installed (the importer still checks
- * p2pmap_import_retry() under p2pmap_import_lock() before using them),
- * -EAGAIN if the range was invalidated meanwhile (start over),
- * -EREMOTEIO (REQUIRE_P2P without a route), -ENOSPC (REQUIRE_P2P and the
- * peer window is exhausted), -EFAULT (unmapped, or device memory nobody
- * exports), -EPERM (permissions), -ENODEV (provider gone), -ESRCH (the
- * process exited), -ENOMEM, -EIO (broken exporter).
+/*
+ * p2pmap_import_map() and p2pmap_import_map_and_lock(): with @keep_lock,
+ * success returns with @imp->lock held and the new extents valid.
  */
-int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
+static int p2pmap_import_map_common(struct p2pmap_import *imp,
+				    const struct p2pmap_seq *seq, bool keep_lock)
 {
-	/* Counted by p2pmap_chunk_dma_map(), extent by extent. */
+	/* Counted extent by extent as the extents are DMA-mapped. */
 	struct p2pmap_placement pl = {};
 	struct p2pmap_extent *flat;
 	struct p2pmap_chunk *c;
@@ -1734,16 +1993,20 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 		/* Pinned memory stays put: map once, until an exporter event. */
 		mutex_lock(&imp->lock);
 		ret = imp->nr_flat && imp->gen == seq->gen;
-		mutex_unlock(&imp->lock);
+		if (!ret || !keep_lock)
+			mutex_unlock(&imp->lock);
 		if (ret)
 			return 0;
 	}
 	if (!mmget_not_zero(imp->mm))
 		return -ESRCH;
-	ret = p2pmap_import_resolve(imp, seq, &chunks, &holds);
+	ret = p2pmap_import_resolve(imp, seq, &chunks, &holds, &pl);
 	mmput(imp->mm);
 	if (!ret) {
+		/* Chunks of ordinary memory were mapped as they were built. */
 		list_for_each_entry(c, &chunks, node) {
+			if (c->dma_mapped)
+				continue;
 			ret = p2pmap_chunk_dma_map(imp, c, &pl);
 			if (ret)
 				break;
@@ -1769,7 +2032,8 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 	 * it: the importer is told to stop first. Its chunks are released
 	 * under the lock, while our holds still keep their providers alive.
 	 */
-	p2pmap_import_drop_locked(imp, P2PMAP_EV_REMAP);
+	if (!list_empty(&imp->chunks))
+		p2pmap_import_drop_locked(imp, P2PMAP_EV_REMAP);
 	list_for_each_entry(c, &chunks, node)
 		p2pmap_chunk_install(imp, c);
 	list_splice_init(&chunks, &imp->chunks);
@@ -1777,18 +2041,81 @@ int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
 	imp->flat_borrowed = borrowed;
 	imp->nr_flat = nr;
 	imp->placement = pl;
-	mutex_unlock(&imp->lock);
 	trace_p2pmap_map(imp, imp->start, imp->npages, pl.p2p_pages,
 			 pl.sysmem_pages, pl.error_pages);
-	p2pmap_import_unhold(imp, &holds);
+	/*
+	 * Valid while the lock is held: every invalidation takes it. Holds
+	 * on providers are given back under provider->lock, which nests
+	 * outside it: then the lock is dropped, and taken again to check.
+	 */
+	if (keep_lock && list_empty(&holds))
+		return 0;
+	mutex_unlock(&imp->lock);
+	if (!list_empty(&holds))
+		p2pmap_import_unhold(imp, &holds);
+	if (keep_lock) {
+		mutex_lock(&imp->lock);
+		if (p2pmap_import_retry(imp, seq)) {
+			mutex_unlock(&imp->lock);
+			return -EAGAIN;
+		}
+	}
 	return 0;
 
 undo:
 	p2pmap_chunks_release(imp, &chunks);
-	p2pmap_import_unhold(imp, &holds);
+	if (!list_empty(&holds))
+		p2pmap_import_unhold(imp, &holds);
 	return ret;
 }
+
+/**
+ * p2pmap_import_map() - resolve and DMA-map the range for the importer
+ * @imp: the import
+ * @seq: the snapshot from p2pmap_import_begin()
+ *
+ * Finds each VMA of the range: memory a provider exports is resolved
+ * through that provider's p2p_map() according to the placement policy,
+ * ordinary memory through hmm_range_fault(). Every extent is then mapped
+ * for the importer's device. Must be called without p2pmap_import_lock().
+ *
+ * Return: 0 when the new extents are installed (the importer still checks
+ * p2pmap_import_retry() under p2pmap_import_lock() before using them),
+ * -EAGAIN if the range was invalidated meanwhile (start over),
+ * -EREMOTEIO (REQUIRE_P2P without a route), -ENOSPC (REQUIRE_P2P and the
+ * peer window is exhausted), -EFAULT (unmapped, or device memory nobody
+ * exports), -EPERM (permissions), -ENODEV (provider gone), -ESRCH (the
+ * process exited), -ENOMEM, -EIO (broken exporter).
+ */
+int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
+{
+	return p2pmap_import_map_common(imp, seq, false);
+}
 EXPORT_SYMBOL_GPL(p2pmap_import_map);
+
+/**
+ * p2pmap_import_map_and_lock() - p2pmap_import_map(), returning locked
+ * @imp: the import
+ * @seq: the snapshot from p2pmap_import_begin()
+ *
+ * Like p2pmap_import_map(), but on success it returns with
+ * p2pmap_import_lock() held and the extents it installed still valid: the
+ * importer programs its device from p2pmap_import_extents() and calls
+ * p2pmap_import_unlock(), with no p2pmap_import_retry() in between and no
+ * window for an invalidation between the install and the programming
+ * (what ib_umem_odp_map_dma_and_lock() is to RDMA ODP). A pinned import
+ * that is already mapped is returned locked at once. Must be called
+ * without p2pmap_import_lock().
+ *
+ * Return: 0 with the import lock held; otherwise the lock is not held and
+ * the errors are those of p2pmap_import_map().
+ */
+int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
+			       const struct p2pmap_seq *seq)
+{
+	return p2pmap_import_map_common(imp, seq, true);
+}
+EXPORT_SYMBOL_GPL(p2pmap_import_map_and_lock);
 
 /* Does one of @npages @pages have a pfn in [@first, @last]? */
 static bool p2pmap_pages_hit(struct page **pages, unsigned long npages,
@@ -1882,7 +2209,7 @@ static void p2pmap_invalidate_space(struct p2pmap_provider *prov,
 		} else if (imp->res_any ||
 			   (imp->res_set && imp->res_mapping == mapping &&
 			    imp->res_first <= last && imp->res_last >= first)) {
-			imp->gen++;
+			WRITE_ONCE(imp->gen, imp->gen + 1);
 		}
 		mutex_unlock(&imp->lock);
 	}
@@ -1894,7 +2221,7 @@ static void p2pmap_invalidate_space(struct p2pmap_provider *prov,
 	 */
 	while ((imp = p2pmap_itree_first_import(prov, mapping, first, last))) {
 		mutex_lock(&imp->lock);
-		imp->gen++;
+		WRITE_ONCE(imp->gen, imp->gen + 1);
 		p2pmap_import_drop_locked(imp, ev);
 		mutex_unlock(&imp->lock);
 	}
@@ -1981,7 +2308,7 @@ void p2pmap_provider_revoke_imports(struct p2pmap_provider *prov)
 			continue;
 		}
 		mutex_lock(&l->imp->lock);
-		l->imp->gen++;
+		WRITE_ONCE(l->imp->gen, l->imp->gen + 1);
 		p2pmap_import_drop_locked(l->imp, P2PMAP_EV_UNBIND);
 		list_del(&l->prov_node);
 		list_del(&l->imp_node);

@@ -154,6 +154,9 @@ struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mappi
 void p2pmap_provider_release(struct kref *kref);
 
 /* pagemap.c */
+extern int p2pmap_owner_cookie;	/* its address is p2pmap_pagemap_owner() */
+/* lowest pfn of any pagemap ever added (pagemap.c), read with READ_ONCE() */
+extern unsigned long p2pmap_devpriv_first;
 struct p2pmap_provider *p2pmap_pagemap_provider(struct page *page);
 void p2pmap_provider_drop_pagemaps(struct p2pmap_provider *prov);
 

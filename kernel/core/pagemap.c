@@ -31,10 +31,22 @@ static LIST_HEAD(p2pmap_pagemaps);
 static DEFINE_SPINLOCK(p2pmap_pagemaps_lock);
 
 /*
- * The owner cookie. Only its address matters: hmm_range_fault() and
- * migrate_vma_setup() compare &struct dev_pagemap.owner against it.
+ * The lowest pfn of any pagemap ever added. It only goes down, under
+ * p2pmap_pagemaps_lock and before the pagemap is on the list, so before
+ * the exporter can migrate a page to it; it is not raised again when a
+ * pagemap is removed, so the pages of a removed pagemap still take the
+ * full check (and fail). The import code reads it without the lock to
+ * tell ordinary pages from device-private ones without touching their
+ * struct page: see p2pmap_plain_page() in import.c.
  */
-static int p2pmap_owner_cookie;
+unsigned long p2pmap_devpriv_first = ULONG_MAX;
+
+/*
+ * The owner cookie. Only its address matters: hmm_range_fault() and
+ * migrate_vma_setup() compare &struct dev_pagemap.owner against it. Not
+ * static: the import code takes its address without a call.
+ */
+int p2pmap_owner_cookie;
 
 /**
  * p2pmap_pagemap_owner() - the dev_pagemap owner of every p2pmap provider
@@ -69,7 +81,9 @@ EXPORT_SYMBOL_GPL(p2pmap_pagemap_owner);
  * From now on, an import of a range holding pages of @pgmap resolves them
  * through @prov->ops->p2p_map_pages(). The registration holds a reference
  * on @prov until p2pmap_provider_remove_pagemap() or
- * p2pmap_provider_unregister().
+ * p2pmap_provider_unregister(). Add the pagemap before the first page is
+ * migrated to it: imports look at the struct page of a pfn only from the
+ * lowest pfn of the pagemaps added, or from the end of RAM, on.
  *
  * Context: process context.
  * Return: 0; -EOPNOTSUPP when the kernel has no CONFIG_DEVICE_PRIVATE;
@@ -81,7 +95,8 @@ int p2pmap_provider_add_pagemap(struct p2pmap_provider *prov,
 				struct dev_pagemap *pgmap)
 {
 	struct p2pmap_pagemap_bind *b, *pos;
-	int ret = 0;
+	unsigned long first;
+	int i, ret = 0;
 
 	if (!IS_ENABLED(CONFIG_DEVICE_PRIVATE)) {
 		pr_warn_ratelimited("add_pagemap: kernel built without CONFIG_DEVICE_PRIVATE\n");
@@ -115,6 +130,11 @@ int p2pmap_provider_add_pagemap(struct p2pmap_provider *prov,
 		if (pos->pgmap == pgmap)
 			ret = -EBUSY;
 	if (!ret) {
+		for (i = 0; i < pgmap->nr_range; i++) {
+			first = PHYS_PFN(pgmap->ranges[i].start);
+			if (first < p2pmap_devpriv_first)
+				WRITE_ONCE(p2pmap_devpriv_first, first);
+		}
 		list_add_tail(&b->node, &p2pmap_pagemaps);
 		kref_get(&prov->kref);
 	}
@@ -168,6 +188,7 @@ void p2pmap_provider_remove_pagemap(struct p2pmap_provider *prov,
 {
 	struct p2pmap_pagemap_bind *b;
 	unsigned long pfn, npages;
+	int i;
 
 	if (!prov || !pgmap)
 		return;
@@ -177,9 +198,11 @@ void p2pmap_provider_remove_pagemap(struct p2pmap_provider *prov,
 				    prov->desc.name);
 		return;
 	}
-	pfn = PHYS_PFN(pgmap->range.start);
-	npages = PHYS_PFN(range_len(&pgmap->range));
-	p2pmap_provider_invalidate_pages(prov, pfn, npages, P2PMAP_EV_UNBIND);
+	for (i = 0; i < pgmap->nr_range; i++) {
+		pfn = PHYS_PFN(pgmap->ranges[i].start);
+		npages = PHYS_PFN(range_len(&pgmap->ranges[i]));
+		p2pmap_provider_invalidate_pages(prov, pfn, npages, P2PMAP_EV_UNBIND);
+	}
 	kfree(b);
 	kref_put(&prov->kref, p2pmap_provider_release);
 }

@@ -1951,7 +1951,7 @@ static void write_json(const struct bench *b, const struct target *t, FILE *f)
 
 	jw_open(&w, "import_throughput", '{');
 	jw_str(&w, "status", status_text(&b->import_st));
-	jw_str(&w, "method", "edu importer MAP ioctl (p2pmap_import_begin/map/retry, no DMA) on a fresh import per round, wall time of an untimed MAP (no clock read in the kernel); kernel time from a second fresh import timed by the ioctl; median of reps");
+	jw_str(&w, "method", "edu importer MAP ioctl (p2pmap_import_begin, p2pmap_import_map_and_lock; no device DMA, every extent DMA-mapped) on a fresh import per round, wall time of an untimed MAP (no clock read in the kernel); kernel time from a second fresh import timed by the ioctl; median of reps");
 	jw_str(&w, "baseline", "test_hmm HMM_DMIRROR_SNAPSHOT over the same faulted-in pages (hmm_range_fault without faulting, 64-page batches)");
 	jw_str(&w, "baseline_status", status_text(&b->base_st));
 	jw_str(&w, "sysmem_layout", "4 KiB pages faulted even pages first, so neighbours are not physically adjacent (one extent per page)");

@@ -80,6 +80,10 @@ struct p2pmap_provider;
  *		program the device from p2pmap_import_extents(imp);
  *		p2pmap_import_unlock(imp);
  *
+ * p2pmap_import_map_and_lock() folds the last steps in: on success it
+ * returns with import->lock held and the extents valid, so the importer
+ * programs its device and unlocks, without a retry check.
+ *
  * An invalidation of any origin (munmap, migration, fork/COW, or the
  * exporter's eviction, BAR defragmentation, reset or unbind) runs with
  * import->lock held, bumps the sequence the importer checks, calls the
@@ -464,6 +468,8 @@ void p2pmap_import_destroy(struct p2pmap_import *imp);
 void *p2pmap_import_priv(const struct p2pmap_import *imp);
 struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp);
 int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq);
+int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
+			       const struct p2pmap_seq *seq);
 void p2pmap_import_lock(struct p2pmap_import *imp);
 void p2pmap_import_unlock(struct p2pmap_import *imp);
 bool p2pmap_import_retry(struct p2pmap_import *imp, const struct p2pmap_seq *seq);

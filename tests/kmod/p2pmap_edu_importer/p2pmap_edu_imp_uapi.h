@@ -147,11 +147,16 @@ struct p2pmap_edu_imp_destroy {
  * @sysmem_pages: (out) pages mapped from system memory
  * @error_pages: (out) pages the exporter could not resolve
  * @reason_pages: (out) pages per P2PMAP_EDU_IMP_REASON_* (non-P2P pages)
- * @map_calls: (out) p2pmap_import_map() calls (a READ, WRITE or MAP calls
- *	it only when the import holds no valid extents, or MAP is forced)
+ * @map_calls: (out) p2pmap_import_map_and_lock() calls (a READ, WRITE or
+ *	MAP calls it only when the import holds no valid extents, or MAP is
+ *	forced)
  * @map_eagain: (out) of those, how many returned -EAGAIN
- * @retry_true: (out) p2pmap_import_retry() returned true right after a
- *	successful p2pmap_import_map()
+ * @retry_true: (out) p2pmap_import_retry() returned true for an import
+ *	that had been mapped: an invalidation took its extents, so the next
+ *	READ, WRITE or MAP mapped it again. (Maps use
+ *	p2pmap_import_map_and_lock(), which returns with the extents valid:
+ *	an invalidation racing a map makes it return -EAGAIN, counted in
+ *	@map_eagain.)
  * @xfers: (out) READ and WRITE calls that moved their bytes
  * @invalidations: (out) importer invalidate callbacks per
  *	P2PMAP_EDU_IMP_EV_*

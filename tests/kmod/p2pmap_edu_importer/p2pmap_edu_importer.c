@@ -5,10 +5,11 @@
  * p2pmap twice, with P2PMAP_CAP_REVALIDATE and with P2PMAP_CAP_PIN_ONLY
  * (pinned imports), and lets a process import ranges of its own address
  * space through /dev/p2pmap_edu_imp (p2pmap_edu_imp_uapi.h). A READ or
- * WRITE runs p2pmap's sequence protocol (begin, map, lock, retry check) and
- * then, with the import lock held, has the edu move the bytes between the
- * import's DMA addresses and a coherent bounce buffer in RAM, at most
- * EDU_DMA_MAX_LEN bytes per command; MAP runs the same protocol without
+ * WRITE runs p2pmap's sequence protocol (p2pmap_import_begin(), then
+ * p2pmap_import_map_and_lock()) and then, with the import lock held, has
+ * the edu move the bytes between the import's DMA addresses and a
+ * coherent bounce buffer in RAM, at most EDU_DMA_MAX_LEN bytes per
+ * command; MAP runs the same protocol without
  * DMA and reports its kernel-measured cost. The importer's invalidate
  * callback counts events by type and timestamps the first one, so the next
  * successful map yields an invalidation-to-revalidation latency sample:
@@ -94,6 +95,9 @@ struct edu_imp_file;
  *	(imports die in the file's release, and ioctls hold the file)
  * @inval_ns: ktime of the first invalidation since the last successful
  *	map, 0 if none; under the import lock
+ * @mapped_once: a validation succeeded; until then there is nothing to
+ *	check before mapping. Set under the import lock, read without it
+ *	(a stale false only skips the check: the map is never wrong)
  * @pin_mapped: pinned import: mapped (pinned), its extents are used until
  *	destroy or an exporter event takes them back (P2PMAP_EV_RESET: the
  *	next use pins again); under the import lock
@@ -106,9 +110,10 @@ struct edu_imp_file;
  * @len: length in bytes, as created
  * @policy: P2PMAP_EDU_IMP_* policy, as created
  * @flags: P2PMAP_EDU_IMP_F_* bits, as created
- * @map_calls: p2pmap_import_map() calls
+ * @map_calls: p2pmap_import_map_and_lock() calls
  * @map_eagain: of those, returned -EAGAIN
- * @retry_true: p2pmap_import_retry() true after a successful map
+ * @retry_true: p2pmap_import_retry() true for an import mapped before: its
+ *	extents were invalidated since, so it is mapped again
  * @xfers: READ/WRITE calls that moved their bytes
  * @inval: invalidate callbacks per enum p2pmap_event
  */
@@ -117,6 +122,7 @@ struct edu_imp_import {
 	struct p2pmap_import *imp;
 	struct edu_imp_file *file;
 	u64 inval_ns;
+	bool mapped_once;
 	bool pin_mapped;
 	bool revoked;
 	struct mutex pin_lock; /* first map of a pinned import */
@@ -506,7 +512,7 @@ static void edu_imp_note_mapped_locked(struct edu_imp_import *e, u64 now)
 
 /**
  * struct edu_imp_rounds - what one validation of an import cost
- * @rounds: p2pmap_import_map() calls made
+ * @rounds: p2pmap_import_map_and_lock() calls made
  * @map_ns: ktime of the successful round (0 if no map was needed)
  * @total_ns: ktime from the first round to success
  * @untimed: (in) read no clock: @map_ns and @total_ns stay 0
@@ -542,7 +548,7 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 {
 	struct p2pmap_seq seq;
 	unsigned int round;
-	u64 t0, start = 0;
+	u64 t0, now, start = 0;
 	int ret;
 
 	for (round = 0; round < EDU_IMP_MAX_ROUNDS; round++) {
@@ -553,38 +559,36 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 
 		/*
 		 * Still mapped and nothing invalidated since: no map call,
-		 * unless the caller wants a new mapping (every round then).
+		 * unless the caller wants a new mapping (every round then),
+		 * or nothing was ever mapped (a new import: map at once).
 		 */
-		if (!force) {
+		if (!force && READ_ONCE(e->mapped_once)) {
 			p2pmap_import_lock(e->imp);
 			if (!p2pmap_import_retry(e->imp, &seq))
 				return 0;
 			p2pmap_import_unlock(e->imp);
+			/* invalidated since it was mapped: map again */
+			atomic64_inc(&e->retry_true);
 		}
 
 		if (!r->rounds)
 			start = t0;
 		r->rounds++;
 		atomic64_inc(&e->map_calls);
-		ret = p2pmap_import_map(e->imp, &seq);
+		/* Success returns locked, with the extents valid. */
+		ret = p2pmap_import_map_and_lock(e->imp, &seq);
 		if (ret == -EAGAIN) {
 			atomic64_inc(&e->map_eagain);
 			continue;
 		}
 		if (ret)
 			return ret;
-
-		p2pmap_import_lock(e->imp);
-		if (!p2pmap_import_retry(e->imp, &seq)) {
-			u64 now = edu_imp_clock(r);
-
-			r->map_ns = now - t0;
-			r->total_ns = now - start;
-			edu_imp_note_mapped_locked(e, now);
-			return 0;
-		}
-		p2pmap_import_unlock(e->imp);
-		atomic64_inc(&e->retry_true);
+		now = edu_imp_clock(r);
+		r->map_ns = now - t0;
+		r->total_ns = now - start;
+		edu_imp_note_mapped_locked(e, now);
+		WRITE_ONCE(e->mapped_once, true);
+		return 0;
 	}
 	pr_warn_ratelimited("import at 0x%llx: still invalidated after %u rounds; giving up\n",
 			    e->va, EDU_IMP_MAX_ROUNDS);
