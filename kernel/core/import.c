@@ -86,7 +86,9 @@ struct p2pmap_hold {
  * saw, which p2p_unmap() gets back unchanged, and the extents, DMA-mapped
  * for the importer. While installed in an import (@in_tree), a provider's
  * chunk is in provider->itree over the page offsets it resolved (@it), and
- * @imp is the import it belongs to. A chunk of device-private pages
+ * @imp is the import it belongs to. A @small chunk has room for
+ * P2PMAP_SMALL_RANGE extents and is its import's spare when released. A
+ * chunk of device-private pages
  * (@req.pages, from ops->p2p_map_pages()) is in the tree over the pfns of
  * its pages (lowest to highest; lookups then check the pages themselves),
  * with @req.mapping NULL, and owns the @req.pages array.
@@ -102,6 +104,7 @@ struct p2pmap_chunk {
 	bool dma_mapped;
 	bool in_tree;
 	bool user_pinned;
+	bool small;
 	struct p2pmap_extent ext[];
 };
 
@@ -144,6 +147,13 @@ struct p2pmap_chunk {
  *	they could not be peer-mapped, so later maps report them (flag
  *	%P2PMAP_EXT_F_MIGRATED, the exporter's reason). An entry goes when
  *	the page is device-private again or the range is unmapped.
+ * @spare: an import of at most P2PMAP_SMALL_RANGE pages: a chunk of that
+ *	many extents for its ordinary memory, allocated with the import (as
+ *	ib_umem_odp allocates its page lists with the umem), so that a map,
+ *	or a revalidation after an invalidation, allocates nothing; NULL
+ *	while a mapping holds it. Taken with xchg() by a map (no lock) and
+ *	given back with cmpxchg() by the release of the chunk (under @lock,
+ *	maybe in reclaim: no allocation); freed by p2pmap_import_destroy()
  * @all_node: on p2pmap_all_imports, for debugfs
  * @pid: thread group of the creator, for debugfs
  */
@@ -172,6 +182,7 @@ struct p2pmap_import {
 	bool flat_borrowed;
 	struct p2pmap_placement placement;
 	struct xarray migrated;
+	struct p2pmap_chunk *spare;
 	struct list_head all_node;
 	pid_t pid;
 };
@@ -311,6 +322,9 @@ static void p2pmap_chunk_release(struct p2pmap_import *imp,
 			unpin_user_page_range_dirty_lock(c->ext[i].page,
 							 c->ext[i].npages,
 							 imp->write);
+	/* The import's spare again, unless another small chunk is. */
+	if (c->small && !cmpxchg(&imp->spare, NULL, c))
+		return;
 	kvfree(c);
 }
 
@@ -455,6 +469,13 @@ struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
 	xa_init(&imp->migrated);
 	INIT_LIST_HEAD(&imp->chunks);
 	INIT_LIST_HEAD(&imp->links);
+	if (imp->npages <= P2PMAP_SMALL_RANGE) {
+		imp->spare = p2pmap_chunk_alloc(P2PMAP_SMALL_RANGE, false);
+		if (!imp->spare) {
+			kfree(imp);
+			return ERR_PTR(-ENOMEM);
+		}
+	}
 
 	mmgrab(mm);
 	/*
@@ -467,6 +488,7 @@ struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
 					     &p2pmap_import_mni_ops);
 	if (ret) {
 		mmdrop(mm);
+		kvfree(imp->spare);
 		kfree(imp);
 		return ERR_PTR(ret);
 	}
@@ -556,6 +578,8 @@ void p2pmap_import_destroy(struct p2pmap_import *imp)
 	mmdrop(imp->mm);
 	xa_destroy(&imp->migrated);
 	mutex_destroy(&imp->lock);
+	/* Every chunk is released: a small one is back here. */
+	kvfree(imp->spare);
 	kfree(imp);
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_destroy);
@@ -1107,17 +1131,24 @@ static __always_inline int p2pmap_sys_map_ext(struct p2pmap_import *imp,
 }
 
 /*
- * A new, still open chunk of ordinary memory with room for @n extents,
- * for the range from @va.
+ * A new, still open chunk of ordinary memory of @imp with room for @n
+ * extents, for the range from @va: the import's spare if it is small.
  */
-static struct p2pmap_chunk *p2pmap_sys_chunk(unsigned long n, unsigned long va)
+static struct p2pmap_chunk *p2pmap_sys_chunk(struct p2pmap_import *imp,
+					     unsigned long n, unsigned long va)
 {
-	struct p2pmap_chunk *c = p2pmap_chunk_alloc(n, false);
+	bool small = imp->npages <= P2PMAP_SMALL_RANGE;
+	struct p2pmap_chunk *c = small ? xchg(&imp->spare, NULL) : NULL;
 
+	if (c)
+		memset(c, 0, sizeof(*c));
+	else
+		c = p2pmap_chunk_alloc(small ? P2PMAP_SMALL_RANGE : n, false);
 	if (!c)
 		return NULL;
 	c->va = va;
 	c->req.max_ext = n;
+	c->small = small;
 	/* Mapped as it is built: p2pmap_chunk_dma_unmap() must look at it. */
 	c->dma_mapped = true;
 	return c;
@@ -1180,7 +1211,7 @@ static int p2pmap_sys_finish(struct p2pmap_import *imp, struct p2pmap_chunk *c,
 
 	if (!ret && nr)
 		ret = p2pmap_sys_map_ext(imp, &c->ext[nr - 1], pl);
-	if (c->req.max_ext - nr >= P2PMAP_SYS_SHRINK) {
+	if (!c->small && c->req.max_ext - nr >= P2PMAP_SYS_SHRINK) {
 		fit = kvmalloc(struct_size(c, ext, nr), GFP_KERNEL);
 		if (fit) {
 			memcpy(fit, c, struct_size(c, ext, nr));
@@ -1217,7 +1248,7 @@ static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 		struct p2pmap_chunk *c;
 		long got, i;
 
-		c = p2pmap_sys_chunk(batch, va);
+		c = p2pmap_sys_chunk(imp, batch, va);
 		if (!c) {
 			ret = -ENOMEM;
 			break;
@@ -1225,7 +1256,7 @@ static int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 		got = pin_user_pages_remote(imp->mm, va, batch, gup, pages,
 					    NULL, NULL);
 		if (got <= 0) {
-			kvfree(c);
+			p2pmap_chunk_release(imp, c);	/* the spare again */
 			ret = got ? got : -EFAULT;
 			pr_warn_ratelimited("import: cannot pin 0x%lx: %d\n", va, ret);
 			break;
@@ -1690,7 +1721,7 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				}
 				if (!c) {
 					/* Room for every page left in the range. */
-					c = p2pmap_sys_chunk(left - i,
+					c = p2pmap_sys_chunk(imp, left - i,
 							     va + (i << PAGE_SHIFT));
 					if (!c) {
 						ret = -ENOMEM;

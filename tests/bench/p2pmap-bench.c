@@ -144,6 +144,7 @@ struct opts {
 	const char *json_path;
 	const char *table_path;
 	unsigned int reps;
+	unsigned int import_reps;
 	unsigned int lat_reps;
 	unsigned int scale_reps;
 	unsigned long sizes[MAX_POINTS];
@@ -678,7 +679,7 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 			      enum layout lay, struct tp_point *pts)
 {
 	unsigned long maxp = 0;
-	unsigned int i, r, n = b->o.reps;
+	unsigned int i, r, n = b->o.import_reps;
 	uint8_t *buf, *base = NULL, *perm;
 	size_t maplen = 0;
 	double *v;
@@ -1936,6 +1937,7 @@ static void write_json(const struct bench *b, const struct target *t, FILE *f)
 
 	jw_open(&w, "parameters", '{');
 	jw_u64(&w, "reps", b->o.reps);
+	jw_u64(&w, "import_reps", b->o.import_reps);
 	jw_u64(&w, "latency_rounds", b->o.lat_reps);
 	jw_u64(&w, "scaling_reps", b->o.scale_reps);
 	jw_open(&w, "sizes_pages", '[');
@@ -1951,7 +1953,7 @@ static void write_json(const struct bench *b, const struct target *t, FILE *f)
 
 	jw_open(&w, "import_throughput", '{');
 	jw_str(&w, "status", status_text(&b->import_st));
-	jw_str(&w, "method", "edu importer MAP ioctl (p2pmap_import_begin, p2pmap_import_map_and_lock; no device DMA, every extent DMA-mapped) on a fresh import per round, wall time of an untimed MAP (no clock read in the kernel); kernel time from a second fresh import timed by the ioctl; median of reps");
+	jw_str(&w, "method", "edu importer MAP ioctl (p2pmap_import_begin, p2pmap_import_map_and_lock; no device DMA, every extent DMA-mapped) on a fresh import per round, wall time of an untimed MAP (no clock read in the kernel); kernel time from a second fresh import timed by the ioctl; median of import_reps rounds");
 	jw_str(&w, "baseline", "test_hmm HMM_DMIRROR_SNAPSHOT over the same faulted-in pages (hmm_range_fault without faulting, 64-page batches)");
 	jw_str(&w, "baseline_status", status_text(&b->base_st));
 	jw_str(&w, "sysmem_layout", "4 KiB pages faulted even pages first, so neighbours are not physically adjacent (one extent per page)");
@@ -2145,7 +2147,7 @@ static void write_table(const struct bench *b, const struct target *t, FILE *f)
 		b->cc_os ? "-Os" : "-O2");
 
 	fprintf(f, "Import throughput, system memory: edu MAP vs test_hmm SNAPSHOT (median of %u)\n",
-		b->o.reps);
+		b->o.import_reps);
 	if (b->import_st.kind != ST_OK)
 		fprintf(f, "  %s\n", status_text(&b->import_st));
 	if (b->base_st.kind != ST_OK)
@@ -2259,7 +2261,8 @@ static void usage(FILE *f)
 "\n"
 "SYNOPSIS\n"
 "    p2pmap-bench [--quick|--full] [--json FILE] [--table FILE] [--reps N]\n"
-"                 [--latency-rounds N] [--scaling-reps N] [--sizes LIST]\n"
+"                 [--import-reps N] [--latency-rounds N] [--scaling-reps N]\n"
+"                 [--sizes LIST]\n"
 "                 [--live LIST] [--copy-bytes N] [--only LIST] [--verbose]\n"
 "\n"
 "DESCRIPTION\n"
@@ -2290,11 +2293,16 @@ static void usage(FILE *f)
 "OPTIONS\n"
 "    --full             the full run, with the defaults below (the default)\n"
 "    --quick            small run for a smoke test: sizes 16,256,1024 pages,\n"
-"                       3 reps, 40 latency rounds, 5 scaling reps, live\n"
-"                       imports 200,2000, 256 KiB copies\n"
+"                       3 reps, 5 import rounds, 40 latency rounds,\n"
+"                       5 scaling reps, live imports 200,2000, 256 KiB\n"
+"                       copies\n"
 "    --json FILE        write the JSON document to FILE (default: stdout)\n"
 "    --table FILE       write the table to FILE (default: stderr)\n"
 "    --reps N           repetitions per measurement (default 11)\n"
+"    --import-reps N    rounds per size of the system-memory import against\n"
+"                       the page walk (default 101; each round is a few\n"
+"                       microseconds at 16 pages, so its median needs more\n"
+"                       rounds than --reps gives)\n"
 "    --latency-rounds N invalidate/revalidate rounds per source (default 300)\n"
 "    --scaling-reps N   measurements per live-import count (default 15)\n"
 "    --sizes LIST       range sizes in pages, comma-separated\n"
@@ -2376,7 +2384,8 @@ static int parse_args(struct bench *b, int argc, char **argv)
 	static const unsigned long full_live[] = { 1000, 10000, 100000 };
 	static const unsigned long quick_live[] = { 200, 2000 };
 	struct opts *o = &b->o;
-	bool sizes = false, live = false, reps = false, lat = false, sreps = false;
+	bool sizes = false, live = false, reps = false, ireps = false, lat = false,
+	     sreps = false;
 	bool copy = false;
 	unsigned long v;
 	size_t off = 0;
@@ -2403,7 +2412,7 @@ static int parse_args(struct bench *b, int argc, char **argv)
 			o->verbose = true;
 			takes = false;
 		} else if (strncmp(a, "--", 2) ||
-			   !strstr(" --json --table --reps --latency-rounds --scaling-reps --sizes --live --copy-bytes --only ",
+			   !strstr(" --json --table --reps --import-reps --latency-rounds --scaling-reps --sizes --live --copy-bytes --only ",
 				   a) || a[2] == 0) {
 			fprintf(stderr, "p2pmap-bench: unknown option '%s' (see --help)\n", a);
 			return -1;
@@ -2419,6 +2428,11 @@ static int parse_args(struct bench *b, int argc, char **argv)
 				goto bad;
 			o->reps = (unsigned int)v;
 			reps = true;
+		} else if (!strcmp(a, "--import-reps")) {
+			if (parse_uint(arg, 1, 1000, &v))
+				goto bad;
+			o->import_reps = (unsigned int)v;
+			ireps = true;
 		} else if (!strcmp(a, "--latency-rounds")) {
 			if (parse_uint(arg, 1, 1000000, &v))
 				goto bad;
@@ -2472,6 +2486,8 @@ bad:
 	}
 	if (!reps)
 		o->reps = o->quick ? 3 : 11;
+	if (!ireps)
+		o->import_reps = o->quick ? 5 : 101;
 	if (!lat)
 		o->lat_reps = o->quick ? 40 : 300;
 	if (!sreps)
