@@ -1084,11 +1084,11 @@ static int p2pmap_resolve_provider(struct p2pmap_import *imp,
  * Chunks of ordinary memory are DMA-mapped for the importer while they are
  * built, extent by extent, rather than in a second pass over the finished
  * chunk (as provider chunks are, by p2pmap_chunk_dma_map()): an import of
- * scattered 4 KiB pages has one extent per page, and reading each back
- * again only to map it was a fifth of the cost of such an import. The
- * rule: every extent of such a chunk but the last is mapped and counted
- * into the placement; the last (still open: the next page may continue
- * it) is mapped by p2pmap_sys_finish() or when the next extent starts. An
+ * scattered 4 KiB pages has one extent per page, and a second pass reads
+ * every one of them back only to map it. The rule: every extent of such
+ * a chunk but the last is mapped and counted into the placement; the last
+ * (still open: the next page may continue it) is mapped by
+ * p2pmap_sys_finish() or when the next extent starts. An
  * extent not mapped yet has dma_addr DMA_MAPPING_ERROR, so a chunk released
  * on an error unmaps exactly what was mapped.
  */
@@ -1128,6 +1128,22 @@ static __always_inline int p2pmap_sys_map_ext(struct p2pmap_import *imp,
 	if (e->flags & P2PMAP_EXT_F_MIGRATED)
 		pl->migrated_pages += e->npages;
 	return 0;
+}
+
+/* An extent of @n system-memory pages from @page, mapped at @addr (or not). */
+static __always_inline struct p2pmap_extent
+p2pmap_sys_ext(struct page *page, unsigned long n, u8 flags, u8 order,
+	       u8 reason, dma_addr_t addr)
+{
+	return (struct p2pmap_extent){
+		.type = P2PMAP_EXT_SYSMEM,
+		.reason = reason,
+		.order = order,
+		.flags = flags,
+		.npages = n,
+		.page = page,
+		.dma_addr = addr,
+	};
 }
 
 /*
@@ -1177,15 +1193,7 @@ static int p2pmap_sys_append(struct p2pmap_import *imp, struct p2pmap_chunk *c,
 		if (ret)
 			return ret;
 	}
-	*e = (struct p2pmap_extent){
-		.type = P2PMAP_EXT_SYSMEM,
-		.reason = reason,
-		.order = order,
-		.flags = flags,
-		.npages = n,
-		.page = page,
-		.dma_addr = DMA_MAPPING_ERROR,
-	};
+	*e = p2pmap_sys_ext(page, n, flags, order, reason, DMA_MAPPING_ERROR);
 	c->req.nr_ext++;
 	return 0;
 }
@@ -1617,14 +1625,8 @@ static noinline unsigned long p2pmap_sys_run(struct p2pmap_import *imp,
 				*ret = p2pmap_dma_map_failed(dev);
 				break;
 			}
-			*e++ = (struct p2pmap_extent){
-				.type = P2PMAP_EXT_SYSMEM,
-				.reason = P2PMAP_REASON_SYSTEM_PAGE,
-				.flags = flags,
-				.npages = n,
-				.page = first,
-				.dma_addr = addr,
-			};
+			*e++ = p2pmap_sys_ext(first, n, flags, 0,
+					      P2PMAP_REASON_SYSTEM_PAGE, addr);
 		}
 		first = page;
 		n = 1;
@@ -1632,14 +1634,9 @@ static noinline unsigned long p2pmap_sys_run(struct p2pmap_import *imp,
 	}
 	/* Still open, or not mapped because mapping it failed. */
 	if (n)
-		*e++ = (struct p2pmap_extent){
-			.type = P2PMAP_EXT_SYSMEM,
-			.reason = P2PMAP_REASON_SYSTEM_PAGE,
-			.flags = flags,
-			.npages = n,
-			.page = first,
-			.dma_addr = DMA_MAPPING_ERROR,
-		};
+		*e++ = p2pmap_sys_ext(first, n, flags, 0,
+				      P2PMAP_REASON_SYSTEM_PAGE,
+				      DMA_MAPPING_ERROR);
 	c->req.nr_ext = e - c->ext;
 	mapped += (p - (pfns + i)) - n;
 	pl->sysmem_pages += mapped;
