@@ -37,7 +37,7 @@ static DEFINE_SPINLOCK(p2pmap_pagemaps_lock);
  * pagemap is removed, so the pages of a removed pagemap still take the
  * full check (and fail). The import code reads it without the lock to
  * tell ordinary pages from device-private ones without touching their
- * struct page: see p2pmap_plain_page() in import.c.
+ * struct page: see p2pmap_sys_page() in import.c.
  */
 unsigned long p2pmap_devpriv_first = ULONG_MAX;
 

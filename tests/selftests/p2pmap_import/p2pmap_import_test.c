@@ -579,6 +579,82 @@ TEST_F(imp, fork_cow)
 	free(pat);
 }
 
+/*
+ * A read import over pages of both permissions in one VMA. After fork()
+ * the parent's pages are read-only, shared copy-on-write, until it writes
+ * one: every third page here. A writable and a read-only page never share
+ * an extent (which shows where neighbours are physically contiguous), and
+ * the edu reads the pages right, across the 256-page batches the core
+ * walks the range in.
+ */
+TEST_F(imp, read_mixed_permissions)
+{
+	/* the emulated edu takes 100 ms per DMA: the reads are samples */
+	const size_t npages = 300, len = npages * PAGE, piece = 4 * PAGE;
+	const size_t at[] = { 0, 254, npages - 4 };
+	uint8_t *mem = map_anon(len), *want = malloc(len), *buf = malloc(piece);
+	struct p2pmap_edu_imp_map m;
+	unsigned int runs = 0, k;
+	int go[2], status;
+	size_t i, off;
+	uint32_t id;
+	char c = 0;
+	long bad;
+	pid_t pid;
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, madvise(mem, len, MADV_NOHUGEPAGE));
+	fill_pattern(mem, len);
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* keeps the pages shared until the parent is done */
+		close(go[1]);
+		_exit(read(go[0], &c, 1) == 1 ? 0 : 2);
+	}
+	close(go[0]);
+	for (i = 0; i < npages; i += 3)
+		mem[i * PAGE] ^= 0xff;	/* COW break: writable again */
+	memcpy(want, mem, len);
+	for (i = 0; i < npages; i++)
+		runs += !i || !(i % 3) || i % 3 == 1;
+
+	ASSERT_EQ(0, imp_create(self->fd, mem, len, 0, &id));
+	ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+	TH_LOG("%zu pages in %u runs of one permission: %u extents",
+	       npages, runs, m.nr_extents);
+	EXPECT_EQ(npages, m.sysmem_pages);
+	EXPECT_EQ(0ull, m.p2p_pages);
+	EXPECT_LE(runs, m.nr_extents) {
+		TH_LOG("an extent spans pages of both permissions");
+	}
+	EXPECT_GE(npages, m.nr_extents);
+	/* the first pages, across the first batch's end, the last pages */
+	for (k = 0; k < ARRAY_SIZE(at); k++) {
+		off = at[k] * PAGE;
+		memset(buf, 0, piece);
+		ASSERT_EQ(0, imp_read(self->fd, id, off, piece, buf));
+		bad = first_mismatch(want + off, buf, piece);
+		EXPECT_EQ(-1, bad) {
+			TH_LOG("page %zu byte %ld: edu read %#x, memory holds %#x",
+			       (off + bad) / PAGE, bad % (long)PAGE, buf[bad],
+			       want[off + bad]);
+		}
+	}
+	EXPECT_EQ(0, imp_destroy(self->fd, id));
+
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	close(go[1]);
+	munmap(mem, len);
+	free(want);
+	free(buf);
+}
+
 /* REQUIRE_P2P on system memory: EREMOTEIO, and no DMA. */
 TEST_F(imp, require_p2p_sysmem)
 {
