@@ -63,7 +63,7 @@
  *
  * Locking, outermost first: &p2pmap_dmabuf.refresh_lock (the worker around
  * a whole refresh, attach and detach around list changes) -> mmap_lock
- * (inside p2pmap_import_map()) -> the reservation lock (worker only, after
+ * (inside p2pmap_import_map_and_lock()) -> the reservation lock (worker only, after
  * resolving) -> &p2pmap_dmabuf.lock (spinlock: the ready and mapped
  * generations of each attachment, generation reference counts, the dead
  * list; nothing sleeps under it). map, unmap, pin and unpin run under the
@@ -271,18 +271,13 @@ static int p2pmap_dmabuf_gen_build(struct p2pmap_dmabuf_gen *gen,
 
 	for (round = 0; round < P2PMAP_DMABUF_ROUNDS; round++) {
 		seq = p2pmap_import_begin(imp);
-		ret = p2pmap_import_map(imp, &seq);
+		/* Success returns locked, with the extents valid. */
+		ret = p2pmap_import_map_and_lock(imp, &seq);
 		if (ret == -EAGAIN)
 			continue;
 		if (ret)
 			return ret;
 		/* Count under the lock, allocate outside it, fill under it. */
-		p2pmap_import_lock(imp);
-		if (p2pmap_import_retry(imp, &seq)) {
-			p2pmap_import_unlock(imp);
-			ret = -EAGAIN;
-			continue;
-		}
 		n = p2pmap_import_dma_sgt_nents(imp, max_seg);
 		p2pmap_import_unlock(imp);
 		if (n < 0)

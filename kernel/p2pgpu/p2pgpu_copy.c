@@ -17,9 +17,10 @@
  *
  * A copy runs the p2pmap sequence protocol in three phases:
  *
- * 1. map and snapshot (no lock of ours): p2pmap_import_begin(),
- *    p2pmap_import_map(), then under the import lock the retry check and a
- *    copy of every extent's DMA address into a preallocated array;
+ * 1. map and snapshot (no lock of ours): p2pmap_import_begin(), then
+ *    p2pmap_import_map_and_lock(), which returns with the import lock held
+ *    and the extents valid; under it, a copy of every extent's DMA address
+ *    into a preallocated array, and the placement;
  * 2. translate (no lock): each DMA address to a physical address, and
  *    memremap(MEMREMAP_WC) of what is MMIO. That allocates, and nothing under the
  *    import lock may (the mmu notifier takes it from reclaim);
@@ -29,8 +30,9 @@
  *
  * Lock order: &p2pgpu_device.lock -> import lock, the order of every
  * exporter-side invalidation (evictions run under the device lock and take
- * import locks). p2pmap_import_map() is never called with the device lock
- * held: resolving a mapping of this same device's objects takes it.
+ * import locks). p2pmap_import_map_and_lock() is never called with the
+ * device lock held: resolving a mapping of this same device's objects
+ * takes it.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -57,8 +59,8 @@
 #include "p2pgpu_drm.h"
 
 /*
- * Protocol rounds (p2pmap_import_map() returning -EAGAIN, or the retry
- * check failing in phase 1 or 3) before a copy gives up with -EBUSY: an
+ * Protocol rounds (p2pmap_import_map_and_lock() returning -EAGAIN, or the
+ * retry check failing in phase 3) before a copy gives up with -EBUSY: an
  * invalidation storm must not keep the caller in the kernel for ever.
  */
 #define P2PGPU_COPY_MAX_ROUNDS	64
@@ -608,9 +610,9 @@ static int p2pgpu_copy_run(struct p2pgpu_copy_job *job,
 			return -EINTR;
 		}
 
-		/* Phase 1: map and snapshot. */
+		/* Phase 1: map and snapshot; success returns locked. */
 		seq = p2pmap_import_begin(job->imp);
-		ret = p2pmap_import_map(job->imp, &seq);
+		ret = p2pmap_import_map_and_lock(job->imp, &seq);
 		if (ret == -EAGAIN)
 			continue;
 		if (ret) {
@@ -618,17 +620,12 @@ static int p2pgpu_copy_run(struct p2pgpu_copy_job *job,
 				      job->start, job->npages << PAGE_SHIFT, ret);
 			return ret;
 		}
-		p2pmap_import_lock(job->imp);
-		if (p2pmap_import_retry(job->imp, &seq)) {
-			p2pmap_import_unlock(job->imp);
-			continue;
-		}
 		ret = p2pgpu_copy_snapshot(job);
+		/* Where the extents just copied landed, in the same section. */
+		p2pmap_import_placement_locked(job->imp, &pl);
 		p2pmap_import_unlock(job->imp);
 		if (ret)
 			return ret;
-		/* Valid if the retry check below passes: nothing changed. */
-		p2pmap_import_placement(job->imp, &pl);
 
 		/* Phase 2: translate and map, no lock held. */
 		ret = p2pgpu_copy_translate_all(job);

@@ -212,18 +212,14 @@ static int pm_dma_map(struct sg_table *sg_head, void *client_context,
 			goto unmap;
 		}
 		seq = p2pmap_import_begin(ctx->imp);
-		ret = p2pmap_import_map(ctx->imp, &seq);
+		/* Success returns locked, with the extents valid. */
+		ret = p2pmap_import_map_and_lock(ctx->imp, &seq);
 		if (ret == -EAGAIN)
 			continue;
 		if (ret) {
 			pr_info_ratelimited("dma_map: p2pmap import of %#lx+%lu failed: %d\n",
 					    ctx->start, ctx->len, ret);
 			goto unmap;
-		}
-		p2pmap_import_lock(ctx->imp);
-		if (p2pmap_import_retry(ctx->imp, &seq)) {
-			p2pmap_import_unlock(ctx->imp);
-			continue;
 		}
 		/* One entry per extent, split at 1 GiB so lengths fit. */
 		ret = p2pmap_import_fill_dma_sgt(ctx->imp, sg_head, SZ_1G);
