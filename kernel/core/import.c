@@ -1171,6 +1171,34 @@ static struct p2pmap_chunk *p2pmap_sys_chunk(struct p2pmap_import *imp,
 }
 
 /*
+ * Make room in the open chunk *@cp for @n more extents, of the @left pages
+ * still to resolve: a copy twice as large, or as large as @left can need,
+ * replaces it. Only a chunk begun on a huge mapping is ever short: it is
+ * allocated for one batch of pages, not for every page left, so a range
+ * of huge pages does not allocate an extent for each 4 KiB page it covers.
+ * Returns 0, or -ENOMEM with the chunk as it was.
+ */
+static int p2pmap_sys_room(struct p2pmap_chunk **cp, unsigned long n,
+			   unsigned long left)
+{
+	struct p2pmap_chunk *c = *cp, *big;
+	unsigned int nr = c->req.nr_ext;
+	unsigned long want;
+
+	if (c->req.max_ext - nr >= n)
+		return 0;
+	want = nr + min(left, max_t(unsigned long, n, nr));
+	big = kvmalloc(struct_size(c, ext, want), GFP_KERNEL);
+	if (!big)
+		return -ENOMEM;
+	memcpy(big, c, struct_size(c, ext, nr));
+	big->req.max_ext = want;
+	kvfree(c);
+	*cp = big;
+	return 0;
+}
+
+/*
  * Append @n physically contiguous system-memory pages from @page to the
  * open chunk @c, merging them with its last extent when they continue it
  * with equal flags, order and reason; otherwise that extent is complete
@@ -1204,11 +1232,13 @@ static int p2pmap_sys_append(struct p2pmap_import *imp, struct p2pmap_chunk *c,
 /*
  * Finish the open chunk @c after a resolve that returned @ret: map its
  * last extent (unless @ret is an error), and put it on @out, where the
- * caller's error path finds it too. A chunk is allocated with an extent
- * slot for every page left in the range, which it keeps for the life of
- * the mapping; when huge pages or merged runs left at least a page of
- * those slots unused, a copy of the right size replaces it (a 2 MiB huge
- * page is one extent, not 512 slots). Returns @ret, or the mapping error.
+ * caller's error path finds it too. A chunk begun on 4 KiB pages is
+ * allocated with an extent slot for every page left in the range (one
+ * begun on a huge mapping grows as it needs: p2pmap_sys_room()), and it
+ * keeps them for the life of the mapping; when huge pages or merged runs
+ * left at least a page of those slots unused, a copy of the right size
+ * replaces it (a 2 MiB huge page is one extent, not 512 slots). Returns
+ * @ret, or the mapping error.
  */
 static int p2pmap_sys_finish(struct p2pmap_import *imp, struct p2pmap_chunk *c,
 			     struct p2pmap_placement *pl, int ret,
@@ -1791,7 +1821,7 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 	while (npages && !ret && !*mig) {
 		unsigned long batch = min_t(unsigned long, npages, P2PMAP_EXT_BATCH);
 		bool migrated = !xa_empty(&imp->migrated);
-		unsigned long i, j, idx0;
+		unsigned long i, j, idx0, room;
 
 		range.start = va;
 		range.end = va + (batch << PAGE_SHIFT);
@@ -1820,8 +1850,16 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 					break;
 				}
 				if (!c) {
-					/* Room for every page left in the range. */
-					c = p2pmap_sys_chunk(imp, left - i,
+					/*
+					 * Room for every page left in the
+					 * range; for a batch if it begins
+					 * with a huge mapping.
+					 */
+					room = left - i;
+					if (hmm_pfn_to_map_order(pfns[i]))
+						room = min_t(unsigned long, room,
+							     P2PMAP_EXT_BATCH);
+					c = p2pmap_sys_chunk(imp, room,
 							     va + (i << PAGE_SHIFT));
 					if (!c) {
 						ret = -ENOMEM;
@@ -1829,6 +1867,9 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 					}
 				}
 				if (!migrated) {
+					ret = p2pmap_sys_room(&c, batch - i, left - i);
+					if (ret)
+						break;
 					j = p2pmap_sys_run(imp, c, pl, pfns, i, &ret);
 					if (j > i || ret)
 						continue;
@@ -1850,6 +1891,9 @@ static int p2pmap_resolve_system(struct p2pmap_import *imp,
 				if (order && !migrated)
 					j = p2pmap_huge_run(pfns, i, batch,
 							    PHYS_PFN(va), order);
+				ret = p2pmap_sys_room(&c, 1, left - i);
+				if (ret)
+					break;
 				ret = p2pmap_sys_append(imp, c, pl,
 							hmm_pfn_to_page(pfns[i]),
 							j - i, flags, order, reason);

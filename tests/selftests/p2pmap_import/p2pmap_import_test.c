@@ -1266,4 +1266,68 @@ TEST_F(imp, thp_ranges)
 	free(buf);
 }
 
+/*
+ * One VMA of a huge page followed by scattered 4 KiB pages (the VMA ends
+ * before the next 2 MiB boundary, so its tail cannot be huge). The core
+ * sizes the extent array of a range that begins huge for one batch and
+ * grows it when the 4 KiB pages come: the extents and the data read back
+ * must be right across the huge page's end and the batch boundaries.
+ */
+TEST_F(imp, thp_then_scattered)
+{
+	const size_t huge = 2ul << 20, tail = 384, npages = huge / PAGE + tail;
+	const size_t len = npages * PAGE, piece = 2 * PAGE;
+	/* the huge page's end, batch boundaries at 768 pages, the end */
+	const size_t at[] = { 0, 511, 767, npages - 2 };
+	uint8_t *raw = map_anon(len + huge), *mem, *buf = malloc(piece);
+	struct p2pmap_edu_imp_map m;
+	unsigned int k;
+	size_t i, off;
+	long kb, bad;
+	uint32_t id;
+
+	ASSERT_NE(NULL, raw);
+	ASSERT_NE(NULL, buf);
+	mem = (uint8_t *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
+	/* the VMA is [mem, mem + len): no room for a second huge page */
+	ASSERT_EQ(0, munmap(mem + len, raw + len + huge - (mem + len)));
+	if (mem != raw) {
+		ASSERT_EQ(0, munmap(raw, mem - raw));
+	}
+	ASSERT_EQ(0, madvise(mem, len, MADV_HUGEPAGE));
+	fill_pattern(mem, huge);
+	/* the tail in two passes, so neighbours are not physically adjacent */
+	for (i = 0; i < tail; i += 2)
+		fill_pattern(mem + huge + i * PAGE, PAGE);
+	for (i = 1; i < tail; i += 2)
+		fill_pattern(mem + huge + i * PAGE, PAGE);
+	kb = anon_huge_kb(mem);
+
+	ASSERT_EQ(0, imp_create(self->fd, mem, len, P2PMAP_EDU_IMP_F_WRITE, &id));
+	ASSERT_EQ(0, imp_map(self->fd, id, 0, &m));
+	TH_LOG("AnonHugePages %ld kB; %zu pages: %u extents", kb, npages,
+	       m.nr_extents);
+	EXPECT_EQ(npages, m.sysmem_pages);
+	EXPECT_GE(npages, m.nr_extents);
+	if (kb >= (long)(huge >> 10)) {
+		/* one for the huge page, at most one per tail page */
+		EXPECT_GE(1 + tail, m.nr_extents);
+		EXPECT_LE(2u, m.nr_extents);
+	}
+	for (k = 0; k < ARRAY_SIZE(at); k++) {
+		off = at[k] * PAGE;
+		memset(buf, 0, piece);
+		ASSERT_EQ(0, imp_read(self->fd, id, off, piece, buf));
+		bad = first_mismatch(mem + off, buf, piece);
+		EXPECT_EQ(-1, bad) {
+			TH_LOG("page %zu byte %ld: edu read %#x, memory holds %#x",
+			       at[k] + bad / PAGE, bad % (long)PAGE, buf[bad],
+			       mem[off + bad]);
+		}
+	}
+	EXPECT_EQ(0, imp_destroy(self->fd, id));
+	munmap(mem, len);
+	free(buf);
+}
+
 TEST_HARNESS_MAIN
