@@ -580,6 +580,30 @@ TEST_F(imp, fork_cow)
 }
 
 /*
+ * The edu reads @piece bytes at page @at[k] of import @id, for each of the
+ * @nat samples, into @buf; each read must match @want at the same offset.
+ */
+static void read_samples(struct __test_metadata *_metadata, int fd,
+			 uint32_t id, const uint8_t *want, const size_t *at,
+			 size_t nat, size_t piece, uint8_t *buf)
+{
+	size_t k, off;
+	long bad;
+
+	for (k = 0; k < nat; k++) {
+		off = at[k] * PAGE;
+		memset(buf, 0, piece);
+		ASSERT_EQ(0, imp_read(fd, id, off, piece, buf));
+		bad = first_mismatch(want + off, buf, piece);
+		EXPECT_EQ(-1, bad) {
+			TH_LOG("page %zu byte %ld: edu read %#x, memory holds %#x",
+			       (off + bad) / PAGE, bad % (long)PAGE, buf[bad],
+			       want[off + bad]);
+		}
+	}
+}
+
+/*
  * A read import over pages of both permissions in one VMA. After fork()
  * the parent's pages are read-only, shared copy-on-write, until it writes
  * one: every third page here. A writable and a read-only page never share
@@ -594,13 +618,12 @@ TEST_F(imp, read_mixed_permissions)
 	const size_t at[] = { 0, 254, npages - 4 };
 	uint8_t *mem = map_anon(len), *want = malloc(len), *buf = malloc(piece);
 	struct p2pmap_edu_imp_map m;
-	unsigned int runs = 0, k;
+	unsigned int runs = 0;
 	int go[2], status;
-	size_t i, off;
 	uint32_t id;
 	char c = 0;
-	long bad;
 	pid_t pid;
+	size_t i;
 
 	ASSERT_NE(NULL, mem);
 	ASSERT_NE(NULL, want);
@@ -633,17 +656,8 @@ TEST_F(imp, read_mixed_permissions)
 	}
 	EXPECT_GE(npages, m.nr_extents);
 	/* the first pages, across the first batch's end, the last pages */
-	for (k = 0; k < ARRAY_SIZE(at); k++) {
-		off = at[k] * PAGE;
-		memset(buf, 0, piece);
-		ASSERT_EQ(0, imp_read(self->fd, id, off, piece, buf));
-		bad = first_mismatch(want + off, buf, piece);
-		EXPECT_EQ(-1, bad) {
-			TH_LOG("page %zu byte %ld: edu read %#x, memory holds %#x",
-			       (off + bad) / PAGE, bad % (long)PAGE, buf[bad],
-			       want[off + bad]);
-		}
-	}
+	read_samples(_metadata, self->fd, id, want, at, ARRAY_SIZE(at), piece,
+		     buf);
 	EXPECT_EQ(0, imp_destroy(self->fd, id));
 
 	ASSERT_EQ(1, write(go[1], &c, 1));
@@ -1281,10 +1295,9 @@ TEST_F(imp, thp_then_scattered)
 	const size_t at[] = { 0, 511, 767, npages - 2 };
 	uint8_t *raw = map_anon(len + huge), *mem, *buf = malloc(piece);
 	struct p2pmap_edu_imp_map m;
-	unsigned int k;
-	size_t i, off;
-	long kb, bad;
 	uint32_t id;
+	size_t i;
+	long kb;
 
 	ASSERT_NE(NULL, raw);
 	ASSERT_NE(NULL, buf);
@@ -1314,17 +1327,8 @@ TEST_F(imp, thp_then_scattered)
 		EXPECT_GE(1 + tail, m.nr_extents);
 		EXPECT_LE(2u, m.nr_extents);
 	}
-	for (k = 0; k < ARRAY_SIZE(at); k++) {
-		off = at[k] * PAGE;
-		memset(buf, 0, piece);
-		ASSERT_EQ(0, imp_read(self->fd, id, off, piece, buf));
-		bad = first_mismatch(mem + off, buf, piece);
-		EXPECT_EQ(-1, bad) {
-			TH_LOG("page %zu byte %ld: edu read %#x, memory holds %#x",
-			       at[k] + bad / PAGE, bad % (long)PAGE, buf[bad],
-			       mem[off + bad]);
-		}
-	}
+	read_samples(_metadata, self->fd, id, mem, at, ARRAY_SIZE(at), piece,
+		     buf);
 	EXPECT_EQ(0, imp_destroy(self->fd, id));
 	munmap(mem, len);
 	free(buf);
