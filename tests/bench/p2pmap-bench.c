@@ -67,6 +67,9 @@ struct tp_point {
 	double base_wall_ns;	/* median wall time of HMM_DMIRROR_SNAPSHOT */
 	double map_wall_min_ns;	/* fastest round of each, for the spread */
 	double base_wall_min_ns;
+	double map_wall_p90_ns;	/* 90th percentile of each: the slow rounds */
+	double base_wall_p90_ns;
+	double ratio_paired;	/* median of each round's MAP / SNAPSHOT */
 	unsigned int extents;
 	uint64_t p2p_pages;
 	uint64_t sysmem_pages;
@@ -689,7 +692,7 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 			maxp = b->o.sizes[i];
 	buf = layout_buffer(lay, maxp, &base, &maplen);
 	perm = malloc(maxp);
-	v = calloc(6 * (size_t)n, sizeof(*v));
+	v = calloc(7 * (size_t)n, sizeof(*v));
 	if (!buf || !perm || !v) {
 		FAIL_ERRNO(b, &b->import_st, ENOMEM, "buffers of %lu pages", maxp);
 		goto out;
@@ -698,7 +701,7 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 	for (i = 0; i < b->o.nr_sizes; i++) {
 		struct tp_point *p = &pts[i];
 		double *map = v, *wall = v + n, *cr = v + 2 * n, *de = v + 3 * n;
-		double *base_ns = v + 4 * n, *remap = v + 5 * n;
+		double *base_ns = v + 4 * n, *remap = v + 5 * n, *pair = v + 6 * n;
 		unsigned int nb = 0;
 
 		p->pages = b->o.sizes[i];
@@ -798,14 +801,20 @@ static void run_import_sysmem(struct bench *b, int efd, int hfd,
 		}
 		if (p->st.kind != ST_NOTRUN)
 			continue;
+		/* each round's MAP over the same round's SNAPSHOT, before sorting */
+		for (r = 0; nb == n && r < n; r++)
+			pair[r] = wall[r] / base_ns[r];
+		p->ratio_paired = nb == n ? median(pair, n) : -1;
 		p->map_ns = median(map, n);
 		p->remap_ns = median(remap, n);
 		p->map_wall_ns = median(wall, n);
 		p->map_wall_min_ns = wall[0];	/* sorted by median() */
+		p->map_wall_p90_ns = pct(wall, n, 90);
 		p->create_wall_ns = median(cr, n);
 		p->destroy_wall_ns = median(de, n);
 		p->base_wall_ns = nb == n ? median(base_ns, n) : -1;
 		p->base_wall_min_ns = nb == n ? base_ns[0] : -1;
+		p->base_wall_p90_ns = nb == n ? pct(base_ns, n, 90) : -1;
 		set_status(&p->st, ST_OK, "ok");
 	}
 out:
@@ -1860,8 +1869,10 @@ static void json_tp_points(struct jw *w, const char *key,
 		if (p->st.kind == ST_OK) {
 			jw_ns(w, "map_ns_median", p->map_ns);
 			jw_ns(w, "map_wall_ns_median", p->map_wall_ns);
-			if (!bo)
+			if (!bo) {
 				jw_ns(w, "map_wall_ns_min", p->map_wall_min_ns);
+				jw_ns(w, "map_wall_ns_p90", p->map_wall_p90_ns);
+			}
 			jw_num(w, "import_pages_per_s", rate(p->pages, p->map_wall_ns));
 			jw_num(w, "map_ns_per_page", p->map_ns / (double)p->pages);
 			jw_u64(w, "extents", p->extents);
@@ -1877,14 +1888,18 @@ static void json_tp_points(struct jw *w, const char *key,
 				if (p->base_wall_ns > 0) {
 					jw_ns(w, "baseline_wall_ns_median", p->base_wall_ns);
 					jw_ns(w, "baseline_wall_ns_min", p->base_wall_min_ns);
+					jw_ns(w, "baseline_wall_ns_p90", p->base_wall_p90_ns);
 					jw_num(w, "baseline_pages_per_s",
 					       rate(p->pages, p->base_wall_ns));
 					jw_num(w, "ratio_import_to_baseline",
 					       p->map_wall_ns / p->base_wall_ns);
+					jw_num(w, "ratio_import_to_baseline_paired",
+					       p->ratio_paired);
 				} else {
 					jw_null(w, "baseline_wall_ns_median");
 					jw_null(w, "baseline_pages_per_s");
 					jw_null(w, "ratio_import_to_baseline");
+					jw_null(w, "ratio_import_to_baseline_paired");
 				}
 			}
 		}
@@ -1953,7 +1968,7 @@ static void write_json(const struct bench *b, const struct target *t, FILE *f)
 
 	jw_open(&w, "import_throughput", '{');
 	jw_str(&w, "status", status_text(&b->import_st));
-	jw_str(&w, "method", "edu importer MAP ioctl (p2pmap_import_begin, p2pmap_import_map_and_lock; no device DMA, every extent DMA-mapped) on a fresh import per round, wall time of an untimed MAP (no clock read in the kernel); kernel time from a second fresh import timed by the ioctl; median of import_reps rounds");
+	jw_str(&w, "method", "edu importer MAP ioctl (p2pmap_import_begin, p2pmap_import_map_and_lock; no device DMA, every extent DMA-mapped) on a fresh import per round, wall time of an untimed MAP (no clock read in the kernel); kernel time from a second fresh import timed by the ioctl; median of import_reps rounds, and the median of the per-round ratios (paired)");
 	jw_str(&w, "baseline", "test_hmm HMM_DMIRROR_SNAPSHOT over the same faulted-in pages (hmm_range_fault without faulting, 64-page batches)");
 	jw_str(&w, "baseline_status", status_text(&b->base_st));
 	jw_str(&w, "sysmem_layout", "4 KiB pages faulted even pages first, so neighbours are not physically adjacent (one extent per page)");
@@ -2105,9 +2120,9 @@ static void table_sysmem(FILE *f, const char *layout, const struct tp_point *pts
 	unsigned int i;
 	char x[3][32];
 
-	fprintf(f, "  %-23s %7s %10s %10s %12s %10s %12s %6s\n", layout, "extents",
-		"map kernel", "map wall", "import pg/s", "snapshot", "snapshot pg/s",
-		"ratio");
+	fprintf(f, "  %-23s %7s %10s %10s %12s %10s %12s %6s %6s\n", layout,
+		"extents", "map kernel", "map wall", "import pg/s", "snapshot",
+		"snapshot pg/s", "ratio", "paired");
 	for (i = 0; i < n; i++) {
 		const struct tp_point *p = &pts[i];
 
@@ -2119,15 +2134,15 @@ static void table_sysmem(FILE *f, const char *layout, const struct tp_point *pts
 		fmt_ns(x[1], sizeof(x[1]), p->map_wall_ns);
 		fmt_ns(x[2], sizeof(x[2]), p->base_wall_ns);
 		if (p->base_wall_ns > 0)
-			fprintf(f, "  %17lu pages %7u %10s %10s %12.0f %10s %12.0f %6.2f\n",
+			fprintf(f, "  %17lu pages %7u %10s %10s %12.0f %10s %12.0f %6.2f %6.2f\n",
 				p->pages, p->extents, x[0], x[1],
 				rate(p->pages, p->map_wall_ns), x[2],
 				rate(p->pages, p->base_wall_ns),
-				p->map_wall_ns / p->base_wall_ns);
+				p->map_wall_ns / p->base_wall_ns, p->ratio_paired);
 		else
-			fprintf(f, "  %17lu pages %7u %10s %10s %12.0f %10s %12s %6s\n",
+			fprintf(f, "  %17lu pages %7u %10s %10s %12.0f %10s %12s %6s %6s\n",
 				p->pages, p->extents, x[0], x[1],
-				rate(p->pages, p->map_wall_ns), "-", "-", "-");
+				rate(p->pages, p->map_wall_ns), "-", "-", "-", "-");
 	}
 }
 
