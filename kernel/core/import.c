@@ -1130,20 +1130,21 @@ static __always_inline int p2pmap_sys_map_ext(struct p2pmap_import *imp,
 	return 0;
 }
 
-/* An extent of @n system-memory pages from @page, mapped at @addr (or not). */
-static __always_inline struct p2pmap_extent
-p2pmap_sys_ext(struct page *page, unsigned long n, u8 flags, u8 order,
-	       u8 reason, dma_addr_t addr)
+/*
+ * Open a system-memory extent at @e from @page: everything but @npages and
+ * @dma_addr, which the caller writes when the extent is complete. The
+ * 4 KiB loop passes constants for all but the page: one store.
+ */
+static __always_inline void p2pmap_sys_open(struct p2pmap_extent *e,
+					    struct page *page, u8 flags,
+					    u8 order, u8 reason)
 {
-	return (struct p2pmap_extent){
-		.type = P2PMAP_EXT_SYSMEM,
-		.reason = reason,
-		.order = order,
-		.flags = flags,
-		.npages = n,
-		.page = page,
-		.dma_addr = addr,
-	};
+	e->type = P2PMAP_EXT_SYSMEM;
+	e->reason = reason;
+	e->order = order;
+	e->flags = flags;
+	e->error = 0;
+	e->page = page;
 }
 
 /*
@@ -1221,7 +1222,9 @@ static int p2pmap_sys_append(struct p2pmap_import *imp, struct p2pmap_chunk *c,
 		if (ret)
 			return ret;
 	}
-	*e = p2pmap_sys_ext(page, n, flags, order, reason, DMA_MAPPING_ERROR);
+	p2pmap_sys_open(e, page, flags, order, reason);
+	e->npages = n;
+	e->dma_addr = DMA_MAPPING_ERROR;
 	c->req.nr_ext++;
 	return 0;
 }
@@ -1616,21 +1619,6 @@ struct p2pmap_sys_state {
 };
 
 /*
- * Open a system-memory extent at @e from the page of entry @hpfn, @flags.
- * All but the page are constants in p2pmap_sys_loop(): one store.
- */
-static __always_inline void p2pmap_sys_open(struct p2pmap_extent *e,
-					    unsigned long hpfn, u8 flags)
-{
-	e->type = P2PMAP_EXT_SYSMEM;
-	e->reason = P2PMAP_REASON_SYSTEM_PAGE;
-	e->order = 0;
-	e->flags = flags;
-	e->error = 0;
-	e->page = hmm_pfn_to_page(hpfn);
-}
-
-/*
  * The loop of p2pmap_sys_run(), for pages whose flag bits are @top, mapped
  * for @dir: both constants, so that each of the callers in
  * p2pmap_sys_loops() is a copy with its own constants. From @p, until the
@@ -1681,7 +1669,8 @@ p2pmap_sys_loop(struct p2pmap_sys_state *r, const unsigned long *p,
 			e++;
 			hpfn = *p;
 		}
-		p2pmap_sys_open(e, hpfn, flags);
+		p2pmap_sys_open(e, hmm_pfn_to_page(hpfn), flags, 0,
+				P2PMAP_REASON_SYSTEM_PAGE);
 		first = hpfn;
 		n = 1;
 	}

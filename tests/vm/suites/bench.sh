@@ -76,8 +76,10 @@ check_import() {
 		[ "$(count '^import_throughput\.baseline_status="ok"$')" -eq 1 ] &&
 		[ "$(count '^import_throughput\.sysmem\.\[\]\.status="ok"$')" -eq "$n" ] &&
 		[ "$(count '^import_throughput\.sysmem\.\[\]\.ratio_import_to_baseline=[0-9]')" -eq "$n" ] &&
+		[ "$(count '^import_throughput\.sysmem\.\[\]\.ratio_import_to_baseline_paired=[0-9]')" -eq "$n" ] &&
 		[ "$(count '^import_throughput\.sysmem_thp\.\[\]\.status="ok"$')" -eq "$n" ] &&
 		[ "$(count '^import_throughput\.sysmem_thp\.\[\]\.ratio_import_to_baseline=[0-9]')" -eq "$n" ] &&
+		[ "$(count '^import_throughput\.sysmem_thp\.\[\]\.ratio_import_to_baseline_paired=[0-9]')" -eq "$n" ] &&
 		[ "$(count '^import_throughput\.p2p_bo_status="ok"$')" -eq 1 ] &&
 		[ "$(count '^import_throughput\.p2p_bo\.\[\]\.status="ok"$')" -eq "$n" ] ||
 		{ grep -E '^(import_throughput|parameters\.sizes)' /tmp/bench.flat; return 1; }
