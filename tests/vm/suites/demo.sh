@@ -3,10 +3,16 @@
 #
 # demo suite: what p2pmap can show today, for people rather than for the
 # verdict. Every "# demo: " line is printed by scripts/demo.sh; the TAP lines
-# make sure each step really happened. The raw P2PDMA step runs after the
-# p2pmap steps (edu importer, GPU-to-GPU copy) because it leaves a message at
-# the start of GPU0's BAR that scripts/demo.sh looks for, from the host,
-# after the VM exits.
+# make sure each step really happened.
+#
+# Order matters for one step: the raw P2PDMA step leaves a message in
+# GPU0's BAR that scripts/demo.sh looks for, from the host, in the file QEMU
+# backs the BAR with, after the VM exits. Every other step also writes that
+# BAR (the edu importer, the peer copy, and perftest on a published p2pgpu
+# object, whose first page is the first page of the window, which is where
+# the P2PDMA allocator puts the message too), so the P2PDMA step runs LAST:
+# nothing may write GPU0's BAR after it. `make check` runs the whole of
+# `make demo`, host check included, so a step added after it fails there.
 . /suites/lib.sh
 say() { echo "# demo: $*"; }
 
@@ -37,7 +43,11 @@ done
 
 say ""
 say "Device memory through p2pmap: the edu DMA engine imports p2pgpu buffer objects"
-say "(p2pgpu: 1 MiB peer window, 60 s minimum residency; p2pmap_peer_test):"
+say "(p2pgpu: 1 MiB peer window, 60 s minimum residency; p2pmap_peer_test)."
+say "What it proves: a device reaches another device's memory at a PCI bus"
+say "address, and when that memory moves or the window is full, p2pmap tells the"
+say "importer, which maps it again; every page is counted as P2P or system memory"
+say "with the reason."
 if insmod /tests/modules/p2pmap.ko &&
 	insmod /tests/modules/p2pgpu.ko window_mb=1 min_residency_ms=60000 &&
 	insmod /tests/modules/p2pmap_edu_importer.ko; then
@@ -63,7 +73,10 @@ fi
 say ""
 say "A peer copy between GPUs: each GPU's copy engine (DRM_IOCTL_P2PGPU_COPY) imports"
 say "a CPU mapping of the other GPU's object through p2pmap and translates the DMA"
-say "addresses it gets as the hardware would (p2pgpu: whole BAR as window; p2pgpu_copy_demo):"
+say "addresses it gets as the hardware would (p2pgpu: whole BAR as window; p2pgpu_copy_demo)."
+say "What it proves: one GPU moves another GPU's memory using only the bus"
+say "addresses p2pmap gave it, peer to peer where the PCIe topology allows, and"
+say "through system memory, with the reason, where it does not."
 if insmod /tests/modules/p2pmap.ko && insmod /tests/modules/p2pgpu.ko; then
 	/tests/bin/p2pgpu_copy_demo > /tmp/copy.out 2>&1
 	rc=$?
@@ -80,7 +93,38 @@ else
 fi
 
 say ""
-say "P2P DMA through the kernel's P2PDMA API (p2pdma_edu.ko):"
+if [ "$P2PMAP_TOPOLOGY" = switch ]; then
+	say "RDMA on Soft-RoCE (rdma_rxe), ib_write_bw loopback on host memory."
+	say "What it proves: the RDMA stack the next step uses works on ordinary memory."
+	RXE_ITERS=200 sh /suites/rxe.sh > /tmp/rxe.out 2>&1
+	rc=$?
+	grep -E '^(ok|not ok) 4|attempt' /tmp/rxe.out | sed 's/^# //; s/^ok 4 /result: /; s/^/# demo:   /'
+	if [ $rc -eq 0 ]; then tap_ok "ib_write_bw on rxe"; else tap_fail "ib_write_bw on rxe"; fi
+	say ""
+	say "ib_write_bw/ib_read_bw on GPU memory: a published p2pgpu object is perftest's"
+	say "--mmap buffer (p2pgpu-rdma); its MR pins P2PDMA pages of the BAR window. Then the"
+	say "window is exhausted by another MR, and the same run falls back to system pages."
+	say "What it proves: an unmodified RDMA benchmark runs on GPU memory, and says"
+	say "where its pages were (BAR, or system memory with the reason)."
+	RDMA_PARTS=perftest sh /suites/rdma.sh > /tmp/rdma.out 2>&1
+	rc=$?
+	grep -E '^(ok|not ok) |^# p2pgpu-rdma: object' /tmp/rdma.out |
+		sed 's/^# p2pgpu-rdma: /command: p2pgpu-rdma /; s/^ok [0-9]* /result: /; s/^/# demo:   /'
+	if [ $rc -eq 0 ]; then
+		tap_ok "ib_write_bw/ib_read_bw on GPU memory (placement BAR) and fallback under BAR exhaustion (placement fallback, window_full)"
+	else
+		tap_fail "perftest on GPU memory"
+	fi
+else
+	tap_skip "ib_write_bw on rxe" "RDMA part of the demo runs on the switch topology"
+	tap_skip "perftest on GPU memory" "RDMA part of the demo runs on the switch topology"
+fi
+say ""
+say "P2P DMA through the kernel's P2PDMA API (p2pdma_edu.ko)."
+say "What it proves: the emulated hardware really does device-to-device DMA: the"
+say "edu engine writes into the GPU's BAR by bus address (checked in the guest,"
+say "and again from the host in the file behind the BAR), or Linux refuses it"
+say "where the topology has no P2P route."
 if insmod /tests/modules/p2pdma_edu.ko; then
 	/tests/bin/p2pdma_edu_demo > /tmp/demo.out 2>&1
 	rc=$?
@@ -97,29 +141,5 @@ else
 	tap_fail "insmod p2pdma_edu.ko"
 fi
 
-say ""
-if [ "$P2PMAP_TOPOLOGY" = switch ]; then
-	say "RDMA on Soft-RoCE (rdma_rxe), ib_write_bw loopback on host memory:"
-	RXE_ITERS=200 sh /suites/rxe.sh > /tmp/rxe.out 2>&1
-	rc=$?
-	grep -E '^(ok|not ok) 4|attempt' /tmp/rxe.out | sed 's/^# //; s/^ok 4 /result: /; s/^/# demo:   /'
-	if [ $rc -eq 0 ]; then tap_ok "ib_write_bw on rxe"; else tap_fail "ib_write_bw on rxe"; fi
-	say ""
-	say "ib_write_bw/ib_read_bw on GPU memory: a published p2pgpu object is perftest's"
-	say "--mmap buffer (p2pgpu-rdma); its MR pins P2PDMA pages of the BAR window. Then the"
-	say "window is exhausted by another MR, and the same run falls back to system pages:"
-	RDMA_PARTS=perftest sh /suites/rdma.sh > /tmp/rdma.out 2>&1
-	rc=$?
-	grep -E '^(ok|not ok) |^# p2pgpu-rdma: object' /tmp/rdma.out |
-		sed 's/^# p2pgpu-rdma: /command: p2pgpu-rdma /; s/^ok [0-9]* /result: /; s/^/# demo:   /'
-	if [ $rc -eq 0 ]; then
-		tap_ok "ib_write_bw/ib_read_bw on GPU memory (placement BAR) and fallback under BAR exhaustion (placement fallback, window_full)"
-	else
-		tap_fail "perftest on GPU memory"
-	fi
-else
-	tap_skip "ib_write_bw on rxe" "RDMA part of the demo runs on the switch topology"
-	tap_skip "perftest on GPU memory" "RDMA part of the demo runs on the switch topology"
-fi
 if dmesg | grep -q 'p2pmap: loaded'; then tap_ok "p2pmap load logged"; else tap_fail "p2pmap load logged"; fi
 tap_done
