@@ -18,6 +18,7 @@
  *   /sys/devices/platform/fakeprov: a non-PCI provider
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,8 +238,8 @@ static void test_aperture_counters(void)
 {
 	struct p2pmap_ctx *ctx = ctx_new();
 	struct p2pmap_provider *p;
-	struct p2pmap_aperture ap;
-	struct p2pmap_counters c;
+	struct p2pmap_aperture ap = { .size = sizeof(ap) };
+	struct p2pmap_counters c = { .size = sizeof(c) };
 	char path[1024];
 	size_t n;
 	int ret;
@@ -257,6 +258,34 @@ static void test_aperture_counters(void)
 	      !strcmp(c.fallback[0].reason, "bar_exhausted") &&
 	      !strcmp(c.fallback[5].reason, "system_page"),
 	      "gpu0 counters, 6 fallback reasons sorted (ret %d, %zu)", ret, c.nr_fallback);
+	CHECK(c.fallback_total == 6, "fallback_total 6 (%zu)", c.fallback_total);
+
+	/* ABI: a caller with room for 2 reasons (an older or smaller struct) */
+	{
+		union {
+			struct p2pmap_counters c;
+			char raw[offsetof(struct p2pmap_counters, fallback) +
+				 3 * sizeof(struct p2pmap_reason_count)];
+		} small;
+
+		memset(&small, 0xa5, sizeof(small));
+		small.c.size = offsetof(struct p2pmap_counters, fallback) +
+			       2 * sizeof(struct p2pmap_reason_count);
+		ret = p2pmap_read_counters(ctx, &p[1], &small.c);
+		CHECK(ret == 0 && small.c.nr_fallback == 2 && small.c.fallback_total == 6 &&
+		      !strcmp(small.c.fallback[1].reason, c.fallback[1].reason) &&
+		      (unsigned char)small.raw[small.c.size] == 0xa5,
+		      "short fallback array: 2 of 6 kept, nothing written past size (ret %d)", ret);
+		small.c.size = offsetof(struct p2pmap_counters, fallback);
+		ret = p2pmap_read_counters(ctx, &p[1], &small.c);
+		CHECK(ret == -EINVAL && strstr(p2pmap_ctx_error(ctx), "size"),
+		      "counters size without room for one reason is EINVAL: %s",
+		      p2pmap_ctx_error(ctx));
+		ap.size = 0;
+		CHECK(p2pmap_read_aperture(ctx, &p[1], &ap) == -EINVAL,
+		      "aperture size 0 (caller forgot .size) is EINVAL");
+		ap.size = sizeof(ap);
+	}
 
 	/* malformed contents */
 	snprintf(path, sizeof(path), "%s/devices/%s/p2pmap/aperture_used", SYS, GPU1);
@@ -369,7 +398,7 @@ static void distance(const char *a, const char *b, int want_ret,
 		     const char *reason_part)
 {
 	struct p2pmap_ctx *ctx = ctx_new();
-	struct p2pmap_topology t;
+	struct p2pmap_topology t = { .size = sizeof(t) };
 	int ret = p2pmap_pci_distance(ctx, a, b, &t);
 
 	if (want_ret)

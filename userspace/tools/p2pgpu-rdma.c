@@ -78,6 +78,7 @@ static const char help_text[] =
 "                            fallback)\n"
 "    -n, --dry-run           print the command line and exit\n"
 "    -h, --help              print this help and exit\n"
+"    -V, --version           print the version and exit\n"
 "\n"
 "OUTPUT\n"
 "    Lines starting with \"p2pgpu-rdma:\" on stderr: the command line, then\n"
@@ -281,6 +282,7 @@ int main(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *fill = NULL, *expect = NULL, *what;
@@ -294,7 +296,7 @@ int main(int argc, char **argv)
 	char **cmd;
 	pid_t pid;
 
-	while ((c = getopt_long(argc, argv, "+r:s:f:e:nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:s:f:e:nhV", opts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -326,6 +328,9 @@ int main(int argc, char **argv)
 		case 'n':
 			dry = true;
 			break;
+		case 'V':
+			printf("%s %s\n", "p2pgpu-rdma", P2PMAP_VERSION);
+			return EXIT_SUCCESS;
 		case 'h':
 			fputs(help_text, stdout);
 			return 0;

@@ -54,6 +54,7 @@ static const char help_text[] =
 "    -s, --sysfs-root DIR     read sysfs from DIR (default /sys)\n"
 "    -d, --debugfs-root DIR   read debugfs from DIR (default /sys/kernel/debug)\n"
 "    -h, --help               print this help and exit\n"
+"    -V, --version            print the version and exit\n"
 "\n"
 "EXIT STATUS\n"
 "    0  success\n"
@@ -206,7 +207,7 @@ static int cmd_aperture(struct p2pmap_ctx *ctx, const struct opts *o)
 		printf("%-14s %12s %12s %12s %12s %14s\n", "DEVICE", "TOTAL", "USED",
 		       "PINNED", "FREE", "DEVICE_TOTAL");
 	for (i = 0; i < n; i++) {
-		struct p2pmap_aperture ap;
+		struct p2pmap_aperture ap = { .size = sizeof(ap) };
 		char b[5][32];
 
 		if (p2pmap_read_aperture(ctx, &p[i], &ap)) {
@@ -252,7 +253,7 @@ static int cmd_counters(struct p2pmap_ctx *ctx, const struct opts *o)
 		       "UNMAPS", "P2P_PAGES", "SYSMEM_PG", "INVAL", "EVICT", "MIGRATED",
 		       "FALLBACK PAGES BY REASON");
 	for (i = 0; i < n; i++) {
-		struct p2pmap_counters c;
+		struct p2pmap_counters c = { .size = sizeof(c) };
 
 		if (p2pmap_read_counters(ctx, &p[i], &c)) {
 			rc = error(ctx, p[i].device);
@@ -378,7 +379,7 @@ struct pair {
 static int topo_one(struct p2pmap_ctx *ctx, const struct opts *o,
 		    const char *prov, const char *client, int *first)
 {
-	struct p2pmap_topology t;
+	struct p2pmap_topology t = { .size = sizeof(t) };
 	char dist[16];
 
 	if (p2pmap_pci_distance(ctx, prov, client, &t))
@@ -489,6 +490,7 @@ int main(int argc, char **argv)
 		{ "sysfs-root", required_argument, NULL, 's' },
 		{ "debugfs-root", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sysfs = NULL, *debugfs = NULL;
@@ -499,7 +501,7 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jbi:as:d:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jbi:as:d:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = 1; break;
 		case 'b': o.bytes = 1; break;
@@ -511,6 +513,9 @@ int main(int argc, char **argv)
 				return usage("too many --importer options");
 			o.importers[o.nr_importers++] = optarg;
 			break;
+		case 'V':
+			printf("%s %s\n", "p2pmapctl", P2PMAP_VERSION);
+			return EXIT_SUCCESS;
 		case 'h':
 			fputs(help_text, stdout);
 			return EXIT_SUCCESS;
