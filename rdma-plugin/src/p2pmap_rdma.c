@@ -310,7 +310,7 @@ static struct ibv_mr *reg_dmabuf_then_va(struct ibv_pd *pd, int fd,
 	return NULL;
 }
 
-struct ibv_mr *p2pmap_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
+static struct ibv_mr *reg_mr(struct ibv_pd *pd, void *addr, size_t length,
 			     int access, unsigned int flags,
 			     struct p2pmap_mr_info *info)
 {
@@ -387,7 +387,7 @@ struct ibv_mr *p2pmap_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
 	return mr;
 }
 
-struct ibv_mr *p2pmap_reg_mr_fd(struct ibv_pd *pd, int dmabuf_fd,
+static struct ibv_mr *reg_mr_fd(struct ibv_pd *pd, int dmabuf_fd,
 				uint64_t offset, size_t length, void *addr,
 				int access, unsigned int flags,
 				struct p2pmap_mr_info *info)
@@ -450,6 +450,70 @@ struct ibv_mr *p2pmap_reg_mr_fd(struct ibv_pd *pd, int dmabuf_fd,
 		fb_maps = fb;
 		pthread_mutex_unlock(&fb_lock);
 	}
+	return mr;
+}
+
+/*
+ * struct p2pmap_mr_info is allocated by the caller, who sets .size to the
+ * sizeof() it was compiled with (docs/abi.md). The size of 0.1 is the floor
+ * (frozen); the library fills what the caller's struct has room for.
+ */
+#define MR_INFO_SIZE_0_1	sizeof(struct p2pmap_mr_info)
+
+static int info_size_ok(const struct p2pmap_mr_info *info)
+{
+	if (info && info->size < MR_INFO_SIZE_0_1) {
+		errno = EINVAL;
+		return 0;
+	}
+	return 1;
+}
+
+static void info_copy_out(struct p2pmap_mr_info *info,
+			  const struct p2pmap_mr_info *full)
+{
+	size_t n;
+
+	if (!info)
+		return;
+	n = info->size < sizeof(*full) ? info->size : sizeof(*full);
+	memcpy((char *)info + sizeof(size_t), (const char *)full + sizeof(size_t),
+	       n - sizeof(size_t));
+}
+
+struct ibv_mr *p2pmap_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
+			     int access, unsigned int flags,
+			     struct p2pmap_mr_info *info)
+{
+	struct p2pmap_mr_info full;
+	struct ibv_mr *mr;
+	int err;
+
+	if (!info_size_ok(info))
+		return NULL;
+	mr = reg_mr(pd, addr, length, access, flags, &full);
+	err = errno;
+	info_copy_out(info, &full);
+	errno = err;
+	return mr;
+}
+
+struct ibv_mr *p2pmap_reg_mr_fd(struct ibv_pd *pd, int dmabuf_fd,
+				uint64_t offset, size_t length, void *addr,
+				int access, unsigned int flags,
+				struct p2pmap_mr_info *info)
+{
+	struct p2pmap_mr_info full;
+	struct ibv_mr *mr;
+	int err;
+
+	if (!info_size_ok(info))
+		return NULL;
+	mr = reg_mr_fd(pd, dmabuf_fd, offset, length, addr, access, flags,
+		       &full);
+	err = errno;
+	info_copy_out(info, &full);
+	errno = err;
 	return mr;
 }
 
