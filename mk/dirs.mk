@@ -4,7 +4,8 @@
 # top of the tree), installation directories and the user's build flags.
 #
 #   PREFIX=/usr/local  LIBDIR=$(PREFIX)/lib (multiarch: /usr/lib/x86_64-linux-gnu)
-#   BINDIR SBINDIR INCLUDEDIR MANDIR PKGCONFIGDIR  DESTDIR (staging root)
+#   BINDIR SBINDIR INCLUDEDIR MANDIR PKGCONFIGDIR UDEVRULESDIR MODULESLOADDIR
+#   DESTDIR (staging root)
 #   CPPFLAGS CFLAGS LDFLAGS are honoured (e.g. hardening: LDFLAGS=-Wl,-z,now)
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 VERSION := $(shell cat $(TOP)/VERSION)
@@ -19,6 +20,11 @@ SBINDIR ?= $(PREFIX)/sbin
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# udev and modules-load.d read /usr/lib and /etc, not /usr/local/lib: with
+# PREFIX=/usr/local, pass UDEVRULESDIR=/etc/udev/rules.d and
+# MODULESLOADDIR=/etc/modules-load.d to have them used.
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
 
 CC ?= cc
 CFLAGS ?= -O2 -g

@@ -159,6 +159,8 @@ run_stage unit deps counted_stage make -s -C tests/unit check
 run_stage verdict deps counted_stage bash tests/vm/selftest/verdict_test.sh
 static_stage userspace deps make -s userspace
 run_stage userspace-check userspace counted_stage make -s -C userspace check
+# ABI: only versioned public symbols exported (objdump -T), C++ header test
+static_stage abi deps bash scripts/abi-check.sh
 # libp2pmap-rdma's host unit tests (fake verbs) and the peer-memory client's
 # compile test against both kernels (it cannot be loaded without MLNX_OFED)
 run_stage rdma-plugin-check deps counted_stage make -s -C rdma-plugin check
