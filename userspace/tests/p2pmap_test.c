@@ -563,6 +563,43 @@ static void test_ctl(void)
 	CHECK(rc == 0 && strstr(out, "0000:05:00.0   0000:06:00.0          4 bus_addr") &&
 	      strstr(out, "0000:00:03.0   0000:05:00.0         -1 not_supported"),
 	      "topology table (rc %d):\n%s", rc, out);
+	/* JSON: schema version, null (never -1) for what is not known */
+	rc = run(out, sizeof(out), "%s -s %s -d %s --json topology", ctl, SYS, DBG);
+	CHECK(rc == 0 && !strncmp(out, "{ \"schema\": 1, \"pairs\": [", 25) &&
+	      strstr(out, "\"distance\": null, \"route\": \"not_supported\"") &&
+	      strstr(out, "\"distance\": 4, \"route\": \"bus_addr\"") && !strstr(out, "-1"),
+	      "topology --json: schema 1, refused pair has distance null:\n%s", out);
+	rc = run(out, sizeof(out), "%s -s %s -d /nonexistent --json devices", ctl, SYS);
+	CHECK(rc == 0 && strstr(out, "\"schema\": 1") && strstr(out, "\"id\": null") &&
+	      strstr(out, "\"mappings\": null") && !strstr(out, "-1"),
+	      "devices --json without debugfs: unknowns are null:\n%s", out);
+	/* one pair needs PCI sysfs only: works with p2pmap.ko not loaded */
+	{
+		char mod[400], hid[400];
+
+		snprintf(mod, sizeof(mod), "%s/module/p2pmap", SYS);
+		snprintf(hid, sizeof(hid), "%s/module/p2pmap.hidden", SYS);
+		CHECK(rename(mod, hid) == 0, "hide the module directory");
+		rc = run(out, sizeof(out), "%s -s %s -d %s topology 0000:05:00.0 0000:06:00.0 2>&1",
+			 ctl, SYS, DBG);
+		CHECK(rc == 0 && strstr(out, "0000:05:00.0   0000:06:00.0          4 bus_addr"),
+		      "topology BDF BDF without the module (rc %d):\n%s", rc, out);
+		rc = run(out, sizeof(out), "%s -s %s -d %s --json topology 0000:00:03.0 0000:05:00.0",
+			 ctl, SYS, DBG);
+		CHECK(rc == 0 && strstr(out, "\"route\": \"not_supported\"") &&
+		      strstr(out, "\"distance\": null"),
+		      "topology --json BDF BDF without the module:\n%s", out);
+		rc = run(out, sizeof(out), "%s -s %s -d %s topology 2>&1", ctl, SYS, DBG);
+		CHECK(rc == 1 && strstr(out, "not loaded"),
+		      "topology of all providers still needs the module: %s", out);
+		CHECK(rename(hid, mod) == 0, "restore the module directory");
+	}
+	CHECK(run(out, sizeof(out), "%s -s %s topology 0000:05:00.0 2>&1", ctl, SYS) == 2,
+	      "topology with one BDF: exit 2");
+	CHECK(run(out, sizeof(out), "%s -s %s -a topology 0000:05:00.0 0000:06:00.0 2>&1",
+		  ctl, SYS) == 2, "topology BDF BDF with --all: exit 2");
+	rc = run(out, sizeof(out), "%s --version", ctl);
+	CHECK(rc == 0 && !strcmp(out, "p2pmapctl " P2PMAP_VERSION "\n"), "--version: %s", out);
 	rc = run(out, sizeof(out), "%s -s %s -d %s aperture", ctl, SYS, DBG);
 	CHECK(rc == 0 && strstr(out, "64 MiB") && strstr(out, "32 MiB") &&
 	      strstr(out, "1 MiB") && strstr(out, "4 KiB"), "aperture table:\n%s", out);
