@@ -21,7 +21,7 @@ PKGS=(
 	# userspace library and tools (json-c: p2pmapctl --json, static too)
 	libdrm-dev pkg-config libjson-c-dev
 	# ABI check (C++ header test) and Debian packages (make packages)
-	g++ dpkg-dev debhelper fakeroot lintian dkms
+	g++ dpkg-dev debhelper dh-dkms fakeroot lintian dkms
 )
 missing=()
 for p in "${PKGS[@]}"; do
