@@ -21,6 +21,8 @@
 #   make uninstall       remove what make install installed (same variables)
 #   make packages        Debian packages (dpkg-buildpackage) + lintian:
 #                        out/packages/
+#   make dkms-check      dkms build of p2pmap-dkms (private DKMS tree) for
+#                        the test kernel and the stock 6.1 headers
 #   make peermem         compile test of the MLNX_OFED peer-memory client
 #   make vm TOPOLOGY=switch|rootbus SUITES=a,b [VMFLAGS=--shell]
 #   make vm-shell        boot the VM and get a shell
@@ -44,12 +46,13 @@ KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 
 .PHONY: all deps kernel modules modules-stock checkpatch unit userspace \
 	selftests vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
-	clean help rdma-plugin peermem abi-check install uninstall packages
+	clean help rdma-plugin peermem abi-check install uninstall packages \
+	dkms-check
 
 all: modules userspace
 
 help:
-	@sed -n '3,34p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,36p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@bash $(ROOT)/scripts/install-deps.sh
@@ -89,6 +92,9 @@ install uninstall:
 
 packages:
 	@bash $(ROOT)/scripts/build-packages.sh
+
+dkms-check: packages kernel
+	@bash $(ROOT)/scripts/dkms-check.sh
 
 peermem: kernel
 	@bash $(ROOT)/rdma-plugin/peermem/build.sh

@@ -161,6 +161,11 @@ static_stage userspace deps make -s userspace
 run_stage userspace-check userspace counted_stage make -s -C userspace check
 # ABI: only versioned public symbols exported (objdump -T), C++ header test
 static_stage abi deps bash scripts/abi-check.sh
+# Debian packages (dpkg-buildpackage + lintian, ~30 s) and `dkms build` of
+# p2pmap-dkms against the test kernel and the stock 6.1 headers (~45 s).
+# 6.12 and 7.3 join when the port (issue 15) prepares their trees.
+static_stage packages deps bash scripts/build-packages.sh
+static_stage dkms packages,kernel bash scripts/dkms-check.sh
 # libp2pmap-rdma's host unit tests (fake verbs) and the peer-memory client's
 # compile test against both kernels (it cannot be loaded without MLNX_OFED)
 run_stage rdma-plugin-check deps counted_stage make -s -C rdma-plugin check
