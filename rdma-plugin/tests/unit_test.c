@@ -263,7 +263,8 @@ int main(void)
 	      errno == EINVAL, "unknown flags: EINVAL");
 
 	/* ABI: a caller that did not set info.size is refused, nothing called */
-	va_calls = dmabuf_calls = 0;
+	va_calls = 0;
+	dmabuf_calls = 0;
 	info.size = 0;
 	errno = 0;
 	CHECK(!p2pmap_reg_mr_fd(NULL, mfd, 0, 4096, NULL, 0, 0, &info) &&

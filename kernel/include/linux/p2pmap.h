@@ -17,11 +17,10 @@
 #include <linux/types.h>
 #include <linux/kref.h>
 
-/**
- * define P2PMAP_API_VERSION - version of the in-kernel API in this header
- *
+/*
+ * P2PMAP_API_VERSION: the version of the in-kernel API in this header.
  * Exporters and importers built outside the tree test it at build time,
- * e.g. ``#if P2PMAP_API_VERSION >= 2`` before using something added in 2.
+ * e.g. "#if P2PMAP_API_VERSION >= 2" before using something added in 2.
  * It is raised by one whenever a function, struct member, flag or
  * capability is added or its meaning changes; the symbols themselves are
  * checked by modpost against Module.symvers (CRCs with MODVERSIONS).
