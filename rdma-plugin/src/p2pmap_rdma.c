@@ -15,11 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <drm.h>
+#include <xf86drm.h>
 
 #include "p2pgpu_drm.h"
 #include "p2pmap_rdma_int.h"
@@ -166,9 +165,7 @@ static int p2pgpu_export_node(const char *node, void *addr, size_t length,
 			      int *fd, uint64_t *off, char *why, size_t whylen)
 {
 	struct drm_p2pgpu_bo_from_va fv;
-	struct drm_prime_handle ph;
-	struct drm_gem_close gc;
-	int dfd, err = 0;
+	int dfd, dmabuf, err = 0;
 
 	dfd = open(node, O_RDWR | O_CLOEXEC);
 	if (dfd < 0) {
@@ -178,7 +175,7 @@ static int p2pgpu_export_node(const char *node, void *addr, size_t length,
 	}
 	memset(&fv, 0, sizeof(fv));
 	fv.va = (uintptr_t)addr;
-	if (ioctl(dfd, DRM_IOCTL_P2PGPU_BO_FROM_VA, &fv)) {
+	if (drmIoctl(dfd, DRM_IOCTL_P2PGPU_BO_FROM_VA, &fv)) {
 		err = errno;
 		snprintf(why, whylen,
 			 "%.64s: BO_FROM_VA: %s (not a p2pgpu node, or p2pgpu without dma-buf export; see dmesg)",
@@ -192,20 +189,15 @@ static int p2pgpu_export_node(const char *node, void *addr, size_t length,
 			 length - (size_t)fv.mapped);
 		goto close_handle;
 	}
-	memset(&ph, 0, sizeof(ph));
-	ph.handle = fv.handle;
-	ph.flags = DRM_CLOEXEC | DRM_RDWR;
-	if (ioctl(dfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph)) {
+	if (drmPrimeHandleToFD(dfd, fv.handle, DRM_CLOEXEC | DRM_RDWR, &dmabuf)) {
 		err = errno;
 		snprintf(why, whylen, "PRIME export: %s", strerror(err));
 		goto close_handle;
 	}
-	*fd = ph.fd;
+	*fd = dmabuf;
 	*off = fv.offset;
 close_handle:
-	memset(&gc, 0, sizeof(gc));
-	gc.handle = fv.handle;
-	ioctl(dfd, DRM_IOCTL_GEM_CLOSE, &gc);
+	drmCloseBufferHandle(dfd, fv.handle);
 out:
 	close(dfd);
 	return err;

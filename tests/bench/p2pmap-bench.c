@@ -32,6 +32,8 @@
 #include <cpuid.h>
 #endif
 
+#include <xf86drm.h>
+
 #include "p2pgpu_drm.h"
 #include "p2pmap_edu_imp_uapi.h"
 #include "test_hmm_uapi.h"
@@ -280,6 +282,12 @@ static double pct(const double *v, unsigned int n, double p)
 	return v[r - 1];
 }
 
+/*
+ * ioctl() retried on EINTR, as -errno. Not libdrm's drmIoctl() for the
+ * driver-private DRM ioctls: it also retries on EAGAIN, which would hide
+ * an exporter's -EAGAIN inside a timed call. libdrm is used where it fits:
+ * drmGetVersion() to find p2pgpu nodes, drmCloseBufferHandle().
+ */
 static int xioctl(int fd, unsigned long cmd, void *arg)
 {
 	int ret;
@@ -412,9 +420,7 @@ static int gpu_bo_create(const struct gpu *g, uint64_t size, uint32_t *handle)
 
 static void gpu_bo_close(const struct gpu *g, uint32_t handle)
 {
-	struct drm_gem_close c = { .handle = handle };
-
-	xioctl(g->fd, DRM_IOCTL_GEM_CLOSE, &c);
+	drmCloseBufferHandle(g->fd, handle);
 }
 
 /* MAP_SHARED CPU mapping of a BO, or NULL with errno set. */
@@ -461,19 +467,19 @@ static void gpu_open_all(struct bench *b)
 
 	for (minor = 128; minor < 192 && b->nr_gpus < MAX_GPUS; minor++) {
 		struct gpu *g = &b->gpu[b->nr_gpus];
-		char path[64], link[256], name[32] = "";
-		struct drm_version v = { 0 };
+		char path[64], link[256];
+		drmVersionPtr v;
 		ssize_t l;
-		int fd;
+		int fd, ours;
 
 		snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (xioctl(fd, DRM_IOCTL_VERSION, &v) ||
-		    strcmp(name, P2PGPU_DRIVER_NAME)) {
+		v = drmGetVersion(fd);
+		ours = v && !strcmp(v->name, P2PGPU_DRIVER_NAME);
+		drmFreeVersion(v);
+		if (!ours) {
 			close(fd);
 			continue;
 		}
