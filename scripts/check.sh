@@ -174,7 +174,7 @@ static_stage peermem kernel bash rdma-plugin/peermem/build.sh
 # missed targets do not fail it (`make bench` runs the full one). It runs
 # before lifecycle, which removes devices.
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
-	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,svm,svm_bench,rxe,rdma,bench,dmabuf,rdmaplugin,failnth_dmabuf,lifecycle
+	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,svm,svm_bench,rxe,rdma,bench,dmabuf,rdmaplugin,failnth_dmabuf,trace,lifecycle
 vm_collect vm-rootbus
 vm_collect vm-stock
 # Two hosts (issue 5): two VMs on one QEMU socket network, each with rxe and
