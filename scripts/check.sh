@@ -175,6 +175,14 @@ static_stage peermem kernel bash rdma-plugin/peermem/build.sh
 # before lifecycle, which removes devices.
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
 	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,svm,svm_bench,rxe,rdma,bench,dmabuf,rdmaplugin,failnth_dmabuf,trace,lifecycle
+# The modules from the p2pmap-dkms package (dkms stage) in a VM, with the
+# test-only modules of the build tree: modload and gpu on the test kernel.
+pkg_vm_stage() {
+	local rc=0
+	bash scripts/vm-packaged.sh test modload,gpu || rc=$?
+	vm_account vm-packaged-test "$rc"
+}
+run_stage vm-packaged dkms,selftests pkg_vm_stage
 vm_collect vm-rootbus
 vm_collect vm-stock
 # Two hosts (issue 5): two VMs on one QEMU socket network, each with rxe and
