@@ -41,7 +41,5 @@ for m in p2pmap p2pgpu; do
 	log "vm-packaged: $m.ko from the package: version $(modinfo -F version "$M/$m.ko"), srcversion $(modinfo -F srcversion "$M/$m.ko"), signer '$(modinfo -F signer "$M/$m.ko")'"
 	[ "$(modinfo -F version "$M/$m.ko")" = "$VERSION" ] || die "$m.ko: version is not $VERSION"
 done
-topo=switch
-[ "$KERNEL" = test ] || topo=rootbus
-exec bash "$P2PMAP_ROOT/tests/vm/run.sh" --name "vm-packaged-$KERNEL" --topology "$topo" \
+exec bash "$P2PMAP_ROOT/tests/vm/run.sh" --name "vm-packaged-$KERNEL" --topology switch \
 	--kernel "$KERNEL" --moddir "$M" --suites "$SUITES"
