@@ -15,6 +15,14 @@
 #   make userspace       library and tools (-Wall -Wextra -Werror)
 #   make selftests       static test programs for the VM (incl. hmm-tests)
 #   make rdma-plugin     libp2pmap-rdma + LD_PRELOAD shim, host unit tests
+#   make abi-check       versioned exports only (objdump -T), C++ header test
+#   make install         libraries, headers, .pc, tools, man pages, udev rule
+#                        [DESTDIR= PREFIX=/usr/local LIBDIR= ...: mk/dirs.mk]
+#   make uninstall       remove what make install installed (same variables)
+#   make packages        Debian packages (dpkg-buildpackage) + lintian:
+#                        out/packages/
+#   make dkms-check      dkms build of p2pmap-dkms (private DKMS tree) for
+#                        the test kernel and the stock 6.1 headers
 #   make peermem         compile test of the MLNX_OFED peer-memory client
 #   make vm TOPOLOGY=switch|rootbus SUITES=a,b [VMFLAGS=--shell]
 #   make vm-shell        boot the VM and get a shell
@@ -38,12 +46,13 @@ KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 
 .PHONY: all deps kernel modules modules-stock checkpatch unit userspace \
 	selftests vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
-	clean help rdma-plugin peermem
+	clean help rdma-plugin peermem abi-check install uninstall packages \
+	dkms-check
 
 all: modules userspace
 
 help:
-	@sed -n '3,28p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,36p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@bash $(ROOT)/scripts/install-deps.sh
@@ -71,6 +80,21 @@ selftests: kernel
 
 rdma-plugin: deps
 	@$(MAKE) -s -C $(ROOT)/rdma-plugin check
+
+abi-check:
+	@bash $(ROOT)/scripts/abi-check.sh
+
+# Variables given on the command line (PREFIX, LIBDIR, DESTDIR, CFLAGS, ...)
+# reach both sub-makes through MAKEFLAGS.
+install uninstall:
+	@$(MAKE) -C $(ROOT)/userspace $@
+	@$(MAKE) -C $(ROOT)/rdma-plugin $@
+
+packages:
+	@bash $(ROOT)/scripts/build-packages.sh
+
+dkms-check: packages kernel
+	@bash $(ROOT)/scripts/dkms-check.sh
 
 peermem: kernel
 	@bash $(ROOT)/rdma-plugin/peermem/build.sh
@@ -100,4 +124,6 @@ bench-rdma: vm-prereqs
 
 clean:
 	rm -rf $(OUT)
+	-$(MAKE) -s -C $(ROOT)/userspace clean
+	-$(MAKE) -s -C $(ROOT)/rdma-plugin clean
 	-$(MAKE) -s -C $(ROOT)/tests/unit clean

@@ -18,8 +18,10 @@ PKGS=(
 	# RDMA userspace for the guest
 	rdma-core ibverbs-utils ibverbs-providers perftest iproute2
 	libibverbs-dev librdmacm-dev
-	# userspace library and tools
-	libdrm-dev pkg-config
+	# userspace library and tools (json-c: p2pmapctl --json, static too)
+	libdrm-dev pkg-config libjson-c-dev
+	# ABI check (C++ header test) and Debian packages (make packages)
+	g++ dpkg-dev debhelper dh-dkms fakeroot lintian dkms
 )
 missing=()
 for p in "${PKGS[@]}"; do

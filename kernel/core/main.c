@@ -50,3 +50,4 @@ module_exit(p2pmap_exit);
 MODULE_DESCRIPTION("p2pmap: vendor-neutral peer-to-peer device memory mapping");
 MODULE_AUTHOR("The p2pmap developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(P2PMAP_VERSION);

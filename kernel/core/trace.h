@@ -15,6 +15,24 @@
 
 #include <linux/tracepoint.h>
 
+/*
+ * The enums __print_symbolic() decodes, exported to the format files so
+ * that perf, trace-cmd and bpftrace print names rather than numbers.
+ */
+TRACE_DEFINE_ENUM(P2PMAP_EV_CPU);
+TRACE_DEFINE_ENUM(P2PMAP_EV_EVICT);
+TRACE_DEFINE_ENUM(P2PMAP_EV_MOVE);
+TRACE_DEFINE_ENUM(P2PMAP_EV_RESET);
+TRACE_DEFINE_ENUM(P2PMAP_EV_UNBIND);
+TRACE_DEFINE_ENUM(P2PMAP_EV_REMAP);
+TRACE_DEFINE_ENUM(P2PMAP_REASON_NONE);
+TRACE_DEFINE_ENUM(P2PMAP_REASON_POLICY);
+TRACE_DEFINE_ENUM(P2PMAP_REASON_BAR_EXHAUSTED);
+TRACE_DEFINE_ENUM(P2PMAP_REASON_NO_ROUTE);
+TRACE_DEFINE_ENUM(P2PMAP_REASON_NO_KCONFIG);
+TRACE_DEFINE_ENUM(P2PMAP_REASON_DMA_MASK);
+TRACE_DEFINE_ENUM(P2PMAP_REASON_SYSTEM_PAGE);
+
 TRACE_EVENT(p2pmap_map,
 	TP_PROTO(const void *imp, unsigned long start, unsigned long npages,
 		 unsigned long p2p, unsigned long sysmem, unsigned long error),
@@ -105,8 +123,17 @@ TRACE_EVENT(p2pmap_fallback,
 		__entry->reason = reason;
 		__entry->npages = npages;
 	),
-	TP_printk("provider=%s reason=%d pages=%lu", __get_str(provider),
-		  __entry->reason, __entry->npages)
+	/* the names of the sysfs fallback_<reason> files (attach.c) */
+	TP_printk("provider=%s reason=%s pages=%lu", __get_str(provider),
+		  __print_symbolic(__entry->reason,
+				   { P2PMAP_REASON_NONE, "none" },
+				   { P2PMAP_REASON_POLICY, "policy" },
+				   { P2PMAP_REASON_BAR_EXHAUSTED, "bar_exhausted" },
+				   { P2PMAP_REASON_NO_ROUTE, "no_route" },
+				   { P2PMAP_REASON_NO_KCONFIG, "no_kconfig" },
+				   { P2PMAP_REASON_DMA_MASK, "dma_mask" },
+				   { P2PMAP_REASON_SYSTEM_PAGE, "system_page" }),
+		  __entry->npages)
 );
 
 #endif /* _P2PMAP_TRACE_H */

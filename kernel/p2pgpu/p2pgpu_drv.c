@@ -229,8 +229,10 @@ static const struct drm_driver p2pgpu_drm_driver = {
 	.name = P2PGPU_DRIVER_NAME,
 	.desc = "p2pmap reference exporter (emulated small-BAR GPU)",
 	.date = "20250101",
-	.major = 0,
-	.minor = 1,
+	/* the p2pmap release (file VERSION, passed in by the top Kbuild) */
+	.major = P2PMAP_VERSION_MAJOR,
+	.minor = P2PMAP_VERSION_MINOR,
+	.patchlevel = P2PMAP_VERSION_PATCH,
 };
 
 /* ---- PCI --------------------------------------------------------------- */
@@ -418,3 +420,4 @@ module_exit(p2pgpu_exit);
 
 MODULE_DESCRIPTION("p2pmap reference exporter: DRM driver for an emulated small-BAR GPU");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(P2PMAP_VERSION);

@@ -11,6 +11,9 @@
  * dma-buf MRs (Soft-RoCE/rxe in Linux 6.1, for one). It never falls back
  * silently: the result says which kind of MR was made and, for a fallback,
  * the errno and reason of the dma-buf attempt.
+ *
+ * ABI (docs/abi.md): libp2pmap-rdma.so.0, every symbol versioned
+ * (P2PMAP_RDMA_0.1); caller-allocated structs start with a size member.
  */
 #ifndef P2PMAP_RDMA_H
 #define P2PMAP_RDMA_H
@@ -45,6 +48,8 @@ enum p2pmap_mem_kind {
 
 /**
  * struct p2pmap_mr_info - what p2pmap_reg_mr() did
+ * @size: set by the caller to sizeof(struct p2pmap_mr_info) (the library
+ *	fills no more than that; fields may be appended in later versions)
  * @kind: the kind of MR made (P2PMAP_MR_NONE on failure)
  * @mem: what the memory is
  * @dmabuf_errno: errno of the dma-buf MR attempt, 0 if it succeeded or
@@ -56,6 +61,7 @@ enum p2pmap_mem_kind {
  *	device)"
  */
 struct p2pmap_mr_info {
+	size_t size;
 	enum p2pmap_mr_kind kind;
 	enum p2pmap_mem_kind mem;
 	int dmabuf_errno;
@@ -71,7 +77,7 @@ struct p2pmap_mr_info {
  * @length: bytes
  * @access: IBV_ACCESS_* flags
  * @flags: P2PMAP_REG_* flags
- * @info: filled in (may be NULL)
+ * @info: filled in (may be NULL; else set @info->size first)
  *
  * If @addr lies in a mapping of a p2pgpu buffer object (render node,
  * publish node or dma-buf mmap), the object is exported as a dma-buf
@@ -81,7 +87,8 @@ struct p2pmap_mr_info {
  * ibv_reg_mr() directly.
  *
  * Return: the MR (free with p2pmap_dereg_mr() or ibv_dereg_mr()), or NULL
- * with errno set (and @info->reason saying why).
+ * with errno set (and @info->reason saying why; EINVAL without a reason if
+ * @info->size is smaller than the struct of libp2pmap-rdma 0.1).
  */
 struct ibv_mr *p2pmap_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
 			     int access, unsigned int flags,
@@ -98,7 +105,7 @@ struct ibv_mr *p2pmap_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
  *	itself if it must fall back (the mapping lives as long as the MR)
  * @access: IBV_ACCESS_* flags
  * @flags: P2PMAP_REG_* flags
- * @info: filled in (may be NULL)
+ * @info: filled in (may be NULL; else set @info->size first)
  *
  * Return: the MR, or NULL with errno set.
  */

@@ -323,3 +323,4 @@ module_exit(pm_exit);
 
 MODULE_DESCRIPTION("p2pmap peer-memory client for MLNX_OFED (compile-tested only)");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(P2PMAP_VERSION);

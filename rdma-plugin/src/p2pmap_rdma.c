@@ -15,11 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <drm.h>
+#include <xf86drm.h>
 
 #include "p2pgpu_drm.h"
 #include "p2pmap_rdma_int.h"
@@ -166,9 +165,7 @@ static int p2pgpu_export_node(const char *node, void *addr, size_t length,
 			      int *fd, uint64_t *off, char *why, size_t whylen)
 {
 	struct drm_p2pgpu_bo_from_va fv;
-	struct drm_prime_handle ph;
-	struct drm_gem_close gc;
-	int dfd, err = 0;
+	int dfd, dmabuf, err = 0;
 
 	dfd = open(node, O_RDWR | O_CLOEXEC);
 	if (dfd < 0) {
@@ -178,7 +175,7 @@ static int p2pgpu_export_node(const char *node, void *addr, size_t length,
 	}
 	memset(&fv, 0, sizeof(fv));
 	fv.va = (uintptr_t)addr;
-	if (ioctl(dfd, DRM_IOCTL_P2PGPU_BO_FROM_VA, &fv)) {
+	if (drmIoctl(dfd, DRM_IOCTL_P2PGPU_BO_FROM_VA, &fv)) {
 		err = errno;
 		snprintf(why, whylen,
 			 "%.64s: BO_FROM_VA: %s (not a p2pgpu node, or p2pgpu without dma-buf export; see dmesg)",
@@ -192,20 +189,15 @@ static int p2pgpu_export_node(const char *node, void *addr, size_t length,
 			 length - (size_t)fv.mapped);
 		goto close_handle;
 	}
-	memset(&ph, 0, sizeof(ph));
-	ph.handle = fv.handle;
-	ph.flags = DRM_CLOEXEC | DRM_RDWR;
-	if (ioctl(dfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph)) {
+	if (drmPrimeHandleToFD(dfd, fv.handle, DRM_CLOEXEC | DRM_RDWR, &dmabuf)) {
 		err = errno;
 		snprintf(why, whylen, "PRIME export: %s", strerror(err));
 		goto close_handle;
 	}
-	*fd = ph.fd;
+	*fd = dmabuf;
 	*off = fv.offset;
 close_handle:
-	memset(&gc, 0, sizeof(gc));
-	gc.handle = fv.handle;
-	ioctl(dfd, DRM_IOCTL_GEM_CLOSE, &gc);
+	drmCloseBufferHandle(dfd, fv.handle);
 out:
 	close(dfd);
 	return err;
@@ -310,7 +302,7 @@ static struct ibv_mr *reg_dmabuf_then_va(struct ibv_pd *pd, int fd,
 	return NULL;
 }
 
-struct ibv_mr *p2pmap_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
+static struct ibv_mr *reg_mr(struct ibv_pd *pd, void *addr, size_t length,
 			     int access, unsigned int flags,
 			     struct p2pmap_mr_info *info)
 {
@@ -387,7 +379,7 @@ struct ibv_mr *p2pmap_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
 	return mr;
 }
 
-struct ibv_mr *p2pmap_reg_mr_fd(struct ibv_pd *pd, int dmabuf_fd,
+static struct ibv_mr *reg_mr_fd(struct ibv_pd *pd, int dmabuf_fd,
 				uint64_t offset, size_t length, void *addr,
 				int access, unsigned int flags,
 				struct p2pmap_mr_info *info)
@@ -450,6 +442,70 @@ struct ibv_mr *p2pmap_reg_mr_fd(struct ibv_pd *pd, int dmabuf_fd,
 		fb_maps = fb;
 		pthread_mutex_unlock(&fb_lock);
 	}
+	return mr;
+}
+
+/*
+ * struct p2pmap_mr_info is allocated by the caller, who sets .size to the
+ * sizeof() it was compiled with (docs/abi.md). The size of 0.1 is the floor
+ * (frozen); the library fills what the caller's struct has room for.
+ */
+#define MR_INFO_SIZE_0_1	sizeof(struct p2pmap_mr_info)
+
+static int info_size_ok(const struct p2pmap_mr_info *info)
+{
+	if (info && info->size < MR_INFO_SIZE_0_1) {
+		errno = EINVAL;
+		return 0;
+	}
+	return 1;
+}
+
+static void info_copy_out(struct p2pmap_mr_info *info,
+			  const struct p2pmap_mr_info *full)
+{
+	size_t n;
+
+	if (!info)
+		return;
+	n = info->size < sizeof(*full) ? info->size : sizeof(*full);
+	memcpy((char *)info + sizeof(size_t), (const char *)full + sizeof(size_t),
+	       n - sizeof(size_t));
+}
+
+struct ibv_mr *p2pmap_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
+			     int access, unsigned int flags,
+			     struct p2pmap_mr_info *info)
+{
+	struct p2pmap_mr_info full;
+	struct ibv_mr *mr;
+	int err;
+
+	if (!info_size_ok(info))
+		return NULL;
+	mr = reg_mr(pd, addr, length, access, flags, &full);
+	err = errno;
+	info_copy_out(info, &full);
+	errno = err;
+	return mr;
+}
+
+struct ibv_mr *p2pmap_reg_mr_fd(struct ibv_pd *pd, int dmabuf_fd,
+				uint64_t offset, size_t length, void *addr,
+				int access, unsigned int flags,
+				struct p2pmap_mr_info *info)
+{
+	struct p2pmap_mr_info full;
+	struct ibv_mr *mr;
+	int err;
+
+	if (!info_size_ok(info))
+		return NULL;
+	mr = reg_mr_fd(pd, dmabuf_fd, offset, length, addr, access, flags,
+		       &full);
+	err = errno;
+	info_copy_out(info, &full);
+	errno = err;
 	return mr;
 }
 

@@ -77,7 +77,7 @@ static void init(void)
 static struct ibv_mr *maybe_p2pmap(struct ibv_pd *pd, void *addr,
 				   size_t length, int access, int *handled)
 {
-	struct p2pmap_mr_info info;
+	struct p2pmap_mr_info info = { .size = sizeof(info) };
 	struct ibv_mr *mr;
 	int err;
 

@@ -98,7 +98,7 @@ static void write_maps(const char *text)
 int main(void)
 {
 	const char *line = "7f0000001000-7f0000003000 rw-s 10000000 00:05 17 /dev/dri/renderD128\n";
-	struct p2pmap_mr_info info;
+	struct p2pmap_mr_info info = { .size = sizeof(info) };
 	char path[64], buf[64];
 	struct ibv_mr *mr;
 	int fd, mfd;
@@ -261,6 +261,20 @@ int main(void)
 	errno = 0;
 	CHECK(!p2pmap_reg_mr_fd(NULL, mfd, 0, 4096, NULL, 0, 0x80, &info) &&
 	      errno == EINVAL, "unknown flags: EINVAL");
+
+	/* ABI: a caller that did not set info.size is refused, nothing called */
+	va_calls = 0;
+	dmabuf_calls = 0;
+	info.size = 0;
+	errno = 0;
+	CHECK(!p2pmap_reg_mr_fd(NULL, mfd, 0, 4096, NULL, 0, 0, &info) &&
+	      errno == EINVAL && va_calls == 0 && dmabuf_calls == 0,
+	      "info.size 0: EINVAL before any registration");
+	info.size = sizeof(info);
+	errno = 0;
+	va_calls = 0;
+	CHECK(p2pmap_reg_mr(NULL, (void *)4096, 4096, 0, 0, NULL) == &fake_mr &&
+	      va_calls == 1, "info NULL is still allowed (host memory: VA MR)");
 
 	close(mfd);
 	unlink(maps_file);

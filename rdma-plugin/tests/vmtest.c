@@ -214,7 +214,7 @@ static int run_child(const char *self, const char *env1, const char *env2,
 
 int main(int argc, char **argv)
 {
-	struct p2pmap_mr_info info;
+	struct p2pmap_mr_info info = { .size = sizeof(info) };
 	struct ibv_context *ctx;
 	struct drm_prime_handle ph;
 	char path[64], out[4096], *obj_line;

@@ -26,7 +26,7 @@
  * figure, and TAP (ok as long as everything was measured and verified; the
  * target, >= 0.9x dmirror, is judged PASS or MISS in a diagnostic line).
  *
- *   p2pgpu-svm-bench [--quick | --full] [--help]
+ *   p2pgpu-svm-bench [--quick | --full] [--help] [--version]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -306,7 +306,7 @@ static void usage(FILE *f)
 		"NAME\n"
 		"    p2pgpu-svm-bench - migration throughput of p2pgpu shared virtual memory\n\n"
 		"SYNOPSIS\n"
-		"    p2pgpu-svm-bench [--quick | --full] [--help]\n\n"
+		"    p2pgpu-svm-bench [--quick | --full] [--help] [--version]\n\n"
 		"DESCRIPTION\n"
 		"    Migrates an anonymous range to the first p2pgpu device and back\n"
 		"    (ioctls and CPU faults), and does the same with test_hmm's\n"
@@ -318,7 +318,8 @@ static void usage(FILE *f)
 		"OPTIONS\n"
 		"    --quick  2 MiB, 3 rounds (seconds; the make check smoke test)\n"
 		"    --full   8 MiB, 9 rounds (make bench)\n"
-		"    --help   this text\n\n"
+		"    --help   this text\n"
+		"    --version  print the version and exit\n\n"
 		"EXIT STATUS\n"
 		"    0 if everything was measured and every byte verified, 1 if not,\n"
 		"    2 on bad usage. A missed target is reported, not an error.\n",
@@ -404,6 +405,9 @@ int main(int argc, char **argv)
 			rounds = 9;
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("p2pgpu-svm-bench %s\n", P2PMAP_VERSION);
 			return 0;
 		} else {
 			usage(stderr);

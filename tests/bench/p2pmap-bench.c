@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -30,6 +31,8 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+
+#include <xf86drm.h>
 
 #include "p2pgpu_drm.h"
 #include "p2pmap_edu_imp_uapi.h"
@@ -279,6 +282,12 @@ static double pct(const double *v, unsigned int n, double p)
 	return v[r - 1];
 }
 
+/*
+ * ioctl() retried on EINTR, as -errno. Not libdrm's drmIoctl() for the
+ * driver-private DRM ioctls: it also retries on EAGAIN, which would hide
+ * an exporter's -EAGAIN inside a timed call. libdrm is used where it fits:
+ * drmGetVersion() to find p2pgpu nodes, drmCloseBufferHandle().
+ */
 static int xioctl(int fd, unsigned long cmd, void *arg)
 {
 	int ret;
@@ -411,9 +420,7 @@ static int gpu_bo_create(const struct gpu *g, uint64_t size, uint32_t *handle)
 
 static void gpu_bo_close(const struct gpu *g, uint32_t handle)
 {
-	struct drm_gem_close c = { .handle = handle };
-
-	xioctl(g->fd, DRM_IOCTL_GEM_CLOSE, &c);
+	drmCloseBufferHandle(g->fd, handle);
 }
 
 /* MAP_SHARED CPU mapping of a BO, or NULL with errno set. */
@@ -460,19 +467,19 @@ static void gpu_open_all(struct bench *b)
 
 	for (minor = 128; minor < 192 && b->nr_gpus < MAX_GPUS; minor++) {
 		struct gpu *g = &b->gpu[b->nr_gpus];
-		char path[64], link[256], name[32] = "";
-		struct drm_version v = { 0 };
+		char path[64], link[256];
+		drmVersionPtr v;
 		ssize_t l;
-		int fd;
+		int fd, ours;
 
 		snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (xioctl(fd, DRM_IOCTL_VERSION, &v) ||
-		    strcmp(name, P2PGPU_DRIVER_NAME)) {
+		v = drmGetVersion(fd);
+		ours = v && !strcmp(v->name, P2PGPU_DRIVER_NAME);
+		drmFreeVersion(v);
+		if (!ours) {
 			close(fd);
 			continue;
 		}
@@ -1755,6 +1762,15 @@ copy_target:
 /* ---- JSON ----------------------------------------------------------------- */
 
 /* A minimal JSON writer: nesting and commas are tracked per level. */
+/*
+ * A small streaming JSON writer rather than json-c (which p2pmapctl uses):
+ * the VM's bench suite reads this document with awk (the initramfs has no
+ * python or jq), one "key": value per line, and every figure is printed at
+ * a fixed precision (%.0f ns, %.4f ratios). json-c's pretty printer puts
+ * empty containers on one line and prints doubles with %.17g unless each
+ * gets its own string (json_object_new_double_s()), so it would need a
+ * formatted string per number and a different reader in the suite.
+ */
 struct jw {
 	FILE *f;
 	int depth;
@@ -2332,6 +2348,7 @@ static void usage(FILE *f)
 "    --only LIST        run only these parts: import,latency,copy,scaling\n"
 "    --verbose          progress on stderr\n"
 "    -h, --help         this text\n"
+"    -V, --version      print the version and exit\n"
 "\n"
 "    The full scaling run needs p2pmap_edu_importer.ko loaded with\n"
 "    max_imports_per_file above the largest count and p2pgpu.ko with\n"
@@ -2401,93 +2418,135 @@ static int parse_args(struct bench *b, int argc, char **argv)
 	static const unsigned long quick_sizes[] = { 16, 256, 1024 };
 	static const unsigned long full_live[] = { 1000, 10000, 100000 };
 	static const unsigned long quick_live[] = { 200, 2000 };
+	enum {
+		OPT_QUICK = 256, OPT_FULL, OPT_VERBOSE, OPT_JSON, OPT_TABLE,
+		OPT_REPS, OPT_IMPORT_REPS, OPT_LATENCY_ROUNDS, OPT_SCALING_REPS,
+		OPT_SIZES, OPT_LIVE, OPT_COPY_BYTES, OPT_ONLY,
+	};
+	/*
+	 * getopt_long(): --opt VALUE and --opt=VALUE; like every GNU tool it
+	 * takes an unambiguous abbreviation of a long option (--verb).
+	 */
+	static const struct option longopts[] = {
+		{ "quick", no_argument, NULL, OPT_QUICK },
+		{ "full", no_argument, NULL, OPT_FULL },
+		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "json", required_argument, NULL, OPT_JSON },
+		{ "table", required_argument, NULL, OPT_TABLE },
+		{ "reps", required_argument, NULL, OPT_REPS },
+		{ "import-reps", required_argument, NULL, OPT_IMPORT_REPS },
+		{ "latency-rounds", required_argument, NULL, OPT_LATENCY_ROUNDS },
+		{ "scaling-reps", required_argument, NULL, OPT_SCALING_REPS },
+		{ "sizes", required_argument, NULL, OPT_SIZES },
+		{ "live", required_argument, NULL, OPT_LIVE },
+		{ "copy-bytes", required_argument, NULL, OPT_COPY_BYTES },
+		{ "only", required_argument, NULL, OPT_ONLY },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct opts *o = &b->o;
 	bool sizes = false, live = false, reps = false, ireps = false, lat = false,
 	     sreps = false;
 	bool copy = false;
 	unsigned long v;
 	size_t off = 0;
-	int i;
+	int i, c, li = 0;
 
 	o->parts = PART_ALL;
 	for (i = 0; i < argc && off < sizeof(b->command) - 1; i++)
 		off += (size_t)snprintf(b->command + off, sizeof(b->command) - off,
 					"%s%s", i ? " " : "", argv[i]);
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
-		bool takes = true;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", longopts, &li)) != -1) {
+		const char *name = c == '?' || c == ':' ? NULL : longopts[li].name;
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		switch (c) {
+		case 'h':
 			usage(stdout);
 			exit(0);
-		} else if (!strcmp(a, "--quick")) {
+		case 'V':
+			printf("p2pmap-bench %s\n", P2PMAP_VERSION);
+			exit(0);
+		case OPT_QUICK:
 			o->quick = true;
-			takes = false;
-		} else if (!strcmp(a, "--full")) {
+			break;
+		case OPT_FULL:
 			o->quick = false;
-			takes = false;
-		} else if (!strcmp(a, "--verbose")) {
+			break;
+		case OPT_VERBOSE:
 			o->verbose = true;
-			takes = false;
-		} else if (strncmp(a, "--", 2) ||
-			   !strstr(" --json --table --reps --import-reps --latency-rounds --scaling-reps --sizes --live --copy-bytes --only ",
-				   a) || a[2] == 0) {
-			fprintf(stderr, "p2pmap-bench: unknown option '%s' (see --help)\n", a);
-			return -1;
-		} else if (!arg) {
-			fprintf(stderr, "p2pmap-bench: %s needs an argument (see --help)\n", a);
-			return -1;
-		} else if (!strcmp(a, "--json")) {
-			o->json_path = arg;
-		} else if (!strcmp(a, "--table")) {
-			o->table_path = arg;
-		} else if (!strcmp(a, "--reps")) {
-			if (parse_uint(arg, 1, 1000, &v))
+			break;
+		case OPT_JSON:
+			o->json_path = optarg;
+			break;
+		case OPT_TABLE:
+			o->table_path = optarg;
+			break;
+		case OPT_REPS:
+			if (parse_uint(optarg, 1, 1000, &v))
 				goto bad;
 			o->reps = (unsigned int)v;
 			reps = true;
-		} else if (!strcmp(a, "--import-reps")) {
-			if (parse_uint(arg, 1, 1000, &v))
+			break;
+		case OPT_IMPORT_REPS:
+			if (parse_uint(optarg, 1, 1000, &v))
 				goto bad;
 			o->import_reps = (unsigned int)v;
 			ireps = true;
-		} else if (!strcmp(a, "--latency-rounds")) {
-			if (parse_uint(arg, 1, 1000000, &v))
+			break;
+		case OPT_LATENCY_ROUNDS:
+			if (parse_uint(optarg, 1, 1000000, &v))
 				goto bad;
 			o->lat_reps = (unsigned int)v;
 			lat = true;
-		} else if (!strcmp(a, "--scaling-reps")) {
-			if (parse_uint(arg, 1, 1000, &v))
+			break;
+		case OPT_SCALING_REPS:
+			if (parse_uint(optarg, 1, 1000, &v))
 				goto bad;
 			o->scale_reps = (unsigned int)v;
 			sreps = true;
-		} else if (!strcmp(a, "--sizes")) {
-			if (parse_list(arg, o->sizes, &o->nr_sizes) ||
+			break;
+		case OPT_SIZES:
+			if (parse_list(optarg, o->sizes, &o->nr_sizes) ||
 			    o->sizes[o->nr_sizes - 1] > P2PMAP_EDU_IMP_MAX_IMPORT / PG)
 				goto bad;
 			sizes = true;
-		} else if (!strcmp(a, "--live")) {
-			if (parse_list(arg, o->live, &o->nr_live) ||
+			break;
+		case OPT_LIVE:
+			if (parse_list(optarg, o->live, &o->nr_live) ||
 			    o->live[o->nr_live - 1] > 1000000)
 				goto bad;
 			live = true;
-		} else if (!strcmp(a, "--copy-bytes")) {
-			if (parse_uint(arg, PG, P2PGPU_COPY_MAX, &v) || v % PG)
+			break;
+		case OPT_COPY_BYTES:
+			if (parse_uint(optarg, PG, P2PGPU_COPY_MAX, &v) || v % PG)
 				goto bad;
 			o->copy_bytes = v;
 			copy = true;
-		} else if (!strcmp(a, "--only")) {
-			if (parse_parts(arg, &o->parts))
+			break;
+		case OPT_ONLY:
+			if (parse_parts(optarg, &o->parts))
 				goto bad;
-		} else {
-			fprintf(stderr, "p2pmap-bench: unknown option '%s' (see --help)\n", a);
+			break;
+		case ':':
+			fprintf(stderr, "p2pmap-bench: %s needs an argument (see --help)\n",
+				argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "p2pmap-bench: unknown or ambiguous option '%s' (see --help)\n",
+				argv[optind - 1]);
 			return -1;
 		}
-		if (takes)
-			i++;
 		continue;
 bad:
-		fprintf(stderr, "p2pmap-bench: bad value '%s' for %s (see --help)\n", arg, a);
+		fprintf(stderr, "p2pmap-bench: bad value '%s' for --%s (see --help)\n",
+			optarg, name);
+		return -1;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "p2pmap-bench: unexpected argument '%s' (see --help)\n",
+			argv[optind]);
 		return -1;
 	}
 	if (!sizes) {

@@ -52,7 +52,10 @@ MA=/usr/lib/x86_64-linux-gnu
 copy_with_libs /usr/sbin/ip /usr/bin/rdma \
 	/usr/bin/ibv_devices /usr/bin/ibv_devinfo /usr/bin/ibv_rc_pingpong \
 	/usr/bin/ib_write_bw /usr/bin/ib_read_bw /usr/bin/ib_write_lat \
-	/usr/bin/ib_send_lat "$MA"/libibverbs/librxe-rdmav*.so
+	/usr/bin/ib_send_lat "$MA"/libibverbs/librxe-rdmav*.so \
+	"$MA"/libdrm.so.2
+# (libdrm: p2pgpu-rdma, libp2pmap-rdma's shim and VM test are dynamic, like
+# libibverbs, and use drmIoctl()/drmPrimeHandleToFD())
 cp /etc/libibverbs.d/rxe.driver "$STAGE/etc/libibverbs.d/"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$STAGE/etc/passwd"
 printf 'root:x:0:\n' > "$STAGE/etc/group"

@@ -54,6 +54,9 @@ OPTIONS
                    (-netdev socket, listen= or connect= 127.0.0.1:PORT) that
                    joins this VM to another one (tests/vm/run-pair.sh); the
                    guest sees p2pmap.net=listen or connect
+    --moddir DIR   take the .ko files for /tests/modules from DIR instead of
+                   out/build-<kernel>/modules (scripts/vm-packaged.sh: the
+                   modules DKMS built from the p2pmap-dkms package)
 
 ENVIRONMENT
     P2PMAP_VM_APPEND  extra guest kernel parameters, for experiments
@@ -72,7 +75,7 @@ EXIT STATUS
 USAGE
 }
 
-NET= KEEP_MEM=0 KERNEL=test TOPOLOGY=switch SUITES=modload SHELL_MODE=0 TIMEOUT=1800 OUTDIR= MEM=2G ACCEL= NAME=
+MODDIR_OPT= NET= KEEP_MEM=0 KERNEL=test TOPOLOGY=switch SUITES=modload SHELL_MODE=0 TIMEOUT=1800 OUTDIR= MEM=2G ACCEL= NAME=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--topology) TOPOLOGY=${2:?}; shift ;;
@@ -86,6 +89,7 @@ while [ $# -gt 0 ]; do
 	--name) NAME=${2:?}; shift ;;
 	--keep-mem) KEEP_MEM=1 ;;
 	--net) NET=${2:?}; shift ;;
+	--moddir) MODDIR_OPT=${2:?}; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -111,7 +115,7 @@ stock)
 	TAINT_OK=12288 ;;
 *) echo "run.sh: unknown kernel '$KERNEL'" >&2; exit 2 ;;
 esac
-MODDIR=$P2PMAP_OUT/build-$KERNEL/modules
+MODDIR=${MODDIR_OPT:-$P2PMAP_OUT/build-$KERNEL/modules}
 BINDIR=$P2PMAP_OUT/bin
 [ -d "$MODDIR" ] || { log "$MODDIR missing: run 'make vm-prereqs' (or modules-stock) first"; exit 2; }
 

@@ -13,6 +13,13 @@
  *
  * The files read are documented in docs/ABI/testing/sysfs-p2pmap (stable)
  * and kernel/core/debugfs.c (debugfs, not ABI: parsed leniently).
+ *
+ * ABI (docs/abi.md): libp2pmap.so.0, every symbol versioned (P2PMAP_0.1).
+ * Structs the caller allocates and the library fills start with a @size
+ * member the caller sets to sizeof() of the struct it was compiled with;
+ * the library fills no more than that, so fields can be appended without a
+ * new soname. Structs in arrays the library allocates never change layout
+ * (a change would come with a new symbol version of the function).
  */
 #ifndef LIBP2PMAP_P2PMAP_H
 #define LIBP2PMAP_P2PMAP_H
@@ -100,8 +107,10 @@ int p2pmap_providers(struct p2pmap_ctx *ctx, struct p2pmap_provider **out,
 /**
  * struct p2pmap_aperture - a provider's peer-visible window, in bytes
  * (the aperture_* and device_total files)
+ * @size: set by the caller to sizeof(struct p2pmap_aperture)
  */
 struct p2pmap_aperture {
+	size_t size;
 	uint64_t total;
 	uint64_t used;
 	uint64_t pinned;
@@ -116,7 +125,8 @@ struct p2pmap_aperture {
  * @ap: filled on success
  *
  * Return: 0; -ENOENT if a file is missing (provider gone); -EINVAL if a
- * file does not hold one unsigned decimal number and a newline.
+ * file does not hold one unsigned decimal number and a newline, or if
+ * @ap->size is smaller than the struct of libp2pmap 0.1.
  */
 int p2pmap_read_aperture(struct p2pmap_ctx *ctx,
 			 const struct p2pmap_provider *prov,
@@ -130,11 +140,18 @@ struct p2pmap_reason_count {
 
 /**
  * struct p2pmap_counters - a provider's counters since registration
- * @fallback: one entry per fallback_<reason> file, sorted by reason
- * @nr_fallback: entries used in @fallback
+ * @size: set by the caller to sizeof(struct p2pmap_counters); the library
+ *	derives from it how many @fallback entries the caller has room for
+ * @nr_fallback: entries filled in @fallback
+ * @fallback_total: fallback_<reason> files found; more than @nr_fallback
+ *	if @fallback had no room for all of them (the first ones by reason
+ *	name are kept)
+ * @fallback: one entry per fallback_<reason> file, sorted by reason; last
+ *	member, so that a later P2PMAP_MAX_REASONS can make it longer
  * The other fields are the sysfs files of the same name.
  */
 struct p2pmap_counters {
+	size_t size;
 	uint64_t maps;
 	uint64_t unmaps;
 	uint64_t p2p_pages;
@@ -142,8 +159,9 @@ struct p2pmap_counters {
 	uint64_t invalidations;
 	uint64_t evictions;
 	uint64_t migrated_pages;
-	struct p2pmap_reason_count fallback[P2PMAP_MAX_REASONS];
 	size_t nr_fallback;
+	size_t fallback_total;
+	struct p2pmap_reason_count fallback[P2PMAP_MAX_REASONS];
 };
 
 /**
@@ -152,8 +170,10 @@ struct p2pmap_counters {
  * @prov: a provider from p2pmap_providers()
  * @c: filled on success
  *
- * Return: 0, -ENOENT for a missing file, -EINVAL for malformed content,
- * -E2BIG if there are more than P2PMAP_MAX_REASONS fallback files.
+ * Return: 0 (also when @c had room for fewer fallback reasons than exist:
+ * see @c->fallback_total), -ENOENT for a missing file, -EINVAL for
+ * malformed content or a @c->size too small for the counters of
+ * libp2pmap 0.1 and one fallback entry, -ENOMEM.
  */
 int p2pmap_read_counters(struct p2pmap_ctx *ctx,
 			 const struct p2pmap_provider *prov,
@@ -266,8 +286,10 @@ const char *p2pmap_route_name(enum p2pmap_route route);
  * @reason: one line saying why, e.g. "not supported (host bridge not
  *	whitelisted): no common upstream bridge; host bridge 0000:00:00.0
  *	(8086:29c0) is not whitelisted and the CPU is not AMD Zen"
+ * @size: set by the caller to sizeof(struct p2pmap_topology)
  */
 struct p2pmap_topology {
+	size_t size;
 	enum p2pmap_route route;
 	int distance;
 	int hops_up;
@@ -303,7 +325,8 @@ struct p2pmap_topology {
  * pci=disable_acs_redir and pci_p2pdma parameters considered.
  *
  * Return: 0 (including for a refused pair: see @t->route); -ENOENT if a
- * BDF is not a PCI device in sysfs; -EINVAL for a malformed BDF.
+ * BDF is not a PCI device in sysfs; -EINVAL for a malformed BDF or a
+ * @t->size smaller than the struct of libp2pmap 0.1.
  */
 int p2pmap_pci_distance(struct p2pmap_ctx *ctx, const char *provider,
 			const char *client, struct p2pmap_topology *t);
@@ -311,12 +334,12 @@ int p2pmap_pci_distance(struct p2pmap_ctx *ctx, const char *provider,
 /**
  * struct p2pmap_pci_dev - a PCI device in sysfs
  * @bdf: its name, "dddd:bb:dd.f"
- * @class: its PCI class code (24 bits)
+ * @class_code: its PCI class code (24 bits) (not "class": C++ keyword)
  * @is_bridge: 1 for a bridge (class 0x06xxxx)
  */
 struct p2pmap_pci_dev {
 	char bdf[P2PMAP_NAME_MAX];
-	uint32_t class;
+	uint32_t class_code;
 	int is_bridge;
 };
 

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -493,6 +494,34 @@ static int group_u64(struct p2pmap_ctx *ctx, const struct p2pmap_provider *prov,
 	return ret ? ret : read_u64(ctx, path, val);
 }
 
+/*
+ * Caller-allocated structs carry the caller's sizeof() in their first
+ * member (docs/abi.md). The sizes of libp2pmap 0.1 are the floor: a caller
+ * built against 0.1 gets the 0.1 fields, a caller built against a later
+ * header also gets the fields appended since. These constants are frozen.
+ */
+#define APERTURE_SIZE_0_1	(sizeof(size_t) + 5 * sizeof(uint64_t))
+#define TOPOLOGY_SIZE_0_1	sizeof(struct p2pmap_topology)
+#define COUNTERS_FIXED_0_1	offsetof(struct p2pmap_counters, fallback)
+
+static int check_size(struct p2pmap_ctx *ctx, const char *what, size_t size,
+		      size_t min)
+{
+	if (size < min)
+		return fail(ctx, EINVAL,
+			    "struct %s: size %zu is smaller than %zu (set .size = sizeof() of the struct)",
+			    what, size, min);
+	return 0;
+}
+
+/* Copy a filled struct @full to @out, at most @out_size bytes, keeping size. */
+static void copy_out(void *out, size_t out_size, const void *full,
+		     size_t full_size)
+{
+	memcpy((char *)out + sizeof(size_t), (const char *)full + sizeof(size_t),
+	       (out_size < full_size ? out_size : full_size) - sizeof(size_t));
+}
+
 int p2pmap_read_aperture(struct p2pmap_ctx *ctx,
 			 const struct p2pmap_provider *prov,
 			 struct p2pmap_aperture *ap)
@@ -500,13 +529,16 @@ int p2pmap_read_aperture(struct p2pmap_ctx *ctx,
 	struct p2pmap_aperture a;
 	int ret;
 
+	ret = check_size(ctx, "p2pmap_aperture", ap->size, APERTURE_SIZE_0_1);
+	if (ret)
+		return ret;
 	if ((ret = group_u64(ctx, prov, "aperture_total", &a.total)) ||
 	    (ret = group_u64(ctx, prov, "aperture_used", &a.used)) ||
 	    (ret = group_u64(ctx, prov, "aperture_pinned", &a.pinned)) ||
 	    (ret = group_u64(ctx, prov, "aperture_free", &a.free)) ||
 	    (ret = group_u64(ctx, prov, "device_total", &a.device_total)))
 		return ret;
-	*ap = a;
+	copy_out(ap, ap->size, &a, sizeof(a));
 	return 0;
 }
 
@@ -520,12 +552,19 @@ int p2pmap_read_counters(struct p2pmap_ctx *ctx,
 			 const struct p2pmap_provider *prov,
 			 struct p2pmap_counters *out)
 {
+	struct p2pmap_reason_count *r = NULL;
 	struct p2pmap_counters c;
 	char path[P2PMAP_PATH_MAX];
+	size_t n = 0, cap = 0, room;
 	struct dirent *de;
 	DIR *d;
 	int ret;
 
+	ret = check_size(ctx, "p2pmap_counters", out->size,
+			 COUNTERS_FIXED_0_1 + sizeof(out->fallback[0]));
+	if (ret)
+		return ret;
+	room = (out->size - COUNTERS_FIXED_0_1) / sizeof(out->fallback[0]);
 	memset(&c, 0, sizeof(c));
 	if ((ret = group_u64(ctx, prov, "maps", &c.maps)) ||
 	    (ret = group_u64(ctx, prov, "unmaps", &c.unmaps)) ||
@@ -544,6 +583,7 @@ int p2pmap_read_counters(struct p2pmap_ctx *ctx,
 
 		return fail(ctx, e, "cannot open %s: %s", path, strerror(e));
 	}
+	/* all of them, sorted, so that a short array keeps the first by name */
 	while ((de = readdir(d))) {
 		const char *reason;
 		char file[P2PMAP_NAME_MAX + 16];
@@ -551,25 +591,38 @@ int p2pmap_read_counters(struct p2pmap_ctx *ctx,
 		if (strncmp(de->d_name, "fallback_", 9) || !de->d_name[9])
 			continue;
 		reason = de->d_name + 9;
-		if (c.nr_fallback == P2PMAP_MAX_REASONS) {
-			closedir(d);
-			return fail(ctx, E2BIG, "%s: more than %d fallback_* files",
-				    path, P2PMAP_MAX_REASONS);
-		}
 		if (strlen(de->d_name) >= sizeof(file))
 			continue;
+		if (n == cap) {
+			void *nr = realloc(r, (cap ? 2 * cap : 16) * sizeof(*r));
+
+			if (!nr) {
+				closedir(d);
+				free(r);
+				return fail(ctx, ENOMEM, "out of memory");
+			}
+			r = nr;
+			cap = cap ? 2 * cap : 16;
+		}
 		copy_str(file, sizeof(file), de->d_name);
-		copy_str(c.fallback[c.nr_fallback].reason, P2PMAP_NAME_MAX, reason);
-		ret = group_u64(ctx, prov, file, &c.fallback[c.nr_fallback].pages);
+		copy_str(r[n].reason, P2PMAP_NAME_MAX, reason);
+		ret = group_u64(ctx, prov, file, &r[n].pages);
 		if (ret) {
 			closedir(d);
+			free(r);
 			return ret;
 		}
-		c.nr_fallback++;
+		n++;
 	}
 	closedir(d);
-	qsort(c.fallback, c.nr_fallback, sizeof(c.fallback[0]), cmp_reason);
-	*out = c;
+	if (n)
+		qsort(r, n, sizeof(*r), cmp_reason);
+	c.fallback_total = n;
+	c.nr_fallback = n < room ? n : room;
+	copy_out(out, COUNTERS_FIXED_0_1, &c, COUNTERS_FIXED_0_1);
+	if (c.nr_fallback)
+		memcpy(out->fallback, r, c.nr_fallback * sizeof(*r));
+	free(r);
 	return 0;
 }
 
@@ -945,16 +998,24 @@ int p2pmap_pci_distance(struct p2pmap_ctx *ctx, const char *provider,
 			const char *client, struct p2pmap_topology *t)
 {
 	char detail[256], path[sizeof(t->reason)];
-	int ret = pci_path(ctx, provider, client, t);
+	struct p2pmap_topology r;
+	int ret;
 
-	if (ret || !p2pdma_compiled_out(ctx, detail, sizeof(detail)))
+	ret = check_size(ctx, "p2pmap_topology", t->size, TOPOLOGY_SIZE_0_1);
+	if (ret)
 		return ret;
-	copy_str(path, sizeof(path), t->reason);
-	t->route = P2PMAP_ROUTE_NO_KCONFIG;
-	t->distance = -1;
-	snprintf(t->reason, sizeof(t->reason),
-		 "kernel without peer-to-peer DMA (%.120s); the PCI path would be: %.300s",
-		 detail, path);
+	ret = pci_path(ctx, provider, client, &r);
+	if (ret)
+		return ret;
+	if (p2pdma_compiled_out(ctx, detail, sizeof(detail))) {
+		copy_str(path, sizeof(path), r.reason);
+		r.route = P2PMAP_ROUTE_NO_KCONFIG;
+		r.distance = -1;
+		snprintf(r.reason, sizeof(r.reason),
+			 "kernel without peer-to-peer DMA (%.120s); the PCI path would be: %.300s",
+			 detail, path);
+	}
+	copy_out(t, t->size, &r, sizeof(r));
 	return 0;
 }
 
@@ -1075,7 +1136,7 @@ int p2pmap_pci_devices(struct p2pmap_ctx *ctx, struct p2pmap_pci_dev **out,
 			break;
 		}
 		copy_str(v[cnt].bdf, sizeof(v[cnt].bdf), de->d_name);
-		v[cnt].class = (uint32_t)cls;
+		v[cnt].class_code = (uint32_t)cls;
 		v[cnt].is_bridge = (cls >> 16) == 0x06;
 		cnt++;
 	}

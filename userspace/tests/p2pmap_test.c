@@ -18,6 +18,7 @@
  *   /sys/devices/platform/fakeprov: a non-PCI provider
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,8 +238,8 @@ static void test_aperture_counters(void)
 {
 	struct p2pmap_ctx *ctx = ctx_new();
 	struct p2pmap_provider *p;
-	struct p2pmap_aperture ap;
-	struct p2pmap_counters c;
+	struct p2pmap_aperture ap = { .size = sizeof(ap) };
+	struct p2pmap_counters c = { .size = sizeof(c) };
 	char path[1024];
 	size_t n;
 	int ret;
@@ -257,6 +258,34 @@ static void test_aperture_counters(void)
 	      !strcmp(c.fallback[0].reason, "bar_exhausted") &&
 	      !strcmp(c.fallback[5].reason, "system_page"),
 	      "gpu0 counters, 6 fallback reasons sorted (ret %d, %zu)", ret, c.nr_fallback);
+	CHECK(c.fallback_total == 6, "fallback_total 6 (%zu)", c.fallback_total);
+
+	/* ABI: a caller with room for 2 reasons (an older or smaller struct) */
+	{
+		union {
+			struct p2pmap_counters c;
+			char raw[offsetof(struct p2pmap_counters, fallback) +
+				 3 * sizeof(struct p2pmap_reason_count)];
+		} small;
+
+		memset(&small, 0xa5, sizeof(small));
+		small.c.size = offsetof(struct p2pmap_counters, fallback) +
+			       2 * sizeof(struct p2pmap_reason_count);
+		ret = p2pmap_read_counters(ctx, &p[1], &small.c);
+		CHECK(ret == 0 && small.c.nr_fallback == 2 && small.c.fallback_total == 6 &&
+		      !strcmp(small.c.fallback[1].reason, c.fallback[1].reason) &&
+		      (unsigned char)small.raw[small.c.size] == 0xa5,
+		      "short fallback array: 2 of 6 kept, nothing written past size (ret %d)", ret);
+		small.c.size = offsetof(struct p2pmap_counters, fallback);
+		ret = p2pmap_read_counters(ctx, &p[1], &small.c);
+		CHECK(ret == -EINVAL && strstr(p2pmap_ctx_error(ctx), "size"),
+		      "counters size without room for one reason is EINVAL: %s",
+		      p2pmap_ctx_error(ctx));
+		ap.size = 0;
+		CHECK(p2pmap_read_aperture(ctx, &p[1], &ap) == -EINVAL,
+		      "aperture size 0 (caller forgot .size) is EINVAL");
+		ap.size = sizeof(ap);
+	}
 
 	/* malformed contents */
 	snprintf(path, sizeof(path), "%s/devices/%s/p2pmap/aperture_used", SYS, GPU1);
@@ -369,7 +398,7 @@ static void distance(const char *a, const char *b, int want_ret,
 		     const char *reason_part)
 {
 	struct p2pmap_ctx *ctx = ctx_new();
-	struct p2pmap_topology t;
+	struct p2pmap_topology t = { .size = sizeof(t) };
 	int ret = p2pmap_pci_distance(ctx, a, b, &t);
 
 	if (want_ret)
@@ -534,6 +563,43 @@ static void test_ctl(void)
 	CHECK(rc == 0 && strstr(out, "0000:05:00.0   0000:06:00.0          4 bus_addr") &&
 	      strstr(out, "0000:00:03.0   0000:05:00.0         -1 not_supported"),
 	      "topology table (rc %d):\n%s", rc, out);
+	/* JSON: schema version, null (never -1) for what is not known */
+	rc = run(out, sizeof(out), "%s -s %s -d %s --json topology", ctl, SYS, DBG);
+	CHECK(rc == 0 && !strncmp(out, "{ \"schema\": 1, \"pairs\": [", 25) &&
+	      strstr(out, "\"distance\": null, \"route\": \"not_supported\"") &&
+	      strstr(out, "\"distance\": 4, \"route\": \"bus_addr\"") && !strstr(out, "-1"),
+	      "topology --json: schema 1, refused pair has distance null:\n%s", out);
+	rc = run(out, sizeof(out), "%s -s %s -d /nonexistent --json devices", ctl, SYS);
+	CHECK(rc == 0 && strstr(out, "\"schema\": 1") && strstr(out, "\"id\": null") &&
+	      strstr(out, "\"mappings\": null") && !strstr(out, "-1"),
+	      "devices --json without debugfs: unknowns are null:\n%s", out);
+	/* one pair needs PCI sysfs only: works with p2pmap.ko not loaded */
+	{
+		char mod[400], hid[400];
+
+		snprintf(mod, sizeof(mod), "%s/module/p2pmap", SYS);
+		snprintf(hid, sizeof(hid), "%s/module/p2pmap.hidden", SYS);
+		CHECK(rename(mod, hid) == 0, "hide the module directory");
+		rc = run(out, sizeof(out), "%s -s %s -d %s topology 0000:05:00.0 0000:06:00.0 2>&1",
+			 ctl, SYS, DBG);
+		CHECK(rc == 0 && strstr(out, "0000:05:00.0   0000:06:00.0          4 bus_addr"),
+		      "topology BDF BDF without the module (rc %d):\n%s", rc, out);
+		rc = run(out, sizeof(out), "%s -s %s -d %s --json topology 0000:00:03.0 0000:05:00.0",
+			 ctl, SYS, DBG);
+		CHECK(rc == 0 && strstr(out, "\"route\": \"not_supported\"") &&
+		      strstr(out, "\"distance\": null"),
+		      "topology --json BDF BDF without the module:\n%s", out);
+		rc = run(out, sizeof(out), "%s -s %s -d %s topology 2>&1", ctl, SYS, DBG);
+		CHECK(rc == 1 && strstr(out, "not loaded"),
+		      "topology of all providers still needs the module: %s", out);
+		CHECK(rename(hid, mod) == 0, "restore the module directory");
+	}
+	CHECK(run(out, sizeof(out), "%s -s %s topology 0000:05:00.0 2>&1", ctl, SYS) == 2,
+	      "topology with one BDF: exit 2");
+	CHECK(run(out, sizeof(out), "%s -s %s -a topology 0000:05:00.0 0000:06:00.0 2>&1",
+		  ctl, SYS) == 2, "topology BDF BDF with --all: exit 2");
+	rc = run(out, sizeof(out), "%s --version", ctl);
+	CHECK(rc == 0 && !strcmp(out, "p2pmapctl " P2PMAP_VERSION "\n"), "--version: %s", out);
 	rc = run(out, sizeof(out), "%s -s %s -d %s aperture", ctl, SYS, DBG);
 	CHECK(rc == 0 && strstr(out, "64 MiB") && strstr(out, "32 MiB") &&
 	      strstr(out, "1 MiB") && strstr(out, "4 KiB"), "aperture table:\n%s", out);

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -30,7 +29,8 @@
 
 #include <infiniband/verbs.h>
 
-#include "drm.h"
+#include <xf86drm.h>
+
 #include "p2pgpu_drm.h"
 
 #define EXIT_USAGE	2
@@ -78,6 +78,7 @@ static const char help_text[] =
 "                            fallback)\n"
 "    -n, --dry-run           print the command line and exit\n"
 "    -h, --help              print this help and exit\n"
+"    -V, --version           print the version and exit\n"
 "\n"
 "OUTPUT\n"
 "    Lines starting with \"p2pgpu-rdma:\" on stderr: the command line, then\n"
@@ -115,16 +116,6 @@ static void forward_signal(int sig)
 {
 	if (child_pid > 0)
 		kill(child_pid, sig);
-}
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int ret;
-
-	do {
-		ret = ioctl(fd, req, arg);
-	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
-	return ret;
 }
 
 /* Is render node @minor driven by p2pgpu? */
@@ -195,7 +186,7 @@ static int bo_create(int fd, uint64_t size, uint32_t *handle)
 {
 	struct drm_p2pgpu_bo_create c = { .size = size };
 
-	if (xioctl(fd, DRM_IOCTL_P2PGPU_BO_CREATE, &c))
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_CREATE, &c))
 		return -errno;
 	*handle = c.handle;
 	return 0;
@@ -206,7 +197,7 @@ static void *bo_map(int fd, uint32_t handle, uint64_t size)
 	struct drm_p2pgpu_bo_mmap_offset m = { .handle = handle };
 	void *p;
 
-	if (xioctl(fd, DRM_IOCTL_P2PGPU_BO_MMAP_OFFSET, &m))
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_MMAP_OFFSET, &m))
 		return NULL;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, m.offset);
 	return p == MAP_FAILED ? NULL : p;
@@ -224,7 +215,7 @@ static int fill_window(int fd, const char *ibdev)
 	int i, n;
 
 	memset(&di, 0, sizeof(di));
-	if (xioctl(fd, DRM_IOCTL_P2PGPU_DEVICE_INFO, &di))
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_DEVICE_INFO, &di))
 		return -errno;
 	if (bo_create(fd, di.window_total, &handle))
 		return -errno;
@@ -260,7 +251,7 @@ static int sample(int fd, uint32_t handle, struct sample *s)
 
 	memset(&ci, 0, sizeof(ci));
 	ci.handle = handle;
-	if (xioctl(fd, DRM_IOCTL_P2PGPU_BO_CPU_INFO, &ci))
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_CPU_INFO, &ci))
 		return -errno;
 	if (ci.pages_gup_window > s->bar)
 		s->bar = ci.pages_gup_window;
@@ -281,6 +272,7 @@ int main(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *fill = NULL, *expect = NULL, *what;
@@ -294,7 +286,7 @@ int main(int argc, char **argv)
 	char **cmd;
 	pid_t pid;
 
-	while ((c = getopt_long(argc, argv, "+r:s:f:e:nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:s:f:e:nhV", opts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -326,6 +318,9 @@ int main(int argc, char **argv)
 		case 'n':
 			dry = true;
 			break;
+		case 'V':
+			printf("%s %s\n", "p2pgpu-rdma", P2PMAP_VERSION);
+			return EXIT_SUCCESS;
 		case 'h':
 			fputs(help_text, stdout);
 			return 0;
@@ -375,7 +370,7 @@ int main(int argc, char **argv)
 	}
 	memset(&pb, 0, sizeof(pb));
 	pb.handle = handle;
-	if (xioctl(fd, DRM_IOCTL_P2PGPU_BO_PUBLISH, &pb)) {
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_PUBLISH, &pb)) {
 		fprintf(stderr, "p2pgpu-rdma: BO_PUBLISH: %s\n", strerror(errno));
 		return 1;
 	}

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json.h>
+
 #include "p2pmap.h"
 
 #define EXIT_USAGE	2
@@ -22,6 +24,7 @@ static const char help_text[] =
 "\n"
 "SYNOPSIS\n"
 "    p2pmapctl [OPTIONS] COMMAND\n"
+"    p2pmapctl [OPTIONS] topology PROVIDER_BDF IMPORTER_BDF\n"
 "\n"
 "DESCRIPTION\n"
 "    Reads what p2pmap.ko publishes in sysfs (stable ABI, see\n"
@@ -37,7 +40,9 @@ static const char help_text[] =
 "               the pair by bus address, through the host bridge, or not at\n"
 "               all. ACS redirect is not checked (needs root-only config\n"
 "               space), so a bus_addr verdict may in fact go through the\n"
-"               host bridge.\n"
+"               host bridge. With two PCI addresses, that one pair only;\n"
+"               this needs PCI sysfs only, not p2pmap.ko (which, when\n"
+"               loaded, also tells whether the kernel has P2PDMA at all).\n"
 "    aperture   each provider's peer-visible window: total, used, pinned,\n"
 "               free, and total device memory\n"
 "    imports    live imports (needs debugfs, i.e. root)\n"
@@ -45,7 +50,9 @@ static const char help_text[] =
 "    features   the optional kernel features p2pmap.ko can use\n"
 "\n"
 "OPTIONS\n"
-"    -j, --json               print JSON instead of a table\n"
+"    -j, --json               print JSON instead of a table: one object,\n"
+"                             {\"schema\": 1, \"<what>\": [...]}; a value\n"
+"                             that is not known is null\n"
 "    -b, --bytes              print sizes in bytes in tables\n"
 "    -i, --importer BDF       (topology) also pair providers with this PCI\n"
 "                             device; may be repeated\n"
@@ -54,6 +61,7 @@ static const char help_text[] =
 "    -s, --sysfs-root DIR     read sysfs from DIR (default /sys)\n"
 "    -d, --debugfs-root DIR   read debugfs from DIR (default /sys/kernel/debug)\n"
 "    -h, --help               print this help and exit\n"
+"    -V, --version            print the version and exit\n"
 "\n"
 "EXIT STATUS\n"
 "    0  success\n"
@@ -70,50 +78,75 @@ struct opts {
 	int all;
 	const char *importers[MAX_IMPORTERS];
 	int nr_importers;
+	const char *pair[2];	/* topology PROVIDER IMPORTER */
 };
 
-/* ---- output helpers -------------------------------------------------- */
+/* ---- JSON output (json-c) -------------------------------------------- */
 
-static void json_str(const char *s)
+/*
+ * Every --json document is one object: {"schema": JSON_SCHEMA, "<what>":
+ * [...]}. The schema number is raised when a key is removed or changes
+ * meaning (new keys do not raise it). A value that is not known (no
+ * debugfs, a refused pair) is null, never a number such as -1.
+ */
+#define JSON_SCHEMA	1
+
+static json_object *doc_new(const char *key, json_object **arr)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	json_object *root = json_object_new_object();
 
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", stdout);
-		else if (c == '\t')
-			fputs("\\t", stdout);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
+	*arr = json_object_new_array();
+	json_object_object_add(root, "schema", json_object_new_int(JSON_SCHEMA));
+	json_object_object_add(root, key, *arr);
+	return root;
+}
+
+/* Print and free @root; json-c returns NULL only when out of memory. */
+static int doc_print(json_object *root)
+{
+	const char *s = json_object_to_json_string_ext(root,
+			JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int rc = EXIT_SUCCESS;
+
+	if (s) {
+		puts(s);
+	} else {
+		fputs("p2pmapctl: JSON output: out of memory\n", stderr);
+		rc = EXIT_FAILURE;
 	}
-	putchar('"');
+	json_object_put(root);
+	return rc;
 }
 
-static void json_kv_str(const char *key, const char *val, int comma)
+static void add_str(json_object *o, const char *key, const char *val)
 {
-	printf("%s", comma ? ", " : "");
-	json_str(key);
-	fputs(": ", stdout);
-	json_str(val);
+	json_object_object_add(o, key, json_object_new_string(val));
 }
 
-static void json_kv_u64(const char *key, uint64_t val, int comma)
+static void add_u64(json_object *o, const char *key, uint64_t val)
 {
-	printf("%s", comma ? ", " : "");
-	json_str(key);
-	printf(": %" PRIu64, val);
+	json_object_object_add(o, key, json_object_new_uint64(val));
 }
 
-static void json_kv_int(const char *key, long long val, int comma)
+/* a count or id the library reports as -1 when unknown: null then */
+static void add_int_or_null(json_object *o, const char *key, long long val)
 {
-	printf("%s", comma ? ", " : "");
-	json_str(key);
-	printf(": %lld", val);
+	json_object_object_add(o, key, val < 0 ? NULL : json_object_new_int64(val));
+}
+
+static void add_bool_or_null(json_object *o, const char *key, int val)
+{
+	json_object_object_add(o, key, val < 0 ? NULL : json_object_new_boolean(val));
+}
+
+static json_object *reasons_obj(const struct p2pmap_reason_count *r, size_t n)
+{
+	json_object *o = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		add_u64(o, r[i].reason, r[i].pages);
+	return o;
 }
 
 /* "64 MiB", "1.5 GiB", "4096 B" */
@@ -159,19 +192,22 @@ static int cmd_devices(struct p2pmap_ctx *ctx, const struct opts *o)
 	if (p2pmap_providers(ctx, &p, &n))
 		return error(ctx, "devices");
 	if (o->json) {
-		printf("{\"providers\": [");
+		json_object *arr, *root = doc_new("providers", &arr);
+
 		for (i = 0; i < n; i++) {
-			printf("%s{", i ? ", " : "");
-			json_kv_str("device", p[i].device, 0);
-			json_kv_str("name", p[i].name, 1);
-			json_kv_int("id", p[i].id, 1);
-			printf(", \"pci\": %s", p[i].is_pci ? "true" : "false");
-			printf(", \"dead\": %s", p[i].dead < 0 ? "null" : p[i].dead ? "true" : "false");
-			json_kv_int("mappings", p[i].mappings, 1);
-			json_kv_str("sysfs", p[i].sysfs_dir, 1);
-			putchar('}');
+			json_object *e = json_object_new_object();
+
+			add_str(e, "device", p[i].device);
+			add_str(e, "name", p[i].name);
+			add_int_or_null(e, "id", p[i].id);
+			json_object_object_add(e, "pci", json_object_new_boolean(p[i].is_pci));
+			add_bool_or_null(e, "dead", p[i].dead);
+			add_int_or_null(e, "mappings", p[i].mappings);
+			add_str(e, "sysfs", p[i].sysfs_dir);
+			json_object_array_add(arr, e);
 		}
-		printf("]}\n");
+		free(p);
+		return doc_print(root);
 	} else {
 		printf("%-14s %-16s %4s %-4s %-4s %8s  %s\n", "DEVICE", "NAME", "ID",
 		       "PCI", "DEAD", "MAPPINGS", "SYSFS");
@@ -194,6 +230,7 @@ static int cmd_devices(struct p2pmap_ctx *ctx, const struct opts *o)
 
 static int cmd_aperture(struct p2pmap_ctx *ctx, const struct opts *o)
 {
+	json_object *root = NULL, *arr = NULL;
 	struct p2pmap_provider *p;
 	size_t n, i;
 	int rc = EXIT_SUCCESS;
@@ -201,12 +238,12 @@ static int cmd_aperture(struct p2pmap_ctx *ctx, const struct opts *o)
 	if (p2pmap_providers(ctx, &p, &n))
 		return error(ctx, "aperture");
 	if (o->json)
-		printf("{\"aperture\": [");
+		root = doc_new("aperture", &arr);
 	else
 		printf("%-14s %12s %12s %12s %12s %14s\n", "DEVICE", "TOTAL", "USED",
 		       "PINNED", "FREE", "DEVICE_TOTAL");
 	for (i = 0; i < n; i++) {
-		struct p2pmap_aperture ap;
+		struct p2pmap_aperture ap = { .size = sizeof(ap) };
 		char b[5][32];
 
 		if (p2pmap_read_aperture(ctx, &p[i], &ap)) {
@@ -214,14 +251,15 @@ static int cmd_aperture(struct p2pmap_ctx *ctx, const struct opts *o)
 			break;
 		}
 		if (o->json) {
-			printf("%s{", i ? ", " : "");
-			json_kv_str("device", p[i].device, 0);
-			json_kv_u64("aperture_total", ap.total, 1);
-			json_kv_u64("aperture_used", ap.used, 1);
-			json_kv_u64("aperture_pinned", ap.pinned, 1);
-			json_kv_u64("aperture_free", ap.free, 1);
-			json_kv_u64("device_total", ap.device_total, 1);
-			putchar('}');
+			json_object *e = json_object_new_object();
+
+			add_str(e, "device", p[i].device);
+			add_u64(e, "aperture_total", ap.total);
+			add_u64(e, "aperture_used", ap.used);
+			add_u64(e, "aperture_pinned", ap.pinned);
+			add_u64(e, "aperture_free", ap.free);
+			add_u64(e, "device_total", ap.device_total);
+			json_object_array_add(arr, e);
 		} else {
 			printf("%-14s %12s %12s %12s %12s %14s\n", p[i].device,
 			       size_str(ap.total, o->bytes, b[0], sizeof(b[0])),
@@ -231,14 +269,17 @@ static int cmd_aperture(struct p2pmap_ctx *ctx, const struct opts *o)
 			       size_str(ap.device_total, o->bytes, b[4], sizeof(b[4])));
 		}
 	}
-	if (o->json)
-		printf("]}\n");
 	free(p);
+	/* no partial document after an error */
+	if (root && rc == EXIT_SUCCESS)
+		return doc_print(root);
+	json_object_put(root);
 	return rc;
 }
 
 static int cmd_counters(struct p2pmap_ctx *ctx, const struct opts *o)
 {
+	json_object *root = NULL, *arr = NULL;
 	struct p2pmap_provider *p;
 	size_t n, i, r;
 	int rc = EXIT_SUCCESS;
@@ -246,32 +287,35 @@ static int cmd_counters(struct p2pmap_ctx *ctx, const struct opts *o)
 	if (p2pmap_providers(ctx, &p, &n))
 		return error(ctx, "counters");
 	if (o->json)
-		printf("{\"counters\": [");
+		root = doc_new("counters", &arr);
 	else
 		printf("%-14s %8s %8s %10s %10s %8s %8s %8s  %s\n", "DEVICE", "MAPS",
 		       "UNMAPS", "P2P_PAGES", "SYSMEM_PG", "INVAL", "EVICT", "MIGRATED",
 		       "FALLBACK PAGES BY REASON");
 	for (i = 0; i < n; i++) {
-		struct p2pmap_counters c;
+		struct p2pmap_counters c = { .size = sizeof(c) };
 
 		if (p2pmap_read_counters(ctx, &p[i], &c)) {
 			rc = error(ctx, p[i].device);
 			break;
 		}
+		if (c.fallback_total > c.nr_fallback)
+			fprintf(stderr, "p2pmapctl: %s: %zu fallback reasons, showing the first %zu\n",
+				p[i].device, c.fallback_total, c.nr_fallback);
 		if (o->json) {
-			printf("%s{", i ? ", " : "");
-			json_kv_str("device", p[i].device, 0);
-			json_kv_u64("maps", c.maps, 1);
-			json_kv_u64("unmaps", c.unmaps, 1);
-			json_kv_u64("p2p_pages", c.p2p_pages, 1);
-			json_kv_u64("sysmem_pages", c.sysmem_pages, 1);
-			json_kv_u64("invalidations", c.invalidations, 1);
-			json_kv_u64("evictions", c.evictions, 1);
-			json_kv_u64("migrated_pages", c.migrated_pages, 1);
-			printf(", \"fallback\": {");
-			for (r = 0; r < c.nr_fallback; r++)
-				json_kv_u64(c.fallback[r].reason, c.fallback[r].pages, r > 0);
-			printf("}}");
+			json_object *e = json_object_new_object();
+
+			add_str(e, "device", p[i].device);
+			add_u64(e, "maps", c.maps);
+			add_u64(e, "unmaps", c.unmaps);
+			add_u64(e, "p2p_pages", c.p2p_pages);
+			add_u64(e, "sysmem_pages", c.sysmem_pages);
+			add_u64(e, "invalidations", c.invalidations);
+			add_u64(e, "evictions", c.evictions);
+			add_u64(e, "migrated_pages", c.migrated_pages);
+			json_object_object_add(e, "fallback",
+					       reasons_obj(c.fallback, c.nr_fallback));
+			json_object_array_add(arr, e);
 		} else {
 			printf("%-14s %8" PRIu64 " %8" PRIu64 " %10" PRIu64 " %10" PRIu64
 			       " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " ", p[i].device,
@@ -283,9 +327,10 @@ static int cmd_counters(struct p2pmap_ctx *ctx, const struct opts *o)
 			putchar('\n');
 		}
 	}
-	if (o->json)
-		printf("]}\n");
 	free(p);
+	if (root && rc == EXIT_SUCCESS)
+		return doc_print(root);
+	json_object_put(root);
 	return rc;
 }
 
@@ -297,28 +342,29 @@ static int cmd_imports(struct p2pmap_ctx *ctx, const struct opts *o)
 	if (p2pmap_imports(ctx, &v, &n))
 		return error(ctx, "imports");
 	if (o->json) {
-		printf("{\"imports\": [");
+		json_object *arr, *root = doc_new("imports", &arr);
+
 		for (i = 0; i < n; i++) {
+			json_object *e = json_object_new_object();
 			char start[32];
 
 			snprintf(start, sizeof(start), "0x%" PRIx64, v[i].start);
-			printf("%s{", i ? ", " : "");
-			json_kv_str("importer", v[i].importer, 0);
-			json_kv_int("pid", v[i].pid, 1);
-			json_kv_str("start", start, 1);
-			json_kv_u64("pages", v[i].pages, 1);
-			json_kv_str("policy", v[i].policy, 1);
-			json_kv_u64("gen", v[i].gen, 1);
-			json_kv_u64("extents", v[i].extents, 1);
-			json_kv_u64("p2p_pages", v[i].p2p_pages, 1);
-			json_kv_u64("sysmem_pages", v[i].sysmem_pages, 1);
-			json_kv_u64("error_pages", v[i].error_pages, 1);
-			printf(", \"reasons\": {");
-			for (r = 0; r < v[i].nr_reasons; r++)
-				json_kv_u64(v[i].reasons[r].reason, v[i].reasons[r].pages, r > 0);
-			printf("}}");
+			add_str(e, "importer", v[i].importer);
+			json_object_object_add(e, "pid", json_object_new_int(v[i].pid));
+			add_str(e, "start", start);
+			add_u64(e, "pages", v[i].pages);
+			add_str(e, "policy", v[i].policy);
+			add_u64(e, "gen", v[i].gen);
+			add_u64(e, "extents", v[i].extents);
+			add_u64(e, "p2p_pages", v[i].p2p_pages);
+			add_u64(e, "sysmem_pages", v[i].sysmem_pages);
+			add_u64(e, "error_pages", v[i].error_pages);
+			json_object_object_add(e, "reasons",
+					       reasons_obj(v[i].reasons, v[i].nr_reasons));
+			json_object_array_add(arr, e);
 		}
-		printf("]}\n");
+		free(v);
+		return doc_print(root);
 	} else {
 		printf("%-14s %7s %-18s %8s %-12s %6s %7s %8s %8s %6s  %s\n",
 		       "IMPORTER", "PID", "START", "PAGES", "POLICY", "GEN",
@@ -351,15 +397,19 @@ static int cmd_features(struct p2pmap_ctx *ctx, const struct opts *o)
 	if (p2pmap_features(ctx, &f, &n))
 		return error(ctx, "features");
 	if (o->json) {
-		printf("{\"features\": [");
+		json_object *arr, *root = doc_new("features", &arr);
+
 		for (i = 0; i < n; i++) {
-			printf("%s{", i ? ", " : "");
-			json_kv_str("name", f[i].name, 0);
-			printf(", \"available\": %s", f[i].present ? "true" : "false");
-			json_kv_str("detail", f[i].detail, 1);
-			putchar('}');
+			json_object *e = json_object_new_object();
+
+			add_str(e, "name", f[i].name);
+			json_object_object_add(e, "available",
+					       json_object_new_boolean(f[i].present));
+			add_str(e, "detail", f[i].detail);
+			json_object_array_add(arr, e);
 		}
-		printf("]}\n");
+		free(f);
+		return doc_print(root);
 	} else {
 		printf("%-20s %-9s %s\n", "FEATURE", "AVAILABLE", "DETAIL");
 		for (i = 0; i < n; i++)
@@ -376,28 +426,32 @@ struct pair {
 };
 
 static int topo_one(struct p2pmap_ctx *ctx, const struct opts *o,
-		    const char *prov, const char *client, int *first)
+		    json_object *arr, const char *prov, const char *client,
+		    int *first)
 {
-	struct p2pmap_topology t;
+	struct p2pmap_topology t = { .size = sizeof(t) };
 	char dist[16];
 
 	if (p2pmap_pci_distance(ctx, prov, client, &t))
 		return error(ctx, "topology");
 	if (o->json) {
-		printf("%s{", *first ? "" : ", ");
-		json_kv_str("provider", prov, 0);
-		json_kv_str("importer", client, 1);
-		json_kv_int("distance", t.distance, 1);
-		json_kv_str("route", p2pmap_route_name(t.route), 1);
-		if (t.common[0])
-			json_kv_str("common_bridge", t.common, 1);
-		else
-			printf(", \"common_bridge\": null");
-		json_kv_int("hops_up", t.hops_up, 1);
-		json_kv_int("hops_down", t.hops_down, 1);
-		json_kv_str("reason", t.reason, 1);
-		putchar('}');
+		json_object *e = json_object_new_object();
+
+		add_str(e, "provider", prov);
+		add_str(e, "importer", client);
+		/* -1 (refused or unknown route): no distance, null */
+		add_int_or_null(e, "distance", t.distance);
+		add_str(e, "route", p2pmap_route_name(t.route));
+		json_object_object_add(e, "common_bridge", t.common[0] ?
+				       json_object_new_string(t.common) : NULL);
+		json_object_object_add(e, "hops_up", json_object_new_int(t.hops_up));
+		json_object_object_add(e, "hops_down", json_object_new_int(t.hops_down));
+		add_str(e, "reason", t.reason);
+		json_object_array_add(arr, e);
 	} else {
+		if (*first)
+			printf("%-14s %-14s %8s %-13s %-14s %s\n", "PROVIDER", "IMPORTER",
+			       "DISTANCE", "ROUTE", "COMMON_BRIDGE", "REASON");
 		snprintf(dist, sizeof(dist), "%d", t.distance);
 		printf("%-14s %-14s %8s %-13s %-14s %s\n", prov, client, dist,
 		       p2pmap_route_name(t.route), t.common[0] ? t.common : "-",
@@ -409,31 +463,37 @@ static int topo_one(struct p2pmap_ctx *ctx, const struct opts *o,
 
 static int cmd_topology(struct p2pmap_ctx *ctx, const struct opts *o)
 {
-	struct p2pmap_provider *p;
+	json_object *root = NULL, *arr = NULL;
+	struct p2pmap_provider *p = NULL;
 	struct p2pmap_pci_dev *pci = NULL;
-	size_t n, npci = 0, i, j;
+	size_t n = 0, npci = 0, i, j;
 	int first = 1, rc = EXIT_SUCCESS, k;
 
-	if (p2pmap_providers(ctx, &p, &n))
-		return error(ctx, "topology");
-	if (o->all && p2pmap_pci_devices(ctx, &pci, &npci)) {
-		free(p);
+	if (o->json)
+		root = doc_new("pairs", &arr);
+	/* one explicit pair: PCI sysfs only, p2pmap.ko need not be loaded */
+	if (o->pair[0]) {
+		rc = topo_one(ctx, o, arr, o->pair[0], o->pair[1], &first);
+		goto out;
+	}
+	if (p2pmap_providers(ctx, &p, &n)) {
+		json_object_put(root);
 		return error(ctx, "topology");
 	}
-	if (o->json)
-		printf("{\"pairs\": [");
-	else
-		printf("%-14s %-14s %8s %-13s %-14s %s\n", "PROVIDER", "IMPORTER",
-		       "DISTANCE", "ROUTE", "COMMON_BRIDGE", "REASON");
+	if (o->all && p2pmap_pci_devices(ctx, &pci, &npci)) {
+		free(p);
+		json_object_put(root);
+		return error(ctx, "topology");
+	}
 	for (i = 0; i < n && rc == EXIT_SUCCESS; i++) {
 		if (!p[i].is_pci)
 			continue;
 		/* provider pairs */
 		for (j = 0; j < n && rc == EXIT_SUCCESS; j++)
 			if (j != i && p[j].is_pci)
-				rc = topo_one(ctx, o, p[i].device, p[j].device, &first);
+				rc = topo_one(ctx, o, arr, p[i].device, p[j].device, &first);
 		for (k = 0; k < o->nr_importers && rc == EXIT_SUCCESS; k++)
-			rc = topo_one(ctx, o, p[i].device, o->importers[k], &first);
+			rc = topo_one(ctx, o, arr, p[i].device, o->importers[k], &first);
 		for (j = 0; j < npci && rc == EXIT_SUCCESS; j++) {
 			size_t m;
 			int seen = 0;
@@ -445,15 +505,17 @@ static int cmd_topology(struct p2pmap_ctx *ctx, const struct opts *o)
 			for (k = 0; k < o->nr_importers; k++)
 				seen |= !strcmp(o->importers[k], pci[j].bdf);
 			if (!seen)
-				rc = topo_one(ctx, o, p[i].device, pci[j].bdf, &first);
+				rc = topo_one(ctx, o, arr, p[i].device, pci[j].bdf, &first);
 		}
 	}
-	if (o->json)
-		printf("]}\n");
-	else if (first && rc == EXIT_SUCCESS)
+	if (!o->json && first && rc == EXIT_SUCCESS)
 		printf("(no pairs: need two PCI providers, or --importer/--all)\n");
+out:
 	free(pci);
 	free(p);
+	if (root && rc == EXIT_SUCCESS)
+		return doc_print(root);
+	json_object_put(root);
 	return rc;
 }
 
@@ -475,6 +537,7 @@ static int usage(const char *msg)
 		"usage: p2pmapctl [--json] [--bytes] [--importer BDF]... [--all]\n"
 		"                 [--sysfs-root DIR] [--debugfs-root DIR]\n"
 		"                 devices|topology|aperture|imports|counters|features\n"
+		"       p2pmapctl [--json] topology PROVIDER_BDF IMPORTER_BDF\n"
 		"Try 'p2pmapctl --help'.\n", msg);
 	return EXIT_USAGE;
 }
@@ -489,6 +552,7 @@ int main(int argc, char **argv)
 		{ "sysfs-root", required_argument, NULL, 's' },
 		{ "debugfs-root", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sysfs = NULL, *debugfs = NULL;
@@ -499,7 +563,7 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jbi:as:d:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jbi:as:d:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = 1; break;
 		case 'b': o.bytes = 1; break;
@@ -511,6 +575,9 @@ int main(int argc, char **argv)
 				return usage("too many --importer options");
 			o.importers[o.nr_importers++] = optarg;
 			break;
+		case 'V':
+			printf("%s %s\n", "p2pmapctl", P2PMAP_VERSION);
+			return EXIT_SUCCESS;
 		case 'h':
 			fputs(help_text, stdout);
 			return EXIT_SUCCESS;
@@ -525,15 +592,20 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage("no command given");
-	if (optind + 1 < argc) {
-		snprintf(msg, sizeof(msg), "unexpected argument '%.60s'", argv[optind + 1]);
-		return usage(msg);
-	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[optind], commands[i].name))
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0])) {
 		snprintf(msg, sizeof(msg), "unknown command '%.60s'", argv[optind]);
+		return usage(msg);
+	}
+	if (commands[i].fn == cmd_topology && argc - optind == 3) {
+		if (o.nr_importers || o.all)
+			return usage("topology PROVIDER IMPORTER takes no --importer or --all");
+		o.pair[0] = argv[optind + 1];
+		o.pair[1] = argv[optind + 2];
+	} else if (optind + 1 < argc) {
+		snprintf(msg, sizeof(msg), "unexpected argument '%.60s'", argv[optind + 1]);
 		return usage(msg);
 	}
 	if ((o.nr_importers || o.all) && commands[i].fn != cmd_topology)

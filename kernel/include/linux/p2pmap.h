@@ -17,6 +17,17 @@
 #include <linux/types.h>
 #include <linux/kref.h>
 
+/*
+ * P2PMAP_API_VERSION: the version of the in-kernel API in this header.
+ * Exporters and importers built outside the tree test it at build time,
+ * e.g. "#if P2PMAP_API_VERSION >= 2" before using something added in 2.
+ * It is raised by one whenever a function, struct member, flag or
+ * capability is added or its meaning changes; the symbols themselves are
+ * checked by modpost against Module.symvers (CRCs with MODVERSIONS).
+ * Version 1: the API of p2pmap 0.1.
+ */
+#define P2PMAP_API_VERSION	1
+
 struct address_space;
 struct dev_pagemap;
 struct device;

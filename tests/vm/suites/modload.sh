@@ -1,14 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# modload suite: p2pmap.ko loads, reports kernel features truthfully
-# (cross-checked against the running kernel's /boot/config-$(uname -r)),
-# and unloads cleanly, repeatedly.
+# modload suite: p2pmap.ko loads, carries the one version (MODULE_VERSION
+# = what p2pmapctl --version says, both from the file VERSION), reports
+# kernel features truthfully (cross-checked against the running kernel's
+# /boot/config-$(uname -r)), and unloads cleanly, repeatedly.
 . /suites/lib.sh
 MOD=/tests/modules/p2pmap.ko
 
-tap_plan 6
+tap_plan 7
 if insmod $MOD; then tap_ok "insmod p2pmap.ko"; else tap_fail "insmod p2pmap.ko"; fi
+
+version_ok() {
+	mv=$(cat /sys/module/p2pmap/version) || return 1
+	tv=$(/tests/bin/p2pmapctl --version) || return 1
+	echo "module $mv (srcversion $(cat /sys/module/p2pmap/srcversion)), $tv"
+	[ -n "$mv" ] && [ "$tv" = "p2pmapctl $mv" ]
+}
+tap_check "module version is the tools' version" version_ok
 
 # Each feature line must agree with the running kernel's config.
 feat_ok=1
