@@ -187,4 +187,8 @@ struct p2pmap_migrate_list {
 	u8 reason[P2PMAP_EXT_BATCH];
 };
 
+/* import.c */
+void p2pmap_import_drop_locked(struct p2pmap_import *imp,
+			       enum p2pmap_event ev);
+
 #endif /* _P2PMAP_IMPORT_H */
