@@ -231,4 +231,26 @@ int p2pmap_sys_finish(struct p2pmap_import *imp, struct p2pmap_chunk *c,
 		      struct p2pmap_placement *pl, int ret,
 		      struct list_head *out);
 
+/* resolve.c */
+int p2pmap_import_hold(struct p2pmap_import *imp,
+		       struct p2pmap_provider *prov,
+		       struct list_head *holds, struct p2pmap_hold **hp);
+void p2pmap_import_unhold(struct p2pmap_import *imp,
+			  struct list_head *holds);
+int p2pmap_resolve_provider(struct p2pmap_import *imp,
+			    struct p2pmap_provider *prov,
+			    struct p2pmap_hold *h,
+			    struct vm_area_struct *vma, unsigned long va,
+			    unsigned long npages, struct list_head *out);
+int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
+			  unsigned long npages, struct list_head *out,
+			  struct p2pmap_placement *pl);
+int p2pmap_migrate_add(struct p2pmap_migrate_list **mig,
+		       unsigned long va, u8 reason);
+int p2pmap_resolve_devpriv(struct p2pmap_import *imp,
+			   const unsigned long *hpfns, unsigned long va,
+			   unsigned long n, struct list_head *out,
+			   struct list_head *holds,
+			   struct p2pmap_migrate_list **mig);
+
 #endif /* _P2PMAP_IMPORT_H */
