@@ -253,4 +253,33 @@ int p2pmap_resolve_devpriv(struct p2pmap_import *imp,
 			   struct list_head *holds,
 			   struct p2pmap_migrate_list **mig);
 
+/* sysmem.c (ordinary memory through hmm_range_fault()) */
+#if IS_ENABLED(CONFIG_HMM_MIRROR)
+int p2pmap_resolve_system(struct p2pmap_import *imp,
+			  const struct p2pmap_seq *seq,
+			  unsigned long va, unsigned long npages,
+			  struct list_head *out, struct list_head *holds,
+			  struct p2pmap_migrate_list **mig,
+			  struct p2pmap_placement *pl);
+int p2pmap_migrate_to_ram(struct p2pmap_import *imp,
+			  const struct p2pmap_migrate_list *mig);
+#else
+static inline int p2pmap_resolve_system(struct p2pmap_import *imp,
+					const struct p2pmap_seq *seq,
+					unsigned long va, unsigned long npages,
+					struct list_head *out, struct list_head *holds,
+					struct p2pmap_migrate_list **mig,
+					struct p2pmap_placement *pl)
+{
+	pr_warn_ratelimited("import: kernel built without CONFIG_HMM_MIRROR: cannot import ordinary memory\n");
+	return -EOPNOTSUPP;
+}
+
+static inline int p2pmap_migrate_to_ram(struct p2pmap_import *imp,
+					const struct p2pmap_migrate_list *mig)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
 #endif /* _P2PMAP_IMPORT_H */
