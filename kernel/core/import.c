@@ -493,8 +493,8 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 	mmap_read_lock(imp->mm);
 	while (va < end && !ret) {
 		struct vm_area_struct *vma = vma_lookup(imp->mm, va);
+		struct p2pmap_resolve_src src = {};
 		struct p2pmap_provider *prov = NULL;
-		struct p2pmap_hold *h;
 		unsigned long n;
 
 		if (!vma) {
@@ -536,10 +536,10 @@ static int p2pmap_import_resolve(struct p2pmap_import *imp,
 			va += n << PAGE_SHIFT;
 			continue;
 		}
-		ret = p2pmap_import_hold(imp, prov, holds, &h);
-		if (!ret)
-			ret = p2pmap_resolve_provider(imp, prov, h, vma, va, n, out);
-		kref_put(&prov->kref, p2pmap_provider_release);
+		src.mapping = vma->vm_file->f_mapping;
+		src.pgoff = vma->vm_pgoff + ((va - vma->vm_start) >> PAGE_SHIFT);
+		ret = p2pmap_resolve_exporter(imp, prov, holds, &src, va, n, out,
+					      &mig);
 		va += n << PAGE_SHIFT;
 	}
 	mmap_read_unlock(imp->mm);

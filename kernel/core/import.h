@@ -187,6 +187,19 @@ struct p2pmap_migrate_list {
 	u8 reason[P2PMAP_EXT_BATCH];
 };
 
+/**
+ * struct p2pmap_resolve_src - what p2pmap_resolve_exporter() resolves
+ * @mapping: a bound address space (ops->p2p_map()), or NULL
+ * @pgoff: with @mapping: the page offset of the first page
+ * @pages: without @mapping: the device-private pages, one per page of the
+ *	range (ops->p2p_map_pages()); the caller's array, copied
+ */
+struct p2pmap_resolve_src {
+	struct address_space *mapping;
+	pgoff_t pgoff;
+	struct page *const *pages;
+};
+
 /*
  * Open a system-memory extent at @e from @page: everything but @npages and
  * @dma_addr, which the caller writes when the extent is complete. The
@@ -232,26 +245,20 @@ int p2pmap_sys_finish(struct p2pmap_import *imp, struct p2pmap_chunk *c,
 		      struct list_head *out);
 
 /* resolve.c */
-int p2pmap_import_hold(struct p2pmap_import *imp,
-		       struct p2pmap_provider *prov,
-		       struct list_head *holds, struct p2pmap_hold **hp);
 void p2pmap_import_unhold(struct p2pmap_import *imp,
 			  struct list_head *holds);
-int p2pmap_resolve_provider(struct p2pmap_import *imp,
-			    struct p2pmap_provider *prov,
-			    struct p2pmap_hold *h,
-			    struct vm_area_struct *vma, unsigned long va,
-			    unsigned long npages, struct list_head *out);
 int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 			  unsigned long npages, struct list_head *out,
 			  struct p2pmap_placement *pl);
 int p2pmap_migrate_add(struct p2pmap_migrate_list **mig,
 		       unsigned long va, u8 reason);
-int p2pmap_resolve_devpriv(struct p2pmap_import *imp,
-			   const unsigned long *hpfns, unsigned long va,
-			   unsigned long n, struct list_head *out,
-			   struct list_head *holds,
-			   struct p2pmap_migrate_list **mig);
+int p2pmap_resolve_exporter(struct p2pmap_import *imp,
+			    struct p2pmap_provider *prov,
+			    struct list_head *holds,
+			    const struct p2pmap_resolve_src *src,
+			    unsigned long va, unsigned long npages,
+			    struct list_head *out,
+			    struct p2pmap_migrate_list **mig);
 
 /* sysmem.c (ordinary memory through hmm_range_fault()) */
 #if IS_ENABLED(CONFIG_HMM_MIRROR)

@@ -10,7 +10,6 @@
  * for a pinned import (pin_user_pages), which needs no HMM.
  */
 
-#include <linux/hmm.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
@@ -24,9 +23,9 @@
  * resolve, or fail with -ENODEV if the provider is being revoked. Lock
  * order: provider->lock, then import->lock.
  */
-int p2pmap_import_hold(struct p2pmap_import *imp,
-		       struct p2pmap_provider *prov,
-		       struct list_head *holds, struct p2pmap_hold **hp)
+static int p2pmap_import_hold(struct p2pmap_import *imp,
+			      struct p2pmap_provider *prov,
+			      struct list_head *holds, struct p2pmap_hold **hp)
 {
 	struct p2pmap_link *l, *spare;
 	struct p2pmap_hold *h;
@@ -203,97 +202,192 @@ static void p2pmap_import_note_resolving(struct p2pmap_import *imp,
 	mutex_unlock(&imp->lock);
 }
 
-/* One exporter resolve of [va, va + npages) in @vma, appended to @out. */
-int p2pmap_resolve_provider(struct p2pmap_import *imp,
-			    struct p2pmap_provider *prov,
-			    struct p2pmap_hold *h,
-			    struct vm_area_struct *vma, unsigned long va,
-			    unsigned long npages, struct list_head *out)
+/*
+ * The fallback reason of an extent that did not go peer-to-peer, the one
+ * rule for both exporter calls: when the core gave the exporter no route
+ * (@p2p_ok false: the import's policy, or the verdict's reason: no route,
+ * no CONFIG_PCI_P2PDMA, the importer's DMA mask), the core knows why better
+ * than the exporter and its reason replaces the exporter's; with a route,
+ * the exporter's reason stands (its window was exhausted, say).
+ */
+static u8 p2pmap_fallback_reason(const struct p2pmap_import *imp,
+				 const struct p2pmap_verdict *v, bool p2p_ok,
+				 u8 reason)
 {
-	unsigned long npages_total;
-	pgoff_t span_first = vma->vm_pgoff + ((va - vma->vm_start) >> PAGE_SHIFT);
+	if (p2p_ok)
+		return reason;
+	return imp->policy == P2PMAP_SYSMEM_ONLY ? P2PMAP_REASON_POLICY :
+						   v->reason;
+}
+
+/*
+ * Account what the exporter returned in @c and queue the pages it asked
+ * the core to migrate (%P2PMAP_EXT_MIGRATE, only from p2p_map_pages()).
+ */
+static int p2pmap_resolve_account(struct p2pmap_import *imp,
+				  struct p2pmap_provider *prov,
+				  struct p2pmap_chunk *c,
+				  const struct p2pmap_verdict *v, bool p2p_ok,
+				  struct p2pmap_migrate_list **mig)
+{
+	unsigned long j, k;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0, k = 0; i < c->req.nr_ext; k += c->ext[i++].npages) {
+		struct p2pmap_extent *e = &c->ext[i];
+
+		e->dma_addr = DMA_MAPPING_ERROR;
+		if (e->type == P2PMAP_EXT_P2P) {
+			atomic64_add(e->npages, &prov->stats.p2p_pages);
+			continue;
+		}
+		if (e->type == P2PMAP_EXT_SYSMEM)
+			atomic64_add(e->npages, &prov->stats.sysmem_pages);
+		e->reason = p2pmap_fallback_reason(imp, v, p2p_ok, e->reason);
+		atomic64_add(e->npages, &prov->stats.fallback_pages[e->reason]);
+		trace_p2pmap_fallback(prov->desc.name, e->reason, e->npages);
+		if (e->type != P2PMAP_EXT_MIGRATE)
+			continue;
+		atomic64_add(e->npages, &prov->stats.migrated_pages);
+		for (j = 0; j < e->npages && !ret; j++)
+			ret = p2pmap_migrate_add(mig, c->va + ((k + j) << PAGE_SHIFT),
+						 e->reason);
+	}
+	return ret;
+}
+
+/**
+ * p2pmap_resolve_exporter() - resolve memory of one provider through it
+ * @imp: the import
+ * @prov: the provider; the caller's reference, which this consumes
+ * @holds: the hold list of the p2pmap_import_map() call
+ * @src: what to resolve: pages of a bound address space (@src->mapping,
+ *	through ops->p2p_map()) or device-private pages (@src->pages, through
+ *	ops->p2p_map_pages())
+ * @va: user address of the first page
+ * @npages: pages to resolve
+ * @out: list the chunks go on, in VA order
+ * @mig: pages the exporter asks the core to move to system memory
+ *
+ * The one path for both exporter calls. It owns the hold on @prov (taken
+ * here, on @holds, given back by p2pmap_import_unhold() when the map is
+ * over) and the caller's provider reference (dropped here on every path).
+ * It asks for the verdict, refuses %P2PMAP_REQUIRE_P2P without a route,
+ * calls the exporter in batches of at most P2PMAP_EXT_BATCH pages,
+ * validates and accounts every answer, and sets the fallback reasons by
+ * p2pmap_fallback_reason().
+ *
+ * Context: process context, mmap_lock held for read, no p2pmap lock held.
+ * Return: 0, or a negative errno (the exporter's, -EREMOTEIO, -ENODEV,
+ * -ENOMEM, -EIO for a broken exporter).
+ */
+int p2pmap_resolve_exporter(struct p2pmap_import *imp,
+			    struct p2pmap_provider *prov,
+			    struct list_head *holds,
+			    const struct p2pmap_resolve_src *src,
+			    unsigned long va, unsigned long npages,
+			    struct list_head *out,
+			    struct p2pmap_migrate_list **mig)
+{
+	unsigned long idx0 = (va - imp->start) >> PAGE_SHIFT, done_total = 0;
+	const char *call = src->pages ? "p2p_map_pages" : "p2p_map";
 	struct p2pmap_verdict v;
+	struct p2pmap_hold *h;
 	bool p2p_ok;
 	int ret;
 
-	ret = p2pmap_attach_verdict(imp->attach, prov, &v);
+	ret = p2pmap_import_hold(imp, prov, holds, &h);
+	if (!ret)
+		ret = p2pmap_attach_verdict(imp->attach, prov, &v);
 	if (ret)
-		return ret;
+		goto out;
 	p2p_ok = v.route != P2PMAP_ROUTE_NONE && imp->policy != P2PMAP_SYSMEM_ONLY;
 	if (imp->policy == P2PMAP_REQUIRE_P2P && !p2p_ok) {
 		pr_warn_ratelimited("import: REQUIRE_P2P but %s cannot reach %s: %s\n",
 				    dev_name(imp->attach->dev), prov->desc.name,
 				    p2pmap_reason_name(v.reason));
-		return -EREMOTEIO;
+		ret = -EREMOTEIO;
+		goto out;
 	}
-
-	npages_total = npages;
-	while (npages) {
-		unsigned long batch = min_t(unsigned long, npages, P2PMAP_EXT_BATCH);
+	while (done_total < npages) {
+		unsigned long batch = min_t(unsigned long, npages - done_total,
+					    P2PMAP_EXT_BATCH);
 		struct p2pmap_chunk *c;
-		unsigned int i;
+		unsigned long i;
 		long done;
 
 		c = p2pmap_chunk_alloc(batch, true);
-		if (!c)
-			return -ENOMEM;
+		if (!c) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (src->pages) {
+			c->req.pages = kmalloc_array(batch, sizeof(*c->req.pages),
+						     GFP_KERNEL);
+			if (!c->req.pages) {
+				kvfree(c);
+				ret = -ENOMEM;
+				goto out;
+			}
+			for (i = 0; i < batch; i++) {
+				c->req.pages[i] = src->pages[done_total + i];
+				/* Device-private again: no longer a migrated page. */
+				xa_erase(&imp->migrated, idx0 + done_total + i);
+			}
+		} else {
+			c->req.mapping = src->mapping;
+			c->req.pgoff = src->pgoff + done_total;
+			c->req.span_first = src->pgoff;
+			c->req.span_last = src->pgoff + npages - 1;
+		}
 		c->prov = prov;
-		c->va = va;
+		c->va = va + (done_total << PAGE_SHIFT);
 		c->req.attach = imp->attach;
-		c->req.mapping = vma->vm_file->f_mapping;
-		c->req.pgoff = vma->vm_pgoff + ((va - vma->vm_start) >> PAGE_SHIFT);
 		c->req.npages = batch;
 		c->req.write = imp->write;
 		c->req.p2p_ok = p2p_ok;
 		c->req.require_p2p = imp->policy == P2PMAP_REQUIRE_P2P;
 		c->req.pin = imp->pinned;
-		c->req.span_first = span_first;
-		c->req.span_last = span_first + npages_total - 1;
 		c->req.ext = c->ext;
 		c->req.max_ext = batch;
 		p2pmap_import_note_resolving(imp, h, &c->req);
-		done = prov->desc.ops->p2p_map(prov, &c->req);
+		done = src->pages ? prov->desc.ops->p2p_map_pages(prov, &c->req) :
+				    prov->desc.ops->p2p_map(prov, &c->req);
 		mutex_lock(&imp->lock);
 		h->req_task = NULL;
 		mutex_unlock(&imp->lock);
 		if (done <= 0 || done > batch) {
+			kfree(c->req.pages);
 			kvfree(c);
 			if (done > (long)batch || !done) {
-				pr_err_ratelimited("provider %s p2p_map returned %ld for %lu pages\n",
-						   prov->desc.name, done, batch);
-				return -EIO;
+				pr_err_ratelimited("provider %s %s returned %ld for %lu pages\n",
+						   prov->desc.name, call, done, batch);
+				ret = -EIO;
+			} else {
+				ret = done;
 			}
-			return done;
+			goto out;
 		}
 		atomic64_inc(&prov->stats.maps);
 		ret = p2pmap_chunk_validate(prov, c, done);
 		if (ret) {
 			prov->desc.ops->p2p_unmap(prov, &c->req);
+			kfree(c->req.pages);
 			kvfree(c);
-			return ret;
+			goto out;
 		}
-		for (i = 0; i < c->req.nr_ext; i++) {
-			struct p2pmap_extent *e = &c->ext[i];
-
-			e->dma_addr = DMA_MAPPING_ERROR;
-			if (e->type == P2PMAP_EXT_P2P) {
-				atomic64_add(e->npages, &prov->stats.p2p_pages);
-				continue;
-			}
-			if (e->type == P2PMAP_EXT_SYSMEM)
-				atomic64_add(e->npages, &prov->stats.sysmem_pages);
-			if (e->reason == P2PMAP_REASON_NONE)
-				e->reason = p2p_ok ? P2PMAP_REASON_NONE :
-					imp->policy == P2PMAP_SYSMEM_ONLY ?
-					P2PMAP_REASON_POLICY : v.reason;
-			atomic64_add(e->npages, &prov->stats.fallback_pages[e->reason]);
-			trace_p2pmap_fallback(prov->desc.name, e->reason, e->npages);
+		ret = p2pmap_resolve_account(imp, prov, c, &v, p2p_ok, mig);
+		if (ret) {
+			p2pmap_chunk_release(imp, c);
+			goto out;
 		}
 		list_add_tail(&c->node, out);
-		va += done << PAGE_SHIFT;
-		npages -= done;
+		done_total += done;
 	}
-	return 0;
+out:
+	p2pmap_provider_put(prov);
+	return ret;
 }
 
 /*
@@ -369,140 +463,3 @@ int p2pmap_migrate_add(struct p2pmap_migrate_list **mig,
 	(*mig)->reason[(*mig)->nr++] = reason;
 	return 0;
 }
-
-#if IS_ENABLED(CONFIG_HMM_MIRROR)
-/*
- * Device-private pages [@va, @va + @n pages) of one pagemap (@hpfns from
- * hmm_range_fault()): resolve them through their provider's
- * p2p_map_pages(), appending chunks to @out; pages the provider cannot
- * peer-map go on @mig.
- */
-int p2pmap_resolve_devpriv(struct p2pmap_import *imp,
-			   const unsigned long *hpfns, unsigned long va,
-			   unsigned long n, struct list_head *out,
-			   struct list_head *holds,
-			   struct p2pmap_migrate_list **mig)
-{
-	struct page *first = hmm_pfn_to_page(hpfns[0]);
-	unsigned long idx0 = (va - imp->start) >> PAGE_SHIFT;
-	struct p2pmap_provider *prov;
-	struct p2pmap_verdict v;
-	struct p2pmap_hold *h;
-	bool p2p_ok;
-	int ret;
-
-	prov = p2pmap_pagemap_provider(first);
-	if (!prov) {
-		pr_warn_ratelimited("import: 0x%lx is device-private memory no p2pmap provider exports\n",
-				    va);
-		return -EFAULT;
-	}
-	ret = p2pmap_import_hold(imp, prov, holds, &h);
-	if (!ret)
-		ret = p2pmap_attach_verdict(imp->attach, prov, &v);
-	if (ret)
-		goto out;
-	p2p_ok = v.route != P2PMAP_ROUTE_NONE && imp->policy != P2PMAP_SYSMEM_ONLY;
-	if (imp->policy == P2PMAP_REQUIRE_P2P && !p2p_ok) {
-		pr_warn_ratelimited("import: REQUIRE_P2P but %s cannot reach %s: %s\n",
-				    dev_name(imp->attach->dev), prov->desc.name,
-				    p2pmap_reason_name(v.reason));
-		ret = -EREMOTEIO;
-		goto out;
-	}
-	while (n) {
-		struct p2pmap_chunk *c;
-		unsigned long i, k;
-		long done;
-
-		c = p2pmap_chunk_alloc(n, true);
-		if (!c) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		c->req.pages = kmalloc_array(n, sizeof(*c->req.pages), GFP_KERNEL);
-		if (!c->req.pages) {
-			kvfree(c);
-			ret = -ENOMEM;
-			goto out;
-		}
-		for (i = 0; i < n; i++) {
-			c->req.pages[i] = hmm_pfn_to_page(hpfns[i]);
-			/* Device-private again: no longer a migrated page. */
-			xa_erase(&imp->migrated, idx0 + i);
-		}
-		c->prov = prov;
-		c->va = va;
-		c->req.attach = imp->attach;
-		c->req.npages = n;
-		c->req.write = imp->write;
-		c->req.p2p_ok = p2p_ok;
-		c->req.require_p2p = imp->policy == P2PMAP_REQUIRE_P2P;
-		c->req.ext = c->ext;
-		c->req.max_ext = n;
-		p2pmap_import_note_resolving(imp, h, &c->req);
-		done = prov->desc.ops->p2p_map_pages(prov, &c->req);
-		mutex_lock(&imp->lock);
-		h->req_task = NULL;
-		mutex_unlock(&imp->lock);
-		if (done <= 0 || done > n) {
-			kfree(c->req.pages);
-			kvfree(c);
-			if (done > (long)n || !done) {
-				pr_err_ratelimited("provider %s p2p_map_pages returned %ld for %lu pages\n",
-						   prov->desc.name, done, n);
-				ret = -EIO;
-			} else {
-				ret = done;
-			}
-			goto out;
-		}
-		atomic64_inc(&prov->stats.maps);
-		ret = p2pmap_chunk_validate(prov, c, done);
-		if (ret) {
-			prov->desc.ops->p2p_unmap(prov, &c->req);
-			kfree(c->req.pages);
-			kvfree(c);
-			goto out;
-		}
-		for (i = 0, k = 0; i < c->req.nr_ext; k += c->ext[i++].npages) {
-			struct p2pmap_extent *e = &c->ext[i];
-			unsigned long j;
-
-			e->dma_addr = DMA_MAPPING_ERROR;
-			if (e->type == P2PMAP_EXT_P2P) {
-				atomic64_add(e->npages, &prov->stats.p2p_pages);
-				continue;
-			}
-			/*
-			 * Without a usable route the core knows the reason
-			 * better than the exporter (policy, no route, DMA
-			 * mask, kernel config), as for p2p_map().
-			 */
-			if (!p2p_ok)
-				e->reason = imp->policy == P2PMAP_SYSMEM_ONLY ?
-					P2PMAP_REASON_POLICY : v.reason;
-			atomic64_add(e->npages, &prov->stats.fallback_pages[e->reason]);
-			trace_p2pmap_fallback(prov->desc.name, e->reason, e->npages);
-			if (e->type != P2PMAP_EXT_MIGRATE)
-				continue;
-			atomic64_add(e->npages, &prov->stats.migrated_pages);
-			for (j = 0; j < e->npages && !ret; j++)
-				ret = p2pmap_migrate_add(mig, va + ((k + j) << PAGE_SHIFT),
-							 e->reason);
-		}
-		if (ret) {
-			p2pmap_chunk_release(imp, c);
-			goto out;
-		}
-		list_add_tail(&c->node, out);
-		va += done << PAGE_SHIFT;
-		hpfns += done;
-		idx0 += done;
-		n -= done;
-	}
-out:
-	p2pmap_provider_put(prov);
-	return ret;
-}
-#endif

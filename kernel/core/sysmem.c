@@ -68,6 +68,43 @@ static inline enum p2pmap_pfn_kind p2pmap_pfn_kind(const struct p2pmap_import *i
 }
 
 /*
+ * Device-private pages [@va, @va + @n pages) of one pagemap (@hpfns from
+ * hmm_range_fault()): resolve them through their provider's
+ * p2p_map_pages() with p2pmap_resolve_exporter(), appending chunks to
+ * @out; pages the provider cannot peer-map go on @mig.
+ */
+static int p2pmap_sys_devpriv(struct p2pmap_import *imp,
+			      const unsigned long *hpfns, unsigned long va,
+			      unsigned long n, struct list_head *out,
+			      struct list_head *holds,
+			      struct p2pmap_migrate_list **mig)
+{
+	struct p2pmap_resolve_src src = {};
+	struct p2pmap_provider *prov;
+	struct page **pages;
+	unsigned long i;
+	int ret;
+
+	prov = p2pmap_pagemap_provider(hmm_pfn_to_page(hpfns[0]));
+	if (!prov) {
+		pr_warn_ratelimited("import: 0x%lx is device-private memory no p2pmap provider exports\n",
+				    va);
+		return -EFAULT;
+	}
+	pages = kmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	if (!pages) {
+		p2pmap_provider_put(prov);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		pages[i] = hmm_pfn_to_page(hpfns[i]);
+	src.pages = pages;
+	ret = p2pmap_resolve_exporter(imp, prov, holds, &src, va, n, out, mig);
+	kfree(pages);
+	return ret;
+}
+
+/*
  * The flag bits of a hmm_range_fault() entry, all above its pfn, of a page
  * p2pmap_sys_run() takes: valid, no error, order 0 (not part of a huge
  * mapping); read-only (_R) or writable (_W). A loop that takes pages of
@@ -436,8 +473,8 @@ int p2pmap_resolve_system(struct p2pmap_import *imp,
 			       p2pmap_pfn_kind(imp, pfns[j]) == P2PMAP_PFN_DEVPRIV &&
 			       hmm_pfn_to_page(pfns[j])->pgmap == pgmap)
 				j++;
-			ret = p2pmap_resolve_devpriv(imp, &pfns[i], va + (i << PAGE_SHIFT),
-						     j - i, out, holds, mig);
+			ret = p2pmap_sys_devpriv(imp, &pfns[i], va + (i << PAGE_SHIFT),
+						 j - i, out, holds, mig);
 		}
 		va += batch << PAGE_SHIFT;
 		npages -= batch;
