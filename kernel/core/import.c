@@ -2,27 +2,21 @@
 /*
  * p2pmap imports of user VA ranges.
  *
- * This file owns struct p2pmap_import: an importer's view of a range of a
- * process's address space, its mmu interval notifier, the sequence protocol
- * that covers CPU-side and exporter-side invalidations alike, the resolve
- * step (provider VMAs through ops->p2p_map(), plain memory through
- * hmm_range_fault(), device-private pages of providers through
- * ops->p2p_map_pages() or, when they cannot be peer-mapped, migration of
- * exactly those pages to system memory), the DMA mapping of every extent for the importer's
- * device, the placement report, exporter events
- * (p2pmap_provider_invalidate()) and the revoke of every import of a
- * provider that is going away. The lock order and lifetime rules it relies
- * on are the DOC: section of include/linux/p2pmap.h; the ones specific to
- * this file are next to the code below.
+ * This file owns the life of struct p2pmap_import (import.h): an importer's
+ * view of a range of a process's address space, its mmu interval notifier,
+ * the sequence protocol that covers CPU-side and exporter-side
+ * invalidations alike (begin, lock, retry), the accessors importers read
+ * the extents and placement with, and the map: the walk over the VMAs of
+ * the range, which hands memory a provider exports to resolve.c, ordinary
+ * memory to sysmem.c (or, for a pinned import, to resolve.c), then
+ * DMA-maps the exporters' chunks (chunk.c) and installs the result.
+ * Exporter events and revoke are event.c's. The lock order and lifetime
+ * rules it relies on are the DOC: section of include/linux/p2pmap.h; the
+ * ones specific to this file are next to the code below.
  */
 
-#include <linux/dma-mapping.h>
-#include <linux/hmm.h>
-#include <linux/interval_tree.h>
-#include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/pci.h>
 #include <linux/sched/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
