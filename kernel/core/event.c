@@ -215,6 +215,6 @@ void p2pmap_provider_revoke_imports(struct p2pmap_provider *prov)
 		mutex_unlock(&l->imp->lock);
 		mutex_unlock(&prov->lock);
 		kfree(l);
-		kref_put(&prov->kref, p2pmap_provider_release);
+		p2pmap_provider_put(prov);
 	}
 }

@@ -194,7 +194,7 @@ static void p2pmap_import_unlink(struct p2pmap_import *imp,
 	mutex_unlock(&prov->lock);
 	kfree(found);
 	if (found)
-		kref_put(&prov->kref, p2pmap_provider_release);
+		p2pmap_provider_put(prov);
 }
 
 /**
@@ -233,13 +233,13 @@ void p2pmap_import_destroy(struct p2pmap_import *imp)
 		l = list_first_entry_or_null(&imp->links, struct p2pmap_link, imp_node);
 		if (l) {
 			prov = l->prov;
-			kref_get(&prov->kref);
+			p2pmap_provider_get(prov);
 		}
 		mutex_unlock(&imp->lock);
 		if (!prov)
 			break;
 		p2pmap_import_unlink(imp, prov);
-		kref_put(&prov->kref, p2pmap_provider_release);
+		p2pmap_provider_put(prov);
 	}
 	atomic_dec(&imp->attach->nr_imports);
 	mmdrop(imp->mm);

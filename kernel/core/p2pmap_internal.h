@@ -151,7 +151,6 @@ void p2pmap_features_sysfs_remove(void);
 int p2pmap_provider_init(void);
 void p2pmap_provider_exit(void);
 struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mapping);
-void p2pmap_provider_release(struct kref *kref);
 
 /* pagemap.c */
 extern int p2pmap_owner_cookie;	/* its address is p2pmap_pagemap_owner() */

@@ -136,7 +136,7 @@ int p2pmap_provider_add_pagemap(struct p2pmap_provider *prov,
 				WRITE_ONCE(p2pmap_devpriv_first, first);
 		}
 		list_add_tail(&b->node, &p2pmap_pagemaps);
-		kref_get(&prov->kref);
+		p2pmap_provider_get(prov);
 	}
 	spin_unlock(&p2pmap_pagemaps_lock);
 out:
@@ -204,7 +204,7 @@ void p2pmap_provider_remove_pagemap(struct p2pmap_provider *prov,
 		p2pmap_provider_invalidate_pages(prov, pfn, npages, P2PMAP_EV_UNBIND);
 	}
 	kfree(b);
-	kref_put(&prov->kref, p2pmap_provider_release);
+	p2pmap_provider_put(prov);
 }
 EXPORT_SYMBOL_GPL(p2pmap_provider_remove_pagemap);
 
@@ -225,7 +225,7 @@ struct p2pmap_provider *p2pmap_pagemap_provider(struct page *page)
 	list_for_each_entry(b, &p2pmap_pagemaps, node) {
 		if (b->pgmap == page->pgmap) {
 			prov = b->prov;
-			kref_get(&prov->kref);
+			p2pmap_provider_get(prov);
 			break;
 		}
 	}
@@ -243,6 +243,6 @@ void p2pmap_provider_drop_pagemaps(struct p2pmap_provider *prov)
 
 	while ((b = p2pmap_pagemap_take(prov, NULL))) {
 		kfree(b);
-		kref_put(&prov->kref, p2pmap_provider_release);
+		p2pmap_provider_put(prov);
 	}
 }

@@ -442,7 +442,7 @@ void p2pmap_provider_unregister(struct p2pmap_provider *prov)
 	list_for_each_entry_safe(b, tmp, &binds, node) {
 		list_del(&b->node);
 		kfree(b);
-		kref_put(&prov->kref, p2pmap_provider_release);
+		p2pmap_provider_put(prov);
 	}
 
 	dev_info(prov->desc.dev, "p2pmap: provider %u (%s) unregistered\n",
@@ -458,7 +458,7 @@ EXPORT_SYMBOL_GPL(p2pmap_provider_unregister);
  * Drops the device references taken at register and frees the provider.
  * Called only through p2pmap_provider_put().
  */
-void p2pmap_provider_release(struct kref *kref)
+static void p2pmap_provider_release(struct kref *kref)
 {
 	struct p2pmap_provider *prov =
 		container_of(kref, struct p2pmap_provider, kref);
@@ -577,7 +577,7 @@ int p2pmap_provider_bind_mapping(struct p2pmap_provider *prov,
 		hash_add(p2pmap_bind_table, &b->hnode,
 			 hash_ptr(mapping, P2PMAP_BIND_HASH_BITS));
 		list_add_tail(&b->node, &prov->mappings);
-		kref_get(&prov->kref);
+		p2pmap_provider_get(prov);
 	}
 	spin_unlock(&p2pmap_bind_lock);
 out:
@@ -633,7 +633,7 @@ void p2pmap_provider_unbind_mapping(struct p2pmap_provider *prov,
 		return;
 	}
 	kfree(b);
-	kref_put(&prov->kref, p2pmap_provider_release);
+	p2pmap_provider_put(prov);
 }
 EXPORT_SYMBOL_GPL(p2pmap_provider_unbind_mapping);
 
@@ -660,7 +660,7 @@ struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mappi
 	b = p2pmap_bind_lookup(mapping);
 	if (b) {
 		prov = b->prov;
-		kref_get(&prov->kref);
+		p2pmap_provider_get(prov);
 	}
 	spin_unlock(&p2pmap_bind_lock);
 	return prov;

@@ -53,7 +53,7 @@ static int p2pmap_import_hold(struct p2pmap_import *imp,
 		return -ENODEV;
 	}
 	prov->inflight++;
-	kref_get(&prov->kref);
+	p2pmap_provider_get(prov);
 	h->prov = prov;
 	h->imp = imp;
 	*hp = h;
@@ -67,7 +67,7 @@ static int p2pmap_import_hold(struct p2pmap_import *imp,
 	if (!linked) {
 		spare->prov = prov;
 		spare->imp = imp;
-		kref_get(&prov->kref);
+		p2pmap_provider_get(prov);
 		list_add_tail(&spare->prov_node, &prov->imports);
 		list_add_tail(&spare->imp_node, &imp->links);
 		spare = NULL;
@@ -97,7 +97,7 @@ void p2pmap_import_unhold(struct p2pmap_import *imp,
 		h->prov->inflight--;
 		wake_up_all(&h->prov->revoke_wq);
 		mutex_unlock(&h->prov->lock);
-		kref_put(&h->prov->kref, p2pmap_provider_release);
+		p2pmap_provider_put(h->prov);
 		list_del(&h->node);
 		kfree(h);
 	}
