@@ -26,6 +26,7 @@
 #include <linux/xarray.h>
 
 struct dentry;
+struct p2pmap_provider_sysfs;
 
 /**
  * struct p2pmap_provider_stats - per-provider counters (sysfs)
@@ -73,7 +74,7 @@ struct p2pmap_provider_stats {
  *	(insert, remove) or provider->lock (lookup)
  * @revoke_wq: woken whenever an import unlinks or a resolve finishes
  * @stats: counters
- * @sysfs_added: the sysfs group exists under @desc.dev
+ * @sysfs: the sysfs group under @desc.dev (provider.c's), NULL when absent
  * @debugfs: this provider's debugfs directory
  */
 struct p2pmap_provider {
@@ -90,7 +91,7 @@ struct p2pmap_provider {
 	spinlock_t itree_lock; /* protects @itree */
 	wait_queue_head_t revoke_wq;
 	struct p2pmap_provider_stats stats;
-	bool sysfs_added;
+	struct p2pmap_provider_sysfs *sysfs;
 	struct dentry *debugfs;
 };
 

@@ -101,23 +101,20 @@ struct p2pmap_prov_attr {
 };
 
 /**
- * struct p2pmap_provider_obj - a provider and what only this file uses
- * @prov: the provider (the layout every file shares)
+ * struct p2pmap_provider_sysfs - a provider's sysfs group
  * @attrs: its sysfs files
  * @attr_ptrs: NULL-terminated attribute list of @group
  * @group: the "p2pmap" sysfs group under the exporter's device
+ *
+ * Allocated when the group is created and freed when it is removed (at
+ * unregister, after which no show() runs), so that the provider object
+ * itself is freed by its last reference without this file.
  */
-struct p2pmap_provider_obj {
-	struct p2pmap_provider prov;
+struct p2pmap_provider_sysfs {
 	struct p2pmap_prov_attr attrs[P2PMAP_NR_ATTRS];
 	struct attribute *attr_ptrs[P2PMAP_NR_ATTRS + 1];
 	struct attribute_group group;
 };
-
-static inline struct p2pmap_provider_obj *to_obj(struct p2pmap_provider *prov)
-{
-	return container_of(prov, struct p2pmap_provider_obj, prov);
-}
 
 /* Live providers by id; ids are allocated cyclically, so never reused. */
 static DEFINE_XARRAY_ALLOC1(p2pmap_providers);
@@ -185,13 +182,14 @@ static ssize_t p2pmap_prov_attr_show(struct device *dev,
 	return sysfs_emit(buf, "%llu\n", val);
 }
 
-static void p2pmap_prov_attr_init(struct p2pmap_provider_obj *obj,
+static void p2pmap_prov_attr_init(struct p2pmap_provider *prov,
+				  struct p2pmap_provider_sysfs *obj,
 				  unsigned int i, enum p2pmap_attr_kind kind,
 				  enum p2pmap_reason reason)
 {
 	struct p2pmap_prov_attr *a = &obj->attrs[i];
 
-	a->prov = &obj->prov;
+	a->prov = prov;
 	a->kind = kind;
 	a->reason = reason;
 	if (kind == P2PMAP_ATTR_FALLBACK)
@@ -206,31 +204,39 @@ static void p2pmap_prov_attr_init(struct p2pmap_provider_obj *obj,
 	obj->attr_ptrs[i] = &a->dattr.attr;
 }
 
-static int p2pmap_provider_sysfs_add(struct p2pmap_provider_obj *obj)
+static int p2pmap_provider_sysfs_add(struct p2pmap_provider *prov)
 {
+	struct p2pmap_provider_sysfs *obj;
 	unsigned int i = 0;
 	int kind, reason, ret;
 
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+	if (!obj)
+		return -ENOMEM;
 	for (kind = 0; kind < P2PMAP_NR_FIXED_ATTRS; kind++)
-		p2pmap_prov_attr_init(obj, i++, kind, P2PMAP_REASON_NONE);
+		p2pmap_prov_attr_init(prov, obj, i++, kind, P2PMAP_REASON_NONE);
 	for (reason = P2PMAP_REASON_NONE + 1; reason < P2PMAP_REASON_NR; reason++)
-		p2pmap_prov_attr_init(obj, i++, P2PMAP_ATTR_FALLBACK, reason);
+		p2pmap_prov_attr_init(prov, obj, i++, P2PMAP_ATTR_FALLBACK, reason);
 	obj->attr_ptrs[i] = NULL;
 	obj->group.name = "p2pmap";
 	obj->group.attrs = obj->attr_ptrs;
 
-	ret = sysfs_create_group(&obj->prov.desc.dev->kobj, &obj->group);
-	if (!ret)
-		obj->prov.sysfs_added = true;
+	ret = sysfs_create_group(&prov->desc.dev->kobj, &obj->group);
+	if (ret)
+		kfree(obj);
+	else
+		prov->sysfs = obj;
 	return ret;
 }
 
-static void p2pmap_provider_sysfs_remove(struct p2pmap_provider_obj *obj)
+/* Remove the group; sysfs waits for every show() in progress. */
+static void p2pmap_provider_sysfs_remove(struct p2pmap_provider *prov)
 {
-	if (!obj->prov.sysfs_added)
+	if (!prov->sysfs)
 		return;
-	sysfs_remove_group(&obj->prov.desc.dev->kobj, &obj->group);
-	obj->prov.sysfs_added = false;
+	sysfs_remove_group(&prov->desc.dev->kobj, &prov->sysfs->group);
+	kfree(prov->sysfs);
+	prov->sysfs = NULL;
 }
 
 /* ---- registration ------------------------------------------------------ */
@@ -300,7 +306,6 @@ static bool p2pmap_dev_has_provider(struct device *dev)
  */
 struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_desc *desc)
 {
-	struct p2pmap_provider_obj *obj;
 	struct p2pmap_provider *prov;
 	const char *name;
 	int ret;
@@ -315,14 +320,13 @@ struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_de
 	 * would only make rmmod impossible while the device is bound.
 	 */
 	ret = -ENOMEM;
-	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
-	if (!obj)
+	prov = kzalloc(sizeof(*prov), GFP_KERNEL);
+	if (!prov)
 		return ERR_PTR(ret);
 	name = kstrdup(desc->name, GFP_KERNEL);
 	if (!name)
 		goto err_free;
 
-	prov = &obj->prov;
 	kref_init(&prov->kref);
 	prov->desc = *desc;
 	prov->desc.name = name;
@@ -353,7 +357,7 @@ struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_de
 		goto err_put;
 	}
 
-	ret = p2pmap_provider_sysfs_add(obj);
+	ret = p2pmap_provider_sysfs_add(prov);
 	if (ret) {
 		xa_erase(&p2pmap_providers, prov->id);
 		mutex_unlock(&p2pmap_registry_lock);
@@ -376,7 +380,7 @@ err_put:
 	mutex_destroy(&prov->lock);
 	kfree(name);
 err_free:
-	kfree(obj);
+	kfree(prov);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(p2pmap_provider_register);
@@ -435,7 +439,7 @@ void p2pmap_provider_unregister(struct p2pmap_provider *prov)
 	p2pmap_debugfs_remove_provider(prov);
 	mutex_lock(&p2pmap_registry_lock);
 	xa_erase(&p2pmap_providers, prov->id);
-	p2pmap_provider_sysfs_remove(to_obj(prov));
+	p2pmap_provider_sysfs_remove(prov);
 	mutex_unlock(&p2pmap_registry_lock);
 
 	p2pmap_provider_take_mappings(prov, &binds);
@@ -467,12 +471,12 @@ static void p2pmap_provider_release(struct kref *kref)
 	WARN_ON(!list_empty(&prov->imports));
 	WARN_ON(!list_empty(&prov->resolvers));
 	WARN_ON(!RB_EMPTY_ROOT(&prov->itree.rb_root));
-	WARN_ON(prov->sysfs_added);
+	WARN_ON(prov->sysfs);
 	pci_dev_put(prov->desc.pdev);
 	put_device(prov->desc.dev);
 	mutex_destroy(&prov->lock);
 	kfree(prov->desc.name);
-	kfree(to_obj(prov));
+	kfree(prov);
 }
 
 /**
