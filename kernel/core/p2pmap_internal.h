@@ -151,7 +151,11 @@ void p2pmap_features_sysfs_remove(void);
 /* provider.c */
 int p2pmap_provider_init(void);
 void p2pmap_provider_exit(void);
+
+/* object.c */
 struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mapping);
+void p2pmap_provider_unbind_all(struct p2pmap_provider *prov);
+void p2pmap_object_exit(void);
 
 /* pagemap.c */
 extern int p2pmap_owner_cookie;	/* its address is p2pmap_pagemap_owner() */
