@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Declarations shared between the translation units of p2pmap.ko and
- * nothing else: the object layouts of providers, attachments and imports,
- * and the internal calls between provider.c (registry, mappings, sysfs),
- * attach.c (importer negotiation and P2P verdict cache), import.c (VA
- * imports, sequence protocol, invalidation and revoke), debugfs.c and
- * features.c. Nothing in here is exported; the public API is
- * include/linux/p2pmap.h.
+ * nothing else: the object layouts of providers and attachments, and the
+ * calls between main.c, features.c, provider.c (registration), object.c
+ * (provider references and bound address spaces), attach.c (importer
+ * negotiation and P2P verdict cache), pagemap.c, the import code (whose
+ * own objects are in import.h), event.c and debugfs.c. The files depend on
+ * each other in one direction only: scripts/depgraph.sh prints the graph.
+ * Nothing in here is exported; the public API is include/linux/p2pmap.h.
  */
 #ifndef _P2PMAP_INTERNAL_H
 #define _P2PMAP_INTERNAL_H
@@ -25,7 +26,6 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
-struct dentry;
 struct p2pmap_provider_sysfs;
 
 /**
@@ -75,7 +75,6 @@ struct p2pmap_provider_stats {
  * @revoke_wq: woken whenever an import unlinks or a resolve finishes
  * @stats: counters
  * @sysfs: the sysfs group under @desc.dev (provider.c's), NULL when absent
- * @debugfs: this provider's debugfs directory
  */
 struct p2pmap_provider {
 	struct kref kref;
@@ -92,7 +91,6 @@ struct p2pmap_provider {
 	wait_queue_head_t revoke_wq;
 	struct p2pmap_provider_stats stats;
 	struct p2pmap_provider_sysfs *sysfs;
-	struct dentry *debugfs;
 };
 
 /**
@@ -149,8 +147,10 @@ int p2pmap_features_sysfs_add(void);
 void p2pmap_features_sysfs_remove(void);
 
 /* provider.c */
+struct seq_file;
 int p2pmap_provider_init(void);
 void p2pmap_provider_exit(void);
+void p2pmap_providers_show(struct seq_file *m);
 
 /* object.c */
 struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mapping);
@@ -171,14 +171,13 @@ int p2pmap_attach_verdict(struct p2pmap_attach *attach,
 const char *p2pmap_reason_name(enum p2pmap_reason reason);
 
 /* import.c */
-struct seq_file;
-void p2pmap_provider_revoke_imports(struct p2pmap_provider *prov);
 void p2pmap_imports_show(struct seq_file *m);
+
+/* event.c */
+void p2pmap_provider_revoke_imports(struct p2pmap_provider *prov);
 
 /* debugfs.c */
 void p2pmap_debugfs_init(void);
 void p2pmap_debugfs_exit(void);
-void p2pmap_debugfs_add_provider(struct p2pmap_provider *prov);
-void p2pmap_debugfs_remove_provider(struct p2pmap_provider *prov);
 
 #endif /* _P2PMAP_INTERNAL_H */

@@ -4,14 +4,15 @@
  *
  * This file owns the registration and unregistration of providers:
  * validation, a never-reused id, the registry of live providers, the sysfs
- * group "p2pmap" under the exporter's device and the debugfs entry, and the
+ * group "p2pmap" under the exporter's device, its debugfs listing, and the
  * order of the teardown. The provider object's references, counters and
  * bound address spaces are object.c's. Unregister revokes the imports of
  * a provider (event.c) and its pagemaps (pagemap.c) before it tears
  * anything else down.
  *
  * Locks: p2pmap_registry_lock (a mutex: membership of the id table,
- * duplicate-device check) is never held together with provider->lock.
+ * duplicate-device check) nests provider->lock, in the debugfs listing
+ * only; register and unregister never hold the two together.
  */
 
 #include <linux/device.h>
@@ -19,6 +20,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/ratelimit.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -345,7 +347,6 @@ struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_de
 	xa_store(&p2pmap_providers, prov->id, prov, GFP_KERNEL);
 	mutex_unlock(&p2pmap_registry_lock);
 
-	p2pmap_debugfs_add_provider(prov);
 	dev_info(desc->dev, "p2pmap: provider %u (%s) registered%s\n",
 		 prov->id, prov->desc.name,
 		 prov->desc.pdev ? "" : " without a peer-visible BAR");
@@ -368,8 +369,9 @@ EXPORT_SYMBOL_GPL(p2pmap_provider_register);
  *
  * Marks @prov dead (new resolves fail with -ENODEV), revokes every import
  * of it (invalidation with %P2PMAP_EV_UNBIND, then waiting until each has
- * dropped its extents), removes its sysfs group and debugfs entry, unbinds
- * every address space still bound, and drops the exporter's reference.
+ * dropped its extents), removes it from the registry (and so from debugfs)
+ * and its sysfs group, unbinds every address space still bound, and drops
+ * the exporter's reference.
  * When it returns no importer accesses the exporter's memory any more and
  * the ops are never called again, so the exporter may free its memory.
  * Other references may still keep the (inert) provider object alive for a
@@ -395,7 +397,6 @@ void p2pmap_provider_unregister(struct p2pmap_provider *prov)
 	p2pmap_provider_revoke_imports(prov);
 	p2pmap_provider_drop_pagemaps(prov);
 
-	p2pmap_debugfs_remove_provider(prov);
 	mutex_lock(&p2pmap_registry_lock);
 	xa_erase(&p2pmap_providers, prov->id);
 	p2pmap_provider_sysfs_remove(prov);
@@ -408,6 +409,41 @@ void p2pmap_provider_unregister(struct p2pmap_provider *prov)
 	p2pmap_provider_put(prov);
 }
 EXPORT_SYMBOL_GPL(p2pmap_provider_unregister);
+
+/**
+ * p2pmap_providers_show() - the debugfs "providers" file
+ * @m: seq_file to print to
+ *
+ * One line per registered provider: id, name, device, whether unregister
+ * has started, number of bound address spaces. A provider in the registry
+ * is alive: unregister removes it under the registry lock before it drops
+ * the exporter's reference.
+ *
+ * Context: process context; takes the registry lock, then each
+ * provider->lock.
+ */
+void p2pmap_providers_show(struct seq_file *m)
+{
+	struct p2pmap_provider *prov;
+	struct list_head *pos;
+	unsigned int nmap;
+	unsigned long id;
+	bool dead;
+
+	seq_puts(m, "# id\tname\tdevice\tdead\tmappings\n");
+	mutex_lock(&p2pmap_registry_lock);
+	xa_for_each(&p2pmap_providers, id, prov) {
+		nmap = 0;
+		mutex_lock(&prov->lock);
+		dead = prov->dead;
+		list_for_each(pos, &prov->mappings)
+			nmap++;
+		mutex_unlock(&prov->lock);
+		seq_printf(m, "%u\t%s\t%s\t%d\t%u\n", prov->id, prov->desc.name,
+			   dev_name(prov->desc.dev), dead, nmap);
+	}
+	mutex_unlock(&p2pmap_registry_lock);
+}
 
 /**
  * p2pmap_provider_init() - set up the provider registry at module load
