@@ -50,9 +50,6 @@ static void p2pmap_chunk_dma_unmap(struct p2pmap_import *imp,
  * A chunk with room for @n extents. Only the header is zeroed: the core
  * fills every field of the extents it builds itself; @zero_ext also
  * zeroes the extents, for chunks an exporter fills. Freed with kvfree().
- * The header is cleared with a constant size on its own: a memset() of a
- * size known only at run time was inlined here as a byte-wise "rep stosb"
- * over the whole header; with a constant size it is cleared in words.
  */
 struct p2pmap_chunk *p2pmap_chunk_alloc(unsigned long n, bool zero_ext)
 {
@@ -199,21 +196,16 @@ void p2pmap_import_drop_locked(struct p2pmap_import *imp,
  */
 
 /* Report a failed DMA mapping for the importer's device. */
-noinline int p2pmap_dma_map_failed(struct device *dev)
+static int p2pmap_dma_map_failed(struct device *dev)
 {
 	pr_warn_ratelimited("import: DMA mapping for %s failed\n", dev_name(dev));
 	return -ENOMEM;
 }
 
-/*
- * DMA-map extent @e of ordinary memory for the importer; count it in @pl.
- * Inlined into its callers: under emulation (the VM tests and benchmarks)
- * a call and its return cost more than the instructions of a mapping, and
- * this runs once per extent, which is once per page for scattered memory.
- */
-int p2pmap_sys_map_ext(struct p2pmap_import *imp,
-		       struct p2pmap_extent *e,
-		       struct p2pmap_placement *pl)
+/* DMA-map extent @e of ordinary memory for the importer; count it in @pl. */
+static int p2pmap_sys_map_ext(struct p2pmap_import *imp,
+			      struct p2pmap_extent *e,
+			      struct p2pmap_placement *pl)
 {
 	struct device *dev = imp->attach->dev;
 	dma_addr_t addr;
@@ -233,6 +225,21 @@ int p2pmap_sys_map_ext(struct p2pmap_import *imp,
 	if (e->flags & P2PMAP_EXT_F_MIGRATED)
 		pl->migrated_pages += e->npages;
 	return 0;
+}
+
+/*
+ * Open a system-memory extent at @e from @page: everything but @npages and
+ * @dma_addr, which the caller writes when the extent is complete.
+ */
+static void p2pmap_sys_open(struct p2pmap_extent *e, struct page *page,
+			    u8 flags, u8 order, u8 reason)
+{
+	e->type = P2PMAP_EXT_SYSMEM;
+	e->reason = reason;
+	e->order = order;
+	e->flags = flags;
+	e->error = 0;
+	e->page = page;
 }
 
 /*

@@ -158,9 +158,6 @@ void p2pmap_provider_unbind_all(struct p2pmap_provider *prov);
 void p2pmap_object_exit(void);
 
 /* pagemap.c */
-extern int p2pmap_owner_cookie;	/* its address is p2pmap_pagemap_owner() */
-/* lowest pfn of any pagemap ever added (pagemap.c), read with READ_ONCE() */
-extern unsigned long p2pmap_devpriv_first;
 struct p2pmap_provider *p2pmap_pagemap_provider(struct page *page);
 void p2pmap_provider_drop_pagemaps(struct p2pmap_provider *prov);
 
