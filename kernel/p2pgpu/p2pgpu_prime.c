@@ -136,44 +136,6 @@ struct p2pgpu_dmabuf_map {
 	u64 gen;
 };
 
-/* Same test as p2pdma.c's pci_bridge_has_acs_redir() (and p2pmap's). */
-static bool p2pgpu_acs_redirects(struct pci_dev *pdev)
-{
-	u16 ctrl;
-
-	if (!pdev->acs_cap)
-		return false;
-	pci_read_config_word(pdev, pdev->acs_cap + PCI_ACS_CTRL, &ctrl);
-	return ctrl & (PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
-}
-
-/*
- * For a pair pci_p2pdma_distance() accepted: true if the route goes through
- * the (whitelisted) host bridge, false if it stays below a common upstream
- * device with no ACS redirection on the way, where PCI bus addresses work.
- * The same walk as calc_map_type_and_dist() in drivers/pci/p2pdma.c, whose
- * result 6.1 keeps private (kernel/core/attach.c does the same).
- */
-static bool p2pgpu_route_via_host(struct pci_dev *provider,
-				  struct pci_dev *client)
-{
-	struct pci_dev *a, *b;
-	bool acs = false;
-
-	for (a = provider; a; a = pci_upstream_bridge(a)) {
-		acs |= p2pgpu_acs_redirects(a);
-		for (b = client; b; b = pci_upstream_bridge(b))
-			if (a == b)
-				goto common;
-	}
-	return true;
-
-common:
-	for (b = client; b != a; b = pci_upstream_bridge(b))
-		acs |= p2pgpu_acs_redirects(b);
-	return acs;
-}
-
 /* Decide the route of @attach; NULL reason: peer-to-peer. */
 static const char *p2pgpu_dmabuf_route(struct p2pgpu_device *gdev,
 				       struct dma_buf_attachment *attach,
@@ -190,7 +152,8 @@ static const char *p2pgpu_dmabuf_route(struct p2pgpu_device *gdev,
 		return "the importer is not a PCI device";
 	if (pci_p2pdma_distance(pdev, attach->dev, false) < 0)
 		return "pci_p2pdma_distance() < 0: no peer-to-peer route";
-	a->host_bridge = p2pgpu_route_via_host(pdev, to_pci_dev(attach->dev));
+	/* The core's walk, so that p2pmap imports and dma-buf agree. */
+	a->host_bridge = !p2pmap_pci_route_direct(pdev, to_pci_dev(attach->dev));
 	if (a->host_bridge) {
 		end = gdev->window_phys + gdev->window_size - 1;
 	} else {
