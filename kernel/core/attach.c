@@ -151,19 +151,6 @@ void p2pmap_detach(struct p2pmap_attach *attach)
 }
 EXPORT_SYMBOL_GPL(p2pmap_detach);
 
-/**
- * p2pmap_attach_device() - the importer device of an attachment
- * @attach: the attachment
- *
- * Context: any context.
- * Return: the device passed to p2pmap_attach() (valid while attached).
- */
-struct device *p2pmap_attach_device(const struct p2pmap_attach *attach)
-{
-	return attach->dev;
-}
-EXPORT_SYMBOL_GPL(p2pmap_attach_device);
-
 /* Same test as p2pdma.c's pci_bridge_has_acs_redir(). */
 static bool p2pmap_acs_redirects(struct pci_dev *pdev)
 {

@@ -456,7 +456,6 @@ struct p2pmap_attach *p2pmap_attach(struct device *importer,
 				    const struct p2pmap_importer_ops *ops,
 				    unsigned long caps);
 void p2pmap_detach(struct p2pmap_attach *attach);
-struct device *p2pmap_attach_device(const struct p2pmap_attach *attach);
 bool p2pmap_pci_route_direct(struct pci_dev *provider, struct pci_dev *client);
 
 struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
