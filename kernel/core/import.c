@@ -76,16 +76,16 @@ static const struct mmu_interval_notifier_ops p2pmap_import_mni_ops = {
  * @importer_priv: pointer returned by p2pmap_import_priv()
  *
  * Registers an mmu interval notifier over the range. Nothing is resolved
- * or mapped until p2pmap_import_map().
+ * or mapped until p2pmap_import_map_and_lock().
  *
  * An attachment with %P2PMAP_CAP_PIN_ONLY (and without
  * %P2PMAP_CAP_REVALIDATE) makes a pinned import instead: no notifier; the
- * first successful p2pmap_import_map() pins the memory (exporters are asked
+ * first successful p2pmap_import_map_and_lock() pins the memory (exporters are asked
  * with &p2pmap_map_req.pin, ordinary memory is pinned with FOLL_LONGTERM)
  * and later calls keep it. CPU-side changes (munmap, fork, migration) do
  * not affect it, as with pin_user_pages(); only an exporter event that must
  * take the memory back (%P2PMAP_EV_RESET, %P2PMAP_EV_UNBIND) invalidates
- * it, after which p2pmap_import_map() pins again or fails.
+ * it, after which p2pmap_import_map_and_lock() pins again or fails.
  *
  * Return: the import, or ERR_PTR(-EINVAL) for bad arguments (with a
  * ratelimited reason in the kernel log), ERR_PTR(-ENOMEM).
@@ -133,6 +133,17 @@ struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
 	imp->pinned = !(attach->caps & P2PMAP_CAP_REVALIDATE);
 	imp->priv = importer_priv;
 	mutex_init(&imp->lock);
+	/*
+	 * The mmu notifier takes @lock from reclaim (DOC: Locking): teach
+	 * lockdep, so that an allocation that may reclaim under it is
+	 * reported even when no reclaim happens, as drm_gpusvm_init() does
+	 * for its notifier lock.
+	 */
+	if (IS_ENABLED(CONFIG_LOCKDEP)) {
+		fs_reclaim_acquire(GFP_KERNEL);
+		might_lock(&imp->lock);
+		fs_reclaim_release(GFP_KERNEL);
+	}
 	xa_init(&imp->migrated);
 	INIT_LIST_HEAD(&imp->chunks);
 	INIT_LIST_HEAD(&imp->links);
@@ -269,7 +280,7 @@ EXPORT_SYMBOL_GPL(p2pmap_import_priv);
  *
  * May sleep until a running invalidation of the range has finished.
  *
- * Return: the snapshot to pass to p2pmap_import_map() and
+ * Return: the snapshot to pass to p2pmap_import_map_and_lock() and
  * p2pmap_import_retry().
  */
 struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp)
@@ -573,12 +584,35 @@ static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
 	return flat;
 }
 
-/*
- * p2pmap_import_map() and p2pmap_import_map_and_lock(): with @keep_lock,
- * success returns with @imp->lock held and the new extents valid.
+/**
+ * p2pmap_import_map_and_lock() - resolve and DMA-map the range, return locked
+ * @imp: the import
+ * @seq: the snapshot from p2pmap_import_begin()
+ *
+ * Finds each VMA of the range: memory a provider exports is resolved
+ * through that provider's p2p_map() according to the placement policy,
+ * ordinary memory through hmm_range_fault() (device-private pages of a
+ * provider through its p2p_map_pages()). Every extent is then mapped for
+ * the importer's device and installed. On success it returns with
+ * p2pmap_import_lock() held and the extents it installed still valid: the
+ * importer programs its device from p2pmap_import_extents() and calls
+ * p2pmap_import_unlock(), with no p2pmap_import_retry() in between and no
+ * window for an invalidation between the install and the programming
+ * (what ib_umem_odp_map_dma_and_lock() is to RDMA ODP). A pinned import
+ * that is already mapped is returned locked at once.
+ *
+ * Context: process context; must be called without p2pmap_import_lock()
+ * and without any lock an invalidation of the range takes.
+ * Return: 0 with the import lock held; otherwise the lock is not held:
+ * -EAGAIN if the range was invalidated meanwhile (start over from
+ * p2pmap_import_begin()), -EREMOTEIO (REQUIRE_P2P without a route),
+ * -ENOSPC (REQUIRE_P2P and the peer window is exhausted), -EFAULT
+ * (unmapped, or device memory nobody exports), -EPERM (permissions),
+ * -ENODEV (provider gone), -ESRCH (the process exited), -ENOMEM, -EIO
+ * (broken exporter).
  */
-static int p2pmap_import_map_common(struct p2pmap_import *imp,
-				    const struct p2pmap_seq *seq, bool keep_lock)
+int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
+			       const struct p2pmap_seq *seq)
 {
 	/* Counted extent by extent as the extents are DMA-mapped. */
 	struct p2pmap_placement pl = {};
@@ -594,7 +628,7 @@ static int p2pmap_import_map_common(struct p2pmap_import *imp,
 		/* Pinned memory stays put: map once, until an exporter event. */
 		mutex_lock(&imp->lock);
 		ret = imp->nr_flat && imp->gen == seq->gen;
-		if (!ret || !keep_lock)
+		if (!ret)
 			mutex_unlock(&imp->lock);
 		if (ret)
 			return 0;
@@ -649,17 +683,14 @@ static int p2pmap_import_map_common(struct p2pmap_import *imp,
 	 * on providers are given back under provider->lock, which nests
 	 * outside it: then the lock is dropped, and taken again to check.
 	 */
-	if (keep_lock && list_empty(&holds))
+	if (list_empty(&holds))
 		return 0;
 	mutex_unlock(&imp->lock);
-	if (!list_empty(&holds))
-		p2pmap_import_unhold(imp, &holds);
-	if (keep_lock) {
-		mutex_lock(&imp->lock);
-		if (p2pmap_import_retry(imp, seq)) {
-			mutex_unlock(&imp->lock);
-			return -EAGAIN;
-		}
+	p2pmap_import_unhold(imp, &holds);
+	mutex_lock(&imp->lock);
+	if (p2pmap_import_retry(imp, seq)) {
+		mutex_unlock(&imp->lock);
+		return -EAGAIN;
 	}
 	return 0;
 
@@ -668,53 +699,6 @@ undo:
 	if (!list_empty(&holds))
 		p2pmap_import_unhold(imp, &holds);
 	return ret;
-}
-
-/**
- * p2pmap_import_map() - resolve and DMA-map the range for the importer
- * @imp: the import
- * @seq: the snapshot from p2pmap_import_begin()
- *
- * Finds each VMA of the range: memory a provider exports is resolved
- * through that provider's p2p_map() according to the placement policy,
- * ordinary memory through hmm_range_fault(). Every extent is then mapped
- * for the importer's device. Must be called without p2pmap_import_lock().
- *
- * Return: 0 when the new extents are installed (the importer still checks
- * p2pmap_import_retry() under p2pmap_import_lock() before using them),
- * -EAGAIN if the range was invalidated meanwhile (start over),
- * -EREMOTEIO (REQUIRE_P2P without a route), -ENOSPC (REQUIRE_P2P and the
- * peer window is exhausted), -EFAULT (unmapped, or device memory nobody
- * exports), -EPERM (permissions), -ENODEV (provider gone), -ESRCH (the
- * process exited), -ENOMEM, -EIO (broken exporter).
- */
-int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq)
-{
-	return p2pmap_import_map_common(imp, seq, false);
-}
-EXPORT_SYMBOL_GPL(p2pmap_import_map);
-
-/**
- * p2pmap_import_map_and_lock() - p2pmap_import_map(), returning locked
- * @imp: the import
- * @seq: the snapshot from p2pmap_import_begin()
- *
- * Like p2pmap_import_map(), but on success it returns with
- * p2pmap_import_lock() held and the extents it installed still valid: the
- * importer programs its device from p2pmap_import_extents() and calls
- * p2pmap_import_unlock(), with no p2pmap_import_retry() in between and no
- * window for an invalidation between the install and the programming
- * (what ib_umem_odp_map_dma_and_lock() is to RDMA ODP). A pinned import
- * that is already mapped is returned locked at once. Must be called
- * without p2pmap_import_lock().
- *
- * Return: 0 with the import lock held; otherwise the lock is not held and
- * the errors are those of p2pmap_import_map().
- */
-int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
-			       const struct p2pmap_seq *seq)
-{
-	return p2pmap_import_map_common(imp, seq, true);
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_map_and_lock);
 

@@ -38,7 +38,7 @@ struct p2pmap_link {
 
 /*
  * A hold keeps a provider from finishing its revoke while one
- * p2pmap_import_map() call may still hand memory of it back through
+ * p2pmap_import_map_and_lock() call may still hand memory of it back through
  * p2p_unmap(): it counts in provider->inflight and holds a reference. It
  * is on the caller's list (@node, private) and on provider->resolvers
  * (@prov_node, under provider->lock), where exporter events find the
@@ -110,7 +110,7 @@ struct p2pmap_chunk {
  *	@nr_flat, @placement
  * @gen: exporter-event generation, bumped under @lock (WRITE_ONCE(): read
  *	without it by p2pmap_import_begin())
- * @resolving: p2pmap_import_map() calls holding memory of some provider
+ * @resolving: p2pmap_import_map_and_lock() calls holding memory of some provider
  *	that is not installed yet
  * @res_mapping: while @resolving, the address space being resolved
  * @res_first: first page offset being resolved in @res_mapping

@@ -63,7 +63,7 @@ struct p2pmap_provider_stats {
  * @mappings: bound address spaces (struct p2pmap_mapping_bind.node)
  * @imports: imports linked to this provider, which may hold extents of it
  *	(struct p2pmap_link.prov_node)
- * @resolvers: p2pmap_import_map() calls resolving memory of this provider
+ * @resolvers: p2pmap_import_map_and_lock() calls resolving memory of this provider
  *	that they have not installed yet (struct p2pmap_hold.prov_node)
  * @inflight: resolves of this provider in progress (they hold a
  *	reference); revoke waits for it to drop to zero

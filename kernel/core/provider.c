@@ -347,8 +347,8 @@ struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_de
 	xa_store(&p2pmap_providers, prov->id, prov, GFP_KERNEL);
 	mutex_unlock(&p2pmap_registry_lock);
 
-	dev_info(desc->dev, "p2pmap: provider %u (%s) registered%s\n",
-		 prov->id, prov->desc.name,
+	dev_info(desc->dev, "p2pmap: provider %u (%s) registered by %s%s\n",
+		 prov->id, prov->desc.name, module_name(desc->owner),
 		 prov->desc.pdev ? "" : " without a peer-visible BAR");
 	return prov;
 

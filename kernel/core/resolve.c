@@ -2,7 +2,7 @@
 /*
  * Resolving an import's range through exporters.
  *
- * This file owns the holds a p2pmap_import_map() call takes on the
+ * This file owns the holds a p2pmap_import_map_and_lock() call takes on the
  * providers it resolves memory of (and the link of the import to them),
  * the calls to the exporter's ops->p2p_map() and ops->p2p_map_pages(),
  * the validation of what they return and the fallback reasons of the
@@ -78,7 +78,7 @@ static int p2pmap_import_hold(struct p2pmap_import *imp,
 	return 0;
 }
 
-/* Drop the holds of one p2pmap_import_map() call, letting revokes finish. */
+/* Drop the holds of one p2pmap_import_map_and_lock() call, letting revokes finish. */
 void p2pmap_import_unhold(struct p2pmap_import *imp,
 			  struct list_head *holds)
 {
@@ -261,7 +261,7 @@ static int p2pmap_resolve_account(struct p2pmap_import *imp,
  * p2pmap_resolve_exporter() - resolve memory of one provider through it
  * @imp: the import
  * @prov: the provider; the caller's reference, which this consumes
- * @holds: the hold list of the p2pmap_import_map() call
+ * @holds: the hold list of the p2pmap_import_map_and_lock() call
  * @src: what to resolve: pages of a bound address space (@src->mapping,
  *	through ops->p2p_map()) or device-private pages (@src->pages, through
  *	ops->p2p_map_pages())

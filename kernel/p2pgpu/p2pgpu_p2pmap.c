@@ -188,7 +188,7 @@ static bool p2pgpu_keep_span(void *owner, u64 index, unsigned int order,
 
 /*
  * The span to protect: the request's own pages, plus the span the core says
- * the same import resolves in this p2pmap_import_map() call. A core that
+ * the same import resolves in this p2pmap_import_map_and_lock() call. A core that
  * does not fill it leaves both fields 0 (fake offsets never start at 0), in
  * which case only the request itself is protected.
  */
