@@ -28,7 +28,6 @@
 
 #include "p2pmap_internal.h"
 
-
 /* What a provider sysfs attribute shows. */
 enum p2pmap_attr_kind {
 	P2PMAP_ATTR_AP_TOTAL,
@@ -103,7 +102,6 @@ struct p2pmap_provider_sysfs {
 static DEFINE_XARRAY_ALLOC1(p2pmap_providers);
 static u32 p2pmap_next_id;
 static DEFINE_MUTEX(p2pmap_registry_lock);
-
 
 /* ---- sysfs ------------------------------------------------------------- */
 
