@@ -256,7 +256,7 @@ struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mappi
 	spin_unlock(&p2pmap_bind_lock);
 	return prov;
 }
-EXPORT_SYMBOL_NS_GPL(p2pmap_provider_find_mapping, P2PMAP_INTERNAL);
+P2PMAP_EXPORT_FOR_TESTS(p2pmap_provider_find_mapping);
 
 /**
  * p2pmap_provider_count_fallback() - count pages that did not go P2P
@@ -264,9 +264,9 @@ EXPORT_SYMBOL_NS_GPL(p2pmap_provider_find_mapping, P2PMAP_INTERNAL);
  * @reason: why they did not (not %P2PMAP_REASON_NONE)
  * @npages: how many pages
  *
- * For fallbacks the exporter decides on its own (e.g.
- * %P2PMAP_REASON_BAR_EXHAUSTED); they appear in the provider's sysfs
- * fallback_<reason> file.
+ * The core counts every fallback an exporter reports in its extents; this
+ * lets p2pmap's attach test check the sysfs fallback_<reason> files
+ * without an exporter. Exported for the test modules only.
  *
  * Context: any context.
  */
@@ -279,7 +279,7 @@ void p2pmap_provider_count_fallback(struct p2pmap_provider *prov,
 		return;
 	atomic64_add(npages, &prov->stats.fallback_pages[reason]);
 }
-EXPORT_SYMBOL_GPL(p2pmap_provider_count_fallback);
+P2PMAP_EXPORT_FOR_TESTS(p2pmap_provider_count_fallback);
 
 /**
  * p2pmap_provider_unbind_all() - unbind every address space of @prov

@@ -15,6 +15,16 @@
 #undef pr_fmt
 #define pr_fmt(fmt) "p2pmap: " fmt
 
+/*
+ * Export @sym for p2pmap's own test modules only: in the P2PMAP_INTERNAL
+ * namespace, and only in a build with CONFIG_P2PMAP_SELFTEST (Kbuild).
+ */
+#if IS_ENABLED(CONFIG_P2PMAP_SELFTEST)
+#define P2PMAP_EXPORT_FOR_TESTS(sym) EXPORT_SYMBOL_NS_GPL(sym, P2PMAP_INTERNAL)
+#else
+#define P2PMAP_EXPORT_FOR_TESTS(sym)
+#endif
+
 #include <linux/atomic.h>
 #include <linux/interval_tree.h>
 #include <linux/kref.h>
@@ -154,6 +164,9 @@ void p2pmap_providers_show(struct seq_file *m);
 
 /* object.c */
 struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mapping);
+void p2pmap_provider_count_fallback(struct p2pmap_provider *prov,
+				    enum p2pmap_reason reason,
+				    unsigned long npages);
 void p2pmap_provider_unbind_all(struct p2pmap_provider *prov);
 void p2pmap_object_exit(void);
 

@@ -496,9 +496,6 @@ void p2pmap_provider_unbind_mapping(struct p2pmap_provider *prov,
 void p2pmap_provider_invalidate(struct p2pmap_provider *prov,
 				struct address_space *mapping, pgoff_t first,
 				pgoff_t last, enum p2pmap_event ev);
-void p2pmap_provider_count_fallback(struct p2pmap_provider *prov,
-				    enum p2pmap_reason reason,
-				    unsigned long npages);
 
 /* Exporter API for device-private memory (CONFIG_DEVICE_PRIVATE). */
 void *p2pmap_pagemap_owner(void);
