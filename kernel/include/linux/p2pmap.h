@@ -539,16 +539,4 @@ int p2pmap_import_dma_sgt_nents(struct p2pmap_import *imp,
 int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
 			       struct sg_table *sgt, unsigned int max_seg);
 
-/* ---- dma-buf export of a range (kernel/core/dmabuf.c) ---- */
-
-struct dma_buf;
-
-#define P2PMAP_DMABUF_WRITE	0x1	/* importers may write the range */
-#define P2PMAP_DMABUF_FLAGS	P2PMAP_DMABUF_WRITE
-
-struct dma_buf *p2pmap_dmabuf_export(struct mm_struct *mm, unsigned long start,
-				     unsigned long length, unsigned int flags);
-
-/* ---- end dma-buf export ---- */
-
 #endif /* _LINUX_P2PMAP_H */
