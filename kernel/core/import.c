@@ -81,7 +81,7 @@ static const struct mmu_interval_notifier_ops p2pmap_import_mni_ops = {
  * An attachment with %P2PMAP_CAP_PIN_ONLY (and without
  * %P2PMAP_CAP_REVALIDATE) makes a pinned import instead: no notifier; the
  * first successful p2pmap_import_map_and_lock() pins the memory (exporters are asked
- * with &p2pmap_map_req.pin, ordinary memory is pinned with FOLL_LONGTERM)
+ * with %P2PMAP_REQ_PIN, ordinary memory is pinned with FOLL_LONGTERM)
  * and later calls keep it. CPU-side changes (munmap, fork, migration) do
  * not affect it, as with pin_user_pages(); only an exporter event that must
  * take the memory back (%P2PMAP_EV_RESET, %P2PMAP_EV_UNBIND) invalidates

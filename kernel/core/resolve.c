@@ -120,7 +120,7 @@ static int p2pmap_chunk_validate(struct p2pmap_provider *prov,
 		switch (e->type) {
 		case P2PMAP_EXT_P2P:
 			/* P2P only where the core said a route exists. */
-			if (!prov->desc.pdev || !c->req.p2p_ok)
+			if (!prov->desc.pdev || !(c->req.flags & P2PMAP_REQ_P2P_OK))
 				goto bad;
 			if (e->phys < pci_resource_start(prov->desc.pdev, prov->desc.bar) ||
 			    e->phys + (e->npages << PAGE_SHIFT) - 1 >
@@ -345,10 +345,11 @@ int p2pmap_resolve_exporter(struct p2pmap_import *imp,
 		c->va = va + (done_total << PAGE_SHIFT);
 		c->req.attach = imp->attach;
 		c->req.npages = batch;
-		c->req.write = imp->write;
-		c->req.p2p_ok = p2p_ok;
-		c->req.require_p2p = imp->policy == P2PMAP_REQUIRE_P2P;
-		c->req.pin = imp->pinned;
+		c->req.flags = (imp->write ? P2PMAP_REQ_WRITE : 0) |
+			       (p2p_ok ? P2PMAP_REQ_P2P_OK : 0) |
+			       (imp->policy == P2PMAP_REQUIRE_P2P ?
+				P2PMAP_REQ_REQUIRE_P2P : 0) |
+			       (imp->pinned ? P2PMAP_REQ_PIN : 0);
 		c->req.ext = c->ext;
 		c->req.max_ext = batch;
 		p2pmap_import_note_resolving(imp, h, &c->req);

@@ -56,7 +56,7 @@ struct p2pmap_provider;
  *
  * ops->p2p_map() resolves pages of a bound address space, and
  * ops->p2p_map_pages() device-private pages, into extents: peer-to-peer
- * only where &p2pmap_map_req.p2p_ok says the core found a route, system
+ * only where %P2PMAP_REQ_P2P_OK says the core found a route, system
  * memory (or, from p2p_map_pages(), %P2PMAP_EXT_MIGRATE) otherwise, with
  * a reason for every page that did not go peer-to-peer. Both are called
  * with the mm's mmap_lock held for read and no p2pmap lock held, so they
@@ -69,7 +69,7 @@ struct p2pmap_provider;
  * Before the exporter moves, evicts or frees memory it handed out, it
  * calls p2pmap_provider_invalidate() (or p2pmap_provider_invalidate_pages()
  * for device-private pages): when that returns, no importer can reach the
- * old location. Pinned requests (&p2pmap_map_req.pin) must not be moved or
+ * old location. Pinned requests (%P2PMAP_REQ_PIN) must not be moved or
  * evicted; only reset and unbind take them back.
  *
  * Device-private pages: the core's hmm_range_fault() reports the pages of
@@ -305,10 +305,30 @@ struct p2pmap_extent {
 	dma_addr_t dma_addr;
 };
 
+/*
+ * &struct p2pmap_map_req.flags:
+ * %P2PMAP_REQ_WRITE: the importer needs write access.
+ * %P2PMAP_REQ_P2P_OK: the core found a usable route from the importer to
+ *	this provider and the policy allows P2P; without it the exporter must
+ *	return %P2PMAP_EXT_SYSMEM extents (or fail).
+ * %P2PMAP_REQ_REQUIRE_P2P: fail with -ENOSPC rather than falling back to
+ *	system memory.
+ * %P2PMAP_REQ_PIN: the importer cannot revalidate (%P2PMAP_CAP_PIN_ONLY):
+ *	keep the memory of every returned extent where it is until
+ *	p2p_unmap() of this request, and keep it alive even if the CPU mapping
+ *	goes away; the exporter must not evict or move pinned pages, never
+ *	raises %P2PMAP_EV_EVICT or %P2PMAP_EV_MOVE for them, and counts them
+ *	in &struct p2pmap_aperture.pinned.
+ */
+#define P2PMAP_REQ_WRITE		0x1
+#define P2PMAP_REQ_P2P_OK		0x2
+#define P2PMAP_REQ_REQUIRE_P2P		0x4
+#define P2PMAP_REQ_PIN			0x8
+
 /**
  * struct p2pmap_map_req - one resolve request from the core to an exporter
  * @attach: the importer the range is resolved for; its P2P verdict for this
- *	provider is in @p2p_ok
+ *	provider is %P2PMAP_REQ_P2P_OK in @flags
  * @mapping: the exporter's address space the range lies in (bound with
  *	p2pmap_provider_bind_mapping()); NULL for ops->p2p_map_pages()
  * @pgoff: first page of the range, in @mapping's page offsets; 0 for
@@ -319,17 +339,7 @@ struct p2pmap_extent {
  *	contiguous. Valid until the matching ops->p2p_unmap(). NULL for
  *	ops->p2p_map()
  * @npages: pages requested
- * @write: the importer needs write access
- * @p2p_ok: the core found a usable route from the importer to this
- *	provider and the policy allows P2P; when false the exporter must
- *	return %P2PMAP_EXT_SYSMEM extents (or fail)
- * @require_p2p: fail with -ENOSPC rather than falling back to system memory
- * @pin: the importer cannot revalidate (%P2PMAP_CAP_PIN_ONLY): keep the
- *	memory of every returned extent where it is until p2p_unmap() of this
- *	request, and keep it alive even if the CPU mapping goes away; the
- *	exporter must not evict or move pinned pages, never raises
- *	%P2PMAP_EV_EVICT or %P2PMAP_EV_MOVE for them, and counts them in
- *	&struct p2pmap_aperture.pinned
+ * @flags: P2PMAP_REQ_* bits
  * @span_first: first page offset of @mapping that the same import resolves
  *	in this p2pmap_import_map_and_lock() call (@pgoff lies in the span)
  * @span_last: last page offset of that span (inclusive). Evicting pages of
@@ -347,10 +357,7 @@ struct p2pmap_map_req {
 	pgoff_t pgoff;
 	struct page **pages;
 	unsigned long npages;
-	bool write;
-	bool p2p_ok;
-	bool require_p2p;
-	bool pin;
+	unsigned int flags;
 	pgoff_t span_first;
 	pgoff_t span_last;
 	struct p2pmap_extent *ext;
@@ -402,7 +409,7 @@ struct p2pmap_aperture {
  *	in the peer window and return a %P2PMAP_EXT_P2P extent for it, or a
  *	%P2PMAP_EXT_MIGRATE extent with a reason (window exhausted, no
  *	route, policy) for pages that must move to system memory instead;
- *	under @req->require_p2p return -ENOSPC rather than such extents
+ *	under %P2PMAP_REQ_REQUIRE_P2P return -ENOSPC rather than such extents
  *	when the window is exhausted. A window slot returned here is held
  *	until ops->p2p_unmap(); to take it back earlier the exporter calls
  *	p2pmap_provider_invalidate_pages() first. Needed only by exporters
