@@ -229,8 +229,8 @@ static const struct drm_driver p2pgpu_drm_driver = {
 	.name = P2PGPU_DRIVER_NAME,
 	.desc = "p2pmap reference exporter (emulated small-BAR GPU)",
 	.date = "20250101",
-	.major = 0,
-	.minor = 1,
+	.major = P2PGPU_VERSION_MAJOR,
+	.minor = P2PGPU_VERSION_MINOR,
 };
 
 /* ---- PCI --------------------------------------------------------------- */
