@@ -275,7 +275,7 @@ static void p2pgpu_devmem_free_work(struct work_struct *work)
  * A device-private page in the window is recorded in the slot allocator
  * with a tagged owner cookie (&struct p2pgpu_svm with bit 0 set; buffer
  * objects are untagged) and its index in the pagemap, so eviction finds it
- * (p2pgpu_evict_one_locked() in p2pgpu_gem.c dispatches on the tag). While
+ * (p2pgpu_evict_one_locked() in p2pgpu_window.c dispatches on the tag). While
  * it is placed, the slot holds its current data: peers read and write it
  * there, and copies out of the page read the slot.
  */
