@@ -9,8 +9,9 @@
 #ifndef _LINUX_P2PMAP_H
 #define _LINUX_P2PMAP_H
 
-#include <linux/types.h>
+#include <linux/err.h>
 #include <linux/kref.h>
+#include <linux/types.h>
 
 struct address_space;
 struct dev_pagemap;
@@ -490,6 +491,13 @@ struct p2pmap_placement {
 	unsigned long reason_pages[P2PMAP_REASON_NR];
 };
 
+/*
+ * The calls below exist when p2pmap is built (CONFIG_P2PMAP, or
+ * CONFIG_P2PMAP_MODULE, which p2pmap's own Kbuild files define; an
+ * out-of-tree driver built against p2pmap.ko defines it too).
+ */
+#if IS_ENABLED(CONFIG_P2PMAP)
+
 /* Exporter API. */
 struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_desc *desc);
 void p2pmap_provider_unregister(struct p2pmap_provider *prov);
@@ -545,5 +553,173 @@ int p2pmap_import_dma_sgt_nents(struct p2pmap_import *imp,
 				unsigned int max_seg);
 int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
 			       struct sg_table *sgt, unsigned int max_seg);
+
+#else /* !CONFIG_P2PMAP */
+
+/*
+ * Without p2pmap (as pci-p2pdma.h does without CONFIG_PCI_P2PDMA): an
+ * exporter's registration and an importer's attach fail with -EOPNOTSUPP,
+ * so a driver keeps its own paths; nothing else can be reached without
+ * them.
+ */
+static inline struct p2pmap_provider *
+p2pmap_provider_register(const struct p2pmap_provider_desc *desc)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void p2pmap_provider_unregister(struct p2pmap_provider *prov)
+{
+}
+
+static inline void p2pmap_provider_get(struct p2pmap_provider *prov)
+{
+}
+
+static inline void p2pmap_provider_put(struct p2pmap_provider *prov)
+{
+}
+
+static inline void *p2pmap_provider_priv(const struct p2pmap_provider *prov)
+{
+	return NULL;
+}
+
+static inline int p2pmap_provider_bind_mapping(struct p2pmap_provider *prov,
+					       struct address_space *mapping)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void
+p2pmap_provider_unbind_mapping(struct p2pmap_provider *prov,
+			       struct address_space *mapping)
+{
+}
+
+static inline void p2pmap_provider_invalidate(struct p2pmap_provider *prov,
+					      struct address_space *mapping,
+					      pgoff_t first, pgoff_t last,
+					      enum p2pmap_event ev)
+{
+}
+
+static inline void *p2pmap_pagemap_owner(void)
+{
+	return NULL;
+}
+
+static inline int p2pmap_provider_add_pagemap(struct p2pmap_provider *prov,
+					      struct dev_pagemap *pgmap)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void
+p2pmap_provider_remove_pagemap(struct p2pmap_provider *prov,
+			       struct dev_pagemap *pgmap)
+{
+}
+
+static inline void
+p2pmap_provider_invalidate_pages(struct p2pmap_provider *prov,
+				 unsigned long pfn, unsigned long npages,
+				 enum p2pmap_event ev)
+{
+}
+
+static inline struct p2pmap_attach *
+p2pmap_attach(struct device *importer, const struct p2pmap_importer_ops *ops,
+	      unsigned long caps)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void p2pmap_detach(struct p2pmap_attach *attach)
+{
+}
+
+static inline bool p2pmap_pci_route_direct(struct pci_dev *provider,
+					   struct pci_dev *client)
+{
+	return false;
+}
+
+static inline struct p2pmap_import *
+p2pmap_import_create(struct p2pmap_attach *attach, struct mm_struct *mm,
+		     unsigned long start, unsigned long length,
+		     enum p2pmap_policy policy, bool write, void *importer_priv)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void p2pmap_import_destroy(struct p2pmap_import *imp)
+{
+}
+
+static inline void *p2pmap_import_priv(const struct p2pmap_import *imp)
+{
+	return NULL;
+}
+
+static inline struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp)
+{
+	return (struct p2pmap_seq){};
+}
+
+static inline int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
+					     const struct p2pmap_seq *seq)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void p2pmap_import_lock(struct p2pmap_import *imp)
+{
+}
+
+static inline void p2pmap_import_unlock(struct p2pmap_import *imp)
+{
+}
+
+static inline bool p2pmap_import_retry(struct p2pmap_import *imp,
+				       const struct p2pmap_seq *seq)
+{
+	return true;
+}
+
+static inline const struct p2pmap_extent *
+p2pmap_import_extents(struct p2pmap_import *imp, unsigned int *nr)
+{
+	*nr = 0;
+	return NULL;
+}
+
+static inline void p2pmap_import_placement(struct p2pmap_import *imp,
+					   struct p2pmap_placement *out)
+{
+	*out = (struct p2pmap_placement){};
+}
+
+static inline void
+p2pmap_import_placement_locked(struct p2pmap_import *imp,
+			       struct p2pmap_placement *out)
+{
+	*out = (struct p2pmap_placement){};
+}
+
+static inline int p2pmap_import_dma_sgt_nents(struct p2pmap_import *imp,
+					      unsigned int max_seg)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
+					     struct sg_table *sgt,
+					     unsigned int max_seg)
+{
+	return -EOPNOTSUPP;
+}
+
+#endif /* CONFIG_P2PMAP */
 
 #endif /* _LINUX_P2PMAP_H */
