@@ -11,7 +11,7 @@
  * memory to sysmem.c (or, for a pinned import, to resolve.c), then
  * DMA-maps the exporters' chunks (chunk.c) and installs the result.
  * Exporter events and revoke are event.c's. The lock order and lifetime
- * rules it relies on are the DOC: section of include/linux/p2pmap.h; the
+ * rules it relies on are the DOC: sections of include/linux/p2pmap.h; the
  * ones specific to this file are next to the code below.
  */
 
