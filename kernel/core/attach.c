@@ -63,7 +63,7 @@ const char *p2pmap_reason_name(enum p2pmap_reason reason)
 		return "unknown";
 	return p2pmap_reason_names[reason];
 }
-P2PMAP_EXPORT_FOR_TESTS(p2pmap_reason_name);
+EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(p2pmap_reason_name);
 
 /**
  * p2pmap_attach() - attach an importer device to p2pmap
@@ -297,4 +297,4 @@ int p2pmap_attach_verdict(struct p2pmap_attach *attach,
 	*out = *v;
 	return 0;
 }
-P2PMAP_EXPORT_FOR_TESTS(p2pmap_attach_verdict);
+EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(p2pmap_attach_verdict);

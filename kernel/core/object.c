@@ -256,7 +256,7 @@ struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mappi
 	spin_unlock(&p2pmap_bind_lock);
 	return prov;
 }
-P2PMAP_EXPORT_FOR_TESTS(p2pmap_provider_find_mapping);
+EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(p2pmap_provider_find_mapping);
 
 /**
  * p2pmap_provider_count_fallback() - count pages that did not go P2P
@@ -279,7 +279,7 @@ void p2pmap_provider_count_fallback(struct p2pmap_provider *prov,
 		return;
 	atomic64_add(npages, &prov->stats.fallback_pages[reason]);
 }
-P2PMAP_EXPORT_FOR_TESTS(p2pmap_provider_count_fallback);
+EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(p2pmap_provider_count_fallback);
 
 /**
  * p2pmap_provider_unbind_all() - unbind every address space of @prov

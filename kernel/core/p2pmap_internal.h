@@ -16,13 +16,14 @@
 #define pr_fmt(fmt) "p2pmap: " fmt
 
 /*
- * Export @sym for p2pmap's own test modules only: in the P2PMAP_INTERNAL
- * namespace, and only in a build with CONFIG_P2PMAP_SELFTEST (Kbuild).
+ * Export @sym for p2pmap's own test modules only (like the kernel's
+ * EXPORT_SYMBOL_IF_KUNIT()): in the P2PMAP_INTERNAL namespace, and only in
+ * a build with CONFIG_P2PMAP_SELFTEST (Kbuild).
  */
 #if IS_ENABLED(CONFIG_P2PMAP_SELFTEST)
-#define P2PMAP_EXPORT_FOR_TESTS(sym) EXPORT_SYMBOL_NS_GPL(sym, P2PMAP_INTERNAL)
+#define EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(sym) EXPORT_SYMBOL_NS_GPL(sym, P2PMAP_INTERNAL)
 #else
-#define P2PMAP_EXPORT_FOR_TESTS(sym)
+#define EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(sym)
 #endif
 
 #include <linux/atomic.h>
