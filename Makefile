@@ -11,6 +11,7 @@
 #   make modules         modules against the test kernel (W=1, sparse, -g)
 #   make modules-stock   modules against Debian's stock 6.1 headers
 #   make checkpatch      checkpatch --strict over our kernel sources
+#   make depgraph        which core file calls which; fails on a cycle
 #   make unit            userland unit tests (ASan + UBSan)
 #   make userspace       library and tools (-Wall -Wextra -Werror)
 #   make selftests       static test programs for the VM (incl. hmm-tests)
@@ -44,7 +45,7 @@ VMFLAGS ?=
 # Path of the cached test kernel source tree (extracted by build-kernel.sh).
 KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 
-.PHONY: all deps kernel modules modules-stock checkpatch unit userspace \
+.PHONY: all deps kernel modules modules-stock checkpatch depgraph unit userspace \
 	selftests vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
 	clean help rdma-plugin peermem abi-check install uninstall packages \
 	dkms-check
@@ -68,6 +69,9 @@ modules-stock: deps
 
 checkpatch: kernel
 	@bash $(ROOT)/scripts/checkpatch.sh
+
+depgraph:
+	@bash $(ROOT)/scripts/depgraph.sh
 
 unit:
 	@$(MAKE) -s -C $(ROOT)/tests/unit check

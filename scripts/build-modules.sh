@@ -37,7 +37,7 @@ rsync -a --delete --exclude /out --exclude /.git --exclude '*.o' --exclude '*.ko
 	"$P2PMAP_ROOT/" "$B/src/"
 log "modules ($FLAVOUR): make -C $KDIR M=$B/src W=1 C=1"
 set +e
-make -C "$KDIR" M="$B/src" W=1 C=1 CHECK="sparse" \
+make -C "$KDIR" M="$B/src" W=1 C=1 CHECK="sparse" CONFIG_P2PMAP_SELFTEST=y \
 	CF="-D__CHECK_ENDIAN__ -fdiagnostic-prefix -fmax-warnings=unlimited" \
 	KCFLAGS="-g" modules > "$B/build.log" 2>&1
 rc=$?

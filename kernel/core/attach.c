@@ -63,7 +63,7 @@ const char *p2pmap_reason_name(enum p2pmap_reason reason)
 		return "unknown";
 	return p2pmap_reason_names[reason];
 }
-EXPORT_SYMBOL_NS_GPL(p2pmap_reason_name, P2PMAP_INTERNAL);
+EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(p2pmap_reason_name);
 
 /**
  * p2pmap_attach() - attach an importer device to p2pmap
@@ -151,19 +151,6 @@ void p2pmap_detach(struct p2pmap_attach *attach)
 }
 EXPORT_SYMBOL_GPL(p2pmap_detach);
 
-/**
- * p2pmap_attach_device() - the importer device of an attachment
- * @attach: the attachment
- *
- * Context: any context.
- * Return: the device passed to p2pmap_attach() (valid while attached).
- */
-struct device *p2pmap_attach_device(const struct p2pmap_attach *attach)
-{
-	return attach->dev;
-}
-EXPORT_SYMBOL_GPL(p2pmap_attach_device);
-
 /* Same test as p2pdma.c's pci_bridge_has_acs_redir(). */
 static bool p2pmap_acs_redirects(struct pci_dev *pdev)
 {
@@ -175,14 +162,25 @@ static bool p2pmap_acs_redirects(struct pci_dev *pdev)
 	return ctrl & (PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
 }
 
-/*
- * The map type calc_map_type_and_dist() computes, for a pair that
- * pci_p2pdma_distance() accepted: bus addresses through a common upstream
- * device unless ACS redirects on the path, else the (whitelisted) host
- * bridge.
+/**
+ * p2pmap_pci_route_direct() - do peer requests stay below a common switch?
+ * @provider: the PCI function whose BAR is the target
+ * @client: the PCI function that issues the requests
+ *
+ * The walk calc_map_type_and_dist() in drivers/pci/p2pdma.c makes to choose
+ * between PCI bus addresses and the host bridge, whose result the kernels
+ * p2pmap supports keep private. The core's verdict uses it, and so may an
+ * exporter that maps its BAR for an importer p2pmap does not see (its own
+ * dma-buf attach, say), so that both agree. It does not tell whether the
+ * host bridge forwards peer requests at all: pci_p2pdma_distance() does.
+ *
+ * Context: any context.
+ * Return: true if @provider and @client have a common upstream device and
+ * no port from either up to it (the common one included) redirects peer
+ * requests upstream with ACS, so bus addresses reach the BAR; false if the
+ * requests go through the host bridge.
  */
-static enum p2pmap_route p2pmap_route_type(struct pci_dev *provider,
-					   struct pci_dev *client)
+bool p2pmap_pci_route_direct(struct pci_dev *provider, struct pci_dev *client)
 {
 	struct pci_dev *a, *b;
 	bool acs = false;
@@ -193,13 +191,14 @@ static enum p2pmap_route p2pmap_route_type(struct pci_dev *provider,
 			if (a == b)
 				goto common;
 	}
-	return P2PMAP_ROUTE_HOST_BRIDGE;
+	return false;
 
 common:
 	for (b = client; b != a; b = pci_upstream_bridge(b))
 		acs |= p2pmap_acs_redirects(b);
-	return acs ? P2PMAP_ROUTE_HOST_BRIDGE : P2PMAP_ROUTE_BUS_ADDR;
+	return !acs;
 }
+EXPORT_SYMBOL_GPL(p2pmap_pci_route_direct);
 
 static void p2pmap_verdict_compute(struct p2pmap_attach *attach,
 				   struct p2pmap_provider *prov,
@@ -231,7 +230,8 @@ static void p2pmap_verdict_compute(struct p2pmap_attach *attach,
 		return;
 	}
 
-	route = p2pmap_route_type(pdev, to_pci_dev(attach->dev));
+	route = p2pmap_pci_route_direct(pdev, to_pci_dev(attach->dev)) ?
+		P2PMAP_ROUTE_BUS_ADDR : P2PMAP_ROUTE_HOST_BRIDGE;
 	if (route == P2PMAP_ROUTE_BUS_ADDR) {
 		u64 bus = pci_bus_address(pdev, bar);
 
@@ -297,4 +297,4 @@ int p2pmap_attach_verdict(struct p2pmap_attach *attach,
 	*out = *v;
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(p2pmap_attach_verdict, P2PMAP_INTERNAL);
+EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(p2pmap_attach_verdict);

@@ -89,6 +89,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/p2pmap.h>
+#include <linux/p2pmap-dmabuf.h>
 #include <linux/sched/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>

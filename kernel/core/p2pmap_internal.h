@@ -1,18 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Declarations shared between the translation units of p2pmap.ko and
- * nothing else: the object layouts of providers, attachments and imports,
- * and the internal calls between provider.c (registry, mappings, sysfs),
- * attach.c (importer negotiation and P2P verdict cache), import.c (VA
- * imports, sequence protocol, invalidation and revoke), debugfs.c and
- * features.c. Nothing in here is exported; the public API is
- * include/linux/p2pmap.h.
+ * nothing else: the object layouts of providers and attachments, and the
+ * calls between main.c, features.c, provider.c (registration), object.c
+ * (provider references and bound address spaces), attach.c (importer
+ * negotiation and P2P verdict cache), pagemap.c, the import code (whose
+ * own objects are in import.h), event.c and debugfs.c. The files depend on
+ * each other in one direction only: scripts/depgraph.sh prints the graph.
+ * Nothing in here is exported; the public API is include/linux/p2pmap.h.
  */
 #ifndef _P2PMAP_INTERNAL_H
 #define _P2PMAP_INTERNAL_H
 
 #undef pr_fmt
 #define pr_fmt(fmt) "p2pmap: " fmt
+
+/*
+ * Export @sym for p2pmap's own test modules only (like the kernel's
+ * EXPORT_SYMBOL_IF_KUNIT()): in the P2PMAP_INTERNAL namespace, and only in
+ * a build with CONFIG_P2PMAP_SELFTEST (Kbuild).
+ */
+#if IS_ENABLED(CONFIG_P2PMAP_SELFTEST)
+#define EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(sym) EXPORT_SYMBOL_NS_GPL(sym, P2PMAP_INTERNAL)
+#else
+#define EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(sym)
+#endif
 
 #include <linux/atomic.h>
 #include <linux/interval_tree.h>
@@ -25,7 +37,7 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
-struct dentry;
+struct p2pmap_provider_sysfs;
 
 /**
  * struct p2pmap_provider_stats - per-provider counters (sysfs)
@@ -62,7 +74,7 @@ struct p2pmap_provider_stats {
  * @mappings: bound address spaces (struct p2pmap_mapping_bind.node)
  * @imports: imports linked to this provider, which may hold extents of it
  *	(struct p2pmap_link.prov_node)
- * @resolvers: p2pmap_import_map() calls resolving memory of this provider
+ * @resolvers: p2pmap_import_map_and_lock() calls resolving memory of this provider
  *	that they have not installed yet (struct p2pmap_hold.prov_node)
  * @inflight: resolves of this provider in progress (they hold a
  *	reference); revoke waits for it to drop to zero
@@ -73,8 +85,7 @@ struct p2pmap_provider_stats {
  *	(insert, remove) or provider->lock (lookup)
  * @revoke_wq: woken whenever an import unlinks or a resolve finishes
  * @stats: counters
- * @sysfs_added: the sysfs group exists under @desc.dev
- * @debugfs: this provider's debugfs directory
+ * @sysfs: the sysfs group under @desc.dev (provider.c's), NULL when absent
  */
 struct p2pmap_provider {
 	struct kref kref;
@@ -90,8 +101,7 @@ struct p2pmap_provider {
 	spinlock_t itree_lock; /* protects @itree */
 	wait_queue_head_t revoke_wq;
 	struct p2pmap_provider_stats stats;
-	bool sysfs_added;
-	struct dentry *debugfs;
+	struct p2pmap_provider_sysfs *sysfs;
 };
 
 /**
@@ -148,15 +158,20 @@ int p2pmap_features_sysfs_add(void);
 void p2pmap_features_sysfs_remove(void);
 
 /* provider.c */
+struct seq_file;
 int p2pmap_provider_init(void);
 void p2pmap_provider_exit(void);
+void p2pmap_providers_show(struct seq_file *m);
+
+/* object.c */
 struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mapping);
-void p2pmap_provider_release(struct kref *kref);
+void p2pmap_provider_count_fallback(struct p2pmap_provider *prov,
+				    enum p2pmap_reason reason,
+				    unsigned long npages);
+void p2pmap_provider_unbind_all(struct p2pmap_provider *prov);
+void p2pmap_object_exit(void);
 
 /* pagemap.c */
-extern int p2pmap_owner_cookie;	/* its address is p2pmap_pagemap_owner() */
-/* lowest pfn of any pagemap ever added (pagemap.c), read with READ_ONCE() */
-extern unsigned long p2pmap_devpriv_first;
 struct p2pmap_provider *p2pmap_pagemap_provider(struct page *page);
 void p2pmap_provider_drop_pagemaps(struct p2pmap_provider *prov);
 
@@ -167,14 +182,13 @@ int p2pmap_attach_verdict(struct p2pmap_attach *attach,
 const char *p2pmap_reason_name(enum p2pmap_reason reason);
 
 /* import.c */
-struct seq_file;
-void p2pmap_provider_revoke_imports(struct p2pmap_provider *prov);
 void p2pmap_imports_show(struct seq_file *m);
+
+/* event.c */
+void p2pmap_provider_revoke_imports(struct p2pmap_provider *prov);
 
 /* debugfs.c */
 void p2pmap_debugfs_init(void);
 void p2pmap_debugfs_exit(void);
-void p2pmap_debugfs_add_provider(struct p2pmap_provider *prov);
-void p2pmap_debugfs_remove_provider(struct p2pmap_provider *prov);
 
 #endif /* _P2PMAP_INTERNAL_H */

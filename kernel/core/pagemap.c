@@ -31,22 +31,10 @@ static LIST_HEAD(p2pmap_pagemaps);
 static DEFINE_SPINLOCK(p2pmap_pagemaps_lock);
 
 /*
- * The lowest pfn of any pagemap ever added. It only goes down, under
- * p2pmap_pagemaps_lock and before the pagemap is on the list, so before
- * the exporter can migrate a page to it; it is not raised again when a
- * pagemap is removed, so the pages of a removed pagemap still take the
- * full check (and fail). The import code reads it without the lock to
- * tell ordinary pages from device-private ones without touching their
- * struct page: see p2pmap_sys_page() in import.c.
- */
-unsigned long p2pmap_devpriv_first = ULONG_MAX;
-
-/*
  * The owner cookie. Only its address matters: hmm_range_fault() and
- * migrate_vma_setup() compare &struct dev_pagemap.owner against it. Not
- * static: the import code takes its address without a call.
+ * migrate_vma_setup() compare &struct dev_pagemap.owner against it.
  */
-int p2pmap_owner_cookie;
+static int p2pmap_owner_cookie;
 
 /**
  * p2pmap_pagemap_owner() - the dev_pagemap owner of every p2pmap provider
@@ -95,8 +83,7 @@ int p2pmap_provider_add_pagemap(struct p2pmap_provider *prov,
 				struct dev_pagemap *pgmap)
 {
 	struct p2pmap_pagemap_bind *b, *pos;
-	unsigned long first;
-	int i, ret = 0;
+	int ret = 0;
 
 	if (!IS_ENABLED(CONFIG_DEVICE_PRIVATE)) {
 		pr_warn_ratelimited("add_pagemap: kernel built without CONFIG_DEVICE_PRIVATE\n");
@@ -130,13 +117,8 @@ int p2pmap_provider_add_pagemap(struct p2pmap_provider *prov,
 		if (pos->pgmap == pgmap)
 			ret = -EBUSY;
 	if (!ret) {
-		for (i = 0; i < pgmap->nr_range; i++) {
-			first = PHYS_PFN(pgmap->ranges[i].start);
-			if (first < p2pmap_devpriv_first)
-				WRITE_ONCE(p2pmap_devpriv_first, first);
-		}
 		list_add_tail(&b->node, &p2pmap_pagemaps);
-		kref_get(&prov->kref);
+		p2pmap_provider_get(prov);
 	}
 	spin_unlock(&p2pmap_pagemaps_lock);
 out:
@@ -204,7 +186,7 @@ void p2pmap_provider_remove_pagemap(struct p2pmap_provider *prov,
 		p2pmap_provider_invalidate_pages(prov, pfn, npages, P2PMAP_EV_UNBIND);
 	}
 	kfree(b);
-	kref_put(&prov->kref, p2pmap_provider_release);
+	p2pmap_provider_put(prov);
 }
 EXPORT_SYMBOL_GPL(p2pmap_provider_remove_pagemap);
 
@@ -225,7 +207,7 @@ struct p2pmap_provider *p2pmap_pagemap_provider(struct page *page)
 	list_for_each_entry(b, &p2pmap_pagemaps, node) {
 		if (b->pgmap == page->pgmap) {
 			prov = b->prov;
-			kref_get(&prov->kref);
+			p2pmap_provider_get(prov);
 			break;
 		}
 	}
@@ -243,6 +225,6 @@ void p2pmap_provider_drop_pagemaps(struct p2pmap_provider *prov)
 
 	while ((b = p2pmap_pagemap_take(prov, NULL))) {
 		kfree(b);
-		kref_put(&prov->kref, p2pmap_provider_release);
+		p2pmap_provider_put(prov);
 	}
 }

@@ -2,49 +2,31 @@
 /*
  * p2pmap provider registry.
  *
- * This file owns the life cycle of &struct p2pmap_provider: registration
- * (validation, a never-reused id, the exporter-module reference, the sysfs
- * group "p2pmap" under the exporter's device and the debugfs entry),
- * references, the global table of bound address spaces that imports use
- * to find the provider of a VMA, the per-provider counters, and
- * unregistration. Revoking the imports of a provider is import.c's
- * (p2pmap_provider_revoke_imports()); unregister calls it before it tears
+ * This file owns the registration and unregistration of providers:
+ * validation, a never-reused id, the registry of live providers, the sysfs
+ * group "p2pmap" under the exporter's device, its debugfs listing, and the
+ * order of the teardown. The provider object's references, counters and
+ * bound address spaces are object.c's. Unregister revokes the imports of
+ * a provider (event.c) and its pagemaps (pagemap.c) before it tears
  * anything else down.
  *
- * Locks, outermost first: p2pmap_registry_lock (a mutex: membership of
- * the id table, duplicate-device check) is never held together with
- * provider->lock; provider->lock (a mutex) nests p2pmap_bind_lock (a
- * spinlock protecting the mapping hash table, so lookups from the import
- * path are short and never sleep).
+ * Locks: p2pmap_registry_lock (a mutex: membership of the id table,
+ * duplicate-device check) nests provider->lock, in the debugfs listing
+ * only; register and unregister never hold the two together.
  */
 
 #include <linux/device.h>
-#include <linux/hash.h>
-#include <linux/hashtable.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/ratelimit.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "p2pmap_internal.h"
-
-/**
- * struct p2pmap_mapping_bind - one bound address space
- * @hnode: entry in p2pmap_bind_table, keyed by @mapping
- * @node: entry in &struct p2pmap_provider.mappings
- * @mapping: the exporter's address space
- * @prov: its provider (a reference is held for the binding's lifetime)
- */
-struct p2pmap_mapping_bind {
-	struct hlist_node hnode;
-	struct list_head node;
-	struct address_space *mapping;
-	struct p2pmap_provider *prov;
-};
 
 /* What a provider sysfs attribute shows. */
 enum p2pmap_attr_kind {
@@ -101,33 +83,25 @@ struct p2pmap_prov_attr {
 };
 
 /**
- * struct p2pmap_provider_obj - a provider and what only this file uses
- * @prov: the provider (the layout every file shares)
+ * struct p2pmap_provider_sysfs - a provider's sysfs group
  * @attrs: its sysfs files
  * @attr_ptrs: NULL-terminated attribute list of @group
  * @group: the "p2pmap" sysfs group under the exporter's device
+ *
+ * Allocated when the group is created and freed when it is removed (at
+ * unregister, after which no show() runs), so that the provider object
+ * itself is freed by its last reference without this file.
  */
-struct p2pmap_provider_obj {
-	struct p2pmap_provider prov;
+struct p2pmap_provider_sysfs {
 	struct p2pmap_prov_attr attrs[P2PMAP_NR_ATTRS];
 	struct attribute *attr_ptrs[P2PMAP_NR_ATTRS + 1];
 	struct attribute_group group;
 };
 
-static inline struct p2pmap_provider_obj *to_obj(struct p2pmap_provider *prov)
-{
-	return container_of(prov, struct p2pmap_provider_obj, prov);
-}
-
 /* Live providers by id; ids are allocated cyclically, so never reused. */
 static DEFINE_XARRAY_ALLOC1(p2pmap_providers);
 static u32 p2pmap_next_id;
 static DEFINE_MUTEX(p2pmap_registry_lock);
-
-/* Bound address spaces: struct p2pmap_mapping_bind.hnode. */
-#define P2PMAP_BIND_HASH_BITS	8
-static DEFINE_HASHTABLE(p2pmap_bind_table, P2PMAP_BIND_HASH_BITS);
-static DEFINE_SPINLOCK(p2pmap_bind_lock);
 
 /* ---- sysfs ------------------------------------------------------------- */
 
@@ -185,13 +159,14 @@ static ssize_t p2pmap_prov_attr_show(struct device *dev,
 	return sysfs_emit(buf, "%llu\n", val);
 }
 
-static void p2pmap_prov_attr_init(struct p2pmap_provider_obj *obj,
+static void p2pmap_prov_attr_init(struct p2pmap_provider *prov,
+				  struct p2pmap_provider_sysfs *obj,
 				  unsigned int i, enum p2pmap_attr_kind kind,
 				  enum p2pmap_reason reason)
 {
 	struct p2pmap_prov_attr *a = &obj->attrs[i];
 
-	a->prov = &obj->prov;
+	a->prov = prov;
 	a->kind = kind;
 	a->reason = reason;
 	if (kind == P2PMAP_ATTR_FALLBACK)
@@ -206,31 +181,39 @@ static void p2pmap_prov_attr_init(struct p2pmap_provider_obj *obj,
 	obj->attr_ptrs[i] = &a->dattr.attr;
 }
 
-static int p2pmap_provider_sysfs_add(struct p2pmap_provider_obj *obj)
+static int p2pmap_provider_sysfs_add(struct p2pmap_provider *prov)
 {
+	struct p2pmap_provider_sysfs *obj;
 	unsigned int i = 0;
 	int kind, reason, ret;
 
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+	if (!obj)
+		return -ENOMEM;
 	for (kind = 0; kind < P2PMAP_NR_FIXED_ATTRS; kind++)
-		p2pmap_prov_attr_init(obj, i++, kind, P2PMAP_REASON_NONE);
+		p2pmap_prov_attr_init(prov, obj, i++, kind, P2PMAP_REASON_NONE);
 	for (reason = P2PMAP_REASON_NONE + 1; reason < P2PMAP_REASON_NR; reason++)
-		p2pmap_prov_attr_init(obj, i++, P2PMAP_ATTR_FALLBACK, reason);
+		p2pmap_prov_attr_init(prov, obj, i++, P2PMAP_ATTR_FALLBACK, reason);
 	obj->attr_ptrs[i] = NULL;
 	obj->group.name = "p2pmap";
 	obj->group.attrs = obj->attr_ptrs;
 
-	ret = sysfs_create_group(&obj->prov.desc.dev->kobj, &obj->group);
-	if (!ret)
-		obj->prov.sysfs_added = true;
+	ret = sysfs_create_group(&prov->desc.dev->kobj, &obj->group);
+	if (ret)
+		kfree(obj);
+	else
+		prov->sysfs = obj;
 	return ret;
 }
 
-static void p2pmap_provider_sysfs_remove(struct p2pmap_provider_obj *obj)
+/* Remove the group; sysfs waits for every show() in progress. */
+static void p2pmap_provider_sysfs_remove(struct p2pmap_provider *prov)
 {
-	if (!obj->prov.sysfs_added)
+	if (!prov->sysfs)
 		return;
-	sysfs_remove_group(&obj->prov.desc.dev->kobj, &obj->group);
-	obj->prov.sysfs_added = false;
+	sysfs_remove_group(&prov->desc.dev->kobj, &prov->sysfs->group);
+	kfree(prov->sysfs);
+	prov->sysfs = NULL;
 }
 
 /* ---- registration ------------------------------------------------------ */
@@ -300,7 +283,6 @@ static bool p2pmap_dev_has_provider(struct device *dev)
  */
 struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_desc *desc)
 {
-	struct p2pmap_provider_obj *obj;
 	struct p2pmap_provider *prov;
 	const char *name;
 	int ret;
@@ -315,14 +297,13 @@ struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_de
 	 * would only make rmmod impossible while the device is bound.
 	 */
 	ret = -ENOMEM;
-	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
-	if (!obj)
+	prov = kzalloc(sizeof(*prov), GFP_KERNEL);
+	if (!prov)
 		return ERR_PTR(ret);
 	name = kstrdup(desc->name, GFP_KERNEL);
 	if (!name)
 		goto err_free;
 
-	prov = &obj->prov;
 	kref_init(&prov->kref);
 	prov->desc = *desc;
 	prov->desc.name = name;
@@ -353,7 +334,7 @@ struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_de
 		goto err_put;
 	}
 
-	ret = p2pmap_provider_sysfs_add(obj);
+	ret = p2pmap_provider_sysfs_add(prov);
 	if (ret) {
 		xa_erase(&p2pmap_providers, prov->id);
 		mutex_unlock(&p2pmap_registry_lock);
@@ -364,9 +345,8 @@ struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_de
 	xa_store(&p2pmap_providers, prov->id, prov, GFP_KERNEL);
 	mutex_unlock(&p2pmap_registry_lock);
 
-	p2pmap_debugfs_add_provider(prov);
-	dev_info(desc->dev, "p2pmap: provider %u (%s) registered%s\n",
-		 prov->id, prov->desc.name,
+	dev_info(desc->dev, "p2pmap: provider %u (%s) registered by %s%s\n",
+		 prov->id, prov->desc.name, module_name(desc->owner),
 		 prov->desc.pdev ? "" : " without a peer-visible BAR");
 	return prov;
 
@@ -376,25 +356,10 @@ err_put:
 	mutex_destroy(&prov->lock);
 	kfree(name);
 err_free:
-	kfree(obj);
+	kfree(prov);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(p2pmap_provider_register);
-
-/* Unlink every binding of @prov; return them on @out, references held. */
-static void p2pmap_provider_take_mappings(struct p2pmap_provider *prov,
-					  struct list_head *out)
-{
-	struct p2pmap_mapping_bind *b;
-
-	mutex_lock(&prov->lock);
-	spin_lock(&p2pmap_bind_lock);
-	list_for_each_entry(b, &prov->mappings, node)
-		hash_del(&b->hnode);
-	spin_unlock(&p2pmap_bind_lock);
-	list_splice_init(&prov->mappings, out);
-	mutex_unlock(&prov->lock);
-}
 
 /**
  * p2pmap_provider_unregister() - revoke and remove a provider
@@ -402,8 +367,9 @@ static void p2pmap_provider_take_mappings(struct p2pmap_provider *prov,
  *
  * Marks @prov dead (new resolves fail with -ENODEV), revokes every import
  * of it (invalidation with %P2PMAP_EV_UNBIND, then waiting until each has
- * dropped its extents), removes its sysfs group and debugfs entry, unbinds
- * every address space still bound, and drops the exporter's reference.
+ * dropped its extents), removes it from the registry (and so from debugfs)
+ * and its sysfs group, unbinds every address space still bound, and drops
+ * the exporter's reference.
  * When it returns no importer accesses the exporter's memory any more and
  * the ops are never called again, so the exporter may free its memory.
  * Other references may still keep the (inert) provider object alive for a
@@ -414,9 +380,6 @@ static void p2pmap_provider_take_mappings(struct p2pmap_provider *prov,
  */
 void p2pmap_provider_unregister(struct p2pmap_provider *prov)
 {
-	struct p2pmap_mapping_bind *b, *tmp;
-	LIST_HEAD(binds);
-
 	if (WARN_ON(IS_ERR_OR_NULL(prov)))
 		return;
 
@@ -432,18 +395,12 @@ void p2pmap_provider_unregister(struct p2pmap_provider *prov)
 	p2pmap_provider_revoke_imports(prov);
 	p2pmap_provider_drop_pagemaps(prov);
 
-	p2pmap_debugfs_remove_provider(prov);
 	mutex_lock(&p2pmap_registry_lock);
 	xa_erase(&p2pmap_providers, prov->id);
-	p2pmap_provider_sysfs_remove(to_obj(prov));
+	p2pmap_provider_sysfs_remove(prov);
 	mutex_unlock(&p2pmap_registry_lock);
 
-	p2pmap_provider_take_mappings(prov, &binds);
-	list_for_each_entry_safe(b, tmp, &binds, node) {
-		list_del(&b->node);
-		kfree(b);
-		kref_put(&prov->kref, p2pmap_provider_release);
-	}
+	p2pmap_provider_unbind_all(prov);
 
 	dev_info(prov->desc.dev, "p2pmap: provider %u (%s) unregistered\n",
 		 prov->id, prov->desc.name);
@@ -452,243 +409,39 @@ void p2pmap_provider_unregister(struct p2pmap_provider *prov)
 EXPORT_SYMBOL_GPL(p2pmap_provider_unregister);
 
 /**
- * p2pmap_provider_release() - free a provider (kref release)
- * @kref: &struct p2pmap_provider.kref of a provider without references
+ * p2pmap_providers_show() - the debugfs "providers" file
+ * @m: seq_file to print to
  *
- * Drops the device references taken at register and frees the provider.
- * Called only through p2pmap_provider_put().
+ * One line per registered provider: id, name, device, whether unregister
+ * has started, number of bound address spaces. A provider in the registry
+ * is alive: unregister removes it under the registry lock before it drops
+ * the exporter's reference.
+ *
+ * Context: process context; takes the registry lock, then each
+ * provider->lock.
  */
-void p2pmap_provider_release(struct kref *kref)
+void p2pmap_providers_show(struct seq_file *m)
 {
-	struct p2pmap_provider *prov =
-		container_of(kref, struct p2pmap_provider, kref);
+	struct p2pmap_provider *prov;
+	struct list_head *pos;
+	unsigned int nmap;
+	unsigned long id;
+	bool dead;
 
-	WARN_ON(!list_empty(&prov->mappings));
-	WARN_ON(!list_empty(&prov->imports));
-	WARN_ON(!list_empty(&prov->resolvers));
-	WARN_ON(!RB_EMPTY_ROOT(&prov->itree.rb_root));
-	WARN_ON(prov->sysfs_added);
-	pci_dev_put(prov->desc.pdev);
-	put_device(prov->desc.dev);
-	mutex_destroy(&prov->lock);
-	kfree(prov->desc.name);
-	kfree(to_obj(prov));
-}
-
-/**
- * p2pmap_provider_get() - take a reference on a provider
- * @prov: the provider
- *
- * Context: any context.
- */
-void p2pmap_provider_get(struct p2pmap_provider *prov)
-{
-	kref_get(&prov->kref);
-}
-EXPORT_SYMBOL_GPL(p2pmap_provider_get);
-
-/**
- * p2pmap_provider_put() - drop a reference on a provider
- * @prov: the provider, or NULL
- *
- * The last reference frees the provider, which drops its device
- * references (put_device()).
- *
- * Context: process context (may sleep when it drops the last reference).
- */
-void p2pmap_provider_put(struct p2pmap_provider *prov)
-{
-	if (prov)
-		kref_put(&prov->kref, p2pmap_provider_release);
-}
-EXPORT_SYMBOL_GPL(p2pmap_provider_put);
-
-/**
- * p2pmap_provider_priv() - the exporter's private pointer
- * @prov: the provider
- *
- * Context: any context.
- * Return: &struct p2pmap_provider_desc.priv as passed to register.
- */
-void *p2pmap_provider_priv(const struct p2pmap_provider *prov)
-{
-	return prov->desc.priv;
-}
-EXPORT_SYMBOL_GPL(p2pmap_provider_priv);
-
-/* ---- bound address spaces ---------------------------------------------- */
-
-static struct p2pmap_mapping_bind *p2pmap_bind_lookup(struct address_space *mapping)
-{
-	struct p2pmap_mapping_bind *b;
-
-	lockdep_assert_held(&p2pmap_bind_lock);
-
-	hash_for_each_possible(p2pmap_bind_table, b, hnode,
-			       hash_ptr(mapping, P2PMAP_BIND_HASH_BITS))
-		if (b->mapping == mapping)
-			return b;
-	return NULL;
-}
-
-/**
- * p2pmap_provider_bind_mapping() - route imports of an address space to
- *	a provider
- * @prov: a registered provider
- * @mapping: the address space the exporter's memory is mmapped through
- *	(e.g. the anon inode mapping of a DRM device)
- *
- * From now on an import of a VMA whose vm_file->f_mapping is @mapping is
- * resolved by @prov. The binding holds a reference on @prov until
- * p2pmap_provider_unbind_mapping() or p2pmap_provider_unregister().
- *
- * Context: process context; takes @prov->lock.
- * Return: 0, -EINVAL for NULL arguments, -ENODEV if @prov is being
- * unregistered, -EBUSY if @mapping is already bound (to any provider),
- * or -ENOMEM.
- */
-int p2pmap_provider_bind_mapping(struct p2pmap_provider *prov,
-				 struct address_space *mapping)
-{
-	struct p2pmap_mapping_bind *b;
-	int ret = 0;
-
-	if (!prov || !mapping) {
-		pr_warn_ratelimited("bind_mapping: NULL %s\n",
-				    prov ? "mapping" : "provider");
-		return -EINVAL;
+	seq_puts(m, "# id\tname\tdevice\tdead\tmappings\n");
+	mutex_lock(&p2pmap_registry_lock);
+	xa_for_each(&p2pmap_providers, id, prov) {
+		nmap = 0;
+		mutex_lock(&prov->lock);
+		dead = prov->dead;
+		list_for_each(pos, &prov->mappings)
+			nmap++;
+		mutex_unlock(&prov->lock);
+		seq_printf(m, "%u\t%s\t%s\t%d\t%u\n", prov->id, prov->desc.name,
+			   dev_name(prov->desc.dev), dead, nmap);
 	}
-
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
-	if (!b)
-		return -ENOMEM;
-	b->mapping = mapping;
-	b->prov = prov;
-
-	mutex_lock(&prov->lock);
-	if (prov->dead) {
-		ret = -ENODEV;
-		goto out;
-	}
-	spin_lock(&p2pmap_bind_lock);
-	if (p2pmap_bind_lookup(mapping)) {
-		ret = -EBUSY;
-	} else {
-		hash_add(p2pmap_bind_table, &b->hnode,
-			 hash_ptr(mapping, P2PMAP_BIND_HASH_BITS));
-		list_add_tail(&b->node, &prov->mappings);
-		kref_get(&prov->kref);
-	}
-	spin_unlock(&p2pmap_bind_lock);
-out:
-	mutex_unlock(&prov->lock);
-	if (ret) {
-		pr_warn_ratelimited("provider %s: bind_mapping refused: %s\n",
-				    prov->desc.name,
-				    ret == -EBUSY ? "the mapping is already bound" :
-				    "the provider is being unregistered");
-		kfree(b);
-	}
-	return ret;
+	mutex_unlock(&p2pmap_registry_lock);
 }
-EXPORT_SYMBOL_GPL(p2pmap_provider_bind_mapping);
-
-/**
- * p2pmap_provider_unbind_mapping() - stop routing an address space
- * @prov: the provider @mapping was bound to
- * @mapping: the address space
- *
- * New imports of @mapping no longer find @prov. Extents that imports
- * already resolved from it stay valid until they are invalidated: an
- * exporter that takes the memory away calls p2pmap_provider_invalidate()
- * over the range first. Unbinding a mapping that is not bound to @prov is
- * a no-op (logged, ratelimited); p2pmap_provider_unregister() unbinds
- * whatever is left.
- *
- * Context: process context; takes @prov->lock.
- */
-void p2pmap_provider_unbind_mapping(struct p2pmap_provider *prov,
-				    struct address_space *mapping)
-{
-	struct p2pmap_mapping_bind *b;
-
-	if (!prov || !mapping)
-		return;
-
-	mutex_lock(&prov->lock);
-	spin_lock(&p2pmap_bind_lock);
-	b = p2pmap_bind_lookup(mapping);
-	if (b && b->prov == prov) {
-		hash_del(&b->hnode);
-		list_del(&b->node);
-	} else {
-		b = NULL;
-	}
-	spin_unlock(&p2pmap_bind_lock);
-	mutex_unlock(&prov->lock);
-
-	if (!b) {
-		pr_warn_ratelimited("provider %s: unbind_mapping: mapping not bound to it\n",
-				    prov->desc.name);
-		return;
-	}
-	kfree(b);
-	kref_put(&prov->kref, p2pmap_provider_release);
-}
-EXPORT_SYMBOL_GPL(p2pmap_provider_unbind_mapping);
-
-/**
- * p2pmap_provider_find_mapping() - the provider an address space is bound to
- * @mapping: an address space, e.g. vma->vm_file->f_mapping
- *
- * Context: any context that may take a spinlock.
- * Return: the provider with a reference the caller drops with
- * p2pmap_provider_put(), or NULL if @mapping is not bound. The provider
- * may already be dead; callers check &struct p2pmap_provider.dead under
- * its lock. Exported only in the P2PMAP_INTERNAL namespace, for p2pmap's
- * own test modules; it is not part of the API.
- */
-struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mapping)
-{
-	struct p2pmap_provider *prov = NULL;
-	struct p2pmap_mapping_bind *b;
-
-	if (!mapping)
-		return NULL;
-
-	spin_lock(&p2pmap_bind_lock);
-	b = p2pmap_bind_lookup(mapping);
-	if (b) {
-		prov = b->prov;
-		kref_get(&prov->kref);
-	}
-	spin_unlock(&p2pmap_bind_lock);
-	return prov;
-}
-EXPORT_SYMBOL_NS_GPL(p2pmap_provider_find_mapping, P2PMAP_INTERNAL);
-
-/**
- * p2pmap_provider_count_fallback() - count pages that did not go P2P
- * @prov: the provider
- * @reason: why they did not (not %P2PMAP_REASON_NONE)
- * @npages: how many pages
- *
- * For fallbacks the exporter decides on its own (e.g.
- * %P2PMAP_REASON_BAR_EXHAUSTED); they appear in the provider's sysfs
- * fallback_<reason> file.
- *
- * Context: any context.
- */
-void p2pmap_provider_count_fallback(struct p2pmap_provider *prov,
-				    enum p2pmap_reason reason,
-				    unsigned long npages)
-{
-	if (WARN_ON_ONCE(!prov || reason <= P2PMAP_REASON_NONE ||
-			 reason >= P2PMAP_REASON_NR))
-		return;
-	atomic64_add(npages, &prov->stats.fallback_pages[reason]);
-}
-EXPORT_SYMBOL_GPL(p2pmap_provider_count_fallback);
 
 /**
  * p2pmap_provider_init() - set up the provider registry at module load
@@ -711,7 +464,6 @@ void p2pmap_provider_exit(void)
 {
 	WARN(!xa_empty(&p2pmap_providers),
 	     "p2pmap: providers still registered at unload\n");
-	WARN(!hash_empty(p2pmap_bind_table),
-	     "p2pmap: address spaces still bound at unload\n");
+	p2pmap_object_exit();
 	xa_destroy(&p2pmap_providers);
 }

@@ -10,8 +10,8 @@
  * caller's victim filter, O(1 + allocations it keeps)); naturally aligned
  * multi-slot runs are found by an O(n) first-fit scan. It calls the
  * kernel only through aperture_internal.h so that the userland unit tests in
- * tests/unit/ can compile it unchanged. See "DOC: Locking and lifetime" in
- * aperture.h for the caller's obligations.
+ * tests/unit/ can compile it unchanged. See "DOC: Window allocator locking
+ * and lifetime" in aperture.h for the caller's obligations.
  */
 
 #include "aperture_internal.h"

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /**
- * DOC: Locking and lifetime
+ * DOC: Window allocator locking and lifetime
  *
  * The aperture allocator takes no locks and never sleeps except in
  * p2pmap_aper_create(), which allocates with GFP_KERNEL. The caller must

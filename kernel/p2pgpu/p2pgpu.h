@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * p2pgpu internal definitions: the device, its buffer objects, the window
- * (BAR2) placement and pinning code, and the entry points shared by
- * p2pgpu_drv.c, p2pgpu_gem.c, p2pgpu_p2pmap.c and p2pgpu_prime.c.
+ * (BAR2) placement and pinning code, and the entry points the p2pgpu_*.c
+ * files share (each group below names the file that defines it).
  */
 #ifndef _P2PGPU_H
 #define _P2PGPU_H
@@ -289,6 +289,8 @@ typedef bool (*p2pgpu_keep_fn)(void *owner, u64 index, unsigned int order,
 /* p2pgpu_gem.c */
 int p2pgpu_bo_create(struct p2pgpu_device *gdev, struct drm_file *file,
 		     u64 size, u32 *handle);
+
+/* p2pgpu_window.c */
 int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 			    p2pgpu_keep_fn keep, void *arg);
 int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
@@ -361,8 +363,10 @@ int p2pgpu_ioctl_svm_snapshot(struct drm_device *drm, void *data,
 
 /* p2pgpu_gem.c */
 int p2pgpu_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma);
-void p2pgpu_bo_zap_all(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo);
 extern const struct vm_operations_struct p2pgpu_pub_vm_ops;
+
+/* p2pgpu_window.c */
+void p2pgpu_bo_zap_all(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo);
 
 /* p2pgpu_p2pdma.c */
 void p2pgpu_p2pdma_init(struct p2pgpu_device *gdev);
@@ -393,6 +397,8 @@ void p2pgpu_dmabuf_moving_locked(struct p2pgpu_device *gdev,
 				 struct p2pgpu_bo *bo);
 int p2pgpu_ioctl_bo_dmabuf_info(struct drm_device *drm, void *data,
 				struct drm_file *file);
+
+/* p2pgpu_va.c */
 int p2pgpu_ioctl_bo_from_va(struct drm_device *drm, void *data,
 			    struct drm_file *file);
 int p2pgpu_ioctl_export_range(struct drm_device *drm, void *data,

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pgpu's own copy of the p2pmap window slot allocator. aperture.c is also
- * linked into p2pmap.ko; its symbols are not exported, so each module keeps
- * a private copy. It is included rather than listed as ../lib/aperture.o in
- * Kbuild because an out-of-tree object path outside this directory would be
- * the very object file p2pmap.ko builds, compiled twice with different
- * KBUILD_MODNAME.
+ * p2pgpu's window slot allocator, kernel/lib/aperture.c. It is p2pgpu's
+ * private code (tests/unit compiles the same file in userspace), not part
+ * of p2pmap's API: p2pmap.ko neither links nor exports it. It is included
+ * rather than listed as ../lib/aperture.o in Kbuild because an out-of-tree
+ * object path outside this directory is not built per module.
  */
 #include "../lib/aperture.c"

@@ -220,17 +220,6 @@ static bool p2pgpu_copy_bus_to_cpu(struct pci_dev *me, dma_addr_t bus,
 	return false;
 }
 
-/* Same test as drivers/pci/p2pdma.c's pci_bridge_has_acs_redir(). */
-static bool p2pgpu_copy_acs_redirects(struct pci_dev *pdev)
-{
-	u16 ctrl;
-
-	if (!pdev->acs_cap)
-		return false;
-	pci_read_config_word(pdev, pdev->acs_cap + PCI_ACS_CTRL, &ctrl);
-	return ctrl & (PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
-}
-
 /*
  * Does a request from @me to a BAR of @target stay in the PCIe fabric? A
  * device decodes its own BARs; otherwise the request climbs until a bridge
@@ -240,22 +229,7 @@ static bool p2pgpu_copy_acs_redirects(struct pci_dev *pdev)
  */
 static bool p2pgpu_copy_direct(struct pci_dev *me, struct pci_dev *target)
 {
-	struct pci_dev *a, *b;
-	bool acs = false;
-
-	if (me == target)
-		return true;
-	for (a = target; a; a = pci_upstream_bridge(a)) {
-		acs |= p2pgpu_copy_acs_redirects(a);
-		for (b = me; b; b = pci_upstream_bridge(b))
-			if (a == b)
-				goto common;
-	}
-	return false;
-common:
-	for (b = me; b != a; b = pci_upstream_bridge(b))
-		acs |= p2pgpu_copy_acs_redirects(b);
-	return !acs;
+	return me == target || p2pmap_pci_route_direct(target, me);
 }
 
 /*

@@ -275,7 +275,7 @@ static void p2pgpu_devmem_free_work(struct work_struct *work)
  * A device-private page in the window is recorded in the slot allocator
  * with a tagged owner cookie (&struct p2pgpu_svm with bit 0 set; buffer
  * objects are untagged) and its index in the pagemap, so eviction finds it
- * (p2pgpu_evict_one_locked() in p2pgpu_gem.c dispatches on the tag). While
+ * (p2pgpu_evict_one_locked() in p2pgpu_window.c dispatches on the tag). While
  * it is placed, the slot holds its current data: peers read and write it
  * there, and copies out of the page read the slot.
  */
@@ -408,7 +408,7 @@ static void p2pgpu_devmem_add_extent(struct p2pmap_map_req *req, u8 type,
 				     u8 reason, phys_addr_t phys)
 {
 	struct p2pmap_extent *e = req->nr_ext ? &req->ext[req->nr_ext - 1] : NULL;
-	u8 flags = req->write ? P2PMAP_EXT_F_WRITE : 0;
+	u8 flags = (req->flags & P2PMAP_REQ_WRITE) ? P2PMAP_EXT_F_WRITE : 0;
 
 	if (e && e->type == type && e->reason == reason && e->flags == flags &&
 	    (type != P2PMAP_EXT_P2P ||
@@ -471,10 +471,12 @@ int p2pgpu_devmem_p2p_map_pages(struct p2pmap_provider *prov,
 		struct page *page = req->pages[i];
 		int slot = -EBUSY;
 
-		if (!req->p2p_ok || req->pin) {
+		if (!(req->flags & P2PMAP_REQ_P2P_OK) ||
+		    (req->flags & P2PMAP_REQ_PIN)) {
 			/* No route (or policy); pinned imports never get here. */
 			p2pgpu_devmem_add_extent(req, P2PMAP_EXT_MIGRATE,
-						 req->pin ? P2PMAP_REASON_POLICY :
+						 (req->flags & P2PMAP_REQ_PIN) ?
+						 P2PMAP_REASON_POLICY :
 						 P2PMAP_REASON_NO_ROUTE, 0);
 			atomic64_inc(&svm->fallbacks);
 			continue;
@@ -494,7 +496,7 @@ int p2pgpu_devmem_p2p_map_pages(struct p2pmap_provider *prov,
 		}
 		/* Nothing this call does frees a slot: stop scanning. */
 		exhausted = slot != -ENOENT;
-		if (req->require_p2p) {
+		if (req->flags & P2PMAP_REQ_REQUIRE_P2P) {
 			p2pgpu_reject(gdev, "p2p_map_pages: window exhausted, P2P required\n");
 			ret = -ENOSPC;
 			break;

@@ -227,12 +227,12 @@ static const struct drm_driver p2pgpu_drm_driver = {
 	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
 	.gem_prime_import = p2pgpu_gem_prime_import,
 	.name = P2PGPU_DRIVER_NAME,
-	.desc = "p2pmap reference exporter (emulated small-BAR GPU)",
+	.desc = "p2pmap " P2PMAP_VERSION " reference exporter (emulated small-BAR GPU)",
 	.date = "20250101",
-	/* the p2pmap release (file VERSION, passed in by the top Kbuild) */
-	.major = P2PMAP_VERSION_MAJOR,
-	.minor = P2PMAP_VERSION_MINOR,
-	.patchlevel = P2PMAP_VERSION_PATCH,
+	/* the uAPI version (p2pgpu_drm.h); the release is MODULE_VERSION */
+	.major = P2PGPU_VERSION_MAJOR,
+	.minor = P2PGPU_VERSION_MINOR,
+	.patchlevel = 0,
 };
 
 /* ---- PCI --------------------------------------------------------------- */

@@ -109,7 +109,7 @@ static void p2pgpu_add_extent(struct p2pmap_map_req *req, u8 type, u8 reason,
 			      phys_addr_t phys, struct page *page)
 {
 	struct p2pmap_extent *e = req->nr_ext ? &req->ext[req->nr_ext - 1] : NULL;
-	u8 flags = req->write ? P2PMAP_EXT_F_WRITE : 0;
+	u8 flags = (req->flags & P2PMAP_REQ_WRITE) ? P2PMAP_EXT_F_WRITE : 0;
 
 	if (e && e->type == type && e->reason == reason && e->flags == flags &&
 	    ((type == P2PMAP_EXT_P2P &&
@@ -188,7 +188,7 @@ static bool p2pgpu_keep_span(void *owner, u64 index, unsigned int order,
 
 /*
  * The span to protect: the request's own pages, plus the span the core says
- * the same import resolves in this p2pmap_import_map() call. A core that
+ * the same import resolves in this p2pmap_import_map_and_lock() call. A core that
  * does not fill it leaves both fields 0 (fake offsets never start at 0), in
  * which case only the request itself is protected.
  */
@@ -227,7 +227,7 @@ static unsigned long p2pgpu_resolve_locked(struct p2pgpu_device *gdev,
 		struct p2pgpu_bo_page *p = &bo->pages[pg];
 		int slot = p->slot == P2PGPU_NO_SLOT ? -ENOENT : (int)p->slot;
 
-		if (req->p2p_ok) {
+		if (req->flags & P2PMAP_REQ_P2P_OK) {
 			/*
 			 * Place unless pinned device-only (a pinned importer
 			 * holds the backing page) or the window already
@@ -249,7 +249,7 @@ static unsigned long p2pgpu_resolve_locked(struct p2pgpu_device *gdev,
 						  get_jiffies_64());
 			}
 			if (slot >= 0) {
-				if (req->pin) {
+				if (req->flags & P2PMAP_REQ_PIN) {
 					ret = p2pgpu_pin_page_locked(gdev, bo, pg);
 					if (ret)
 						break;
@@ -261,7 +261,7 @@ static unsigned long p2pgpu_resolve_locked(struct p2pgpu_device *gdev,
 						  NULL);
 				continue;
 			}
-			if (req->require_p2p) {
+			if (req->flags & P2PMAP_REQ_REQUIRE_P2P) {
 				p2pgpu_reject(gdev, "p2p_map: page %lu: %s, P2P required\n",
 					      pg, p->pins ?
 					      "pinned outside the window by a pinned importer" :
@@ -269,7 +269,7 @@ static unsigned long p2pgpu_resolve_locked(struct p2pgpu_device *gdev,
 				ret = -ENOSPC;
 				break;
 			}
-			if (req->pin) {
+			if (req->flags & P2PMAP_REQ_PIN) {
 				ret = p2pgpu_pin_page_locked(gdev, bo, pg);
 				if (ret)
 					break;
@@ -291,7 +291,7 @@ static unsigned long p2pgpu_resolve_locked(struct p2pgpu_device *gdev,
 				 * one, which never revalidates, gets the
 				 * request refused.
 				 */
-				if (req->pin) {
+				if (req->flags & P2PMAP_REQ_PIN) {
 					p2pgpu_reject(gdev,
 						      "p2p_map: page %lu is pinned in the window by another importer; this pinned importer cannot reach the BAR\n",
 						      pg);
@@ -307,7 +307,7 @@ static unsigned long p2pgpu_resolve_locked(struct p2pgpu_device *gdev,
 			if (ret)
 				break;
 		}
-		if (req->pin) {
+		if (req->flags & P2PMAP_REQ_PIN) {
 			ret = p2pgpu_pin_page_locked(gdev, bo, pg);
 			if (ret)
 				break;
@@ -340,7 +340,7 @@ static int p2pgpu_p2p_map(struct p2pmap_provider *prov,
 	first = req->pgoff - drm_vma_node_start(&bo->base.vma_node);
 	n = min_t(unsigned long, req->npages, bo->npages - first);
 	n = min_t(unsigned long, n, req->max_ext);
-	if (req->pin) {
+	if (req->flags & P2PMAP_REQ_PIN) {
 		rec = kzalloc(sizeof(*rec), GFP_KERNEL);
 		if (!rec) {
 			ret = -ENOMEM;

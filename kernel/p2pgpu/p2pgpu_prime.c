@@ -11,11 +11,8 @@
  * device's own dma-bufs (the same object); anything else is refused with a
  * reason.
  *
- * It also owns the dma-buf ioctls: BO_DMABUF_INFO (move_notify counters),
- * BO_FROM_VA (a handle to the object a CPU address of the caller maps,
- * for libraries given only a pointer) and EXPORT_RANGE (the userspace
- * entry point of the core's range exporter, p2pmap_dmabuf_export(), for
- * ranges that are not p2pgpu objects).
+ * It also owns BO_DMABUF_INFO (move_notify counters). BO_FROM_VA and
+ * EXPORT_RANGE, which start from a user address, are p2pgpu_va.c's.
  *
  * p2pgpu is a dynamic exporter (it has pin and unpin ops), so the dma-buf
  * core calls every op below with the reservation lock of the object
@@ -53,11 +50,11 @@
  * Eviction runs under the device lock (CPU faults, p2pmap placement and
  * other mappings evict), so it can never block on a reservation lock. It
  * only trylocks: the victim filter of eviction (p2pgpu_dmabuf_evict_trylock(),
- * called from p2pgpu_gem.c) accepts a page of an object with live unpinned
+ * called from p2pgpu_window.c) accepts a page of an object with live unpinned
  * mappings only if dma_resv_trylock() of that object succeeds (or the
  * caller is a dma-buf op of that very object, which already holds it), and
  * keeps the lock until the eviction is done; the move hook
- * (p2pgpu_dmabuf_moving_locked(), called by p2pgpu_gem.c for every page
+ * (p2pgpu_dmabuf_moving_locked(), called by p2pgpu_window.c for every page
  * that changes place) then calls dma_buf_move_notify() under it. A
  * contended object is simply not a victim this time. Alternatives rejected:
  * taking the reservation lock before the device lock on the eviction path
@@ -136,44 +133,6 @@ struct p2pgpu_dmabuf_map {
 	u64 gen;
 };
 
-/* Same test as p2pdma.c's pci_bridge_has_acs_redir() (and p2pmap's). */
-static bool p2pgpu_acs_redirects(struct pci_dev *pdev)
-{
-	u16 ctrl;
-
-	if (!pdev->acs_cap)
-		return false;
-	pci_read_config_word(pdev, pdev->acs_cap + PCI_ACS_CTRL, &ctrl);
-	return ctrl & (PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
-}
-
-/*
- * For a pair pci_p2pdma_distance() accepted: true if the route goes through
- * the (whitelisted) host bridge, false if it stays below a common upstream
- * device with no ACS redirection on the way, where PCI bus addresses work.
- * The same walk as calc_map_type_and_dist() in drivers/pci/p2pdma.c, whose
- * result 6.1 keeps private (kernel/core/attach.c does the same).
- */
-static bool p2pgpu_route_via_host(struct pci_dev *provider,
-				  struct pci_dev *client)
-{
-	struct pci_dev *a, *b;
-	bool acs = false;
-
-	for (a = provider; a; a = pci_upstream_bridge(a)) {
-		acs |= p2pgpu_acs_redirects(a);
-		for (b = client; b; b = pci_upstream_bridge(b))
-			if (a == b)
-				goto common;
-	}
-	return true;
-
-common:
-	for (b = client; b != a; b = pci_upstream_bridge(b))
-		acs |= p2pgpu_acs_redirects(b);
-	return acs;
-}
-
 /* Decide the route of @attach; NULL reason: peer-to-peer. */
 static const char *p2pgpu_dmabuf_route(struct p2pgpu_device *gdev,
 				       struct dma_buf_attachment *attach,
@@ -190,7 +149,8 @@ static const char *p2pgpu_dmabuf_route(struct p2pgpu_device *gdev,
 		return "the importer is not a PCI device";
 	if (pci_p2pdma_distance(pdev, attach->dev, false) < 0)
 		return "pci_p2pdma_distance() < 0: no peer-to-peer route";
-	a->host_bridge = p2pgpu_route_via_host(pdev, to_pci_dev(attach->dev));
+	/* The core's walk, so that p2pmap imports and dma-buf agree. */
+	a->host_bridge = !p2pmap_pci_route_direct(pdev, to_pci_dev(attach->dev));
 	if (a->host_bridge) {
 		end = gdev->window_phys + gdev->window_size - 1;
 	} else {
@@ -941,132 +901,5 @@ int p2pgpu_ioctl_bo_dmabuf_info(struct drm_device *drm, void *data,
 	if (IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
 		args->flags |= P2PGPU_DMABUF_INFO_MOVE_NOTIFY;
 	drm_gem_object_put(obj);
-	return 0;
-}
-
-/**
- * p2pgpu_ioctl_bo_from_va() - DRM_IOCTL_P2PGPU_BO_FROM_VA
- * @drm: the device
- * @data: &struct drm_p2pgpu_bo_from_va
- * @file: the DRM file the new handle is created in
- *
- * The mapping at the address must map an object of @drm: through a render
- * node, the publish node or a dma-buf of the device, all of whose files
- * point their f_mapping at the DRM device's address space, and whose mmap
- * paths (drm_gem_mmap(), the publish node, drm_gem_prime_mmap()) set
- * vm_private_data to the object and vm_pgoff to its fake offset. The
- * object is held across the handle creation, which happens after mmap_lock
- * is dropped.
- *
- * Return: 0 or a negative errno, see &struct drm_p2pgpu_bo_from_va.
- */
-int p2pgpu_ioctl_bo_from_va(struct drm_device *drm, void *data,
-			    struct drm_file *file)
-{
-	struct p2pgpu_device *gdev = to_p2pgpu(drm);
-	struct drm_p2pgpu_bo_from_va *args = data;
-	struct mm_struct *mm = current->mm;
-	struct drm_gem_object *obj = NULL;
-	struct vm_area_struct *vma;
-	unsigned long va;
-	u64 pgoff;
-	int ret = 0;
-
-	if (args->flags) {
-		p2pgpu_reject(gdev, "BO_FROM_VA: flags must be 0\n");
-		return -EINVAL;
-	}
-	if (args->va > ULONG_MAX) {
-		p2pgpu_reject(gdev, "BO_FROM_VA: address %#llx out of range\n",
-			      args->va);
-		return -EFAULT;
-	}
-	va = args->va;
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, va);
-	if (!vma) {
-		p2pgpu_reject(gdev, "BO_FROM_VA: nothing mapped at %#lx\n", va);
-		ret = -EFAULT;
-		goto unlock;
-	}
-	if (vma->vm_file && vma->vm_private_data &&
-	    vma->vm_file->f_mapping != drm->anon_inode->i_mapping &&
-	    vma->vm_file->f_op == drm->driver->fops) {
-		p2pgpu_reject(gdev,
-			      "BO_FROM_VA: %#lx maps an object of another p2pgpu, not of this device\n",
-			      va);
-		ret = -EXDEV;
-		goto unlock;
-	}
-	if (!vma->vm_file || !vma->vm_private_data ||
-	    vma->vm_file->f_mapping != drm->anon_inode->i_mapping) {
-		p2pgpu_reject(gdev,
-			      "BO_FROM_VA: %#lx is not a mapping of a p2pgpu object of this device\n",
-			      va);
-		ret = -ENXIO;
-		goto unlock;
-	}
-	obj = vma->vm_private_data;
-	pgoff = vma->vm_pgoff + ((va - vma->vm_start) >> PAGE_SHIFT) -
-		drm_vma_node_start(&obj->vma_node);
-	args->offset = (pgoff << PAGE_SHIFT) | (va & ~PAGE_MASK);
-	args->size = obj->size;
-	args->mapped = vma->vm_end - va;
-	drm_gem_object_get(obj);
-unlock:
-	mmap_read_unlock(mm);
-	if (ret)
-		return ret;
-	ret = drm_gem_handle_create(file, obj, &args->handle);
-	drm_gem_object_put(obj);
-	return ret;
-}
-
-/**
- * p2pgpu_ioctl_export_range() - DRM_IOCTL_P2PGPU_EXPORT_RANGE
- * @drm: the device
- * @data: &struct drm_p2pgpu_export_range
- * @file: the DRM file (unused: the range is the caller's, not an object's)
- *
- * The userspace entry point of p2pmap_dmabuf_export() (kernel/core).
- *
- * Return: 0 with the new fd in &drm_p2pgpu_export_range.fd, or a negative
- * errno.
- */
-int p2pgpu_ioctl_export_range(struct drm_device *drm, void *data,
-			      struct drm_file *file)
-{
-	struct p2pgpu_device *gdev = to_p2pgpu(drm);
-	struct drm_p2pgpu_export_range *args = data;
-	struct dma_buf *dmabuf;
-	int fd;
-
-	if (args->flags & ~P2PGPU_EXPORT_RANGE_FLAGS) {
-		p2pgpu_reject(gdev, "EXPORT_RANGE: unknown flags %#x\n",
-			      args->flags);
-		return -EINVAL;
-	}
-	if (!args->length || !PAGE_ALIGNED(args->va) ||
-	    !PAGE_ALIGNED(args->length) || args->va > ULONG_MAX ||
-	    args->length > ULONG_MAX - args->va) {
-		p2pgpu_reject(gdev,
-			      "EXPORT_RANGE: range %#llx+%#llx must be page aligned, non-empty and not wrap\n",
-			      args->va, args->length);
-		return -EINVAL;
-	}
-	dmabuf = p2pmap_dmabuf_export(current->mm, args->va, args->length,
-				      args->flags & P2PGPU_EXPORT_RANGE_WRITE ?
-				      P2PMAP_DMABUF_WRITE : 0);
-	if (IS_ERR(dmabuf)) {
-		p2pgpu_reject(gdev, "EXPORT_RANGE: %#llx+%#llx: export failed (%ld)\n",
-			      args->va, args->length, PTR_ERR(dmabuf));
-		return PTR_ERR(dmabuf);
-	}
-	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
-	if (fd < 0) {
-		dma_buf_put(dmabuf);
-		return fd;
-	}
-	args->fd = fd;
 	return 0;
 }

@@ -2,20 +2,16 @@
 /*
  * p2pmap: vendor-neutral peer-to-peer mapping of device memory.
  *
- * This header is the whole public API of p2pmap.ko. Exporters (GPU and
- * accelerator drivers) describe their memory with a struct p2pmap_provider
- * and resolve ranges of it into typed extents through ops->p2p_map().
- * Importers (RDMA NICs, other GPUs' copy engines) attach once per device
- * with p2pmap_attach() and import user VA ranges with p2pmap_import_*();
- * the core does every DMA mapping for the importer's device and drives a
- * single invalidation/sequence protocol for CPU-side and exporter-side
- * events alike. The design and its reasons are in docs/design.md.
+ * This header is the whole public API of p2pmap.ko; its DOC: sections
+ * (Overview, Exporter contract, Importer protocol, Locking, Lifetime) are
+ * the rules every other comment and document refers to.
  */
 #ifndef _LINUX_P2PMAP_H
 #define _LINUX_P2PMAP_H
 
-#include <linux/types.h>
+#include <linux/err.h>
 #include <linux/kref.h>
+#include <linux/types.h>
 
 /*
  * P2PMAP_API_VERSION: the version of the in-kernel API in this header.
@@ -41,88 +37,151 @@ struct sg_table;
 struct p2pmap_provider;
 
 /**
- * DOC: Locking and lifetime
+ * DOC: Overview
  *
- * Objects and references:
+ * p2pmap lets an importer device (an RDMA NIC, another GPU's copy engine)
+ * DMA to a user virtual address range whatever memory backs it: the
+ * peer-visible BAR of an exporter's device, device-private memory an
+ * exporter migrated there with HMM, or ordinary system memory. Exporters
+ * (GPU and accelerator drivers) register a &struct p2pmap_provider and
+ * resolve their memory into typed extents (&struct p2pmap_extent) through
+ * &struct p2pmap_provider_ops. Importers attach once per device with
+ * p2pmap_attach() and import ranges with p2pmap_import_create(); the core
+ * decides per (importer, provider) pair whether a peer-to-peer route
+ * exists, does every DMA mapping for the importer's device, falls back to
+ * system memory page by page when the peer window is exhausted or there
+ * is no route (and says why, &enum p2pmap_reason), and drives one
+ * invalidation and sequence protocol for CPU-side and exporter-side
+ * events alike. The design and its reasons are in docs/design.md; the
+ * exporter and importer guides are docs/exporter-guide.md and
+ * docs/importer-guide.md.
+ */
+
+/**
+ * DOC: Exporter contract
  *
- * - &struct p2pmap_provider is created by the exporter and is refcounted
- *   (p2pmap_provider_get()/p2pmap_provider_put()). Every import linked to
- *   it, every resolve in flight and every mapping binding holds a
- *   reference. The exporter must call p2pmap_provider_unregister() before
- *   its code or memory goes away (from remove() or module exit): it
- *   revokes every import synchronously, after which the core never calls
- *   the ops again. No module reference is held, so rmmod of an exporter
- *   with live imports revokes them instead of failing.
- * - &struct p2pmap_attach is created by the importer, holds a reference on
- *   the importer's &struct device, and caches one P2P verdict per provider.
- * - &struct p2pmap_import holds a reference on its attachment and, while it
- *   has resolved extents, on the provider that resolved them.
+ * An exporter registers with p2pmap_provider_register() and binds the
+ * address spaces its memory is mmapped through with
+ * p2pmap_provider_bind_mapping(); device-private memory is added with
+ * p2pmap_provider_add_pagemap(), its pagemap's owner being
+ * p2pmap_pagemap_owner().
  *
- * Lock order, outermost first:
+ * ops->p2p_map() resolves pages of a bound address space, and
+ * ops->p2p_map_pages() device-private pages, into extents: peer-to-peer
+ * only where %P2PMAP_REQ_P2P_OK says the core found a route, system
+ * memory (or, from p2p_map_pages(), %P2PMAP_EXT_MIGRATE) otherwise, with
+ * a reason for every page that did not go peer-to-peer. Both are called
+ * with the mm's mmap_lock held for read and no p2pmap lock held, so they
+ * may allocate, migrate and evict, and may call
+ * p2pmap_provider_invalidate() from inside for pages of the same request.
+ * ops->p2p_unmap() gets every request back unchanged; it may run under an
+ * import's lock, from reclaim, so it must not allocate with
+ * __GFP_RECLAIM nor wait for anything that waits for an import's lock.
  *
- * 1. mmap_lock (read), taken by the core around the VMA lookup and the
- *    resolve step of p2pmap_import_map();
- * 2. provider->lock, a mutex protecting the provider's state, its bound
- *    mappings and its list of imports;
- * 3. import->lock, a mutex: the "notifier lock" of an import. The core
- *    takes it in the mmu-notifier invalidate callback and in exporter
- *    events, and importers take it (p2pmap_import_lock()) around the
- *    p2pmap_import_retry() check and the programming of their hardware.
+ * Before the exporter moves, evicts or frees memory it handed out, it
+ * calls p2pmap_provider_invalidate() (or p2pmap_provider_invalidate_pages()
+ * for device-private pages): when that returns, no importer can reach the
+ * old location. Pinned requests (%P2PMAP_REQ_PIN) must not be moved or
+ * evicted; only reset and unbind take them back.
  *
- * No allocation with __GFP_RECLAIM happens under import->lock, because the
- * mmu notifier callback takes it from reclaim. The exporter's p2p_map() is
- * called with mmap_lock held for read and no p2pmap lock held, so it may
- * allocate, migrate, evict (and so call p2pmap_provider_invalidate()).
- * p2p_unmap() may be called with import->lock held and must not sleep on
- * anything that waits for an import->lock.
+ * Device-private pages: the core's hmm_range_fault() reports the pages of
+ * every p2pmap provider instead of migrating them, finds the provider from
+ * the page's pagemap and asks its ops->p2p_map_pages(). Pages it cannot
+ * place come back as %P2PMAP_EXT_MIGRATE: the core migrates exactly those
+ * pages to system memory (a fault through the exporter's migrate_to_ram(),
+ * mmap_lock taken anew, no p2pmap lock held) and the map starts over, after
+ * which they are system memory extents flagged %P2PMAP_EXT_F_MIGRATED with
+ * the exporter's reason. A read-only device-private page in an import that
+ * writes is moved the same way, which breaks copy-on-write as a CPU write
+ * would. Migrations reach importers through their interval notifier, so an
+ * exporter's own notifier must not ignore %MMU_NOTIFY_MIGRATE events by
+ * owner alone (the owner is shared by every provider).
+ */
+
+/**
+ * DOC: Importer protocol
  *
- * Sequence protocol (one for every kind of invalidation):
+ * Every importer maps with p2pmap_import_map_and_lock(), which resolves,
+ * DMA-maps and installs the range and, on success, returns with the
+ * import's lock held and the extents valid:
  *
  *	again:
  *		seq = p2pmap_import_begin(imp);
- *		err = p2pmap_import_map(imp, &seq);	(no importer locks held)
+ *		err = p2pmap_import_map_and_lock(imp, &seq);
  *		if (err == -EAGAIN)
- *			goto again;
- *		p2pmap_import_lock(imp);
- *		if (p2pmap_import_retry(imp, &seq)) {
- *			p2pmap_import_unlock(imp);
- *			goto again;
- *		}
- *		program the device from p2pmap_import_extents(imp);
+ *			goto again;		(bound this loop)
+ *		if (err)
+ *			return err;
+ *		ext = p2pmap_import_extents(imp, &n);
+ *		program the device from ext[0..n);
  *		p2pmap_import_unlock(imp);
  *
- * p2pmap_import_map_and_lock() folds the last steps in: on success it
- * returns with import->lock held and the extents valid, so the importer
- * programs its device and unlocks, without a retry check.
- *
  * An invalidation of any origin (munmap, migration, fork/COW, or the
- * exporter's eviction, BAR defragmentation, reset or unbind) runs with
- * import->lock held, bumps the sequence the importer checks, calls the
- * importer's ops->invalidate() (which must stop device access before it
- * returns), and then unmaps the DMA addresses. Exporter-side events are
- * synchronous: p2pmap_provider_invalidate() returns only when every
- * importer of the range has stopped and been unmapped, so the exporter may
- * reuse the memory right after it.
+ * exporter's eviction, BAR defragmentation, reset or unbind) takes the
+ * import's lock, bumps the sequence, calls the importer's
+ * ops->invalidate() (which must stop device access before it returns),
+ * and then unmaps the DMA addresses. An importer that looks at its
+ * mapping later (a device page fault, say) takes p2pmap_import_lock() and
+ * checks p2pmap_import_retry() against the snapshot it mapped with before
+ * it trusts the extents. A %P2PMAP_CAP_PIN_ONLY importer gets a pinned
+ * import: mapped once, kept until destroy or until the exporter resets or
+ * unbinds.
+ */
+
+/**
+ * DOC: Locking
  *
- * Device-private memory (CONFIG_DEVICE_PRIVATE): an exporter whose memory
- * holds ordinary process pages migrated with migrate_vma_*() registers its
- * MEMORY_DEVICE_PRIVATE pagemap with p2pmap_provider_add_pagemap(), its
- * owner being p2pmap_pagemap_owner(). The core's hmm_range_fault() then
- * reports such pages of any provider instead of migrating them, finds
- * the provider from the page's pagemap, and asks ops->p2p_map_pages() to
- * place them in the peer window. Pages it cannot place come back as
- * %P2PMAP_EXT_MIGRATE: the core migrates exactly those pages to system
- * memory (a fault through the exporter's migrate_to_ram(), with mmap_lock
- * taken anew and no p2pmap lock held), and the map starts over
- * (-EAGAIN), after which they are system memory extents flagged
- * %P2PMAP_EXT_F_MIGRATED with the exporter's reason. A read-only
- * device-private page in an import that writes is moved the same way,
- * which breaks copy-on-write as a CPU write would. Migrations reach
- * importers through their interval notifier (importers never filter
- * %MMU_NOTIFY_MIGRATE events by owner); an exporter taking a window slot
- * back from a device-private page calls p2pmap_provider_invalidate_pages().
- * Pinned imports pin with FOLL_LONGTERM, which migrates device-private
- * pages to system memory first.
+ * Every lock of p2pmap.ko, and the kernel's it nests with, outermost
+ * first; a lock is only ever taken while holding locks above it:
+ *
+ * 1. &p2pmap_dmabuf.refresh_lock (mutex, dmabuf.c): around a refresh of a
+ *    range dma-buf, and attach and detach around its list changes.
+ * 2. mmap_lock (read): taken by the core around the VMA walk and the
+ *    exporter calls of p2pmap_import_map_and_lock().
+ * 3. The dma-buf reservation lock (dmabuf.c's worker only, after it
+ *    resolved).
+ * 4. p2pmap_registry_lock (mutex, provider.c): registry membership.
+ * 5. p2pmap_all_imports_lock (mutex, import.c): the list of live imports
+ *    debugfs prints.
+ * 6. provider->lock (mutex): a provider's state, bound mappings, linked
+ *    imports and resolves in flight.
+ * 7. import->lock (mutex): an import's "notifier lock". The core takes it
+ *    in the mmu-notifier callback, so from reclaim: nothing allocates with
+ *    __GFP_RECLAIM under it (lockdep is told so at p2pmap_import_create()).
+ *    Exporter events take it under provider->lock; importers take it with
+ *    p2pmap_import_lock() and it is held when ops->invalidate() and
+ *    ops->p2p_unmap() run.
+ * 8. Leaf spinlocks, never nested with each other: provider->itree_lock
+ *    (under import->lock or provider->lock), p2pmap_bind_lock (object.c,
+ *    under provider->lock), p2pmap_pagemaps_lock (pagemap.c, under
+ *    provider->lock), &p2pmap_dmabuf.lock (dmabuf.c, under the reservation
+ *    lock or import->lock).
+ *
+ * &p2pmap_dmabuf.reap_lock (mutex, dmabuf.c) is never held with another
+ * lock. The exporter's ops->p2p_map() and ops->p2p_map_pages() run under
+ * mmap_lock only; ops->aperture() under none.
+ */
+
+/**
+ * DOC: Lifetime
+ *
+ * - &struct p2pmap_provider is refcounted (p2pmap_provider_get() and
+ *   p2pmap_provider_put()): the exporter holds the first reference until
+ *   p2pmap_provider_unregister(); every bound address space, every import
+ *   linked to the provider and every resolve in flight holds one. The
+ *   exporter calls p2pmap_provider_unregister() before its code or memory
+ *   goes away (from remove() or module exit): it revokes every import
+ *   synchronously, after which the core never calls the ops again.
+ * - p2pmap holds no reference on the exporter's module
+ *   (&p2pmap_provider_desc.owner): unregister is what keeps the ops
+ *   valid, so rmmod of an exporter with live imports revokes them instead
+ *   of failing.
+ * - &struct p2pmap_attach is the importer's; it holds a reference on the
+ *   importer's &struct device and caches one P2P verdict per provider.
+ *   Imports must be destroyed before p2pmap_detach().
+ * - &struct p2pmap_import holds its attachment and, through a link, every
+ *   provider whose memory it may hold, until p2pmap_import_destroy() or
+ *   the provider's revoke.
  */
 
 /**
@@ -197,7 +256,7 @@ enum p2pmap_policy {
  * @P2PMAP_EV_RESET: the exporter's device was reset
  * @P2PMAP_EV_UNBIND: the exporter's device is going away; imports of it
  *	fail with -ENODEV from then on
- * @P2PMAP_EV_REMAP: p2pmap_import_map() is replacing extents that were
+ * @P2PMAP_EV_REMAP: p2pmap_import_map_and_lock() is replacing extents that were
  *	still installed; the importer stops using the old ones
  * @P2PMAP_EV_NR: number of events
  */
@@ -258,10 +317,30 @@ struct p2pmap_extent {
 	dma_addr_t dma_addr;
 };
 
+/*
+ * &struct p2pmap_map_req.flags:
+ * %P2PMAP_REQ_WRITE: the importer needs write access.
+ * %P2PMAP_REQ_P2P_OK: the core found a usable route from the importer to
+ *	this provider and the policy allows P2P; without it the exporter must
+ *	return %P2PMAP_EXT_SYSMEM extents (or fail).
+ * %P2PMAP_REQ_REQUIRE_P2P: fail with -ENOSPC rather than falling back to
+ *	system memory.
+ * %P2PMAP_REQ_PIN: the importer cannot revalidate (%P2PMAP_CAP_PIN_ONLY):
+ *	keep the memory of every returned extent where it is until
+ *	p2p_unmap() of this request, and keep it alive even if the CPU mapping
+ *	goes away; the exporter must not evict or move pinned pages, never
+ *	raises %P2PMAP_EV_EVICT or %P2PMAP_EV_MOVE for them, and counts them
+ *	in &struct p2pmap_aperture.pinned.
+ */
+#define P2PMAP_REQ_WRITE		0x1
+#define P2PMAP_REQ_P2P_OK		0x2
+#define P2PMAP_REQ_REQUIRE_P2P		0x4
+#define P2PMAP_REQ_PIN			0x8
+
 /**
  * struct p2pmap_map_req - one resolve request from the core to an exporter
  * @attach: the importer the range is resolved for; its P2P verdict for this
- *	provider is in @p2p_ok
+ *	provider is %P2PMAP_REQ_P2P_OK in @flags
  * @mapping: the exporter's address space the range lies in (bound with
  *	p2pmap_provider_bind_mapping()); NULL for ops->p2p_map_pages()
  * @pgoff: first page of the range, in @mapping's page offsets; 0 for
@@ -272,19 +351,9 @@ struct p2pmap_extent {
  *	contiguous. Valid until the matching ops->p2p_unmap(). NULL for
  *	ops->p2p_map()
  * @npages: pages requested
- * @write: the importer needs write access
- * @p2p_ok: the core found a usable route from the importer to this
- *	provider and the policy allows P2P; when false the exporter must
- *	return %P2PMAP_EXT_SYSMEM extents (or fail)
- * @require_p2p: fail with -ENOSPC rather than falling back to system memory
- * @pin: the importer cannot revalidate (%P2PMAP_CAP_PIN_ONLY): keep the
- *	memory of every returned extent where it is until p2p_unmap() of this
- *	request, and keep it alive even if the CPU mapping goes away; the
- *	exporter must not evict or move pinned pages, never raises
- *	%P2PMAP_EV_EVICT or %P2PMAP_EV_MOVE for them, and counts them in
- *	&struct p2pmap_aperture.pinned
+ * @flags: P2PMAP_REQ_* bits
  * @span_first: first page offset of @mapping that the same import resolves
- *	in this p2pmap_import_map() call (@pgoff lies in the span)
+ *	in this p2pmap_import_map_and_lock() call (@pgoff lies in the span)
  * @span_last: last page offset of that span (inclusive). Evicting pages of
  *	the span to make room for this request would invalidate the import
  *	being resolved and make it start over, so an exporter prefers other
@@ -300,10 +369,7 @@ struct p2pmap_map_req {
 	pgoff_t pgoff;
 	struct page **pages;
 	unsigned long npages;
-	bool write;
-	bool p2p_ok;
-	bool require_p2p;
-	bool pin;
+	unsigned int flags;
 	pgoff_t span_first;
 	pgoff_t span_last;
 	struct p2pmap_extent *ext;
@@ -355,7 +421,7 @@ struct p2pmap_aperture {
  *	in the peer window and return a %P2PMAP_EXT_P2P extent for it, or a
  *	%P2PMAP_EXT_MIGRATE extent with a reason (window exhausted, no
  *	route, policy) for pages that must move to system memory instead;
- *	under @req->require_p2p return -ENOSPC rather than such extents
+ *	under %P2PMAP_REQ_REQUIRE_P2P return -ENOSPC rather than such extents
  *	when the window is exhausted. A window slot returned here is held
  *	until ops->p2p_unmap(); to take it back earlier the exporter calls
  *	p2pmap_provider_invalidate_pages() first. Needed only by exporters
@@ -376,7 +442,8 @@ struct p2pmap_provider_ops {
  * @pdev: the PCI function owning the peer-visible BAR, for the route
  *	check, or NULL when peers can never reach the memory directly
  * @bar: index of that BAR
- * @owner: the exporter module (THIS_MODULE)
+ * @owner: the exporter module (THIS_MODULE), required; named in the
+ *	registration log. p2pmap holds no reference on it: see DOC: Lifetime
  * @ops: the exporter's callbacks
  * @priv: exporter-private pointer, returned by p2pmap_provider_priv()
  */
@@ -435,6 +502,13 @@ struct p2pmap_placement {
 	unsigned long reason_pages[P2PMAP_REASON_NR];
 };
 
+/*
+ * The calls below exist when p2pmap is built (CONFIG_P2PMAP, or
+ * CONFIG_P2PMAP_MODULE, which p2pmap's own Kbuild files define; an
+ * out-of-tree driver built against p2pmap.ko defines it too).
+ */
+#if IS_ENABLED(CONFIG_P2PMAP)
+
 /* Exporter API. */
 struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_desc *desc);
 void p2pmap_provider_unregister(struct p2pmap_provider *prov);
@@ -448,9 +522,6 @@ void p2pmap_provider_unbind_mapping(struct p2pmap_provider *prov,
 void p2pmap_provider_invalidate(struct p2pmap_provider *prov,
 				struct address_space *mapping, pgoff_t first,
 				pgoff_t last, enum p2pmap_event ev);
-void p2pmap_provider_count_fallback(struct p2pmap_provider *prov,
-				    enum p2pmap_reason reason,
-				    unsigned long npages);
 
 /* Exporter API for device-private memory (CONFIG_DEVICE_PRIVATE). */
 void *p2pmap_pagemap_owner(void);
@@ -467,7 +538,7 @@ struct p2pmap_attach *p2pmap_attach(struct device *importer,
 				    const struct p2pmap_importer_ops *ops,
 				    unsigned long caps);
 void p2pmap_detach(struct p2pmap_attach *attach);
-struct device *p2pmap_attach_device(const struct p2pmap_attach *attach);
+bool p2pmap_pci_route_direct(struct pci_dev *provider, struct pci_dev *client);
 
 struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
 					   struct mm_struct *mm,
@@ -478,7 +549,6 @@ struct p2pmap_import *p2pmap_import_create(struct p2pmap_attach *attach,
 void p2pmap_import_destroy(struct p2pmap_import *imp);
 void *p2pmap_import_priv(const struct p2pmap_import *imp);
 struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp);
-int p2pmap_import_map(struct p2pmap_import *imp, const struct p2pmap_seq *seq);
 int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
 			       const struct p2pmap_seq *seq);
 void p2pmap_import_lock(struct p2pmap_import *imp);
@@ -495,16 +565,172 @@ int p2pmap_import_dma_sgt_nents(struct p2pmap_import *imp,
 int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
 			       struct sg_table *sgt, unsigned int max_seg);
 
-/* ---- dma-buf export of a range (kernel/core/dmabuf.c) ---- */
+#else /* !CONFIG_P2PMAP */
 
-struct dma_buf;
+/*
+ * Without p2pmap (as pci-p2pdma.h does without CONFIG_PCI_P2PDMA): an
+ * exporter's registration and an importer's attach fail with -EOPNOTSUPP,
+ * so a driver keeps its own paths; nothing else can be reached without
+ * them.
+ */
+static inline struct p2pmap_provider *
+p2pmap_provider_register(const struct p2pmap_provider_desc *desc)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
 
-#define P2PMAP_DMABUF_WRITE	0x1	/* importers may write the range */
-#define P2PMAP_DMABUF_FLAGS	P2PMAP_DMABUF_WRITE
+static inline void p2pmap_provider_unregister(struct p2pmap_provider *prov)
+{
+}
 
-struct dma_buf *p2pmap_dmabuf_export(struct mm_struct *mm, unsigned long start,
-				     unsigned long length, unsigned int flags);
+static inline void p2pmap_provider_get(struct p2pmap_provider *prov)
+{
+}
 
-/* ---- end dma-buf export ---- */
+static inline void p2pmap_provider_put(struct p2pmap_provider *prov)
+{
+}
+
+static inline void *p2pmap_provider_priv(const struct p2pmap_provider *prov)
+{
+	return NULL;
+}
+
+static inline int p2pmap_provider_bind_mapping(struct p2pmap_provider *prov,
+					       struct address_space *mapping)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void
+p2pmap_provider_unbind_mapping(struct p2pmap_provider *prov,
+			       struct address_space *mapping)
+{
+}
+
+static inline void p2pmap_provider_invalidate(struct p2pmap_provider *prov,
+					      struct address_space *mapping,
+					      pgoff_t first, pgoff_t last,
+					      enum p2pmap_event ev)
+{
+}
+
+static inline void *p2pmap_pagemap_owner(void)
+{
+	return NULL;
+}
+
+static inline int p2pmap_provider_add_pagemap(struct p2pmap_provider *prov,
+					      struct dev_pagemap *pgmap)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void
+p2pmap_provider_remove_pagemap(struct p2pmap_provider *prov,
+			       struct dev_pagemap *pgmap)
+{
+}
+
+static inline void
+p2pmap_provider_invalidate_pages(struct p2pmap_provider *prov,
+				 unsigned long pfn, unsigned long npages,
+				 enum p2pmap_event ev)
+{
+}
+
+static inline struct p2pmap_attach *
+p2pmap_attach(struct device *importer, const struct p2pmap_importer_ops *ops,
+	      unsigned long caps)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void p2pmap_detach(struct p2pmap_attach *attach)
+{
+}
+
+static inline bool p2pmap_pci_route_direct(struct pci_dev *provider,
+					   struct pci_dev *client)
+{
+	return false;
+}
+
+static inline struct p2pmap_import *
+p2pmap_import_create(struct p2pmap_attach *attach, struct mm_struct *mm,
+		     unsigned long start, unsigned long length,
+		     enum p2pmap_policy policy, bool write, void *importer_priv)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void p2pmap_import_destroy(struct p2pmap_import *imp)
+{
+}
+
+static inline void *p2pmap_import_priv(const struct p2pmap_import *imp)
+{
+	return NULL;
+}
+
+static inline struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp)
+{
+	return (struct p2pmap_seq){};
+}
+
+static inline int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
+					     const struct p2pmap_seq *seq)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void p2pmap_import_lock(struct p2pmap_import *imp)
+{
+}
+
+static inline void p2pmap_import_unlock(struct p2pmap_import *imp)
+{
+}
+
+static inline bool p2pmap_import_retry(struct p2pmap_import *imp,
+				       const struct p2pmap_seq *seq)
+{
+	return true;
+}
+
+static inline const struct p2pmap_extent *
+p2pmap_import_extents(struct p2pmap_import *imp, unsigned int *nr)
+{
+	*nr = 0;
+	return NULL;
+}
+
+static inline void p2pmap_import_placement(struct p2pmap_import *imp,
+					   struct p2pmap_placement *out)
+{
+	*out = (struct p2pmap_placement){};
+}
+
+static inline void
+p2pmap_import_placement_locked(struct p2pmap_import *imp,
+			       struct p2pmap_placement *out)
+{
+	*out = (struct p2pmap_placement){};
+}
+
+static inline int p2pmap_import_dma_sgt_nents(struct p2pmap_import *imp,
+					      unsigned int max_seg)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
+					     struct sg_table *sgt,
+					     unsigned int max_seg)
+{
+	return -EOPNOTSUPP;
+}
+
+#endif /* CONFIG_P2PMAP */
 
 #endif /* _LINUX_P2PMAP_H */

@@ -26,6 +26,20 @@ extern "C" {
 
 #define P2PGPU_DRIVER_NAME		"p2pgpu"
 
+/*
+ * Driver version, as DRM_IOCTL_VERSION reports it: the minor grows with
+ * each block of ioctls, so userspace can tell what a kernel offers.
+ *   0.1: BO_CREATE, BO_MMAP_OFFSET, BO_INFO, DEVICE_INFO
+ *   0.2: COPY
+ *   0.3: SVM_INFO, SVM_MIGRATE, SVM_ACCESS, SVM_SNAPSHOT (they fail with
+ *        -EOPNOTSUPP on a kernel without CONFIG_DEVICE_PRIVATE)
+ *   0.4: BO_DMABUF_INFO, BO_FROM_VA
+ *   0.5: BO_CPU_INFO, BO_PUBLISH, BO_UNPUBLISH
+ *   0.6: EXPORT_RANGE
+ */
+#define P2PGPU_VERSION_MAJOR		0
+#define P2PGPU_VERSION_MINOR		6
+
 #define DRM_P2PGPU_BO_CREATE		0x00
 #define DRM_P2PGPU_BO_MMAP_OFFSET	0x01
 #define DRM_P2PGPU_BO_INFO		0x02
@@ -217,7 +231,7 @@ struct drm_p2pgpu_copy {
 #define DRM_IOCTL_P2PGPU_COPY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGPU_COPY, struct drm_p2pgpu_copy)
 
-/* ---- shared virtual memory (issue 4): ioctls 0x10..0x1f ----------------- */
+/* ---- shared virtual memory: ioctls 0x10..0x1f ---------------------------- */
 
 #define DRM_P2PGPU_SVM_INFO		0x10
 #define DRM_P2PGPU_SVM_MIGRATE		0x11

@@ -217,7 +217,7 @@ struct p2pmap_edu_imp_xfer {
  *	(two ktime_get() calls: a sizeable part of a small map under
  *	emulation); an invalidation-to-revalidation sample is still taken
  *	when the import had lost its extents
- * @rounds: (out) p2pmap_import_map() calls this MAP made: 0 when the
+ * @rounds: (out) p2pmap_import_map_and_lock() calls this MAP made: 0 when the
  *	extents were still valid (nothing mapped), more than 1 when an
  *	invalidation raced a round and it started over
  * @nr_extents: (out) extents the import holds now

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pgpu_svm_test: shared virtual memory of p2pgpu (issue 4), modelled on
+ * p2pgpu_svm_test: shared virtual memory of p2pgpu, modelled on
  * the kernel's hmm-tests. Process memory is migrated to a GPU's
  * device-private memory and back (ioctls, CPU faults through
  * migrate_to_ram), the GPU reads and writes it through its page table

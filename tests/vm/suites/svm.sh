@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# svm suite: shared virtual memory of p2pgpu (issue 4). p2pgpu_svm_test
+# svm suite: shared virtual memory of p2pgpu. p2pgpu_svm_test
 # migrates process memory to the GPUs' device-private memory and back
 # (ioctls, CPU faults), reads and writes it through the device page table,
 # and checks fork/COW, mprotect, munmap, mremap, THP, a range larger than
