@@ -25,6 +25,8 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
+#include <p2pmap_compat.h>
+
 struct dentry;
 
 /**

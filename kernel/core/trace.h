@@ -15,6 +15,8 @@
 
 #include <linux/tracepoint.h>
 
+#include <p2pmap_compat.h>
+
 TRACE_EVENT(p2pmap_map,
 	TP_PROTO(const void *imp, unsigned long start, unsigned long npages,
 		 unsigned long p2p, unsigned long sysmem, unsigned long error),
@@ -84,7 +86,7 @@ TRACE_EVENT(p2pmap_evict,
 		__field(unsigned long, last)
 	),
 	TP_fast_assign(
-		__assign_str(provider, provider);
+		p2pmap_assign_str(provider, provider);
 		__entry->first = first;
 		__entry->last = last;
 	),
@@ -101,7 +103,7 @@ TRACE_EVENT(p2pmap_fallback,
 		__field(unsigned long, npages)
 	),
 	TP_fast_assign(
-		__assign_str(provider, provider);
+		p2pmap_assign_str(provider, provider);
 		__entry->reason = reason;
 		__entry->npages = npages;
 	),

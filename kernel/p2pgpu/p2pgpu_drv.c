@@ -228,7 +228,9 @@ static const struct drm_driver p2pgpu_drm_driver = {
 	.gem_prime_import = p2pgpu_gem_prime_import,
 	.name = P2PGPU_DRIVER_NAME,
 	.desc = "p2pmap reference exporter (emulated small-BAR GPU)",
+#ifdef P2PMAP_HAVE_DRM_DRIVER_DATE
 	.date = "20250101",
+#endif
 	.major = 0,
 	.minor = 1,
 };
