@@ -37,18 +37,7 @@ if [ "${1:-}" = --plant ]; then
 fi
 FLAVOUR=${1:?usage: build-modules.sh [--plant] FLAVOUR [KDIR]}
 KDIR=${2:-}
-case "$FLAVOUR" in
-test) [ -n "$KDIR" ] || KDIR=$("$P2PMAP_ROOT/tests/vm/build-kernel.sh") ;;
-stock)
-	if [ -z "$KDIR" ]; then
-		KDIR=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -1)
-		[ -n "$KDIR" ] || die "no /usr/src/linux-headers-6.1.*-amd64 (apt-get install linux-headers-amd64)"
-	fi ;;
-6.12 | 7.3) [ -n "$KDIR" ] || KDIR=$("$P2PMAP_ROOT/tests/vm/prepare-ktree.sh" "$FLAVOUR" test) ;;
-6.12-stock | 7.3-stock)
-	[ -n "$KDIR" ] || KDIR=$("$P2PMAP_ROOT/tests/vm/prepare-ktree.sh" "${FLAVOUR%-stock}" stock) ;;
-*) die "unknown flavour $FLAVOUR" ;;
-esac
+[ -n "$KDIR" ] || KDIR=$(kdir_for "$FLAVOUR")
 
 # The 6.12/7.3 test trees are prepared, not built: there is no
 # Module.symvers, so modpost can only warn about unresolved symbols (the
@@ -86,10 +75,7 @@ set -e
 # Any diagnostic pointing into our tree is a failure, even if make
 # succeeded: absolute paths under $B/src (6.1, 6.12) or paths relative to
 # M= (7.3 runs the compiler in the module directory).
-grep -E "^($B/src/|\./)?[A-Za-z0-9_][^: ]*:[0-9]+(:[0-9]+)?: (warning|error|sparse|fatal error)" "$B/build.log" |
-	grep -vE '^/' | sed "s|^$B/src/||" > "$B/diagnostics.txt" || true
-grep -E "^$B/src/[^:]+:[0-9]+(:[0-9]+)?: (warning|error|sparse|fatal error)" "$B/build.log" |
-	sed "s|$B/src/||" >> "$B/diagnostics.txt" || true
+our_diagnostics "$B/build.log" "$B/src" > "$B/diagnostics.txt"
 # Did sparse run? The kernel may switch C=1 off (checker-valid.sh) and say
 # so only once; CHECK lines for our objects prove it ran.
 nchk=$(grep -cE '^  CHECK +' "$B/build.log" || true)
