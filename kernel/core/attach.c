@@ -63,7 +63,7 @@ const char *p2pmap_reason_name(enum p2pmap_reason reason)
 		return "unknown";
 	return p2pmap_reason_names[reason];
 }
-P2PMAP_EXPORT_SYMBOL_NS_GPL(p2pmap_reason_name, P2PMAP_INTERNAL);
+EXPORT_SYMBOL_NS_GPL(p2pmap_reason_name, P2PMAP_NS(P2PMAP_INTERNAL));
 
 /**
  * p2pmap_attach() - attach an importer device to p2pmap
@@ -297,4 +297,4 @@ int p2pmap_attach_verdict(struct p2pmap_attach *attach,
 	*out = *v;
 	return 0;
 }
-P2PMAP_EXPORT_SYMBOL_NS_GPL(p2pmap_attach_verdict, P2PMAP_INTERNAL);
+EXPORT_SYMBOL_NS_GPL(p2pmap_attach_verdict, P2PMAP_NS(P2PMAP_INTERNAL));

@@ -97,7 +97,7 @@
 
 #include <p2pmap_compat.h>
 
-P2PMAP_MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(P2PMAP_NS(DMA_BUF));
 
 /* Rounds of begin/map/retry for one generation before giving up. */
 #define P2PMAP_DMABUF_ROUNDS	16

@@ -60,9 +60,9 @@ static const struct p2pmap_feature p2pmap_features[] = {
 		/* Probed: FOLL_PCI_P2PDMA (6.2) gates GUP of P2PDMA pages. */
 		.name = "gup_p2pdma_pin",
 		.kconfig = "",
-		.why = "GUP refuses long-term pins of P2PDMA pages since 6.2 (FOLL_PCI_P2PDMA excludes FOLL_LONGTERM)",
+		.why = "GUP pins no P2PDMA page long-term since 6.2 (FOLL_PCI_P2PDMA)",
 		.present = P2PMAP_GUP_PINS_P2PDMA,
-		.effect = "pinned imports and RDMA VA memory registrations of P2PDMA mappings fail with EREMOTEIO",
+		.effect = "pinned imports and RDMA MRs of P2PDMA mappings get EREMOTEIO",
 	},
 	{
 		.name = "mmu_notifier",

@@ -665,7 +665,7 @@ struct p2pmap_provider *p2pmap_provider_find_mapping(struct address_space *mappi
 	spin_unlock(&p2pmap_bind_lock);
 	return prov;
 }
-P2PMAP_EXPORT_SYMBOL_NS_GPL(p2pmap_provider_find_mapping, P2PMAP_INTERNAL);
+EXPORT_SYMBOL_NS_GPL(p2pmap_provider_find_mapping, P2PMAP_NS(P2PMAP_INTERNAL));
 
 /**
  * p2pmap_provider_count_fallback() - count pages that did not go P2P

@@ -353,13 +353,13 @@ void p2pgpu_p2pdma_init(struct p2pgpu_device *gdev)
 	 * Nothing took a page reference, so the devres pci_free_p2pmem() of
 	 * the whole window stays balanced.
 	 */
-	if (!ret && (!IS_ENABLED(P2PMAP_HAVE_DEVMAP_PTE) ||
+	if (!ret && (!P2PMAP_DEVMAP_PTE ||
 		     !page_ref_count(virt_to_page(m->addr)))) {
 		gdev->cpu_fallback = P2PGPU_FALLBACK_UNPORTED;
 		gdev->p2pdma_err = -EOPNOTSUPP;
 		pci_warn(pdev, "CPU mappings use system pages: this kernel's P2PDMA pages idle at refcount %d%s; p2pgpu's window page lifetime is not ported to that yet (p2pdma_unported)\n",
 			 page_ref_count(virt_to_page(m->addr)),
-			 IS_ENABLED(P2PMAP_HAVE_DEVMAP_PTE) ? "" : " and it has no devmap PTEs");
+			 P2PMAP_DEVMAP_PTE ? "" : " and it has no devmap PTEs");
 		return;
 	}
 	if (ret) {

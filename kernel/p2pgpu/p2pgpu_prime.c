@@ -95,7 +95,7 @@
 #include "p2pgpu_drm.h"
 
 /* dma_buf_move_notify() */
-P2PMAP_MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(P2PMAP_NS(DMA_BUF));
 
 /**
  * struct p2pgpu_dmabuf_attach - what p2pgpu decided for one attachment

@@ -555,4 +555,4 @@ module_exit(dbt_exit);
 
 MODULE_DESCRIPTION("p2pgpu test: dma-buf importer driving the QEMU edu DMA engine");
 MODULE_LICENSE("GPL");
-P2PMAP_MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(P2PMAP_NS(DMA_BUF));

@@ -598,4 +598,4 @@ module_exit(p2pmap_at_exit);
 
 MODULE_DESCRIPTION("p2pmap test: provider registry and importer attach verdicts");
 MODULE_LICENSE("GPL");
-P2PMAP_MODULE_IMPORT_NS(P2PMAP_INTERNAL);
+MODULE_IMPORT_NS(P2PMAP_NS(P2PMAP_INTERNAL));
