@@ -68,8 +68,18 @@ fi
 candidate() { pcache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'; }
 
 # fetch_series S: resolve, download, unpack; prints the directory.
+# Resolving asks apt-cache several times (seconds each on a busy machine),
+# so the answer is remembered in $APTD/resolved-S until the lists change.
 fetch_series() {
 	local s=$1 sv abi img pkgs key d tmp p
+	if [ -f "$APTD/resolved-$s" ] && [ -z "$(find "$APTD/lists" -maxdepth 1 -newer "$APTD/resolved-$s" -name '*Packages*')" ]; then
+		d=$(cat "$APTD/resolved-$s")
+		if [ -f "$d/.p2pmap-complete" ]; then
+			log "kernel $s ($(cat "$d/version")) cached: $d"
+			echo "$d"
+			return
+		fi
+	fi
 	sv=$(candidate "linux-source-$s")
 	[ -n "$sv" ] && [ "$sv" != "(none)" ] || die "linux-source-$s not found in trixie/trixie-backports"
 	# The stock image of the same upstream version: 7.3.4-1~bpo13+1 -> 7.3.4+deb13-amd64.
@@ -89,6 +99,7 @@ fetch_series() {
 	d=$P2PMAP_CACHE/newk/$s-$sv-$key
 	if [ -f "$d/.p2pmap-complete" ]; then
 		log "kernel $s ($sv) cached: $d"
+		echo "$d" > "$APTD/resolved-$s"
 		echo "$d"
 		return
 	fi
@@ -137,6 +148,7 @@ fetch_series() {
 	for p in "$P2PMAP_CACHE"/newk/"$s"-*; do
 		[ "$p" = "$d" ] || [ ! -d "$p" ] || { log "pruning $p"; rm -rf "$p"; }
 	done
+	echo "$d" > "$APTD/resolved-$s"
 	log "kernel $s ($sv, stock $abi) ready: $d"
 	echo "$d"
 }
