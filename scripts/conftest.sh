@@ -115,6 +115,12 @@ probe PFN_T '#include <linux/mm.h>\n#include <linux/pfn_t.h>' \
 probe SG_DMA_IS_BUS_ADDRESS '#include <linux/scatterlist.h>' \
 'static __maybe_unused bool p2p_probe(struct scatterlist *s) { return sg_dma_is_bus_address(s); }'
 
+# pcim_request_region() (exported since 6.11, Philipp Stanner's pcim
+# rework); later kernels (7.3) dropped the "hybrid" devres that made
+# pci_request_region() after pcim_enable_device() managed.
+probe PCIM_REQUEST_REGION '#include <linux/pci.h>' \
+'static __maybe_unused int p2p_probe(struct pci_dev *p) { return pcim_request_region(p, 0, "p2p"); }'
+
 # --- run them: one kbuild invocation, every object a separate target ------
 {
 	echo "ccflags-y := -Werror"

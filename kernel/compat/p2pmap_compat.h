@@ -211,4 +211,20 @@ static inline vm_fault_t p2pmap_vmf_insert_mixed(struct vm_area_struct *vma,
 }
 #endif
 
+/*
+ * pci_request_region() after pcim_enable_device() used to be released by
+ * devres ("hybrid" devres). The pcim rework (6.11) added
+ * pcim_request_region(), and by 7.3 pci_request_region() is never managed:
+ * a driver relying on the old behaviour leaks the region at unbind and
+ * cannot bind again (-EBUSY). On 6.1 the plain call is the managed one.
+ */
+#ifndef P2PMAP_HAVE_PCIM_REQUEST_REGION
+#include <linux/pci.h>
+static inline int pcim_request_region(struct pci_dev *pdev, int bar,
+				      const char *name)
+{
+	return pci_request_region(pdev, bar, name);
+}
+#endif
+
 #endif /* P2PMAP_COMPAT_H */

@@ -282,7 +282,7 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -EINVAL;
 	}
 
-	ret = pci_request_region(pdev, P2PGPU_WINDOW_BAR, KBUILD_MODNAME);
+	ret = pcim_request_region(pdev, P2PGPU_WINDOW_BAR, KBUILD_MODNAME);
 	if (ret) {
 		pci_err(pdev, "BAR%d busy: %d\n", P2PGPU_WINDOW_BAR, ret);
 		return ret;
