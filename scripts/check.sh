@@ -184,6 +184,14 @@ for k in 6.12 7.3 6.12-stock 7.3-stock; do
 	static_stage "modules-$k" ktrees-newer bash scripts/build-modules.sh "$k"
 	[ "${OK[modules-$k]}" != 1 ] || sparse_account "$k"
 done
+# Debian's stock 7.3 image (PCI_P2PDMA and DEVICE_PRIVATE on; p2pgpu's CPU
+# mappings fall back to system pages with reason p2pdma_unported) with the
+# modules built against its config, after vm-stock. Only the suites that
+# pass there today: peer, copy, pin and dmabuf still assume that CPU faults
+# place pages in the window whenever pci_p2pdma is available (9 failures,
+# docs/kernel-compat.md), so they are not run on it yet.
+vm_launch vm-stock73 modules-7.3-stock,selftests vm-stock switch \
+	modload,p2pdma,attach,import,gpu,ctl,svm --kernel 7.3-stock
 gate_selftest() {
 	local f
 	for f in stock 6.12 7.3; do
@@ -207,6 +215,7 @@ run_stage vm-switch modules,selftests vm_stage vm-switch switch \
 	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,demo,hmm,svm,svm_bench,rxe,rdma,bench,dmabuf,rdmaplugin,failnth_dmabuf,lifecycle
 vm_collect vm-rootbus
 vm_collect vm-stock
+vm_collect vm-stock73
 # Two hosts (issue 5): two VMs on one QEMU socket network, each with rxe and
 # p2pgpu; VM A RDMA-writes GPU memory into VM B's GPU memory and B checks
 # every byte. Last, when the other VMs are done, as both guests run at once.
