@@ -192,6 +192,9 @@ done
 # docs/kernel-compat.md), so they are not run on it yet.
 vm_launch vm-stock73 modules-7.3-stock,selftests vm-stock switch \
 	modload,p2pdma,attach,import,gpu,ctl,svm --kernel 7.3-stock
+# Debian's stock 6.12 (PCI_P2PDMA and DEVICE_PRIVATE off, like stock 6.1).
+vm_launch vm-stock612 modules-6.12-stock,selftests vm-stock73 switch \
+	modload,attach,import,gpu,ctl,svm_off --kernel 6.12-stock
 gate_selftest() {
 	local f
 	for f in stock 6.12 7.3; do
@@ -216,6 +219,7 @@ run_stage vm-switch modules,selftests vm_stage vm-switch switch \
 vm_collect vm-rootbus
 vm_collect vm-stock
 vm_collect vm-stock73
+vm_collect vm-stock612
 # Two hosts (issue 5): two VMs on one QEMU socket network, each with rxe and
 # p2pgpu; VM A RDMA-writes GPU memory into VM B's GPU memory and B checks
 # every byte. Last, when the other VMs are done, as both guests run at once.
