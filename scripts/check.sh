@@ -188,7 +188,7 @@ done
 # mappings fall back to system pages with reason p2pdma_unported) with the
 # modules built against its config, after vm-stock. Only the suites that
 # pass there today: peer, copy, pin and dmabuf still assume that CPU faults
-# place pages in the window whenever pci_p2pdma is available (9 failures,
+# place pages in the window whenever pci_p2pdma is available (6 failures,
 # docs/kernel-compat.md), so they are not run on it yet.
 vm_launch vm-stock73 modules-7.3-stock,selftests vm-stock switch \
 	modload,p2pdma,attach,import,gpu,ctl,svm --kernel 7.3-stock
