@@ -96,7 +96,9 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
-MODULE_IMPORT_NS(DMA_BUF);
+#include <p2pmap_compat.h>
+
+MODULE_IMPORT_NS(P2PMAP_NS(DMA_BUF));
 
 /* Rounds of begin/map/retry for one generation before giving up. */
 #define P2PMAP_DMABUF_ROUNDS	16
@@ -247,7 +249,7 @@ static void p2pmap_dmabuf_revoke(struct p2pmap_import *imp,
 		if (a && READ_ONCE(a->mapped) == gen && att->importer_ops &&
 		    !a->pins && !a->told) {
 			a->told = true;
-			att->importer_ops->move_notify(att);
+			p2pmap_importer_invalidate(att);
 			told = true;
 		}
 	}
@@ -461,7 +463,7 @@ static void p2pmap_dmabuf_refresh(struct p2pmap_dmabuf *d)
 		spin_unlock(&d->lock);
 		if (notify && !a->pins && !a->told) {
 			a->told = true;
-			att->importer_ops->move_notify(att);
+			p2pmap_importer_invalidate(att);
 		}
 	}
 	dma_resv_unlock(d->dmabuf->resv);

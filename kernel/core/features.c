@@ -21,6 +21,7 @@
 struct p2pmap_feature {
 	const char *name;
 	const char *kconfig;
+	const char *why;	/* when absent for a reason other than @kconfig=n */
 	bool present;
 	const char *effect;
 };
@@ -39,9 +40,13 @@ static const struct p2pmap_feature p2pmap_features[] = {
 		.effect = "migration of process memory to device memory unavailable",
 	},
 	{
+		/*
+		 * Probed: the option was removed in 7.1, where dynamic
+		 * importers are always on (p2pmap_compat.h).
+		 */
 		.name = "dmabuf_move_notify",
-		.kconfig = "CONFIG_DMABUF_MOVE_NOTIFY",
-		.present = IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY),
+		.kconfig = P2PMAP_DMABUF_DYNAMIC_KCONFIG,
+		.present = P2PMAP_DMABUF_DYNAMIC_IMPORTERS,
 		.effect = "dma-buf importers are pinned instead of revalidated",
 	},
 	{
@@ -50,6 +55,14 @@ static const struct p2pmap_feature p2pmap_features[] = {
 		.kconfig = "",
 		.present = true,
 		.effect = "",
+	},
+	{
+		/* Probed: FOLL_PCI_P2PDMA (6.2) gates GUP of P2PDMA pages. */
+		.name = "gup_p2pdma_pin",
+		.kconfig = "",
+		.why = "GUP pins no P2PDMA page long-term since 6.2 (FOLL_PCI_P2PDMA)",
+		.present = P2PMAP_GUP_PINS_P2PDMA,
+		.effect = "pinned imports and RDMA MRs of P2PDMA mappings get EREMOTEIO",
 	},
 	{
 		.name = "mmu_notifier",
@@ -88,6 +101,9 @@ void p2pmap_features_report(void)
 
 		if (f->present)
 			pr_info("feature %s: available\n", f->name);
+		else if (f->why)
+			pr_notice("feature %s: unavailable (%s): %s\n",
+				  f->name, f->why, f->effect);
 		else
 			pr_notice("feature %s: unavailable (%s is not set): %s\n",
 				  f->name, f->kconfig, f->effect);
@@ -105,6 +121,9 @@ static ssize_t features_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 		if (f->present)
 			len += sysfs_emit_at(buf, len, "%s yes\n", f->name);
+		else if (f->why)
+			len += sysfs_emit_at(buf, len, "%s no %s: %s\n",
+					     f->name, f->why, f->effect);
 		else
 			len += sysfs_emit_at(buf, len, "%s no %s=n: %s\n",
 					     f->name, f->kconfig, f->effect);

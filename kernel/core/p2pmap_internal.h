@@ -21,7 +21,8 @@
  * a build with CONFIG_P2PMAP_SELFTEST (Kbuild).
  */
 #if IS_ENABLED(CONFIG_P2PMAP_SELFTEST)
-#define EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(sym) EXPORT_SYMBOL_NS_GPL(sym, P2PMAP_INTERNAL)
+#define EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(sym) \
+	EXPORT_SYMBOL_NS_GPL(sym, P2PMAP_NS(P2PMAP_INTERNAL))
 #else
 #define EXPORT_SYMBOL_IF_P2PMAP_SELFTEST(sym)
 #endif
@@ -36,6 +37,8 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
+
+#include <p2pmap_compat.h>
 
 struct p2pmap_provider_sysfs;
 

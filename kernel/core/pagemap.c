@@ -205,7 +205,7 @@ struct p2pmap_provider *p2pmap_pagemap_provider(struct page *page)
 
 	spin_lock(&p2pmap_pagemaps_lock);
 	list_for_each_entry(b, &p2pmap_pagemaps, node) {
-		if (b->pgmap == page->pgmap) {
+		if (b->pgmap == page_pgmap(page)) {
 			prov = b->prov;
 			p2pmap_provider_get(prov);
 			break;

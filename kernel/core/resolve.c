@@ -420,12 +420,16 @@ int p2pmap_resolve_pinned(struct p2pmap_import *imp, unsigned long va,
 			ret = -ENOMEM;
 			break;
 		}
-		got = pin_user_pages_remote(imp->mm, va, batch, gup, pages,
-					    NULL, NULL);
+		got = p2pmap_pin_user_pages_remote(imp->mm, va, batch, gup,
+						   pages, NULL);
 		if (got <= 0) {
 			p2pmap_chunk_release(imp, c);	/* the spare again */
 			ret = got ? got : -EFAULT;
-			pr_warn_ratelimited("import: cannot pin 0x%lx: %d\n", va, ret);
+			if (ret == -EREMOTEIO && !P2PMAP_GUP_PINS_P2PDMA)
+				pr_warn_ratelimited("import: cannot pin 0x%lx: %d: a P2PDMA page, which GUP refuses to pin long-term on this kernel (FOLL_PCI_P2PDMA, 6.2)\n",
+						    va, ret);
+			else
+				pr_warn_ratelimited("import: cannot pin 0x%lx: %d\n", va, ret);
 			break;
 		}
 		c->user_pinned = true;

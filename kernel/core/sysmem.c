@@ -226,10 +226,10 @@ int p2pmap_resolve_system(struct p2pmap_import *imp,
 							 P2PMAP_REASON_NONE);
 				continue;
 			}
-			pgmap = hmm_pfn_to_page(pfns[i])->pgmap;
+			pgmap = page_pgmap(hmm_pfn_to_page(pfns[i]));
 			while (j < batch &&
 			       p2pmap_pfn_kind(imp, pfns[j]) == P2PMAP_PFN_DEVPRIV &&
-			       hmm_pfn_to_page(pfns[j])->pgmap == pgmap)
+			       page_pgmap(hmm_pfn_to_page(pfns[j])) == pgmap)
 				j++;
 			ret = p2pmap_sys_devpriv(imp, &pfns[i], va + (i << PAGE_SHIFT),
 						 j - i, out, holds, mig);

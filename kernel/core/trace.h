@@ -15,6 +15,8 @@
 
 #include <linux/tracepoint.h>
 
+#include <p2pmap_compat.h>
+
 /*
  * The enums __print_symbolic() decodes, exported to the format files so
  * that perf, trace-cmd and bpftrace print names rather than numbers.
@@ -102,7 +104,7 @@ TRACE_EVENT(p2pmap_evict,
 		__field(unsigned long, last)
 	),
 	TP_fast_assign(
-		__assign_str(provider, provider);
+		p2pmap_assign_str(provider, provider);
 		__entry->first = first;
 		__entry->last = last;
 	),
@@ -119,7 +121,7 @@ TRACE_EVENT(p2pmap_fallback,
 		__field(unsigned long, npages)
 	),
 	TP_fast_assign(
-		__assign_str(provider, provider);
+		p2pmap_assign_str(provider, provider);
 		__entry->reason = reason;
 		__entry->npages = npages;
 	),

@@ -18,6 +18,8 @@
 
 #include <linux/p2pmap.h>
 
+#include <p2pmap_compat.h>
+
 struct dma_buf;
 struct drm_file;
 struct page;

@@ -62,7 +62,7 @@ static const struct dev_pagemap_ops p2pgpu_devmem_ops;
 
 static struct p2pgpu_svm *p2pgpu_page_svm(struct page *page)
 {
-	return container_of(page->pgmap, struct p2pgpu_svm, pagemap);
+	return container_of(page_pgmap(page), struct p2pgpu_svm, pagemap);
 }
 
 /**
@@ -75,7 +75,7 @@ static struct p2pgpu_svm *p2pgpu_page_svm(struct page *page)
 bool p2pgpu_devmem_is_ours(struct p2pgpu_device *gdev, struct page *page)
 {
 	return is_device_private_page(page) &&
-	       page->pgmap->ops == &p2pgpu_devmem_ops &&
+	       page_pgmap(page)->ops == &p2pgpu_devmem_ops &&
 	       p2pgpu_page_svm(page)->gdev == gdev;
 }
 
@@ -236,6 +236,8 @@ static void p2pgpu_devmem_page_free(struct page *page)
 		__free_page(backing);
 	atomic_long_dec(&svm->used);
 }
+
+P2PMAP_DEFINE_PAGEMAP_FREE(p2pgpu_devmem_free, p2pgpu_devmem_page_free)
 
 /* Releases the window slots of pages freed while they held one. */
 static void p2pgpu_devmem_free_work(struct work_struct *work)
@@ -630,7 +632,7 @@ int p2pgpu_devmem_fill_device(struct p2pgpu_device *gdev,
 		dp->backing = backing;
 		dp->stamp = now;
 		/* Takes a pagemap reference and locks the page. */
-		zone_device_page_init(dpage);
+		p2pmap_zone_device_page_init(dpage, page_pgmap(dpage));
 		args->dst[i] = migrate_pfn(page_to_pfn(dpage));
 		if ((args->src[i] & MIGRATE_PFN_WRITE) ||
 		    (!spage && (args->vma->vm_flags & VM_WRITE)))
@@ -781,7 +783,7 @@ static vm_fault_t p2pgpu_devmem_migrate_to_ram(struct vm_fault *vmf)
 }
 
 static const struct dev_pagemap_ops p2pgpu_devmem_ops = {
-	.page_free = p2pgpu_devmem_page_free,
+	P2PMAP_PAGEMAP_FREE_OP(p2pgpu_devmem_free),
 	.migrate_to_ram = p2pgpu_devmem_migrate_to_ram,
 };
 

@@ -228,7 +228,9 @@ static const struct drm_driver p2pgpu_drm_driver = {
 	.gem_prime_import = p2pgpu_gem_prime_import,
 	.name = P2PGPU_DRIVER_NAME,
 	.desc = "p2pmap " P2PMAP_VERSION " reference exporter (emulated small-BAR GPU)",
+#ifdef P2PMAP_HAVE_DRM_DRIVER_DATE
 	.date = "20250101",
+#endif
 	/* the uAPI version (p2pgpu_drm.h); the release is MODULE_VERSION */
 	.major = P2PGPU_VERSION_MAJOR,
 	.minor = P2PGPU_VERSION_MINOR,
@@ -282,7 +284,7 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -EINVAL;
 	}
 
-	ret = pci_request_region(pdev, P2PGPU_WINDOW_BAR, KBUILD_MODNAME);
+	ret = pcim_request_region(pdev, P2PGPU_WINDOW_BAR, KBUILD_MODNAME);
 	if (ret) {
 		pci_err(pdev, "BAR%d busy: %d\n", P2PGPU_WINDOW_BAR, ret);
 		return ret;

@@ -22,7 +22,6 @@
 #include <linux/io.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
-#include <linux/pfn_t.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
@@ -74,11 +73,9 @@ static vm_fault_t p2pgpu_fault_window_locked(struct p2pgpu_device *gdev,
 					     struct vm_fault *vmf, u32 slot)
 {
 	unsigned long pfn = PHYS_PFN(gdev->window_phys) + slot;
-	pfn_t pfnt = gdev->window_struct_pages ?
-		     __pfn_to_pfn_t(pfn, PFN_DEV | PFN_MAP) :
-		     __pfn_to_pfn_t(pfn, PFN_DEV);
 
-	return vmf_insert_mixed(vmf->vma, vmf->address, pfnt);
+	return p2pmap_vmf_insert_mixed(vmf->vma, vmf->address, pfn,
+				       gdev->window_struct_pages);
 }
 
 static vm_fault_t p2pgpu_fault(struct vm_fault *vmf, bool pub)
@@ -200,12 +197,12 @@ int p2pgpu_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 	struct p2pgpu_device *gdev = to_p2pgpu(obj->dev);
 
 	/* Private writable mappings would need copy-on-write of BAR pages. */
-	if (is_cow_mapping(vma->vm_flags)) {
+	if (vma_is_cow_mapping(vma)) {
 		p2pgpu_reject(gdev,
 			      "mmap: MAP_PRIVATE of a buffer object refused, use MAP_SHARED\n");
 		return -EINVAL;
 	}
-	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = pgprot_decrypted(vm_get_page_prot(vma->vm_flags));
 	return 0;
 }

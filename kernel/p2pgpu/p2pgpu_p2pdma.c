@@ -44,6 +44,7 @@ static const char *const p2pgpu_fallback_names[] = {
 	[P2PGPU_FALLBACK_REGISTER_FAILED] = "register_failed",
 	[P2PGPU_FALLBACK_WINDOW_FULL] = "window_full",
 	[P2PGPU_FALLBACK_PINNED_DEVICE] = "pinned_device",
+	[P2PGPU_FALLBACK_UNPORTED] = "p2pdma_unported",
 };
 
 /**
@@ -68,7 +69,7 @@ struct page *p2pgpu_slot_page(struct p2pgpu_device *gdev, u32 slot)
  */
 bool p2pgpu_page_gup_pinned(struct page *page)
 {
-	return page_maybe_dma_pinned(page);
+	return folio_maybe_dma_pinned(page_folio(page));
 }
 
 /**
@@ -339,6 +340,27 @@ void p2pgpu_p2pdma_init(struct p2pgpu_device *gdev)
 		ret = m->addr ? devm_add_action_or_reset(&pdev->dev,
 							  p2pgpu_p2pmem_release,
 							  m) : -EBUSY;
+	}
+	/*
+	 * 6.1/6.12 semantics only: the window's P2PDMA pages idle at refcount
+	 * 1 and are mapped with devmap PTEs, which keep them reachable
+	 * through their struct pages. Since 6.15 idle P2PDMA pages have
+	 * refcount 0 and the last put frees them to the pool (folio_free),
+	 * and devmap PTEs are gone (6.17); mapping slots the 6.1 way would
+	 * either give special PTEs (not struct pages at all) or, with
+	 * vm_insert_page(), hand our pages back to the pool on munmap. Until
+	 * the window is ported to that lifetime, say so and use system pages.
+	 * Nothing took a page reference, so the devres pci_free_p2pmem() of
+	 * the whole window stays balanced.
+	 */
+	if (!ret && (!P2PMAP_DEVMAP_PTE ||
+		     !page_ref_count(virt_to_page(m->addr)))) {
+		gdev->cpu_fallback = P2PGPU_FALLBACK_UNPORTED;
+		gdev->p2pdma_err = -EOPNOTSUPP;
+		pci_warn(pdev, "CPU mappings use system pages: this kernel's P2PDMA pages idle at refcount %d%s; p2pgpu's window page lifetime is not ported to that yet (p2pdma_unported)\n",
+			 page_ref_count(virt_to_page(m->addr)),
+			 P2PMAP_DEVMAP_PTE ? "" : " and it has no devmap PTEs");
+		return;
 	}
 	if (ret) {
 		gdev->cpu_fallback = P2PGPU_FALLBACK_REGISTER_FAILED;

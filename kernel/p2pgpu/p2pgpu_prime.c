@@ -92,7 +92,7 @@
 #include "p2pgpu_drm.h"
 
 /* dma_buf_move_notify() */
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(P2PMAP_NS(DMA_BUF));
 
 /**
  * struct p2pgpu_dmabuf_attach - what p2pgpu decided for one attachment
@@ -186,7 +186,7 @@ static int p2pgpu_dmabuf_attach(struct dma_buf *dmabuf,
 			dev_name(attach->dev),
 			a->host_bridge ? "host bridge" : "bus address");
 	if (dma_buf_attachment_is_dynamic(attach) &&
-	    !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+	    !P2PMAP_DMABUF_DYNAMIC_IMPORTERS)
 		dev_info_ratelimited(gdev->drm.dev,
 				     "dma-buf attach by %s: dynamic importer pinned at each mapping (kernel built without CONFIG_DMABUF_MOVE_NOTIFY)\n",
 				     dev_name(attach->dev));
@@ -503,7 +503,7 @@ void p2pgpu_dmabuf_moving_locked(struct p2pgpu_device *gdev,
 	bo->dmabuf_live = 0;
 	bo->dmabuf_move_notifies++;
 	gdev->dmabuf_move_notifies++;
-	dma_buf_move_notify(bo->dmabuf_dyn);
+	dma_buf_invalidate_mappings(bo->dmabuf_dyn);
 }
 
 /* A buffer object with live unpinned mappings, referenced, or NULL. */
@@ -898,7 +898,7 @@ int p2pgpu_ioctl_bo_dmabuf_info(struct drm_device *drm, void *data,
 	args->live_mappings = bo->dmabuf_live;
 	args->device_move_notifies = gdev->dmabuf_move_notifies;
 	mutex_unlock(&gdev->lock);
-	if (IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+	if (P2PMAP_DMABUF_DYNAMIC_IMPORTERS)
 		args->flags |= P2PGPU_DMABUF_INFO_MOVE_NOTIFY;
 	drm_gem_object_put(obj);
 	return 0;

@@ -9,7 +9,11 @@
 # With MLNX_OFED installed (/usr/src/ofa_kernel/default/include), its own
 # <rdma/peer_mem.h> is used instead of the mirrored one.
 #
-# usage: rdma-plugin/peermem/build.sh [test|stock]...   (default: both)
+# usage: rdma-plugin/peermem/build.sh [FLAVOUR]...   (default: test stock)
+#   FLAVOUR: test, stock, 6.12, 7.3, 6.12-stock, 7.3-stock (see kdir_for in
+#   tests/vm/lib/common.sh). Diagnostics are matched with absolute paths
+#   and with the M=-relative paths 7.3 prints; when the kernel turns C=1
+#   off the result says sparse did not run.
 set -euo pipefail
 . "$(dirname "$0")/../../tests/vm/lib/common.sh"
 
@@ -17,12 +21,7 @@ OFED=/usr/src/ofa_kernel/default/include
 [ -f "$OFED/rdma/peer_mem.h" ] || OFED=
 for flavour in "${@:-test stock}"; do
 	for f in $flavour; do
-		case "$f" in
-		test) KDIR=$("$P2PMAP_ROOT/tests/vm/build-kernel.sh") ;;
-		stock) KDIR=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -1)
-			[ -n "$KDIR" ] || die "no /usr/src/linux-headers-6.1.*-amd64" ;;
-		*) die "unknown flavour $f" ;;
-		esac
+		KDIR=$(kdir_for "$f")
 		B=$P2PMAP_OUT/build-peermem-$f
 		mkdir -p "$B/src/rdma-plugin" "$B/src/kernel"
 		rsync -a --delete "$P2PMAP_ROOT/rdma-plugin/peermem/" "$B/src/rdma-plugin/peermem/"
@@ -34,11 +33,18 @@ for flavour in "${@:-test stock}"; do
 			> "$B/build.log" 2>&1
 		rc=$?
 		set -e
-		if [ $rc -ne 0 ] || grep -qE "^$B/src/[^:]+:[0-9]+(:[0-9]+)?: (warning|error|sparse)" "$B/build.log"; then
+		our_diagnostics "$B/build.log" "$B/src" > "$B/diagnostics.txt"
+		if [ $rc -ne 0 ] || [ -s "$B/diagnostics.txt" ]; then
 			sed "s|$B/src/||" "$B/build.log" | grep -v '^make\[' | tail -40 >&2
 			die "peermem ($f): compile test failed (rc=$rc)"
 		fi
 		[ -f "$M/p2pmap_peermem.o" ] || die "peermem ($f): no object built"
-		log "peermem ($f): p2pmap_peermem.o against $KDIR (${OFED:-mirrored peer_mem.h}), W=1 + sparse clean; compile test only, untested on MLNX_OFED and hardware"
+		if grep -q 'C=1 specified, but sparse is not available' "$B/build.log" ||
+			! grep -qE '^  CHECK +' "$B/build.log"; then
+			sp="W=1 clean; *** SPARSE DID NOT RUN ($(grep -m1 -o 'C=1 specified.*' "$B/build.log" || echo 'no CHECK line')): NOT sparse clean ***"
+		else
+			sp="W=1 + sparse clean"
+		fi
+		log "peermem ($f): p2pmap_peermem.o against $KDIR (${OFED:-mirrored peer_mem.h}), $sp; compile test only, untested on MLNX_OFED and hardware"
 	done
 done

@@ -107,6 +107,7 @@ static const char *const fallback_names[] = {
 	[P2PGPU_FALLBACK_REGISTER_FAILED] = "register_failed",
 	[P2PGPU_FALLBACK_WINDOW_FULL] = "window_full",
 	[P2PGPU_FALLBACK_PINNED_DEVICE] = "pinned_device",
+	[P2PGPU_FALLBACK_UNPORTED] = "p2pdma_unported",
 };
 
 static volatile pid_t child_pid;

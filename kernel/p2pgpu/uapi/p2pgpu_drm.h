@@ -437,6 +437,12 @@ struct drm_p2pgpu_svm_snapshot {
 #define P2PGPU_FALLBACK_REGISTER_FAILED	2 /* pci_p2pdma_add_resource() failed */
 #define P2PGPU_FALLBACK_WINDOW_FULL	3 /* every window slot pinned */
 #define P2PGPU_FALLBACK_PINNED_DEVICE	4 /* page pinned device-only */
+/*
+ * The kernel's P2PDMA page lifetime is one p2pgpu does not implement yet:
+ * idle pages at refcount 0, handed back to the pool by folio_free on the
+ * last put (6.15+), and no devmap PTEs (6.17+). See docs/kernel-compat.md.
+ */
+#define P2PGPU_FALLBACK_UNPORTED	5
 
 /**
  * struct drm_p2pgpu_bo_cpu_info - what backs the CPU mapping of an object,
@@ -454,7 +460,8 @@ struct drm_p2pgpu_svm_snapshot {
  * @cpu_map: out: %P2PGPU_CPU_MAP_BAR if the window has struct pages (CPU
  *	faults map window pages), %P2PGPU_CPU_MAP_SYSTEM otherwise.
  * @fallback: out: for %P2PGPU_CPU_MAP_SYSTEM the device's reason
- *	(%P2PGPU_FALLBACK_NO_KCONFIG or %P2PGPU_FALLBACK_REGISTER_FAILED);
+ *	(%P2PGPU_FALLBACK_NO_KCONFIG, %P2PGPU_FALLBACK_REGISTER_FAILED or
+ *	%P2PGPU_FALLBACK_UNPORTED);
  *	otherwise the reason of the last CPU fault of this object that mapped
  *	a system page (%P2PGPU_FALLBACK_WINDOW_FULL), or
  *	%P2PGPU_FALLBACK_NONE.

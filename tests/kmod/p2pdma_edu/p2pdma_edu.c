@@ -28,6 +28,8 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include <p2pmap_compat.h>
+
 #include "../common/edu_dma.h"
 #include "p2pdma_edu_uapi.h"
 
@@ -277,7 +279,7 @@ static int p2pdma_edu_map(struct p2pdma_edu *st, struct sg_table *sgt,
 		return ret;
 	}
 
-	*map_type = sg_is_dma_bus_address(sgt->sgl) ?
+	*map_type = sg_dma_is_bus_address(sgt->sgl) ?
 		    P2PDMA_EDU_MAP_BUS_ADDR : P2PDMA_EDU_MAP_THRU_HOST_BRIDGE;
 	if (sgt->nents != 1 || sg_dma_len(sgt->sgl) < len) {
 		pci_err(st->client, "p2pmem mapped as %u segments\n",
@@ -560,7 +562,6 @@ static const struct file_operations p2pdma_edu_fops = {
 	.open = nonseekable_open,
 	.unlocked_ioctl = p2pdma_edu_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice p2pdma_edu_misc = {

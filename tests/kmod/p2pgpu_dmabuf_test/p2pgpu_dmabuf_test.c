@@ -30,6 +30,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <p2pmap_compat.h>
+
 #include "../common/edu_dma.h"
 #include "p2pgpu_dmabuf_test_uapi.h"
 
@@ -97,7 +99,7 @@ static void dbt_move_notify(struct dma_buf_attachment *att)
 
 static const struct dma_buf_attach_ops dbt_importer_ops = {
 	.allow_peer2peer = true,
-	.move_notify = dbt_move_notify,
+	P2PMAP_DMA_BUF_INVALIDATE_OP(dbt_move_notify),
 };
 
 /* Whether @addr lies in BAR2 of an ivshmem device, as a bus address. */
@@ -475,7 +477,6 @@ static const struct file_operations dbt_fops = {
 	.release = dbt_release,
 	.unlocked_ioctl = dbt_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice dbt_misc = {
@@ -554,4 +555,4 @@ module_exit(dbt_exit);
 
 MODULE_DESCRIPTION("p2pgpu test: dma-buf importer driving the QEMU edu DMA engine");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(P2PMAP_NS(DMA_BUF));

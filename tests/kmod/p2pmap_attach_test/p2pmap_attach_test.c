@@ -509,7 +509,6 @@ static const struct file_operations p2pmap_at_fops = {
 	.open = nonseekable_open,
 	.unlocked_ioctl = p2pmap_at_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice p2pmap_at_misc = {
@@ -599,4 +598,4 @@ module_exit(p2pmap_at_exit);
 
 MODULE_DESCRIPTION("p2pmap test: provider registry and importer attach verdicts");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(P2PMAP_INTERNAL);
+MODULE_IMPORT_NS(P2PMAP_NS(P2PMAP_INTERNAL));

@@ -1077,7 +1077,6 @@ static const struct file_operations edu_imp_fops = {
 	.release = edu_imp_release,
 	.unlocked_ioctl = edu_imp_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice edu_imp_misc = {

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -177,6 +178,48 @@ static inline int bo_cpu_info(int fd, uint32_t handle,
 	memset(ci, 0, sizeof(*ci));
 	ci->handle = handle;
 	return drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_CPU_INFO, ci) ? -errno : 0;
+}
+
+/*
+ * Whether CPU faults on p2pgpu objects map window (BAR) pages: every bound
+ * p2pgpu device's p2pgpu/cpu_map says "bar" (else "system <reason>"). Not
+ * the same as feature pci_p2pdma: on kernels whose P2PDMA page lifetime
+ * p2pgpu does not implement yet (7.x, reason p2pdma_unported) peers still
+ * reach the BAR, but CPU mappings use system pages and nothing is placed
+ * into or evicted from the window by CPU faults.
+ *
+ * Return: 1 (bar), 0 (system pages), -1 if no p2pgpu device is bound or
+ * the devices disagree.
+ */
+static inline int p2pgpu_window_cpu_map(void)
+{
+	int ret = -1;
+	glob_t g;
+	size_t i;
+
+	if (glob("/sys/bus/pci/drivers/p2pgpu/*/p2pgpu/cpu_map", 0, NULL, &g))
+		return -1;
+	for (i = 0; i < g.gl_pathc; i++) {
+		char buf[64] = "";
+		FILE *f = fopen(g.gl_pathv[i], "r");
+		int bar;
+
+		if (!f || !fgets(buf, sizeof(buf), f)) {
+			if (f)
+				fclose(f);
+			ret = -1;
+			break;
+		}
+		fclose(f);
+		bar = !strncmp(buf, "bar", 3);
+		if (ret != -1 && ret != bar) {
+			ret = -1;
+			break;
+		}
+		ret = bar;
+	}
+	globfree(&g);
+	return ret;
 }
 
 #endif /* _P2PGPU_SELFTEST_H */

@@ -162,23 +162,68 @@ FIXTURE(gpu) {
 	struct gpu g[MAX_GPUS];
 	int n;
 	/*
-	 * The window has struct pages (feature pci_p2pdma): CPU faults map
-	 * window pages and evict when it is full. Without, CPU mappings use
-	 * the system backing pages (reason NO_KCONFIG) and nothing is ever
-	 * placed into or evicted from the window.
+	 * The window has struct pages (the device's p2pgpu/cpu_map is
+	 * "bar"): CPU faults map window pages and evict when it is full.
+	 * Otherwise CPU mappings use the system backing pages, for the
+	 * reason cpu_map names (no_kconfig without CONFIG_PCI_P2PDMA,
+	 * p2pdma_unported on kernels whose P2PDMA page lifetime p2pgpu does
+	 * not implement yet), and nothing is ever placed into or evicted
+	 * from the window.
 	 */
 	bool window;
+	__u32 fallback;
 };
+
+/* The P2PGPU_FALLBACK_* of "system <reason>" in p2pgpu/cpu_map, or -1. */
+static int cpu_map_fallback(const char *reason)
+{
+	static const char *const names[] = {
+		[P2PGPU_FALLBACK_NO_KCONFIG] = "no_kconfig",
+		[P2PGPU_FALLBACK_REGISTER_FAILED] = "register_failed",
+		[P2PGPU_FALLBACK_UNPORTED] = "p2pdma_unported",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i] && !strcmp(names[i], reason))
+			return (int)i;
+	return -1;
+}
 
 FIXTURE_SETUP(gpu)
 {
 	int f = p2pmap_kernel_feature("pci_p2pdma");
 
 	ASSERT_NE(-1, f) TH_LOG("no pci_p2pdma row in /sys/module/p2pmap/features");
-	self->window = f == 1;
 	page_size = sysconf(_SC_PAGESIZE);
 	self->n = find_gpus(self->g, MAX_GPUS);
 	ASSERT_EQ(2, self->n) TH_LOG("expected two p2pgpu render nodes");
+	{
+		char path[96], buf[64] = "", reason[48] = "";
+		FILE *fp;
+
+		snprintf(path, sizeof(path),
+			 "/sys/class/drm/renderD%d/device/p2pgpu/cpu_map",
+			 self->g[0].minor);
+		fp = fopen(path, "r");
+		ASSERT_NE(NULL, fp) TH_LOG("cannot open %s", path);
+		ASSERT_NE(NULL, fgets(buf, sizeof(buf), fp));
+		fclose(fp);
+		self->window = !strncmp(buf, "bar", 3);
+		if (!self->window) {
+			int fb;
+
+			ASSERT_EQ(1, sscanf(buf, "system %47s", reason))
+				TH_LOG("cpu_map '%s'", buf);
+			fb = cpu_map_fallback(reason);
+			ASSERT_NE(-1, fb) TH_LOG("unknown cpu_map reason '%s'", reason);
+			self->fallback = fb;
+		}
+		/* without CONFIG_PCI_P2PDMA the window can never be BAR pages */
+		if (f == 0)
+			ASSERT_EQ((__u32)P2PGPU_FALLBACK_NO_KCONFIG, self->fallback)
+				TH_LOG("pci_p2pdma unavailable but cpu_map '%s'", buf);
+	}
 }
 
 FIXTURE_TEARDOWN(gpu)
@@ -248,7 +293,7 @@ TEST_F_TIMEOUT(gpu, create_mmap_rw, 120)
 				EXPECT_EQ(0ull, bi.pages_window);
 				ASSERT_EQ(0, bo_cpu_info(fd, h, &ci));
 				EXPECT_EQ((__u32)P2PGPU_CPU_MAP_SYSTEM, ci.cpu_map);
-				EXPECT_EQ((__u32)P2PGPU_FALLBACK_NO_KCONFIG, ci.fallback);
+				EXPECT_EQ(self->fallback, ci.fallback);
 				EXPECT_EQ(size / page_size, ci.pages_cpu_system);
 			}
 			EXPECT_EQ(0, munmap(p, size));

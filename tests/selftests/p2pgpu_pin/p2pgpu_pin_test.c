@@ -106,7 +106,7 @@ FIXTURE(pin) {
 	int gpu;
 	int efd;
 	bool p2p;	/* p2pmap_p2p_possible() */
-	bool window;	/* pci_p2pdma: CPU faults place in the window */
+	bool window;	/* p2pgpu/cpu_map "bar": CPU faults place in the window */
 	int why;	/* fallback reason when !p2p */
 	char pci[32];
 };
@@ -119,7 +119,8 @@ FIXTURE_SETUP(pin)
 	ASSERT_NE(P2PMAP_TOPO_INVALID, t)
 		TH_LOG("P2PMAP_TOPOLOGY must be switch or rootbus");
 	ASSERT_NE(-1, p2pmap_kernel_feature("pci_p2pdma"));
-	self->window = p2pmap_kernel_feature("pci_p2pdma") == 1;
+	ASSERT_NE(-1, p2pgpu_window_cpu_map());
+	self->window = p2pgpu_window_cpu_map() == 1;
 	self->p2p = p2pmap_p2p_possible();
 	self->why = p2pmap_expected_fallback_reason();
 	self->gpu = open_gpu(0, self->pci, sizeof(self->pci));

@@ -31,6 +31,40 @@ kernel_key() {
 ksrc_dir() { echo "$P2PMAP_CACHE/src/linux-source-6.1-$(ksrc_version)"; }
 kbuild_dir() { echo "$P2PMAP_CACHE/kernel-$(kernel_key)"; }
 
+# kdir_for FLAVOUR: the kernel tree modules of FLAVOUR build against.
+#   test         the 6.1 test kernel (tests/vm/build-kernel.sh)
+#   stock        Debian's installed linux-headers-6.1.*-amd64
+#   6.12, 7.3    prepared from linux-source with the test fragment
+#   6.12-stock, 7.3-stock   prepared with Debian's stock config
+# (tests/vm/prepare-ktree.sh; the sources come from fetch-kernels.sh).
+kdir_for() {
+	local k
+	case "$1" in
+	test) "$P2PMAP_ROOT/tests/vm/build-kernel.sh" ;;
+	stock)
+		k=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -1)
+		[ -n "$k" ] || die "no /usr/src/linux-headers-6.1.*-amd64 (apt-get install linux-headers-amd64)"
+		echo "$k" ;;
+	6.12 | 7.3) "$P2PMAP_ROOT/tests/vm/prepare-ktree.sh" "$1" test ;;
+	6.12-stock | 7.3-stock) "$P2PMAP_ROOT/tests/vm/prepare-ktree.sh" "${1%-stock}" stock ;;
+	*) die "unknown kernel flavour $1" ;;
+	esac
+}
+
+# our_diagnostics LOG DIR: compiler/sparse diagnostics in our sources (the
+# copy of the tree under DIR). 6.1 and 6.12 print absolute paths under DIR;
+# 7.3 runs the compiler in the M= directory (inside DIR) and prints paths
+# relative to it, while kernel headers stay absolute.
+our_diagnostics() {
+	local logf=$1 dir=$2
+	{
+		grep -E "^[A-Za-z0-9_.][^: ]*:[0-9]+(:[0-9]+)?: (warning|error|sparse|fatal error)" "$logf" |
+			sed 's|^\./||'
+		grep -E "^$dir/[^:]+:[0-9]+(:[0-9]+)?: (warning|error|sparse|fatal error)" "$logf" |
+			sed "s|^$dir/||"
+	} || true
+}
+
 # stage NAME CMD...: run CMD, print its wall time, propagate its status.
 stage() {
 	local name=$1 t0 rc

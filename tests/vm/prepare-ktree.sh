@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Prepares a module-build tree (KDIR) for a newer kernel from the
+# linux-source that tests/vm/fetch-kernels.sh unpacked. No kernel is built:
+# configure, verify, then `make modules_prepare` (scripts, generated headers,
+# objtool, modpost). Prints the KDIR on stdout.
+#
+# usage: prepare-ktree.sh SERIES test|stock
+#   test   tinyconfig + kernel/configs/kvm_guest.config + our fragment
+#          (tests/vm/config/p2pmap-test.config) + p2pmap-newer.config,
+#          olddefconfig; every requested symbol is verified, except those
+#          listed for this series in gone-symbols.txt that really no longer
+#          exist in the tree. modpost has no Module.symvers here (no kernel
+#          was built), so unresolved symbols are only warnings.
+#   stock  Debian's own config of the stock image (boot/config-<abi>), with
+#          CONFIG_LOCALVERSION set so the release string (vermagic) equals
+#          the image's, and the image's Module.symvers (from linux-headers)
+#          so modpost checks every symbol and its CRC.
+# Why not Debian's linux-headers as KDIR: trixie's kbuild binaries need
+# glibc >= 2.38 and Debian 12 has 2.36; the tree is rebuilt here with the
+# host's gcc 12 instead (>= gcc 8.1, the minimum for 7.3).
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+S=${1:?usage: prepare-ktree.sh SERIES test|stock}
+FL=${2:?usage: prepare-ktree.sh SERIES test|stock}
+KTREE_RECIPE=1
+NEWER_FRAG=$P2PMAP_ROOT/tests/vm/config/p2pmap-newer.config
+GONE=$P2PMAP_ROOT/tests/vm/config/gone-symbols.txt
+JOBS=${JOBS:-2}
+
+D=$("$P2PMAP_ROOT/tests/vm/fetch-kernels.sh" "$S" | awk '{ print $2 }')
+SRC=$D/src
+ABI=$(cat "$D/abi")
+case "$FL" in
+test) key=$({ cat "$KFRAG" "$NEWER_FRAG" "$GONE"; echo "recipe=$KTREE_RECIPE"; } | sha256sum | cut -c1-12) ;;
+stock) key=$({ cat "$D/stock/boot/config-$ABI"; echo "recipe=$KTREE_RECIPE"; } | sha256sum | cut -c1-12) ;;
+*) die "unknown flavour $FL (test or stock)" ;;
+esac
+B=$D/build-$FL-$key
+
+exec 6>"$D/.prepare.lock"
+flock 6
+if [ -f "$B/.p2pmap-prepared" ]; then
+	log "module-build tree $S/$FL cached: $B"
+	echo "$B"
+	exit 0
+fi
+
+# in_kconfig SYM: does any Kconfig file of the tree define SYM?
+in_kconfig() {
+	grep -rqE --include='Kconfig*' "^[[:space:]]*(menu)?config[[:space:]]+$1\$" "$SRC"
+}
+
+# verify FRAG CFG: every requested value survived olddefconfig.
+verify() {
+	local frag=$1 cfg=$2 bad=0 line sym
+	while IFS= read -r line; do
+		sym=
+		case "$line" in
+		CONFIG_*=*) sym=${line%%=*} ;;
+		"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *} ;;
+		*) continue ;;
+		esac
+		if awk -v s="$S" -v y="${sym#CONFIG_}" '$1 == s && $2 == y { f = 1 } END { exit !f }' "$GONE"; then
+			if in_kconfig "${sym#CONFIG_}"; then
+				log "config: $sym is listed as gone on $S but exists; verifying it"
+			else
+				log "config: $sym does not exist on $S (gone-symbols.txt): not verified"
+				continue
+			fi
+		fi
+		case "$line" in
+		CONFIG_*=*)
+			if ! grep -qxF -- "$line" "$cfg"; then
+				log "config: requested '$line', got '$(grep -E "^(# )?$sym[= ]" "$cfg" || echo absent)'"
+				bad=1
+			fi ;;
+		*)
+			if grep -qE "^$sym=" "$cfg"; then
+				log "config: requested $sym unset, got '$(grep -E "^$sym=" "$cfg")'"
+				bad=1
+			fi ;;
+		esac
+	done < "$frag"
+	return $bad
+}
+
+rm -rf "$B"
+mkdir -p "$B"
+t0=$(date +%s)
+case "$FL" in
+test)
+	log "$S/test: tinyconfig + kvm_guest + fragment + p2pmap-newer.config in $B"
+	make -s -C "$SRC" O="$B" tinyconfig >/dev/null
+	"$SRC/scripts/kconfig/merge_config.sh" -m -O "$B" "$B/.config" \
+		"$SRC/kernel/configs/kvm_guest.config" "$KFRAG" "$NEWER_FRAG" >/dev/null
+	make -s -C "$SRC" O="$B" olddefconfig >/dev/null
+	verify "$KFRAG" "$B/.config" && verify "$NEWER_FRAG" "$B/.config" ||
+		die "$S/test: the fragment did not survive olddefconfig (see above)"
+	;;
+stock)
+	log "$S/stock: Debian config-$ABI in $B"
+	cp "$D/stock/boot/config-$ABI" "$B/.config"
+	# Same release string as the image (vermagic); no signing keys here.
+	"$SRC/scripts/config" --file "$B/.config" \
+		--set-str LOCALVERSION "${ABI#"$(make -s -C "$SRC" kernelversion)"}" \
+		--disable LOCALVERSION_AUTO --set-str SYSTEM_TRUSTED_KEYS "" \
+		--set-str SYSTEM_REVOCATION_KEYS "" --disable MODULE_SIG_ALL
+	make -s -C "$SRC" O="$B" olddefconfig >/dev/null
+	for sym in MODULES DRM DMA_SHARED_BUFFER ZONE_DEVICE HMM_MIRROR; do
+		grep -qE "^CONFIG_$sym=[ym]" "$B/.config" || die "$S/stock: CONFIG_$sym lost in olddefconfig"
+	done
+	;;
+esac
+log "$S/$FL: make -j$JOBS modules_prepare"
+make -s -C "$SRC" O="$B" -j"$JOBS" modules_prepare >&2
+if [ "$FL" = stock ]; then
+	cp "$(find "$D/stock" -name Module.symvers -path "*linux-headers-$ABI/*" | head -1)" "$B/Module.symvers"
+	rel=$(cat "$B/include/config/kernel.release")
+	[ "$rel" = "$ABI" ] || die "$S/stock: kernel.release '$rel' != image '$ABI' (vermagic would differ)"
+fi
+grep -E '^CONFIG_(PCI_P2PDMA|DEVICE_PRIVATE|DMABUF_MOVE_NOTIFY|KASAN|PROVE_LOCKING)[= ]|^# CONFIG_(PCI_P2PDMA|DEVICE_PRIVATE|DMABUF_MOVE_NOTIFY)' \
+	"$B/.config" > "$B/config-summary.txt" || true
+touch "$B/.p2pmap-prepared"
+# Keep only the newest tree of this flavour.
+for p in "$D"/build-"$FL"-*; do
+	[ "$p" = "$B" ] || [ ! -d "$p" ] || { log "pruning $p"; rm -rf "$p"; }
+done
+log "$S/$FL: module-build tree ready in $(( $(date +%s) - t0 ))s: $B"
+echo "$B"
