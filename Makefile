@@ -18,6 +18,8 @@
 #   make peermem         compile test of the MLNX_OFED peer-memory client
 #   make vm TOPOLOGY=switch|rootbus SUITES=a,b [VMFLAGS=--shell]
 #   make vm-shell        boot the VM and get a shell
+#   make fuzz            p2pgpu_fuzz campaign in the VM, both topologies
+#                        (FUZZ_SECS, FUZZ_ROUNDS, FUZZ_SEED, FUZZ_TOPOLOGIES)
 #   make bench           run the full benchmark in the VM (not a test):
 #                        out/bench/bench.json, .txt and docs/benchmarks.md
 #   make bench-rdma      perftest on host, BAR and fallback memory in the VM:
@@ -37,7 +39,7 @@ VMFLAGS ?=
 KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 
 .PHONY: all deps kernel modules modules-stock checkpatch unit userspace \
-	selftests vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
+	selftests vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma fuzz \
 	clean help rdma-plugin peermem
 
 all: modules userspace
@@ -94,6 +96,9 @@ demo:
 
 bench: vm-prereqs
 	@bash $(ROOT)/tests/bench/run-bench.sh
+
+fuzz: vm-prereqs
+	@bash $(VM)/fuzz-campaign.sh
 
 bench-rdma: vm-prereqs
 	@bash $(ROOT)/tests/bench/run-rdma-bench.sh
