@@ -576,6 +576,10 @@ static void do_svm_access(struct worker *w)
 	draw_range(w, &va, &len, &r);
 	if (len > 64 * PG)
 		len = 1 + below(w, 64 * PG);
+	if (chance(w, 85)) {
+		va &= ~(PG - 1);
+		len = (len + PG - 1) & ~(PG - 1);
+	}
 	a.addr = va;
 	a.length = len;
 	a.buf = chance(w, 95) ? (uintptr_t)w->scratch : edge_u64(w);
@@ -843,7 +847,9 @@ static void do_mremap(struct worker *w)
 	if (r->kind == REG_SHARED || r->kind == REG_BO) {
 		/* old_size 0: a second mapping of the same pages */
 		n = new_reg(w);
-		p = n ? mremap(r->va, 0, r->len, MREMAP_MAYMOVE) : MAP_FAILED;
+		if (!n)
+			return;
+		p = mremap(r->va, 0, r->len, MREMAP_MAYMOVE);
 		ret = p == MAP_FAILED ? -errno : 0;
 		account(w, OP_MREMAP, ret, "%p 0 -> %#llx (dup)", r->va,
 			(unsigned long long)r->len);
