@@ -27,6 +27,8 @@
 #   make peermem         compile test of the MLNX_OFED peer-memory client
 #   make vm TOPOLOGY=switch|rootbus SUITES=a,b [VMFLAGS=--shell]
 #   make vm-shell        boot the VM and get a shell
+#   make fuzz            p2pgpu_fuzz campaign in the VM, both topologies
+#                        (FUZZ_SECS, FUZZ_ROUNDS, FUZZ_SEED, FUZZ_TOPOLOGIES)
 #   make bench           run the full benchmark in the VM (not a test):
 #                        out/bench/bench.json, .txt and docs/benchmarks.md
 #   make bench-rdma      perftest on host, BAR and fallback memory in the VM:
@@ -48,7 +50,7 @@ KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 .PHONY: all deps kernel modules modules-stock checkpatch depgraph unit userspace \
 	selftests vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
 	clean help rdma-plugin peermem abi-check install uninstall packages \
-	dkms-check
+	dkms-check fuzz
 
 all: modules userspace
 
@@ -122,6 +124,9 @@ demo:
 
 bench: vm-prereqs
 	@bash $(ROOT)/tests/bench/run-bench.sh
+
+fuzz: vm-prereqs
+	@bash $(VM)/fuzz-campaign.sh
 
 bench-rdma: vm-prereqs
 	@bash $(ROOT)/tests/bench/run-rdma-bench.sh

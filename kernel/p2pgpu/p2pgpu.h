@@ -252,6 +252,9 @@ struct p2pgpu_bo_page {
  * @dmabuf_gen: bumped by each move_notify; a mapping is live while its
  *	generation is the current one.
  * @dmabuf_move_notifies: dma_buf_move_notify() calls for this object.
+ * @exported: the object's dma-buf while its file is open, or NULL: an
+ *	object has at most one (p2pgpu_gem_prime_export() hands it out
+ *	again); under the lock of p2pgpu_prime.c, not the device lock.
  *
  * The @dmabuf_* fields are under &p2pgpu_device.lock.
  */
@@ -269,6 +272,7 @@ struct p2pgpu_bo {
 	unsigned long dmabuf_live;
 	u64 dmabuf_gen;
 	u64 dmabuf_move_notifies;
+	struct dma_buf *exported;
 };
 
 static inline struct p2pgpu_device *to_p2pgpu(struct drm_device *drm)

@@ -73,9 +73,8 @@
  * @io: kernel mapping of @phys if it is MMIO (phase 2)
  * @io_alt: a second mapping of @phys whose virtual page number differs
  *	from @io's in its lowest bit, or NULL (see p2pgpu_copy_pick())
- * @mmio: @phys is MMIO (a PCI BAR), else RAM
- * @sysmem: the extent is system memory: the mapping is a streaming one the
- *	engine syncs around its access
+ * @mmio: @phys is MMIO (a PCI BAR), else RAM (a system-memory extent is
+ *	synced as a whole: &struct p2pgpu_copy_sync)
  */
 struct p2pgpu_copy_page {
 	dma_addr_t dma;
@@ -83,7 +82,25 @@ struct p2pgpu_copy_page {
 	void *io;
 	void *io_alt;
 	bool mmio;
-	bool sysmem;
+};
+
+/**
+ * struct p2pgpu_copy_sync - one system-memory mapping the engine syncs
+ * @dma: the extent's DMA address, as p2pmap mapped it
+ * @size: the extent's size in bytes, as p2pmap mapped it
+ *
+ * The engine syncs each mapping exactly as it was made: the extent's
+ * address and size, and the direction of the import (see
+ * p2pgpu_copy_dir()). A sync of part of a page in another direction names
+ * no mapping unambiguously when the same page is mapped for this device
+ * more than once, which the DMA API allows (two imports of one shared page,
+ * or one import of a range that maps a page twice): without an IOMMU the
+ * mappings have the same address, and CONFIG_DMA_API_DEBUG then reports the
+ * sync as one of memory the driver never mapped.
+ */
+struct p2pgpu_copy_sync {
+	dma_addr_t dma;
+	size_t size;
 };
 
 /**
@@ -98,6 +115,8 @@ struct p2pgpu_copy_page {
  * @to_bo: direction: user range -> @bo
  * @npages: pages of the import
  * @pg: @npages page descriptors
+ * @sync: the system-memory extents of the snapshot, at most @npages
+ * @nr_sync: entries of @sync in use
  * @maps: memremap() mappings made in phase 2, at most 2 x @npages
  * @nr_maps: entries of @maps in use
  * @bounce: one page of the engine's own staging memory, for the pages
@@ -119,6 +138,8 @@ struct p2pgpu_copy_job {
 	bool to_bo;
 	unsigned long npages;
 	struct p2pgpu_copy_page *pg;
+	struct p2pgpu_copy_sync *sync;
+	unsigned long nr_sync;
 	void **maps;
 	unsigned long nr_maps;
 	void *bounce;
@@ -321,6 +342,7 @@ static int p2pgpu_copy_snapshot(struct p2pgpu_copy_job *job)
 	unsigned long i = 0, k;
 	unsigned int nr, e;
 
+	job->nr_sync = 0;
 	ext = p2pmap_import_extents(job->imp, &nr);
 	for (e = 0; e < nr; e++) {
 		const struct p2pmap_extent *x = &ext[e];
@@ -331,7 +353,7 @@ static int p2pgpu_copy_snapshot(struct p2pgpu_copy_job *job)
 			return x->error < 0 ? x->error : -EIO;
 		}
 		if ((x->type != P2PMAP_EXT_P2P && x->type != P2PMAP_EXT_SYSMEM) ||
-		    x->dma_addr == DMA_MAPPING_ERROR ||
+		    x->dma_addr == DMA_MAPPING_ERROR || !x->npages ||
 		    x->npages > job->npages - i) {
 			p2pgpu_reject(job->gdev, "COPY: malformed extent %u from p2pmap\n", e);
 			return -EIO;
@@ -341,10 +363,14 @@ static int p2pgpu_copy_snapshot(struct p2pgpu_copy_job *job)
 				      i);
 			return -EPERM;
 		}
-		for (k = 0; k < x->npages; k++, i++) {
+		for (k = 0; k < x->npages; k++, i++)
 			job->pg[i].dma = x->dma_addr + (k << PAGE_SHIFT);
-			job->pg[i].sysmem = x->type == P2PMAP_EXT_SYSMEM;
-		}
+		/* At most one per page: every extent has a page (above). */
+		if (x->type == P2PMAP_EXT_SYSMEM)
+			job->sync[job->nr_sync++] = (struct p2pgpu_copy_sync) {
+				.dma = x->dma_addr,
+				.size = x->npages << PAGE_SHIFT,
+			};
 	}
 	if (i != job->npages) {
 		p2pgpu_reject(job->gdev, "COPY: p2pmap extents cover %lu of %lu pages\n",
@@ -496,7 +522,6 @@ static void p2pgpu_copy_chunk(struct p2pgpu_copy_job *job, unsigned long pi,
 	struct p2pgpu_device *gdev = job->gdev;
 	struct p2pgpu_copy_page *pg = &job->pg[pi];
 	struct p2pgpu_bo_page *bp = &job->bo->pages[li];
-	struct device *dev = &gdev->pdev->dev;
 	void __iomem *lio = NULL;
 	void *lva = NULL, *rva = NULL;
 	bool staged = false;
@@ -506,8 +531,6 @@ static void p2pgpu_copy_chunk(struct p2pgpu_copy_job *job, unsigned long pi,
 	else
 		lva = page_address(bp->page) + loff;
 
-	if (pg->sysmem && job->to_bo)
-		dma_sync_single_for_device(dev, pg->dma + off, n, DMA_TO_DEVICE);
 	if (pg->mmio && lio) {
 		rva = p2pgpu_copy_pick(pg, lio - loff);
 		staged = !rva;
@@ -539,14 +562,36 @@ static void p2pgpu_copy_chunk(struct p2pgpu_copy_job *job, unsigned long pi,
 
 	if (!pg->mmio)
 		kunmap_local(rva);
-	if (pg->sysmem && !job->to_bo)
-		dma_sync_single_for_cpu(dev, pg->dma + off, n, DMA_FROM_DEVICE);
 }
 
-/* Phase 3 body, with the device lock and the import lock held. */
+/*
+ * The direction p2pmap mapped the system-memory extents in: the import is
+ * created for writing exactly when the engine writes the user range
+ * (&struct p2pmap_extent: %DMA_BIDIRECTIONAL for a writing import,
+ * %DMA_TO_DEVICE otherwise).
+ */
+static enum dma_data_direction p2pgpu_copy_dir(const struct p2pgpu_copy_job *job)
+{
+	return job->to_bo ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL;
+}
+
+/*
+ * Phase 3 body, with the device lock and the import lock held. Like a
+ * device driver around a DMA transfer: every system-memory mapping of the
+ * snapshot is synced for the device before the engine touches it, and
+ * back for the CPU after the engine wrote it, each as the mapping it is
+ * (see &struct p2pgpu_copy_sync).
+ */
 static void p2pgpu_copy_move(struct p2pgpu_copy_job *job)
 {
+	struct device *dev = &job->gdev->pdev->dev;
+	enum dma_data_direction dir = p2pgpu_copy_dir(job);
+	unsigned long s;
 	u64 done = 0;
+
+	for (s = 0; s < job->nr_sync; s++)
+		dma_sync_single_for_device(dev, job->sync[s].dma,
+					   job->sync[s].size, dir);
 
 	while (done < job->length) {
 		unsigned long ua = job->uaddr + done - job->start;
@@ -560,6 +605,11 @@ static void p2pgpu_copy_move(struct p2pgpu_copy_job *job)
 		done += n;
 		cond_resched();
 	}
+	if (job->to_bo)
+		return;
+	for (s = 0; s < job->nr_sync; s++)
+		dma_sync_single_for_cpu(dev, job->sync[s].dma,
+					job->sync[s].size, dir);
 }
 
 /*
@@ -693,6 +743,7 @@ static void p2pgpu_copy_job_free(struct p2pgpu_copy_job *job)
 	pci_dev_put(job->owner);
 	kfree(job->bounce);
 	kvfree(job->maps);
+	kvfree(job->sync);
 	kvfree(job->pg);
 }
 
@@ -772,10 +823,11 @@ int p2pgpu_ioctl_copy(struct drm_device *drm, void *data,
 
 	/* Everything phase 1 and 3 need, so that they never allocate. */
 	job.pg = kvcalloc(job.npages, sizeof(*job.pg), GFP_KERNEL_ACCOUNT);
+	job.sync = kvcalloc(job.npages, sizeof(*job.sync), GFP_KERNEL_ACCOUNT);
 	job.maps = kvcalloc(2 * job.npages, sizeof(*job.maps),
 			    GFP_KERNEL_ACCOUNT);
 	job.bounce = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
-	if (!job.pg || !job.maps || !job.bounce) {
+	if (!job.pg || !job.sync || !job.maps || !job.bounce) {
 		p2pgpu_reject(gdev, "COPY: no memory to track %lu pages\n",
 			      job.npages);
 		ret = -ENOMEM;

@@ -793,6 +793,24 @@ static int p2pgpu_dmabuf_mmap(struct dma_buf *dmabuf,
 	return drm_gem_prime_mmap(dmabuf->priv, vma);
 }
 
+/*
+ * &p2pgpu_bo.exported of every object: a leaf lock, held only to read or
+ * clear the pointer and to take a file reference on the dma-buf.
+ */
+static DEFINE_SPINLOCK(p2pgpu_prime_lock);
+
+/* The dma-buf's file is going away: it is no longer the object's. */
+static void p2pgpu_dmabuf_release(struct dma_buf *dmabuf)
+{
+	struct p2pgpu_bo *bo = to_p2pgpu_bo(dmabuf->priv);
+
+	spin_lock(&p2pgpu_prime_lock);
+	if (bo->exported == dmabuf)
+		bo->exported = NULL;
+	spin_unlock(&p2pgpu_prime_lock);
+	drm_gem_dmabuf_release(dmabuf);
+}
+
 static const struct dma_buf_ops p2pgpu_dmabuf_ops = {
 	.attach = p2pgpu_dmabuf_attach,
 	.detach = p2pgpu_dmabuf_detach,
@@ -800,7 +818,7 @@ static const struct dma_buf_ops p2pgpu_dmabuf_ops = {
 	.unpin = p2pgpu_dmabuf_unpin,
 	.map_dma_buf = p2pgpu_dmabuf_map,
 	.unmap_dma_buf = p2pgpu_dmabuf_unmap,
-	.release = drm_gem_dmabuf_release,
+	.release = p2pgpu_dmabuf_release,
 	.mmap = p2pgpu_dmabuf_mmap,
 };
 
@@ -812,12 +830,34 @@ static const struct dma_buf_ops p2pgpu_dmabuf_ops = {
  * Gives the object an mmap offset first: mmaps of the dma-buf, eviction
  * zaps and p2pmap imports all address its pages by fake offset.
  *
- * Return: the dma-buf, or an ERR_PTR().
+ * An object has at most one dma-buf: if one is still open, it is handed
+ * out again. DRM forgets an object's dma-buf (&drm_gem_object.dma_buf)
+ * when the object's last handle goes, while the dma-buf may live on in a
+ * file descriptor; BO_FROM_VA can then give the object a new handle, and a
+ * second export would make a second dma-buf. Importing the first one again
+ * would then meet an object whose dma_buf is the second: a WARN_ON() in
+ * drm_gem_prime_fd_to_handle() (found by p2pgpu_fuzz), and two dma-bufs
+ * whose dynamic mappings one &p2pgpu_bo.dmabuf_dyn cannot track. Exports
+ * are serialised by &drm_device.object_name_lock, which the PRIME ioctl
+ * holds around this call.
+ *
+ * Return: the dma-buf with a reference for the caller, or an ERR_PTR().
  */
 struct dma_buf *p2pgpu_gem_prime_export(struct drm_gem_object *obj, int flags)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct p2pgpu_bo *bo = to_p2pgpu_bo(obj);
+	struct dma_buf *dmabuf;
 	int ret;
+
+	spin_lock(&p2pgpu_prime_lock);
+	dmabuf = bo->exported;
+	/* A file whose last reference is gone is being released. */
+	if (dmabuf && !get_file_rcu(dmabuf->file))
+		dmabuf = NULL;
+	spin_unlock(&p2pgpu_prime_lock);
+	if (dmabuf)
+		return dmabuf;
 
 	ret = drm_gem_create_mmap_offset(obj);
 	if (ret)
@@ -827,7 +867,13 @@ struct dma_buf *p2pgpu_gem_prime_export(struct drm_gem_object *obj, int flags)
 	exp_info.flags = flags;
 	exp_info.priv = obj;
 	exp_info.resv = obj->resv;
-	return drm_gem_dmabuf_export(obj->dev, &exp_info);
+	dmabuf = drm_gem_dmabuf_export(obj->dev, &exp_info);
+	if (IS_ERR(dmabuf))
+		return dmabuf;
+	spin_lock(&p2pgpu_prime_lock);
+	bo->exported = dmabuf;
+	spin_unlock(&p2pgpu_prime_lock);
+	return dmabuf;
 }
 
 /**

@@ -13,6 +13,8 @@
  *  - copies within one GPU, also between two ranges of one object;
  *  - copies under an eviction storm, and copies racing CPU faults that move
  *    the imported pages (retries);
+ *  - one page mapped twice in the user range, both directions, with the
+ *    DMA-API debugging error count unchanged (issue 18);
  *  - bad input, each field on its own; kill -9 mid-copy; a fail-nth sweep;
  *  - unbinding the engine's GPU and the exporting GPU under running copies.
  *
@@ -481,6 +483,100 @@ TEST_F_TIMEOUT(copy, race_cpu_faults_move_source, 180)
 {
 	race(_metadata, self->g[1], self->g[0], self->p2p ? SYSMEM_ONLY : PREFER,
 	     true);
+}
+
+/* ---- one page mapped twice (issue 18) ------------------------------------ */
+
+/*
+ * DMA-API debugging's error count (CONFIG_DMA_API_DEBUG), or -1 if the
+ * kernel has none or it disabled itself. It counts every violation, also
+ * those it does not print (it prints the first unless all_errors is set).
+ */
+static long dma_api_errors(void)
+{
+	char buf[32] = "";
+	long n = -1;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/dma-api/disabled", "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f) || buf[0] != 'N')
+		n = -2;
+	fclose(f);
+	if (n == -2)
+		return -1;
+	f = fopen("/sys/kernel/debug/dma-api/error_count", "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The smallest sequence behind issue 18's "device driver tries to sync DMA
+ * memory it has not allocated": the user range maps one page twice (a
+ * shared page at two neighbouring addresses, as a BO or shared mapping
+ * duplicated by mremap(), or two processes copying the same page, give),
+ * so p2pmap maps that page twice for the engine's device, which the DMA
+ * API allows. The object offset 2817 splits every user page into chunks
+ * of 1279 and 2817 bytes. The engine used to sync each chunk on its own,
+ * FROM_DEVICE on a BIDIRECTIONAL mapping: a sync matching neither mapping
+ * exactly, which DMA-API debugging cannot attribute to one of the two and
+ * reports as memory never mapped. The bytes must land, and the DMA-API
+ * error count must not move.
+ */
+TEST_F(copy, page_mapped_twice)
+{
+	const uint64_t boff = PG - 1279;	/* chunks of 1279 + 2817 */
+	int fd = self->g[0], mfd;
+	struct drm_p2pgpu_copy out;
+	uint8_t *va, *want;
+	long e0, e1;
+	struct bo b;
+
+	mfd = memfd_create("p2pgpu_copy_twice", 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, PG));
+	va = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, va);
+	ASSERT_EQ(va + PG, mmap(va + PG, PG, PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_FIXED, mfd, 0));
+	/* volatile: the compiler may not reorder two accesses it sees as distinct */
+	((volatile uint8_t *)va)[0] = 1;
+	ASSERT_EQ(1, ((volatile uint8_t *)va)[PG]) TH_LOG("the two mappings are not one page");
+	ASSERT_EQ(0, bo_new(fd, 4 * PG, &b));
+	fill_pattern(b.cpu, 4 * PG);
+	want = malloc(PG);
+	ASSERT_NE(NULL, want);
+	e0 = dma_api_errors();
+
+	/* object -> both mappings: the second page's bytes win */
+	ASSERT_EQ(0, gpu_copy(fd, b.handle, va, 2 * PG, boff, FROM_BO, PREFER, &out));
+	EXPECT_EQ(2ULL, out.sysmem_pages);
+	EXPECT_EQ(-1, first_mismatch(va, b.cpu + boff + PG, PG));
+	/* both mappings -> object: the page twice */
+	memcpy(want, va, PG);
+	memset(b.cpu, 0, 4 * PG);
+	ASSERT_EQ(0, gpu_copy(fd, b.handle, va, 2 * PG, boff, TO_BO, PREFER, &out));
+	EXPECT_EQ(2ULL, out.sysmem_pages);
+	EXPECT_EQ(-1, first_mismatch(b.cpu + boff, want, PG));
+	EXPECT_EQ(-1, first_mismatch(b.cpu + boff + PG, want, PG));
+	EXPECT_EQ(0, b.cpu[boff - 1]);
+	EXPECT_EQ(0, b.cpu[boff + 2 * PG]);
+
+	e1 = dma_api_errors();
+	if (e0 < 0 || e1 < 0)
+		TH_LOG("no DMA-API debugging on this kernel: data checked only");
+	else
+		EXPECT_EQ(e0, e1) TH_LOG("DMA-API debugging counted %ld error(s), see dmesg",
+					 e1 - e0);
+	free(want);
+	bo_free(fd, &b);
+	munmap(va, 2 * PG);
+	close(mfd);
 }
 
 /* ---- bad input ----------------------------------------------------------- */

@@ -506,6 +506,34 @@ TEST_F(dyn, bo_from_va)
 	EXPECT_EQ(EFAULT, errno);
 }
 
+/*
+ * One dma-buf per object (issue 18; found by p2pgpu_fuzz). DRM forgets an
+ * object's dma-buf when its last handle is closed, while the dma-buf lives
+ * on in a file descriptor; BO_FROM_VA then gives the object a new handle.
+ * Exporting that handle must give the same dma-buf back (same file), and
+ * importing the first descriptor must give that handle: it used to export
+ * a second dma-buf, and the import then hit the WARN_ON() of
+ * drm_gem_prime_fd_to_handle() on an object whose dma-buf is another one.
+ */
+TEST_F(dyn, one_dmabuf_per_object)
+{
+	struct drm_p2pgpu_bo_from_va fv;
+	struct stat s1, s2;
+	uint32_t h = 0;
+	int fd2 = -1;
+
+	ASSERT_EQ(0, gem_close(self->gpu, self->b.handle));
+	ASSERT_EQ(0, bo_from_va(self->gpu, self->b.cpu, 0, &fv));
+	self->b.handle = fv.handle;	/* the teardown closes it */
+	ASSERT_EQ(0, export_fd(self->gpu, fv.handle, &fd2));
+	ASSERT_EQ(0, fstat(self->fd, &s1));
+	ASSERT_EQ(0, fstat(fd2, &s2));
+	EXPECT_EQ(s1.st_ino, s2.st_ino) TH_LOG("the object has two dma-bufs");
+	ASSERT_EQ(0, drmPrimeFDToHandle(self->gpu, self->fd, &h) ? -errno : 0);
+	EXPECT_EQ(fv.handle, h);
+	close(fd2);
+}
+
 static int export_range(int gpu, const void *va, uint64_t len, uint32_t flags,
 			int *fd)
 {
