@@ -55,7 +55,7 @@ KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 all: modules userspace
 
 help:
-	@sed -n '3,36p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,38p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@bash $(ROOT)/scripts/install-deps.sh

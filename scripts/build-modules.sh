@@ -55,6 +55,10 @@ flock 8
 rsync -a --delete --exclude /out --exclude /.git --exclude '*.o' --exclude '*.ko' \
 	--exclude '*.mod*' --exclude '.*.cmd' --exclude Module.symvers --exclude modules.order \
 	"$P2PMAP_ROOT/" "$B/src/"
+# Always a whole build: sparse checks only what is compiled, and the gate
+# below needs every file compiled to say "sparse clean".
+find "$B/src" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+	-o -name '.*.cmd' \) -delete
 PLANTED="p2pmap_planted_warning"
 if [ $PLANT = 1 ]; then
 	# -Wunused-variable: a warning on every kernel, with or without W=1.
@@ -67,7 +71,10 @@ log "modules ($FLAVOUR): probes (scripts/conftest.sh $KDIR)"
 echo "probes ($FLAVOUR): $(tr '\n' ' ' < "$B/conftest.txt")" >&2
 log "modules ($FLAVOUR): make -C $KDIR M=$B/src W=1 C=1"
 set +e
-make -C "$KDIR" M="$B/src" W=1 C=1 CHECK="sparse" CONFIG_P2PMAP_SELFTEST=y P2PMAP_CONFTEST_DIR="$B/conftest" \
+# Not under the caller's make flags: a "make -s" above would hide the
+# CHECK lines that tell whether sparse ran.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	make -C "$KDIR" M="$B/src" W=1 C=1 CHECK="sparse" CONFIG_P2PMAP_SELFTEST=y P2PMAP_CONFTEST_DIR="$B/conftest" \
 	CF="-D__CHECK_ENDIAN__ -fdiagnostic-prefix -fmax-warnings=unlimited" \
 	KCFLAGS="-g" ${KBUILD_MODPOST_WARN:+KBUILD_MODPOST_WARN=1} modules > "$B/build.log" 2>&1
 rc=$?
