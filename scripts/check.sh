@@ -284,7 +284,7 @@ static_stage abi deps bash scripts/abi-check.sh
 # and 7.3 join (scripts/dkms-check.sh KDIR...) once the port (issue 15)
 # builds there.
 static_stage packages deps bash scripts/build-packages.sh
-static_stage dkms packages,kernel bash scripts/dkms-check.sh
+static_stage dkms packages,kernel,ktrees-newer bash scripts/dkms-check.sh
 # libp2pmap-rdma's host unit tests (fake verbs) and the peer-memory client's
 # compile test against both kernels (it cannot be loaded without MLNX_OFED)
 run_stage rdma-plugin-check deps counted_stage make -s -C rdma-plugin check

@@ -121,6 +121,12 @@ probe SG_DMA_IS_BUS_ADDRESS '#include <linux/scatterlist.h>' \
 probe PCIM_REQUEST_REGION '#include <linux/pci.h>' \
 'static __maybe_unused int p2p_probe(struct pci_dev *p) { return pcim_request_region(p, 0, "p2p"); }'
 
+# 6.13 (90ee6ed776c0 "fs: port files to file_ref"): struct file counts
+# its references in f_ref (file_ref_t), no longer in f_count; 6.7 had
+# already changed get_file_rcu() to take a struct file __rcu **.
+probe FILE_REF '#include <linux/fs.h>\n#include <linux/file_ref.h>' \
+'static __maybe_unused bool p2p_probe(struct file *f) { return file_ref_get(&f->f_ref); }'
+
 # --- run them: one kbuild invocation, every object a separate target ------
 {
 	echo "ccflags-y := -Werror"

@@ -5,8 +5,8 @@
 # p2pmap-dkms package's tree into a private DKMS tree (out/dkms; the
 # host's /var/lib/dkms is not touched, nor its MOK key) and runs
 # `dkms build` against every kernel given, or by default against the
-# p2pmap test kernel tree (6.1, from the cache) and Debian's stock 6.1
-# headers. For each it checks that p2pmap.ko and p2pgpu.ko came out with
+# p2pmap test kernel tree (6.1, from the cache), Debian's stock 6.1
+# headers, and the 6.12 and 7.3 trees prepared with Debian's stock configs. For each it checks that p2pmap.ko and p2pgpu.ko came out with
 # MODULE_VERSION = VERSION and that an exporter built outside the tree
 # (tests/abi/extmod) links against the installed header and the kept
 # Module.symvers, as docs/exporter-guide.md describes.
@@ -32,6 +32,9 @@ KDIRS=("$@")
 if [ ${#KDIRS[@]} -eq 0 ]; then
 	KDIRS=("$("$P2PMAP_ROOT/tests/vm/build-kernel.sh")")
 	for h in /usr/src/linux-headers-6.1.*-amd64; do [ -d "$h" ] && KDIRS+=("$h"); done
+	# Debian's 6.12 and 7.3 kernels: the trees prepared with their stock
+	# configs (tests/vm/prepare-ktree.sh, make check stage ktrees-newer)
+	KDIRS+=("$(kdir_for 6.12-stock)" "$(kdir_for 7.3-stock)")
 fi
 fail=0
 for kdir in "${KDIRS[@]}"; do

@@ -227,4 +227,24 @@ static inline int pcim_request_region(struct pci_dev *pdev, int bar,
 }
 #endif
 
+/*
+ * p2pmap_get_file_unless_zero() - a reference on @f unless its last one is
+ * already gone (the file is being released). 6.1 spells it get_file_rcu(f);
+ * 6.7 (0ede61d8589c "file: convert to SLAB_TYPESAFE_BY_RCU") made
+ * get_file_rcu() take a struct file __rcu **, and 6.13 (90ee6ed776c0
+ * "fs: port files to file_ref") moved the count to f_ref. Probe: FILE_REF.
+ */
+#include <linux/fs.h>
+#ifdef P2PMAP_HAVE_FILE_REF
+static inline bool p2pmap_get_file_unless_zero(struct file *f)
+{
+	return file_ref_get(&f->f_ref);
+}
+#else
+static inline bool p2pmap_get_file_unless_zero(struct file *f)
+{
+	return atomic_long_inc_not_zero(&f->f_count);
+}
+#endif
+
 #endif /* P2PMAP_COMPAT_H */

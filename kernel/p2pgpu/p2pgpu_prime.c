@@ -853,7 +853,7 @@ struct dma_buf *p2pgpu_gem_prime_export(struct drm_gem_object *obj, int flags)
 	spin_lock(&p2pgpu_prime_lock);
 	dmabuf = bo->exported;
 	/* A file whose last reference is gone is being released. */
-	if (dmabuf && !get_file_rcu(dmabuf->file))
+	if (dmabuf && !p2pmap_get_file_unless_zero(dmabuf->file))
 		dmabuf = NULL;
 	spin_unlock(&p2pgpu_prime_lock);
 	if (dmabuf)
