@@ -302,11 +302,58 @@ pkg_vm_stage() {
 	vm_account vm-packaged-test "$rc"
 }
 run_stage vm-packaged dkms,modules,selftests pkg_vm_stage
+# The same on Debian's stock 6.1, 6.12 and 7.3 kernels (DKMS built the
+# packaged modules for each; the test-only modules come from the
+# modules-stock, -6.12-stock and -7.3-stock builds): in the background,
+# one after the other, after the demo.
+pkg_stock_run() {
+	local k rc=0
+	for k in stock 6.12-stock 7.3-stock; do
+		bash scripts/vm-packaged.sh "$k" modload,gpu > "$P2PMAP_OUT/vm-packaged-$k.log" 2>&1 || rc=1
+	done
+	return $rc
+}
+if [ "${OK[dkms]:-0}" = 1 ] && [ "${OK[modules-stock]:-0}" = 1 ] &&
+	[ "${OK[modules-6.12-stock]:-0}" = 1 ] && [ "${OK[modules-7.3-stock]:-0}" = 1 ]; then
+	(
+		after=${VMPID[demo]:-}
+		if [[ $after =~ ^[0-9]+$ ]]; then
+			while kill -0 "$after" 2>/dev/null; do sleep 2; done
+		fi
+		stage vm-packaged-stock pkg_stock_run
+	) > "$P2PMAP_OUT/vm-packaged-stock.stage.log" 2>&1 &
+	VMPID[vm-packaged-stock]=$!
+else
+	VMPID[vm-packaged-stock]=notrun:dkms,modules-*-stock
+fi
 vm_collect vm-rootbus
 vm_collect vm-stock
 vm_collect vm-stock73
 vm_collect vm-stock612
 demo_collect
+pkg_stock_collect() {
+	local pid=${VMPID[vm-packaged-stock]} k rc f0=$FAIL
+	if [[ $pid == notrun:* ]]; then
+		log "stage vm-packaged-stock: NOT RUN (needs ${pid#notrun:})"
+		echo "vm-packaged-stock 0 notrun" >> "$P2PMAP_TIMINGS"
+		FAIL=$((FAIL + 1))
+		FAILED_STAGES+=("vm-packaged-stock(not run)")
+		return
+	fi
+	wait "$pid"
+	rc=$?
+	echo "== vm-packaged-stock (ran in the background) =="
+	cat "$P2PMAP_OUT/vm-packaged-stock.stage.log"
+	for k in stock 6.12-stock 7.3-stock; do
+		cat "$P2PMAP_OUT/vm-packaged-$k.log" 2>/dev/null
+		vm_account "vm-packaged-$k" 0
+	done
+	if [ "$rc" -ne 0 ]; then
+		FAILED_STAGES+=("vm-packaged-stock")
+		[ "$FAIL" -gt "$f0" ] || FAIL=$((FAIL + 1))
+	fi
+}
+pkg_stock_collect
 # Two hosts (issue 5): two VMs on one QEMU socket network, each with rxe and
 # p2pgpu; VM A RDMA-writes GPU memory into VM B's GPU memory and B checks
 # every byte. Last, when the other VMs are done, as both guests run at once.

@@ -10,7 +10,7 @@
 # version is the tools' version). Logs the packaged modules' version,
 # srcversion and signer (DKMS signs with its MOK key).
 #
-# usage: vm-packaged.sh [test|stock] [SUITES]
+# usage: vm-packaged.sh [test|stock|6.12-stock|7.3-stock] [SUITES]
 set -euo pipefail
 . "$(dirname "$0")/../tests/vm/lib/common.sh"
 KERNEL=${1:-test}
@@ -20,8 +20,10 @@ case "$KERNEL" in
 test)
 	KB=$("$P2PMAP_ROOT/tests/vm/build-kernel.sh")
 	KVER=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$KB/include/generated/utsrelease.h") ;;
-stock)
-	KDIR=$(ls -d /usr/src/linux-headers-6.1.*-amd64 | sort -V | tail -1)
+stock | 6.12-stock | 7.3-stock)
+	# Debian's stock 6.1 headers, or the 6.12/7.3 trees prepared with
+	# Debian's stock configs (the release string is the image's)
+	KDIR=$(kdir_for "$KERNEL")
 	KVER=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$KDIR/include/generated/utsrelease.h") ;;
 *) die "unknown kernel $KERNEL" ;;
 esac
