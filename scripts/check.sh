@@ -212,7 +212,7 @@ static_stage kernel deps bash -c 'tests/vm/build-kernel.sh >/dev/null'
 static_stage modules kernel bash scripts/build-modules.sh test
 static_stage selftests kernel make -s selftests
 vm_launch vm-rootbus modules,selftests "" rootbus \
-	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,ctl,svm,rdma,dmabuf,rdmaplugin,fuzz
+	modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,ctl,svm,rdma,dmabuf,rdmaplugin
 static_stage modules-stock deps bash scripts/build-modules.sh stock
 # Debian's stock kernel (PCI_P2PDMA, DEVICE_PRIVATE, DMABUF_MOVE_NOTIFY off;
 # the image ships Debian's drm.ko): the exporter suites run with the
@@ -292,8 +292,11 @@ static_stage peermem kernel,ktrees-newer bash rdma-plugin/peermem/build.sh test 
 # bench is p2pmap-bench --quick as a smoke test: complete, well-formed JSON;
 # missed targets do not fail it (`make bench` runs the full one). It runs
 # before lifecycle, which removes devices.
+# fuzz runs before copy and the fail-nth suites: a fail-nth sweep can turn
+# DMA-API debugging off for the rest of the boot (the health check says
+# so), and the fuzz smoke must run with it on.
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
-	modload,p2pdma,attach,gpu,import,peer,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,hmm,svm,svm_bench,rxe,rdma,bench,dmabuf,rdmaplugin,failnth_dmabuf,fuzz,trace,lifecycle
+	modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,hmm,svm,svm_bench,rxe,rdma,bench,dmabuf,rdmaplugin,failnth_dmabuf,trace,lifecycle
 # The modules from the p2pmap-dkms package (dkms stage) in a VM, with the
 # test-only modules of the build tree: modload and gpu on the test kernel.
 pkg_vm_stage() {
