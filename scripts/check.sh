@@ -222,7 +222,7 @@ static_stage modules-stock deps bash scripts/build-modules.sh stock
 # that SVM is refused with the reason and the rest of the device works.
 vm_launch vm-stock modules-stock,selftests vm-rootbus switch \
 	modload,p2pdma,attach,import,gpu,peer,copy,pin,ctl,dmabuf,svm_off --kernel stock
-# Newer kernels (issue 15): Debian's linux-source 6.12 (trixie) and 7.3
+# Newer kernels: Debian's linux-source 6.12 (trixie) and 7.3
 # (trixie-backports) through a private apt configuration, module-build trees
 # prepared with the test fragment and with Debian's stock config, then every
 # module built W=1 against each, with the feature probes printed. The gate
@@ -278,11 +278,9 @@ static_stage userspace deps make -s userspace
 run_stage userspace-check userspace counted_stage make -s -C userspace check
 # ABI: only versioned public symbols exported (objdump -T), C++ header test
 static_stage abi deps bash scripts/abi-check.sh
-# Debian packages (dpkg-buildpackage + lintian: 30-35 s) and `dkms build`
-# of p2pmap-dkms against the test kernel and the stock 6.1 headers (about
-# 30 s of CPU; 2.7 min wall measured on the shared, loaded machine). 6.12
-# and 7.3 join (scripts/dkms-check.sh KDIR...) once the port (issue 15)
-# builds there.
+# Debian packages (dpkg-buildpackage + lintian) and `dkms build` of
+# p2pmap-dkms against the test kernel, the stock 6.1 headers and the 6.12
+# and 7.3 trees prepared with Debian's stock configs.
 static_stage packages deps bash scripts/build-packages.sh
 static_stage dkms packages,kernel,ktrees-newer bash scripts/dkms-check.sh
 # libp2pmap-rdma's host unit tests (fake verbs) and the peer-memory client's
@@ -357,7 +355,7 @@ pkg_stock_collect() {
 	fi
 }
 pkg_stock_collect
-# Two hosts (issue 5): two VMs on one QEMU socket network, each with rxe and
+# Two hosts: two VMs on one QEMU socket network, each with rxe and
 # p2pgpu; VM A RDMA-writes GPU memory into VM B's GPU memory and B checks
 # every byte. Last, when the other VMs are done, as both guests run at once.
 pair_stage() {

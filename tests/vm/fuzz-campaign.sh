@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make fuzz: a longer p2pgpu_fuzz campaign (issue 18) than make check's
+# make fuzz: a longer p2pgpu_fuzz campaign than make check's
 # smoke round. For each topology it boots the debug test kernel (KASAN,
 # lockdep, kmemleak, DMA-API debug reporting every error) once, runs the
 # fuzz suite with ROUNDS seeds of SECS seconds each (p2pmap.fuzz= on the

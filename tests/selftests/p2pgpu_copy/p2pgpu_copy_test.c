@@ -14,7 +14,7 @@
  *  - copies under an eviction storm, and copies racing CPU faults that move
  *    the imported pages (retries);
  *  - one page mapped twice in the user range, both directions, with the
- *    DMA-API debugging error count unchanged (issue 18);
+ *    DMA-API debugging error count unchanged;
  *  - bad input, each field on its own; kill -9 mid-copy; a fail-nth sweep;
  *  - unbinding the engine's GPU and the exporting GPU under running copies.
  *
@@ -485,7 +485,7 @@ TEST_F_TIMEOUT(copy, race_cpu_faults_move_source, 180)
 	     true);
 }
 
-/* ---- one page mapped twice (issue 18) ------------------------------------ */
+/* ---- one page mapped twice ----------------------------------------------- */
 
 /*
  * DMA-API debugging's error count (CONFIG_DMA_API_DEBUG), or -1 if the
@@ -516,8 +516,8 @@ static long dma_api_errors(void)
 }
 
 /*
- * The smallest sequence behind issue 18's "device driver tries to sync DMA
- * memory it has not allocated": the user range maps one page twice (a
+ * The smallest sequence behind the copy engine's "device driver tries to
+ * sync DMA memory it has not allocated": the user range maps one page twice (a
  * shared page at two neighbouring addresses, as a BO or shared mapping
  * duplicated by mremap(), or two processes copying the same page, give),
  * so p2pmap maps that page twice for the engine's device, which the DMA

@@ -507,7 +507,7 @@ TEST_F(dyn, bo_from_va)
 }
 
 /*
- * One dma-buf per object (issue 18; found by p2pgpu_fuzz). DRM forgets an
+ * One dma-buf per object (found by p2pgpu_fuzz). DRM forgets an
  * object's dma-buf when its last handle is closed, while the dma-buf lives
  * on in a file descriptor; BO_FROM_VA then gives the object a new handle.
  * Exporting that handle must give the same dma-buf back (same file), and

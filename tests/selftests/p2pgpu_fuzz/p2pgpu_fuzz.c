@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pgpu_fuzz: a structure-aware fuzzer of p2pgpu's uAPI (issue 18), in the
+ * p2pgpu_fuzz: a structure-aware fuzzer of p2pgpu's uAPI, in the
  * spirit of syzkaller, which cannot be built on the test bed.
  *
  * Each worker process owns a DRM file on each p2pgpu render node, the

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# fuzz suite (issue 18): p2pgpu_fuzz, the structure-aware fuzzer of the
+# fuzz suite: p2pgpu_fuzz, the structure-aware fuzzer of the
 # p2pgpu uAPI, on a 1 MiB window with a 10 ms minimum residency (eviction
 # and fallback all the time), two worker processes on both render nodes,
 # unbind/rebind and module-parameter writes in the second half, then a
