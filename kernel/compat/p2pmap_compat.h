@@ -176,6 +176,30 @@ dma_buf_attachment_is_dynamic(struct dma_buf_attachment *att)
 #define P2PMAP_DMABUF_DYNAMIC_KCONFIG	""
 #endif
 
+/*
+ * 7.1 dma-buf revoke series (Leon Romanovsky, v5, merged with the renames
+ * above): dma_buf_attach_revocable() says an importer implements
+ * invalidate_mappings and unmaps in bounded time after it, which makes a
+ * pinned importer revocable. Where it exists, p2pmap tells revocable
+ * pinned importers when the provider of an exported range is reset or
+ * unbound (P2PMAP_DMABUF_REVOKE, reported as dmabuf_revoke in
+ * /sys/module/p2pmap/features); before it, pinned importers are never
+ * told, as the old move_notify contract says.
+ */
+#ifdef P2PMAP_HAVE_DMA_BUF_ATTACH_REVOCABLE
+#define P2PMAP_DMABUF_REVOKE	1
+static inline bool p2pmap_dma_buf_attach_revocable(struct dma_buf_attachment *att)
+{
+	return dma_buf_attach_revocable(att);
+}
+#else
+#define P2PMAP_DMABUF_REVOKE	0
+static inline bool p2pmap_dma_buf_attach_revocable(struct dma_buf_attachment *att)
+{
+	return false;
+}
+#endif
+
 /* 6.2: sg_is_dma_bus_address() renamed sg_dma_is_bus_address(). */
 #ifndef P2PMAP_HAVE_SG_DMA_IS_BUS_ADDRESS
 #define sg_dma_is_bus_address(sg)	sg_is_dma_bus_address(sg)

@@ -5,7 +5,9 @@
  * exporter registered, or ordinary memory) becomes a dma-buf. This file
  * owns that exporter: p2pmap_dmabuf_export(), its dma_buf_ops, the mmu
  * interval notifier that watches the range, and the worker that re-resolves
- * the range after a change and tells dynamic importers with move_notify.
+ * the range after a change and tells dynamic importers with move_notify
+ * (invalidate_mappings since 7.1), and revocable pinned importers when the
+ * provider takes the memory back.
  */
 
 /**
@@ -56,10 +58,21 @@
  * removal then waits for that importer to unmap, as for VA memory regions.
  *
  * Static importers (no move_notify) and dynamic importers that called
- * dma_buf_pin() are never notified: they keep the generation they mapped,
- * pinned, until they unmap (as a VA memory region keeps its pages). On a
- * kernel without CONFIG_DMABUF_MOVE_NOTIFY the dma-buf core pins every
- * dynamic importer around its mappings, so none is notified either.
+ * dma_buf_pin() are not notified of CPU-side changes: they keep the
+ * generation they mapped, pinned, until they unmap (as a VA memory region
+ * keeps its pages). On a kernel without CONFIG_DMABUF_MOVE_NOTIFY the
+ * dma-buf core pins every dynamic importer around its mappings, so none
+ * is notified either.
+ *
+ * Revocation (7.1 and later, P2PMAP_DMABUF_REVOKE in p2pmap_compat.h): a
+ * pinned importer that is revocable (dma_buf_attach_revocable(): it has
+ * invalidate_mappings and unmaps in bounded time after it) IS told when
+ * the provider takes its generation back (reset, unbind), from the
+ * provider's invalidate callback or the worker like a dynamic importer,
+ * because the DMA addresses it holds are gone. It may unmap (and unpin)
+ * from inside the callback; mapping again gets the provider's memory
+ * after a reset and -ENODEV after an unbind. Before 7.1 pinned importers
+ * are never told, as the move_notify contract of those kernels says.
  *
  * Locking, outermost first: &p2pmap_dmabuf.refresh_lock (the worker around
  * a whole refresh, attach and detach around list changes) -> mmap_lock
@@ -247,7 +260,8 @@ static void p2pmap_dmabuf_revoke(struct p2pmap_import *imp,
 		struct p2pmap_dmabuf_attach *a = att->priv;
 
 		if (a && READ_ONCE(a->mapped) == gen && att->importer_ops &&
-		    !a->pins && !a->told) {
+		    (!a->pins || p2pmap_dma_buf_attach_revocable(att)) &&
+		    !a->told) {
 			a->told = true;
 			p2pmap_importer_invalidate(att);
 			told = true;
@@ -453,15 +467,20 @@ static void p2pmap_dmabuf_refresh(struct p2pmap_dmabuf *d)
 	i = 0;
 	list_for_each_entry(a, &d->attachments, node) {
 		struct dma_buf_attachment *att = a->attach;
-		bool notify;
+		bool notify, revoked;
 
 		if (!next[i++])
 			continue;
 		p2pmap_dmabuf_set_ready(d, a, next[i - 1], seq);
 		spin_lock(&d->lock);
 		notify = a->mapped && a->mapped != a->ready;
+		revoked = notify && READ_ONCE(a->mapped->revoked);
 		spin_unlock(&d->lock);
-		if (notify && !a->pins && !a->told) {
+		/* A pinned importer hears only of a revoke, if revocable. */
+		if (notify && a->pins &&
+		    !(revoked && p2pmap_dma_buf_attach_revocable(att)))
+			notify = false;
+		if (notify && !a->told) {
 			a->told = true;
 			p2pmap_importer_invalidate(att);
 		}
@@ -680,7 +699,9 @@ static const struct dma_buf_ops p2pmap_dmabuf_ops = {
  * @mm: the address space; its users must not be zero (usually current->mm)
  * @start: first byte of the range, page aligned
  * @length: bytes, page aligned, not 0
- * @flags: %P2PMAP_DMABUF_WRITE: importers may write
+ * @flags: %P2PMAP_DMABUF_WRITE: importers may write; without it only
+ *	DMA_TO_DEVICE mappings are allowed (-EPERM) and the dma-buf's file is
+ *	read-only
  *
  * Each attachment resolves the range through p2pmap for its device and
  * pins what it maps; dynamic importers are told with move_notify when the
@@ -722,7 +743,7 @@ struct dma_buf *p2pmap_dmabuf_export(struct mm_struct *mm, unsigned long start,
 		goto err_free;
 	exp_info.ops = &p2pmap_dmabuf_ops;
 	exp_info.size = length;
-	exp_info.flags = O_RDWR;
+	exp_info.flags = d->write ? O_RDWR : O_RDONLY;
 	exp_info.priv = d;
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {

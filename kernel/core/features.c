@@ -50,6 +50,18 @@ static const struct p2pmap_feature p2pmap_features[] = {
 		.effect = "dma-buf importers are pinned instead of revalidated",
 	},
 	{
+		/*
+		 * Probed: dma_buf_attach_revocable() (7.1). Pinned importers
+		 * of an exported range are told on the provider's reset or
+		 * unbind only where the kernel defines revocable importers.
+		 */
+		.name = "dmabuf_revoke",
+		.kconfig = "",
+		.why = "the kernel has no dma_buf_attach_revocable() (7.1)",
+		.present = P2PMAP_DMABUF_REVOKE,
+		.effect = "pinned dma-buf importers of an exported range are not told when its provider is reset or unbound",
+	},
+	{
 		/* Needs nothing optional: always present in this build. */
 		.name = "pinned_imports",
 		.kconfig = "",

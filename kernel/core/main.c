@@ -4,7 +4,8 @@
  *
  * This file owns the life cycle of p2pmap.ko: it brings up the pieces of the
  * core in order at load and tears them down in reverse at unload: the
- * kernel-feature probe, the provider registry and debugfs.
+ * kernel-feature probe, the provider registry, debugfs and the userspace
+ * device /dev/p2pmap.
  */
 
 #include <linux/module.h>
@@ -27,10 +28,18 @@ static int __init p2pmap_init(void)
 		goto err_features;
 	}
 	p2pmap_debugfs_init();
+	ret = p2pmap_uapi_init();
+	if (ret) {
+		pr_err("cannot register /dev/p2pmap: %d\n", ret);
+		goto err_provider;
+	}
 	pr_info("loaded; %u optional kernel feature(s) unavailable\n",
 		p2pmap_features_missing());
 	return 0;
 
+err_provider:
+	p2pmap_debugfs_exit();
+	p2pmap_provider_exit();
 err_features:
 	p2pmap_features_sysfs_remove();
 	return ret;
@@ -38,6 +47,7 @@ err_features:
 
 static void __exit p2pmap_exit(void)
 {
+	p2pmap_uapi_exit();
 	p2pmap_debugfs_exit();
 	p2pmap_provider_exit();
 	p2pmap_features_sysfs_remove();

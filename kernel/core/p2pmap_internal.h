@@ -194,4 +194,8 @@ void p2pmap_provider_revoke_imports(struct p2pmap_provider *prov);
 void p2pmap_debugfs_init(void);
 void p2pmap_debugfs_exit(void);
 
+/* uapi.c: /dev/p2pmap */
+int p2pmap_uapi_init(void);
+void p2pmap_uapi_exit(void);
+
 #endif /* _P2PMAP_INTERNAL_H */

@@ -4,7 +4,9 @@
  *
  * A layer on top of the importer API of linux/p2pmap.h: the core imports
  * the range for each attaching device and hands it on as a dma-buf. See
- * "DOC: Range dma-buf export" in kernel/core/dmabuf.c.
+ * "DOC: Range dma-buf export" in kernel/core/dmabuf.c. Userspace reaches
+ * it through /dev/p2pmap (include/uapi/linux/p2pmap.h, kernel/core/uapi.c),
+ * which checks the caller's access to the range first.
  */
 #ifndef _LINUX_P2PMAP_DMABUF_H
 #define _LINUX_P2PMAP_DMABUF_H

@@ -52,7 +52,11 @@ struct p2pmap_provider;
  * system memory page by page when the peer window is exhausted or there
  * is no route (and says why, &enum p2pmap_reason), and drives one
  * invalidation and sequence protocol for CPU-side and exporter-side
- * events alike. The design and its reasons are in docs/design.md; the
+ * events alike. Any range p2pmap can import also becomes a dma-buf
+ * (p2pmap_dmabuf_export() in linux/p2pmap-dmabuf.h; for userspace the
+ * EXPORT_RANGE ioctl of /dev/p2pmap, uapi/linux/p2pmap.h), which
+ * dynamic importers revalidate and revocable pinned importers see revoked.
+ * The design and its reasons are in docs/design.md; the
  * exporter and importer guides are docs/exporter-guide.md and
  * docs/importer-guide.md.
  */

@@ -48,6 +48,10 @@
  * @dynamic: attached with dma_buf_dynamic_attach()
  * @pinned: dynamic, and pinned with dma_buf_pin() before mapping (as a
  *	pinned RDMA importer does)
+ * @revocable: pinned, and revocable: a move_notify revokes the mapping
+ * @pin_held: dma_buf_pin() is in effect (under the reservation lock)
+ * @revoked: a revocable pinned attachment was revoked: @sgt unmapped and
+ *	the pin dropped in the callback (under the reservation lock)
  * @invalid: the exporter called move_notify since @sgt was mapped (set
  *	under the reservation lock; read under it)
  * @move_notifies: move_notify calls received
@@ -60,6 +64,9 @@ struct dbt_file {
 	struct sg_table *sgt;
 	bool dynamic;
 	bool pinned;
+	bool revocable;
+	bool pin_held;
+	bool revoked;
 	bool invalid;
 	atomic_t move_notifies;
 	unsigned int remaps;
@@ -95,6 +102,20 @@ static void dbt_move_notify(struct dma_buf_attachment *att)
 	dma_resv_assert_held(att->dmabuf->resv);
 	WRITE_ONCE(f->invalid, true);
 	atomic_inc(&f->move_notifies);
+	/*
+	 * A revocable pinned importer stops using the mapping now and unmaps
+	 * in bounded time (here), as dma_buf_invalidate_mappings() wants.
+	 * @sgt and the pin change only under the reservation lock.
+	 */
+	if (f->revocable && f->pin_held) {
+		f->revoked = true;
+		if (f->sgt)
+			dma_buf_unmap_attachment(att, f->sgt, DMA_BIDIRECTIONAL);
+		f->sgt = NULL;
+		dma_buf_unpin(att);
+		f->pin_held = false;
+		pr_info("pinned attachment revoked by the exporter\n");
+	}
 }
 
 static const struct dma_buf_attach_ops dbt_importer_ops = {
@@ -131,8 +152,9 @@ static void dbt_detach_locked(struct dbt_file *f)
 		if (f->sgt)
 			dma_buf_unmap_attachment(f->att, f->sgt,
 						 DMA_BIDIRECTIONAL);
-		if (f->pinned)
+		if (f->pin_held)
 			dma_buf_unpin(f->att);
+		f->pin_held = false;
 		dma_resv_unlock(dmabuf->resv);
 	} else {
 		dma_buf_unmap_attachment(f->att, f->sgt, DMA_BIDIRECTIONAL);
@@ -178,6 +200,10 @@ static int dbt_revalidate(struct dbt_file *f)
 	struct sg_table *sgt;
 
 	dma_resv_assert_held(f->dmabuf->resv);
+	if (f->revoked) {
+		pr_warn_ratelimited("transfer after the exporter revoked the pinned attachment\n");
+		return -ENODEV;
+	}
 	if (!f->invalid && f->sgt)
 		return 0;
 	if (f->sgt)
@@ -216,6 +242,11 @@ static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 		pr_warn_ratelimited("ATTACH: PIN needs the dynamic (P2P) importer\n");
 		return -EINVAL;
 	}
+	if ((a.flags & P2PGPU_DMABUF_TEST_F_REVOCABLE) &&
+	    !(a.flags & P2PGPU_DMABUF_TEST_F_PIN)) {
+		pr_warn_ratelimited("ATTACH: REVOCABLE needs PIN\n");
+		return -EINVAL;
+	}
 	if (!st->edu.pdev) {
 		pr_warn_ratelimited("ATTACH: no edu (1234:11e8) device bound\n");
 		return -ENODEV;
@@ -231,6 +262,10 @@ static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 
 	f->dynamic = a.flags & P2PGPU_DMABUF_TEST_F_P2P;
 	f->pinned = a.flags & P2PGPU_DMABUF_TEST_F_PIN;
+	f->revocable = a.flags & P2PGPU_DMABUF_TEST_F_REVOCABLE;
+	f->revoked = false;
+	f->pin_held = false;
+	f->sgt = NULL;
 	if (f->dynamic)
 		att = dma_buf_dynamic_attach(dmabuf, dev, &dbt_importer_ops, f);
 	else
@@ -246,6 +281,17 @@ static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 		      dma_buf_map_attachment(att, DMA_BIDIRECTIONAL);
 		if (IS_ERR(sgt) && f->pinned && !ret)
 			dma_buf_unpin(att);
+		/*
+		 * Under the lock: a revoke may unmap as soon as it drops, so
+		 * the mapping is also counted here.
+		 */
+		if (!IS_ERR(sgt)) {
+			f->sgt = sgt;
+			f->pin_held = f->pinned;
+			a.nents = sgt->nents;
+			dbt_count(sgt, &a.bar_entries, &a.bar_bytes,
+				  &a.sys_entries, &a.sys_bytes);
+		}
 		dma_resv_unlock(dmabuf->resv);
 	} else {
 		sgt = dma_buf_map_attachment(att, DMA_BIDIRECTIONAL);
@@ -256,15 +302,18 @@ static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 	}
 	f->dmabuf = dmabuf;
 	f->att = att;
-	f->sgt = sgt;
+	if (!f->dynamic)
+		f->sgt = sgt;
 	f->invalid = false;
 	f->remaps = 0;
 	atomic_set(&f->move_notifies, 0);
 
 	a.size = dmabuf->size;
-	a.nents = sgt->nents;
-	dbt_count(sgt, &a.bar_entries, &a.bar_bytes, &a.sys_entries,
-		  &a.sys_bytes);
+	if (!f->dynamic) {
+		a.nents = sgt->nents;
+		dbt_count(sgt, &a.bar_entries, &a.bar_bytes, &a.sys_entries,
+			  &a.sys_bytes);
+	}
 	if (copy_to_user(uarg, &a, sizeof(a))) {
 		dbt_detach_locked(f);
 		return -EFAULT;
@@ -400,6 +449,8 @@ static long dbt_ioctl_status(struct dbt_file *f,
 		dma_resv_lock(f->dmabuf->resv, NULL);
 		if (f->invalid)
 			s.flags |= P2PGPU_DMABUF_TEST_S_INVALID;
+		if (f->revoked)
+			s.flags |= P2PGPU_DMABUF_TEST_S_REVOKED;
 		dbt_count(f->sgt, &s.bar_entries, &s.bar_bytes,
 			  &s.sys_entries, &s.sys_bytes);
 		dma_resv_unlock(f->dmabuf->resv);

@@ -29,8 +29,17 @@
  * unpin after unmapping), as a pinned RDMA importer does.
  */
 #define P2PGPU_DMABUF_TEST_F_PIN	0x2u
+/*
+ * With F_PIN: a revocable pinned importer (dma_buf_attach_revocable(),
+ * 7.1): when the exporter calls invalidate_mappings, the importer unmaps
+ * and unpins at once, inside the callback, and takes it as permanent:
+ * READ and WRITE fail with -ENODEV, STATUS reports S_REVOKED. Without it
+ * a pinned importer maps again before its next transfer.
+ */
+#define P2PGPU_DMABUF_TEST_F_REVOCABLE	0x4u
 #define P2PGPU_DMABUF_TEST_F_ALL	(P2PGPU_DMABUF_TEST_F_P2P | \
-					 P2PGPU_DMABUF_TEST_F_PIN)
+					 P2PGPU_DMABUF_TEST_F_PIN | \
+					 P2PGPU_DMABUF_TEST_F_REVOCABLE)
 
 /* Largest READ or WRITE, bytes. */
 #define P2PGPU_DMABUF_TEST_MAX_XFER	(64u << 10)
@@ -75,6 +84,8 @@ struct p2pgpu_dmabuf_test_xfer {
 
 /* struct p2pgpu_dmabuf_test_status.flags: move_notify since the last map */
 #define P2PGPU_DMABUF_TEST_S_INVALID	0x1u
+/* ... a revocable pinned importer was revoked: nothing is mapped */
+#define P2PGPU_DMABUF_TEST_S_REVOKED	0x2u
 
 /**
  * struct p2pgpu_dmabuf_test_status - state of the attachment
