@@ -258,8 +258,11 @@ done
 # pass there today: peer, copy, pin and dmabuf still assume that CPU faults
 # place pages in the window whenever pci_p2pdma is available (6 failures,
 # docs/kernel-compat.md), so they are not run on it yet.
+# export is p2pmap.ko's own dma-buf export (/dev/p2pmap) with the 7.1
+# invalidate_mappings and revocable pinned importers; Debian's stock config
+# has no fault injection, so failnth_export runs only in vm-switch.
 vm_launch vm-stock73 modules-7.3-stock,selftests vm-stock switch \
-	modload,p2pdma,attach,import,gpu,ctl,svm --kernel 7.3-stock
+	modload,p2pdma,attach,import,gpu,ctl,svm,export --kernel 7.3-stock
 # Debian's stock 6.12 (PCI_P2PDMA and DEVICE_PRIVATE off, like stock 6.1).
 vm_launch vm-stock612 modules-6.12-stock,selftests vm-stock73 switch \
 	modload,attach,import,gpu,ctl,svm_off --kernel 6.12-stock
@@ -294,7 +297,7 @@ static_stage peermem kernel,ktrees-newer bash rdma-plugin/peermem/build.sh test 
 # DMA-API debugging off for the rest of the boot (the health check says
 # so), and the fuzz smoke must run with it on.
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
-	modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,hmm,svm,svm_bench,rxe,rdma,bench,dmabuf,rdmaplugin,failnth_dmabuf,trace,lifecycle
+	modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,hmm,svm,svm_bench,rxe,rdma,bench,dmabuf,rdmaplugin,failnth_dmabuf,export,failnth_export,trace,lifecycle
 # The modules from the p2pmap-dkms package (dkms stage) in a VM, with the
 # test-only modules of the build tree: modload and gpu on the test kernel.
 pkg_vm_stage() {
