@@ -127,6 +127,12 @@ probe PCIM_REQUEST_REGION '#include <linux/pci.h>' \
 probe FILE_REF '#include <linux/fs.h>\n#include <linux/file_ref.h>' \
 'static __maybe_unused bool p2p_probe(struct file *f) { return file_ref_get(&f->f_ref); }'
 
+# system_dfl_wq (the workqueue rework that deprecates system_unbound_wq;
+# 7.3 warns once when work is queued on the deprecated one; Debian's
+# 6.12.117 has it, 6.1 does not)
+probe SYSTEM_DFL_WQ '#include <linux/workqueue.h>' \
+'static __maybe_unused struct workqueue_struct *p2p_probe(void) { return system_dfl_wq; }'
+
 # --- run them: one kbuild invocation, every object a separate target ------
 {
 	echo "ccflags-y := -Werror"

@@ -200,6 +200,16 @@ static inline bool p2pmap_dma_buf_attach_revocable(struct dma_buf_attachment *at
 }
 #endif
 
+/*
+ * The workqueue rework added system_dfl_wq (unbound) and deprecated
+ * system_unbound_wq, which 7.3 reports once per work function in the log.
+ * A pure rename where the new name is missing (6.1). Probe: SYSTEM_DFL_WQ.
+ */
+#ifndef P2PMAP_HAVE_SYSTEM_DFL_WQ
+#include <linux/workqueue.h>
+#define system_dfl_wq	system_unbound_wq
+#endif
+
 /* 6.2: sg_is_dma_bus_address() renamed sg_dma_is_bus_address(). */
 #ifndef P2PMAP_HAVE_SG_DMA_IS_BUS_ADDRESS
 #define sg_dma_is_bus_address(sg)	sg_is_dma_bus_address(sg)

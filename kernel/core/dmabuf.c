@@ -249,7 +249,7 @@ static void p2pmap_dmabuf_revoke(struct p2pmap_import *imp,
 	if (ev != P2PMAP_EV_UNBIND && ev != P2PMAP_EV_RESET)
 		return;
 	WRITE_ONCE(gen->revoked, ev);
-	queue_work(system_unbound_wq, &d->work);
+	queue_work(system_dfl_wq, &d->work);
 	if (!dma_resv_trylock(d->dmabuf->resv)) {
 		pr_warn_ratelimited("exported range %#lx+%#lx revoked by its provider (event %d): reservation lock busy, importers are told by the worker\n",
 				    d->start, d->length, ev);
@@ -514,7 +514,7 @@ static bool p2pmap_dmabuf_mni_invalidate(struct mmu_interval_notifier *mni,
 	spin_lock(&d->lock);
 	mmu_interval_set_seq(mni, cur_seq);
 	spin_unlock(&d->lock);
-	queue_work(system_unbound_wq, &d->work);
+	queue_work(system_dfl_wq, &d->work);
 	return true;
 }
 
@@ -667,7 +667,7 @@ static void p2pmap_dmabuf_unmap(struct dma_buf_attachment *attach,
 	reap = p2pmap_dmabuf_gen_put_locked(gen);
 	spin_unlock(&d->lock);
 	if (reap)
-		queue_work(system_unbound_wq, &d->work);
+		queue_work(system_dfl_wq, &d->work);
 }
 
 static void p2pmap_dmabuf_release(struct dma_buf *dmabuf)
