@@ -276,15 +276,20 @@ TEST_F_TIMEOUT(pd, provider_range_bytes, 120)
 	struct bo o;
 	int fd, i;
 
-	ASSERT_EQ(0, bo_new(self->gpu1, 4 * PG, &o));
-	fill_pattern(want, sizeof(want));
-	memcpy(o.cpu, want, sizeof(want));
-	ASSERT_EQ(0, p2pmap_export(self->dev, o.cpu + PG, 2 * PG,
-				   P2PMAP_EXPORT_WRITE, &fd, NULL));
-	/* Peer-to-peer first: a static pin may move the object to RAM. */
+	/*
+	 * A new object for each importer: p2pgpu drops window pins late, so
+	 * a static attach right after a peer-to-peer one may find the page
+	 * still pinned in the window (-EBUSY), which is not what this tests.
+	 */
 	for (i = 0; i < 2; i++) {
 		uint32_t flags = i ? 0 : F_DYN;
 
+		ASSERT_EQ(0, bo_new(self->gpu1, 4 * PG, &o));
+		fill_pattern(want, sizeof(want));
+		want[0] = (uint8_t)i;
+		memcpy(o.cpu, want, sizeof(want));
+		ASSERT_EQ(0, p2pmap_export(self->dev, o.cpu + PG, 2 * PG,
+					   P2PMAP_EXPORT_WRITE, &fd, NULL));
 		ASSERT_EQ(0, dbt_attach(self->dfd, fd, flags, &at));
 		TH_LOG("range of %s, flags %#x: bar %llu, system %llu bytes",
 		       self->pci1, flags, (unsigned long long)at.bar_bytes,
@@ -299,11 +304,10 @@ TEST_F_TIMEOUT(pd, provider_range_bytes, 120)
 		fill_byte(pat, sizeof(pat), (uint8_t)(0x40 + i));
 		ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_WR, PG, PG, pat));
 		EXPECT_EQ(-1, first_mismatch(o.cpu + 2 * PG, pat, PG));
-		memcpy(want + 2 * PG, pat, PG);
 		ASSERT_EQ(0, dbt_detach(self->dfd));
+		close(fd);
+		bo_free(self->gpu1, &o);
 	}
-	close(fd);
-	bo_free(self->gpu1, &o);
 }
 
 /*
