@@ -59,7 +59,7 @@ static const struct p2pmap_feature p2pmap_features[] = {
 		.kconfig = "",
 		.why = "the kernel has no dma_buf_attach_revocable() (7.1)",
 		.present = P2PMAP_DMABUF_REVOKE,
-		.effect = "pinned dma-buf importers of an exported range are not told when its provider is reset or unbound",
+		.effect = "pinned dma-buf importers are not told of a provider's reset or unbind",
 	},
 	{
 		/* Needs nothing optional: always present in this build. */

@@ -100,7 +100,7 @@ static long p2pmap_uapi_export_range(void __user *uarg)
 	ret = copy_struct_from_user(&a, sizeof(a), uarg, usize);
 	if (ret) {
 		if (ret == -E2BIG)
-			p2pmap_uapi_reject("EXPORT_RANGE: non-zero bytes past the %zu this kernel knows\n",
+			p2pmap_uapi_reject("EXPORT_RANGE: non-zero bytes past byte %zu\n",
 					   sizeof(a));
 		return ret;
 	}
@@ -109,11 +109,20 @@ static long p2pmap_uapi_export_range(void __user *uarg)
 				   a.flags & ~P2PMAP_EXPORT_FLAGS);
 		return -EINVAL;
 	}
-	if (!a.length || !PAGE_ALIGNED(a.va) || !PAGE_ALIGNED(a.length) ||
-	    a.length > P2PMAP_EXPORT_MAX_LENGTH || a.va > current->mm->task_size ||
+	if (!a.length || a.length > P2PMAP_EXPORT_MAX_LENGTH) {
+		p2pmap_uapi_reject("EXPORT_RANGE: length %#llx not in 1 page..%#llx\n",
+				   a.length, P2PMAP_EXPORT_MAX_LENGTH);
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(a.va) || !PAGE_ALIGNED(a.length)) {
+		p2pmap_uapi_reject("EXPORT_RANGE: %#llx+%#llx is not page aligned\n",
+				   a.va, a.length);
+		return -EINVAL;
+	}
+	if (a.va > current->mm->task_size ||
 	    a.length > current->mm->task_size - a.va) {
-		p2pmap_uapi_reject("EXPORT_RANGE: range %#llx+%#llx must be page aligned, 1 page to %llu bytes, inside the address space\n",
-				   a.va, a.length, P2PMAP_EXPORT_MAX_LENGTH);
+		p2pmap_uapi_reject("EXPORT_RANGE: %#llx+%#llx is outside the address space\n",
+				   a.va, a.length);
 		return -EINVAL;
 	}
 	start = a.va;

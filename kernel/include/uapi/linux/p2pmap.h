@@ -32,7 +32,7 @@
  * by the caller, else -EACCES. Without it the export is read-only:
  * importers may only map it DMA_TO_DEVICE (-EPERM otherwise).
  */
-#define P2PMAP_EXPORT_WRITE		(1u << 0)
+#define P2PMAP_EXPORT_WRITE		0x1u
 #define P2PMAP_EXPORT_FLAGS		P2PMAP_EXPORT_WRITE
 
 /*
@@ -42,17 +42,17 @@
  * 7.1: move_notify) when the range changes and map again; without it the
  * dma-buf core pins every importer (CONFIG_DMABUF_MOVE_NOTIFY=n).
  */
-#define P2PMAP_EXPORT_CAP_DYNAMIC	(1u << 0)
+#define P2PMAP_EXPORT_CAP_DYNAMIC	0x1u
 /*
  * Pinned importers that implement invalidate_mappings (revocable,
  * dma_buf_attach_revocable(), 7.1) are told when the provider of the
  * memory is reset or unbound, and must unmap; without it (before 7.1)
  * pinned importers are never told.
  */
-#define P2PMAP_EXPORT_CAP_REVOKE	(1u << 1)
+#define P2PMAP_EXPORT_CAP_REVOKE	0x2u
 
 /* Largest range one export may cover: 64 GiB. */
-#define P2PMAP_EXPORT_MAX_LENGTH	(1ull << 36)
+#define P2PMAP_EXPORT_MAX_LENGTH	0x1000000000ull
 
 /**
  * struct p2pmap_export_range - P2PMAP_IOC_EXPORT_RANGE: export a range of
