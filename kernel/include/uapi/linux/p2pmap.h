@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
  * p2pmap userspace API: the ioctls of /dev/p2pmap, the misc device of
  * p2pmap.ko (kernel/core/uapi.c). Today it has one job: export a range of
