@@ -89,6 +89,7 @@ static long p2pmap_uapi_export_range(void __user *uarg)
 	u32 usize;
 	int fd, ret;
 
+	BUILD_BUG_ON(sizeof(a) != P2PMAP_EXPORT_RANGE_SIZE_VER0);
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
 	if (usize < P2PMAP_EXPORT_RANGE_SIZE_VER0 || usize > PAGE_SIZE) {
