@@ -212,7 +212,7 @@ static_stage kernel deps bash -c 'tests/vm/build-kernel.sh >/dev/null'
 static_stage modules kernel bash scripts/build-modules.sh test
 static_stage selftests kernel make -s selftests
 vm_launch vm-rootbus modules,selftests "" rootbus \
-	modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,ctl,svm,rdma,dmabuf,rdmaplugin
+	modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,ctl,svm,rdma,dmabuf,export,rdmaplugin
 static_stage modules-stock deps bash scripts/build-modules.sh stock
 # Debian's stock kernel (PCI_P2PDMA, DEVICE_PRIVATE, DMABUF_MOVE_NOTIFY off;
 # the image ships Debian's drm.ko): the exporter suites run with the
@@ -221,7 +221,7 @@ static_stage modules-stock deps bash scripts/build-modules.sh stock
 # pages, no evictions, dma-buf importers pinned by the core), svm_off checks
 # that SVM is refused with the reason and the rest of the device works.
 vm_launch vm-stock modules-stock,selftests vm-rootbus switch \
-	modload,p2pdma,attach,import,gpu,peer,copy,pin,ctl,dmabuf,svm_off --kernel stock
+	modload,p2pdma,attach,import,gpu,peer,copy,pin,ctl,dmabuf,export,svm_off --kernel stock
 # Newer kernels: Debian's linux-source 6.12 (trixie) and 7.3
 # (trixie-backports) through a private apt configuration, module-build trees
 # prepared with the test fragment and with Debian's stock config, then every
