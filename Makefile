@@ -48,7 +48,7 @@ VMFLAGS ?=
 KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 
 .PHONY: all deps kernel modules modules-stock checkpatch depgraph unit userspace \
-	selftests vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
+	selftests selftests-7.3 vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
 	clean help rdma-plugin peermem abi-check install uninstall packages \
 	dkms-check fuzz
 
@@ -83,6 +83,11 @@ userspace:
 
 selftests: kernel
 	@$(MAKE) -s -C $(ROOT)/tests/selftests KSRC=$(KSRC) OUT=$(OUT)/bin
+
+# The 7.3 debug test kernel's own hmm-tests (its hmm suite runs them).
+selftests-7.3: deps
+	@$(MAKE) -s -C $(ROOT)/tests/selftests hmm-tests-newer SERIES=7.3 OUT=$(OUT)/bin \
+		KSRC=$$(bash $(VM)/fetch-kernels.sh 7.3 | awk '{ print $$2 }')/src
 
 rdma-plugin: deps
 	@$(MAKE) -s -C $(ROOT)/rdma-plugin check
