@@ -104,6 +104,13 @@ static long long hw_counter(const char *name)
 	return v;
 }
 
+static int qp_reset(struct ibv_qp *qp)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
+
+	return ibv_modify_qp(qp, &a, IBV_QP_STATE) ? -errno : 0;
+}
+
 static int odp_reg(struct rl *r, void *addr, size_t len, struct ibv_mr **mr)
 {
 	*mr = ibv_reg_mr(r->pd, addr, len, IBV_ACCESS_ON_DEMAND |
@@ -213,8 +220,17 @@ FIXTURE_SETUP(odp)
 		SKIP(return, "rxe0 has no RC ODP WRITE/READ (odp general 0x%llx rc 0x%x)",
 		     (unsigned long long)ax.odp_caps.general_caps,
 		     ax.odp_caps.per_transport_caps.rc_odp_caps);
-	/* rxe takes the QP's path MTU even above the port's active MTU. */
+	TH_LOG("rxe0 ODP caps: general 0x%llx, rc 0x%x",
+	       (unsigned long long)ax.odp_caps.general_caps,
+	       ax.odp_caps.per_transport_caps.rc_odp_caps);
+	/*
+	 * rl_open() connected the QPs at the port's active MTU: back to RESET
+	 * and connected again at the one asked for (rxe takes a path MTU
+	 * above the port's active MTU).
+	 */
 	self->rl.mtu = mtu && !strcmp(mtu, "1024") ? IBV_MTU_1024 : IBV_MTU_4096;
+	ASSERT_EQ(0, qp_reset(self->rl.qp[0]));
+	ASSERT_EQ(0, qp_reset(self->rl.qp[1]));
 	ASSERT_EQ(0, rl_qp_connect(&self->rl, self->rl.qp[0], self->rl.qp[1]->qp_num))
 		TH_LOG("%s", self->rl.err);
 	ASSERT_EQ(0, rl_qp_connect(&self->rl, self->rl.qp[1], self->rl.qp[0]->qp_num))
