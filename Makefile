@@ -15,6 +15,9 @@
 #   make unit            userland unit tests (ASan + UBSan)
 #   make userspace       library and tools (-Wall -Wextra -Werror)
 #   make selftests       static test programs for the VM (incl. hmm-tests)
+#   make vm-prereqs-7.3  the 7.3 debug test kernel (linux-source-7.3 + our
+#                        fragment + tests/vm/patches/7.3), modules against
+#                        it, test programs incl. 7.3's hmm-tests
 #   make rdma-plugin     libp2pmap-rdma + LD_PRELOAD shim, host unit tests
 #   make abi-check       versioned exports only (objdump -T), C++ header test
 #   make install         libraries, headers, .pc, tools, man pages, udev rule
@@ -48,7 +51,7 @@ VMFLAGS ?=
 KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 
 .PHONY: all deps kernel modules modules-stock checkpatch depgraph unit userspace \
-	selftests vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
+	selftests selftests-7.3 hmm-tests-7.3 modules-7.3 vm-prereqs-7.3 vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
 	clean help rdma-plugin peermem abi-check install uninstall packages \
 	dkms-check fuzz
 
@@ -83,6 +86,24 @@ userspace:
 
 selftests: kernel
 	@$(MAKE) -s -C $(ROOT)/tests/selftests KSRC=$(KSRC) OUT=$(OUT)/bin
+
+# The 7.3 debug test kernel (built from linux-source-7.3 with our fragment
+# and tests/vm/patches/7.3), the modules built against it, and the test
+# programs built from its tree, including its own hmm-tests: all that
+# `run.sh --kernel 7.3` (and `make demo`) needs, without the 6.1 kernel.
+KSRC73 = $$(bash $(VM)/fetch-kernels.sh 7.3 | awk '{ print $$2 }')/src
+modules-7.3: deps
+	@bash $(ROOT)/scripts/build-modules.sh 7.3
+
+selftests-7.3: deps
+	@$(MAKE) -s -C $(ROOT)/tests/selftests all hmm-tests-newer SERIES=7.3 \
+		OUT=$(OUT)/bin KSRC=$(KSRC73)
+
+hmm-tests-7.3: deps
+	@$(MAKE) -s -C $(ROOT)/tests/selftests hmm-tests-newer SERIES=7.3 \
+		OUT=$(OUT)/bin KSRC=$(KSRC73)
+
+vm-prereqs-7.3: modules-7.3 selftests-7.3
 
 rdma-plugin: deps
 	@$(MAKE) -s -C $(ROOT)/rdma-plugin check

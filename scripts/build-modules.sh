@@ -12,8 +12,9 @@
 #   test        the p2pmap 6.1 test kernel (built or found in the cache)
 #   stock       Debian's linux-headers-6.1.*-amd64, where DEVICE_PRIVATE,
 #               PCI_P2PDMA and DMABUF_MOVE_NOTIFY are off
-#   6.12, 7.3   module-build trees prepared from Debian's linux-source with
-#               the test fragment (tests/vm/prepare-ktree.sh S test)
+#   6.12, 7.3   trees from Debian's linux-source with the test fragment
+#               (tests/vm/prepare-ktree.sh S test): 6.12 prepared only,
+#               7.3 the whole debug test kernel the VM boots
 #   6.12-stock, 7.3-stock   the same with Debian's stock config and
 #               Module.symvers (prepare-ktree.sh S stock)
 #   --plant     self-test of the gate: plant one compiler warning in
@@ -39,11 +40,12 @@ FLAVOUR=${1:?usage: build-modules.sh [--plant] FLAVOUR [KDIR]}
 KDIR=${2:-}
 [ -n "$KDIR" ] || KDIR=$(kdir_for "$FLAVOUR")
 
-# The 6.12/7.3 test trees are prepared, not built: there is no
-# Module.symvers, so modpost can only warn about unresolved symbols (the
-# -stock flavours have Debian's Module.symvers and check every one).
+# The 6.12 test tree is prepared, not built: there is no Module.symvers,
+# so modpost can only warn about unresolved symbols. The 7.3 test kernel
+# is built, and the -stock flavours have Debian's Module.symvers: modpost
+# checks every symbol there.
 case "$FLAVOUR" in
-6.12 | 7.3) KBUILD_MODPOST_WARN=1 ;;
+6.12) KBUILD_MODPOST_WARN=1 ;;
 esac
 
 B=$P2PMAP_OUT/build-$FLAVOUR

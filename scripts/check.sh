@@ -168,8 +168,8 @@ demo_run() {
 }
 demo_launch() {
 	local after=${VMPID[$1]:-}
-	if [ "${OK[kernel]:-0}" != 1 ]; then
-		VMPID[demo]=notrun:kernel
+	if [ "${OK[ktrees-newer]:-0}" != 1 ]; then
+		VMPID[demo]=notrun:ktrees-newer
 		return
 	fi
 	(
@@ -273,6 +273,14 @@ gate_selftest() {
 	done
 }
 static_stage gate-selftest ktrees-newer gate_selftest
+# The 7.3 debug test kernel (built in ktrees-newer from linux-source-7.3,
+# our fragment and tests/vm/patches/7.3: KASAN, lockdep, kmemleak, fault
+# injection, DMA-API debugging) runs every suite on both topologies, the
+# 7.3 tree's own hmm-tests in the hmm suite, and the odp suite (RDMA ODP
+# MRs over p2pgpu memory, with the rxe fix the stock kernel lacks).
+static_stage hmm-tests-7.3 ktrees-newer make -s hmm-tests-7.3
+vm_launch vm73-rootbus modules-7.3,selftests,hmm-tests-7.3 vm-rootbus rootbus \
+	modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,ctl,hmm,svm,rdma,odp,dmabuf,rdmaplugin --kernel 7.3
 demo_launch vm-stock612
 static_stage checkpatch kernel bash scripts/checkpatch.sh
 run_stage unit deps counted_stage make -s -C tests/unit check
@@ -331,6 +339,7 @@ else
 	VMPID[vm-packaged-stock]=notrun:dkms,modules-*-stock
 fi
 vm_collect vm-rootbus
+vm_collect vm73-rootbus
 vm_collect vm-stock
 vm_collect vm-stock73
 vm_collect vm-stock612

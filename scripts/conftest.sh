@@ -133,6 +133,12 @@ probe FILE_REF '#include <linux/fs.h>\n#include <linux/file_ref.h>' \
 probe SYSTEM_DFL_WQ '#include <linux/workqueue.h>' \
 'static __maybe_unused struct workqueue_struct *p2p_probe(void) { return system_dfl_wq; }'
 
+# 6.2 (Dmitry Osipenko's dma-buf locking convention, 19d6634d8789):
+# dma_buf_map_attachment() always needs the reservation lock;
+# static importers call dma_buf_map_attachment_unlocked()
+probe DMA_BUF_MAP_ATTACHMENT_UNLOCKED '#include <linux/dma-buf.h>' \
+'static __maybe_unused struct sg_table *p2p_probe(struct dma_buf_attachment *a) { return dma_buf_map_attachment_unlocked(a, DMA_TO_DEVICE); }'
+
 # --- run them: one kbuild invocation, every object a separate target ------
 {
 	echo "ccflags-y := -Werror"

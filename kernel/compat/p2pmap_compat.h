@@ -281,4 +281,17 @@ static inline bool p2pmap_get_file_unless_zero(struct file *f)
 }
 #endif
 
+/*
+ * 6.2 (19d6634d8789 "dma-buf: Move dma_buf_map_attachment() to dynamic
+ * locking specification"): dma_buf_map/unmap_attachment() assert the
+ * reservation lock for every importer; static importers that do not hold
+ * it call the _unlocked() variants. Before, only dynamic importers held
+ * it and the plain calls were the static importers' API.
+ */
+#ifndef P2PMAP_HAVE_DMA_BUF_MAP_ATTACHMENT_UNLOCKED
+#define dma_buf_map_attachment_unlocked(a, dir) dma_buf_map_attachment(a, dir)
+#define dma_buf_unmap_attachment_unlocked(a, sgt, dir) \
+	dma_buf_unmap_attachment(a, sgt, dir)
+#endif
+
 #endif /* P2PMAP_COMPAT_H */

@@ -2,17 +2,27 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Prepares a module-build tree (KDIR) for a newer kernel from the
-# linux-source that tests/vm/fetch-kernels.sh unpacked. No kernel is built:
-# configure, verify, then `make modules_prepare` (scripts, generated headers,
-# objtool, modpost). Prints the KDIR on stdout.
+# linux-source that tests/vm/fetch-kernels.sh unpacked: configure, verify,
+# then either `make modules_prepare` (scripts, generated headers, objtool,
+# modpost) or, for the series in FULL_SERIES, a whole debug test kernel
+# (bzImage + modules, installed under modinst/) that the VM boots.
+# Prints the KDIR on stdout.
 #
 # usage: prepare-ktree.sh SERIES test|stock
 #   test   tinyconfig + kernel/configs/kvm_guest.config + our fragment
 #          (tests/vm/config/p2pmap-test.config) + p2pmap-newer.config,
 #          olddefconfig; every requested symbol is verified, except those
 #          listed for this series in gone-symbols.txt that really no longer
-#          exist in the tree. modpost has no Module.symvers here (no kernel
-#          was built), so unresolved symbols are only warnings.
+#          exist in the tree.
+#          7.3 (FULL_SERIES): the kernel is built, from the source with the
+#          patch series tests/vm/patches/7.3/*.patch applied (git am
+#          format, applied in order to a hard-linked copy of src/, so the
+#          pristine src/ that the stock trees use is never changed; GNU
+#          patch replaces each file it edits, which breaks the link). The
+#          patches are part of the cache key. modpost then checks every
+#          symbol against the kernel's own Module.symvers.
+#          6.12: modules_prepare only (no Module.symvers, so unresolved
+#          symbols are only warnings); its debug coverage comes from 7.3.
 #   stock  Debian's own config of the stock image (boot/config-<abi>), with
 #          CONFIG_LOCALVERSION set so the release string (vermagic) equals
 #          the image's, and the image's Module.symvers (from linux-headers)
@@ -28,13 +38,22 @@ FL=${2:?usage: prepare-ktree.sh SERIES test|stock}
 KTREE_RECIPE=1
 NEWER_FRAG=$P2PMAP_ROOT/tests/vm/config/p2pmap-newer.config
 GONE=$P2PMAP_ROOT/tests/vm/config/gone-symbols.txt
+FULL_SERIES="7.3"
+PATCHDIR=$P2PMAP_ROOT/tests/vm/patches/$S
 JOBS=${JOBS:-2}
 
 D=$("$P2PMAP_ROOT/tests/vm/fetch-kernels.sh" "$S" | awk '{ print $2 }')
 SRC=$D/src
 ABI=$(cat "$D/abi")
+FULL=0
+if [ "$FL" = test ] && [[ " $FULL_SERIES " == *" $S "* ]]; then FULL=1; fi
+patches=()
+if [ $FULL = 1 ] && [ -d "$PATCHDIR" ]; then
+	mapfile -t patches < <(find "$PATCHDIR" -maxdepth 1 -name '*.patch' | sort)
+fi
 case "$FL" in
-test) key=$({ cat "$KFRAG" "$NEWER_FRAG" "$GONE"; echo "recipe=$KTREE_RECIPE"; } | sha256sum | cut -c1-12) ;;
+test) key=$({ cat "$KFRAG" "$NEWER_FRAG" "$GONE"; echo "recipe=$KTREE_RECIPE full=$FULL"
+	[ ${#patches[@]} -eq 0 ] || cat "${patches[@]}"; } | sha256sum | cut -c1-12) ;;
 stock) key=$({ cat "$D/stock/boot/config-$ABI"; echo "recipe=$KTREE_RECIPE"; } | sha256sum | cut -c1-12) ;;
 *) die "unknown flavour $FL (test or stock)" ;;
 esac
@@ -87,9 +106,32 @@ verify() {
 	return $bad
 }
 
+# The patched source: a hard-linked copy of src/ with the series applied.
+if [ ${#patches[@]} -gt 0 ]; then
+	PSRC=$D/src-patched-$key
+	if [ ! -f "$PSRC/.p2pmap-patched" ]; then
+		rm -rf "$PSRC" "$PSRC.tmp"
+		cp -al "$SRC" "$PSRC.tmp"
+		for p in "${patches[@]}"; do
+			log "$S/test: applying $(basename "$p")"
+			patch -s -p1 -d "$PSRC.tmp" --forward --no-backup-if-mismatch < "$p" ||
+				die "$S/test: $(basename "$p") does not apply to $(cat "$D/version" 2>/dev/null || echo "$SRC")"
+		done
+		mv "$PSRC.tmp" "$PSRC"
+		touch "$PSRC/.p2pmap-patched"
+	fi
+	for p in "$D"/src-patched-*; do
+		[ "$p" = "$PSRC" ] || [ ! -d "$p" ] || { log "pruning $p"; rm -rf "$p"; }
+	done
+	SRC=$PSRC
+fi
+
+t0=$(date +%s)
+if [ $FULL = 1 ] && [ -f "$B/.p2pmap-configured" ]; then
+	log "$S/test: resuming the kernel build in $B"
+else
 rm -rf "$B"
 mkdir -p "$B"
-t0=$(date +%s)
 case "$FL" in
 test)
 	log "$S/test: tinyconfig + kvm_guest + fragment + p2pmap-newer.config in $B"
@@ -99,6 +141,13 @@ test)
 	make -s -C "$SRC" O="$B" olddefconfig >/dev/null
 	verify "$KFRAG" "$B/.config" && verify "$NEWER_FRAG" "$B/.config" ||
 		die "$S/test: the fragment did not survive olddefconfig (see above)"
+	# What the booted kernel's RDMA tests need beyond the fragment
+	# (defaults there, but checked: the ODP data checks run on it).
+	if [ $FULL = 1 ]; then
+		for sym in INFINIBAND_ON_DEMAND_PAGING=y RDMA_RXE=m; do
+			grep -qx "CONFIG_$sym" "$B/.config" || die "$S/test: CONFIG_$sym missing"
+		done
+	fi
 	;;
 stock)
 	log "$S/stock: Debian config-$ABI in $B"
@@ -114,8 +163,18 @@ stock)
 	done
 	;;
 esac
-log "$S/$FL: make -j$JOBS modules_prepare"
-make -s -C "$SRC" O="$B" -j"$JOBS" modules_prepare >&2
+touch "$B/.p2pmap-configured"
+fi
+if [ $FULL = 1 ]; then
+	log "$S/test: building the debug test kernel with -j$JOBS (cold: ~20-30 min on 2 cores)"
+	make -s -C "$SRC" O="$B" -j"$JOBS" bzImage modules >&2
+	rm -rf "$B/modinst"
+	make -s -C "$SRC" O="$B" INSTALL_MOD_PATH="$B/modinst" INSTALL_MOD_STRIP=1 modules_install >&2
+	printf '%s\n' "${patches[@]##*/}" > "$B/patches-applied.txt"
+else
+	log "$S/$FL: make -j$JOBS modules_prepare"
+	make -s -C "$SRC" O="$B" -j"$JOBS" modules_prepare >&2
+fi
 if [ "$FL" = stock ]; then
 	cp "$(find "$D/stock" -name Module.symvers -path "*linux-headers-$ABI/*" | head -1)" "$B/Module.symvers"
 	rel=$(cat "$B/include/config/kernel.release")

@@ -16,30 +16,41 @@ NAME
     run-pair.sh - RDMA between the GPU memories of two test VMs
 
 SYNOPSIS
-    tests/vm/run-pair.sh [--topology switch|rootbus] [--timeout SEC]
+    tests/vm/run-pair.sh [--topology switch|rootbus] [--kernel test|7.3] [--timeout SEC]
 
 DESCRIPTION
     Boots VM B (run.sh --net listen:PORT, name pair-b) and, once its QEMU
     listens, VM A (--net connect:PORT, name pair-a), both with the pair
-    suite, and waits for both verdicts. Build first with `make vm-prereqs`.
-    Results in out/vm/pair-a and out/vm/pair-b.
+    suite, and waits for both verdicts. Build first with `make vm-prereqs`
+    (and, for --kernel 7.3, `scripts/build-modules.sh 7.3`). Results in
+    out/vm/pair-a and out/vm/pair-b (pair73-a, pair73-b for 7.3).
+
+    --kernel test (default) boots the 6.1 debug test kernel: pinned MRs.
+    --kernel 7.3 boots the 7.3 debug test kernel: ODP MRs, with VM B
+    evicting the target's pages mid-transfer.
 
 EXIT STATUS
     0 both VMs passed; 1 otherwise; 2 usage
 USAGE
 }
-TOPOLOGY=switch TIMEOUT=900
+TOPOLOGY=switch TIMEOUT=900 KERNEL=test
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--topology) TOPOLOGY=${2:?}; shift ;;
 	--timeout) TIMEOUT=${2:?}; shift ;;
+	--kernel) KERNEL=${2:?}; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run-pair.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
+case "$KERNEL" in
+test) pfx=pair ;;
+7.3) pfx=pair73 ;;
+*) echo "run-pair.sh: --kernel test or 7.3" >&2; exit 2 ;;
+esac
 port=$((20000 + RANDOM % 20000))
-bash "$P2PMAP_ROOT/tests/vm/run.sh" --name pair-b --topology "$TOPOLOGY" \
+bash "$P2PMAP_ROOT/tests/vm/run.sh" --name $pfx-b --topology "$TOPOLOGY" --kernel "$KERNEL" \
 	--suites pair --net "listen:$port" --timeout "$TIMEOUT" &
 b=$!
 i=0
@@ -48,12 +59,12 @@ while [ $i -lt 120 ] && kill -0 $b 2>/dev/null &&
 	sleep 1
 	i=$((i + 1))
 done
-bash "$P2PMAP_ROOT/tests/vm/run.sh" --name pair-a --topology "$TOPOLOGY" \
+bash "$P2PMAP_ROOT/tests/vm/run.sh" --name $pfx-a --topology "$TOPOLOGY" --kernel "$KERNEL" \
 	--suites pair --net "connect:$port" --timeout "$TIMEOUT"
 arc=$?
 wait $b
 brc=$?
-log "pair: VM A rc=$arc, VM B rc=$brc"
+log "$pfx: VM A rc=$arc, VM B rc=$brc"
 [ $arc -eq 0 ] && [ $brc -eq 0 ]
 }
 main "$@"

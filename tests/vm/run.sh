@@ -19,7 +19,7 @@ NAME
 
 SYNOPSIS
     tests/vm/run.sh [--topology switch|rootbus] [--suites LIST] [--shell]
-                    [--kernel test|stock|6.12-stock|7.3-stock] [--timeout SEC] [--out DIR]
+                    [--kernel test|7.3|stock|6.12-stock|7.3-stock] [--timeout SEC] [--out DIR]
                     [--mem SIZE] [--accel kvm|tcg] [--name NAME]
                     [--net listen:PORT|connect:PORT]
 
@@ -40,7 +40,10 @@ DESCRIPTION
 OPTIONS
     --topology T   switch (default) or rootbus
     --suites LIST  comma-separated suite names (default: modload)
-    --kernel K     test (default): the p2pmap debug test kernel;
+    --kernel K     test (default): the p2pmap 6.1 debug test kernel;
+                   7.3: the 7.3 debug test kernel (linux-source-7.3, our
+                   fragment and tests/vm/patches/7.3), with the modules of
+                   `scripts/build-modules.sh 7.3`;
                    stock: Debian's linux-image matching the stock headers,
                    with the modules built by `make modules-stock`;
                    6.12-stock, 7.3-stock: Debian trixie's stock images
@@ -116,6 +119,14 @@ stock)
 	# Debian's kernel is built with module signing: our unsigned modules
 	# add the E (unsigned module) taint there, next to O.
 	TAINT_OK=12288 ;;
+7.3)
+	# The 7.3 debug test kernel: linux-source-7.3 with the test fragment
+	# and tests/vm/patches/7.3 (tests/vm/prepare-ktree.sh 7.3 test).
+	KB=$("$P2PMAP_ROOT/tests/vm/prepare-ktree.sh" 7.3 test) || { log "7.3 test kernel unavailable"; exit 2; }
+	KREL=$(cat "$KB/include/config/kernel.release")
+	KIMAGE=$KB/arch/x86/boot/bzImage KMODS=$KB/modinst/lib/modules/$KREL
+	KCONFIG=$KB/.config VMLINUX=$KB/vmlinux
+	TAINT_OK=4096 ;;
 6.12-stock | 7.3-stock)
 	# Debian's stock 6.12/7.3 image (tests/vm/stock-newer.sh), with the
 	# modules of `build-modules.sh 6.12-stock|7.3-stock`.

@@ -5,7 +5,9 @@
  * buffer object, publishes it, appends --mmap=<publish node>
  * --mmap-offset=<offset> to the command, runs it, and samples the object's
  * get_user_pages() pins while it runs: placement BAR (P2PDMA pages of the
- * window) or fallback (system pages, with the reason). See --help.
+ * window) or fallback (system pages, with the reason). With --odp in the
+ * command (an On-Demand Paging MR, which pins nothing) the placement is
+ * that of the pages the NIC faulted in. See --help.
  * Exit status: the command's, or 1 on error, 2 on usage, 3 when the
  * placement differs from --expect.
  */
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -65,6 +68,15 @@ static const char help_text[] =
 "    none       no page was seen pinned (COMMAND failed, or ran too short\n"
 "               to be sampled)\n"
 "\n"
+"    If COMMAND has --odp (perftest's On-Demand Paging MR, the way RDMA\n"
+"    reaches P2PDMA pages on kernels since 6.2, where get_user_pages()\n"
+"    refuses to pin them), nothing is pinned: the NIC faults the pages of\n"
+"    the mapping in with hmm_range_fault(). The object's pages in the\n"
+"    window (BAR) and its CPU-mapped system pages are sampled instead, and\n"
+"    the device's window evictions and placements during the run are\n"
+"    printed: each eviction of a page under the MR is an invalidation the\n"
+"    NIC saw.\n"
+"\n"
 "OPTIONS\n"
 "    -r, --render N          use render node /dev/dri/renderD<N> (default:\n"
 "                            the first p2pgpu device)\n"
@@ -74,6 +86,13 @@ static const char help_text[] =
 "                            the window and register it with IBDEV (e.g.\n"
 "                            rxe0): its MR pins every window slot, so\n"
 "                            COMMAND's registration falls back\n"
+"    -E, --evict             while COMMAND runs, a child process cycles\n"
+"                            the whole window with CPU faults on an object\n"
+"                            as large as the window, so pages of COMMAND's\n"
+"                            object are evicted under traffic (needs\n"
+"                            p2pgpu min_residency_ms=0; meant for --odp:\n"
+"                            the NIC sees each eviction as an invalidation\n"
+"                            and faults the page back)\n"
 "    -e, --expect WHAT       exit 3 unless the placement is WHAT (bar or\n"
 "                            fallback)\n"
 "    -n, --dry-run           print the command line and exit\n"
@@ -83,7 +102,8 @@ static const char help_text[] =
 "OUTPUT\n"
 "    Lines starting with \"p2pgpu-rdma:\" on stderr: the command line, then\n"
 "    \"placement <what> (reason <r>): <n> BAR pages, <m> system pages\n"
-"    pinned\".\n"
+"    pinned\" (\"... mapped (ODP)\" with --odp, then a line \"odp: <e> window\n"
+"    evictions, <p> placements on the device during the run\").\n"
 "\n"
 "SIGNALS\n"
 "    SIGTERM, SIGINT and SIGHUP are passed on to COMMAND.\n"
@@ -204,6 +224,45 @@ static void *bo_map(int fd, uint32_t handle, uint64_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/*
+ * --evict: a child that touches every page of a window-sized object until
+ * killed; each CPU fault takes a window slot and evicts the least recently
+ * placed page, COMMAND's included. Returns the child's pid, or -errno.
+ */
+static pid_t start_evictor(int fd)
+{
+	struct drm_p2pgpu_device_info di;
+	volatile uint8_t *p;
+	uint32_t handle;
+	uint64_t off;
+	pid_t pid;
+
+	memset(&di, 0, sizeof(di));
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_DEVICE_INFO, &di))
+		return -errno;
+	if (di.min_residency_ms)
+		fprintf(stderr, "p2pgpu-rdma: --evict: min_residency_ms=%" PRIu64 ": pages younger than that stay\n",
+			(uint64_t)di.min_residency_ms);
+	if (bo_create(fd, di.window_total, &handle))
+		return -errno;
+	p = bo_map(fd, handle, di.window_total);
+	if (!p)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* never outlive p2pgpu-rdma, whatever way it exits */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(0);
+		for (uint8_t pass = 0;; pass++)
+			for (off = 0; off < di.window_total; off += 4096)
+				p[off] = pass;
+	}
+	return pid;
+}
+
 /* The window pinned by an MR of IBDEV, held until exit. */
 static int fill_window(int fd, const char *ibdev)
 {
@@ -242,22 +301,40 @@ static int fill_window(int fd, const char *ibdev)
 }
 
 struct sample {
+	bool odp;
 	uint64_t bar, sys;
 	uint32_t fallback, cpu_map;
 };
 
+/*
+ * Pinned MR: the pages get_user_pages() pinned. ODP MR: nothing is pinned;
+ * the object's pages in the window and its CPU-mapped system pages are
+ * what the NIC's faults resolved to.
+ */
 static int sample(int fd, uint32_t handle, struct sample *s)
 {
 	struct drm_p2pgpu_bo_cpu_info ci;
+	struct drm_p2pgpu_bo_info bi;
+	uint64_t bar, sys;
 
 	memset(&ci, 0, sizeof(ci));
 	ci.handle = handle;
 	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_CPU_INFO, &ci))
 		return -errno;
-	if (ci.pages_gup_window > s->bar)
-		s->bar = ci.pages_gup_window;
-	if (ci.pages_gup_system > s->sys)
-		s->sys = ci.pages_gup_system;
+	bar = ci.pages_gup_window;
+	sys = ci.pages_gup_system;
+	if (s->odp) {
+		memset(&bi, 0, sizeof(bi));
+		bi.handle = handle;
+		if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_INFO, &bi))
+			return -errno;
+		bar = bi.pages_window;
+		sys = ci.pages_cpu_system;
+	}
+	if (bar > s->bar)
+		s->bar = bar;
+	if (sys > s->sys)
+		s->sys = sys;
 	if (ci.fallback)
 		s->fallback = ci.fallback;
 	s->cpu_map = ci.cpu_map;
@@ -271,23 +348,26 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "fill-window", required_argument, NULL, 'f' },
 		{ "expect", required_argument, NULL, 'e' },
+		{ "evict", no_argument, NULL, 'E' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct drm_p2pgpu_device_info d0, d1;
 	const char *fill = NULL, *expect = NULL, *what;
 	char pub[64], mmap_arg[96], off_arg[48];
 	struct drm_p2pgpu_bo_publish pb;
 	struct sample s = { 0 };
 	uint64_t size = 4ULL << 20;
 	int minor = -1, fd = -1, pfd, c, i, status, ret;
-	bool dry = false;
+	bool dry = false, evict = false;
+	pid_t evictor = 0;
 	uint32_t handle;
 	char **cmd;
 	pid_t pid;
 
-	while ((c = getopt_long(argc, argv, "+r:s:f:e:nhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:s:f:e:EnhV", opts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -318,6 +398,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			dry = true;
+			break;
+		case 'E':
+			evict = true;
 			break;
 		case 'V':
 			printf("%s %s\n", "p2pgpu-rdma", P2PMAP_VERSION);
@@ -381,8 +464,11 @@ int main(int argc, char **argv)
 	cmd = calloc((size_t)(argc - optind) + 3, sizeof(*cmd));
 	if (!cmd)
 		return 1;
-	for (i = optind; i < argc; i++)
+	for (i = optind; i < argc; i++) {
 		cmd[i - optind] = argv[i];
+		if (!strcmp(argv[i], "--odp"))
+			s.odp = true;
+	}
 	cmd[argc - optind] = mmap_arg;
 	cmd[argc - optind + 1] = off_arg;
 	fprintf(stderr, "p2pgpu-rdma: object of %" PRIu64 " bytes on renderD%d, running:",
@@ -393,6 +479,16 @@ int main(int argc, char **argv)
 	if (dry)
 		return 0;
 
+	if (evict) {
+		evictor = start_evictor(fd);
+		if (evictor < 0) {
+			fprintf(stderr, "p2pgpu-rdma: --evict: %s\n", strerror(-evictor));
+			return 1;
+		}
+	}
+	memset(&d0, 0, sizeof(d0));
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_DEVICE_INFO, &d0))
+		return 1;
 	pid = fork();
 	if (pid < 0)
 		return 1;
@@ -422,10 +518,20 @@ int main(int argc, char **argv)
 			return 1;
 		nanosleep(&ts, NULL);
 	}
+	if (evictor > 0) {
+		kill(evictor, SIGKILL);
+		waitpid(evictor, NULL, 0);
+	}
 	what = s.bar && s.sys ? "mixed" : s.bar ? "bar" : s.sys ? "fallback" : "none";
-	fprintf(stderr, "p2pgpu-rdma: placement %s (reason %s): %" PRIu64 " BAR pages, %" PRIu64 " system pages pinned\n",
+	fprintf(stderr, "p2pgpu-rdma: placement %s (reason %s): %" PRIu64 " BAR pages, %" PRIu64 " system pages %s\n",
 		what, s.fallback < sizeof(fallback_names) / sizeof(*fallback_names) ?
-		fallback_names[s.fallback] : "?", s.bar, s.sys);
+		fallback_names[s.fallback] : "?", s.bar, s.sys,
+		s.odp ? "mapped (ODP)" : "pinned");
+	memset(&d1, 0, sizeof(d1));
+	if (s.odp && !drmIoctl(fd, DRM_IOCTL_P2PGPU_DEVICE_INFO, &d1))
+		fprintf(stderr, "p2pgpu-rdma: odp: %" PRIu64 " window evictions, %" PRIu64 " placements on the device during the run\n",
+			(uint64_t)(d1.evictions - d0.evictions),
+			(uint64_t)(d1.placements - d0.placements));
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	ret = WEXITSTATUS(status);

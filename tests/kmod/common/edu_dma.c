@@ -59,6 +59,16 @@ int edu_dma_probe(struct edu_dma *edu, struct pci_dev *pdev, const char *name)
 		pci_err(pdev, "no 64-bit DMA: %d\n", ret);
 		return ret;
 	}
+	/*
+	 * The engine is programmed one address and length (at most
+	 * EDU_DMA_MAX_LEN) per command, so a mapping of any length is
+	 * usable: say so, or the DMA core assumes the 64 KiB default. p2pmap
+	 * maps physically contiguous system memory (a large folio, a huge
+	 * page) as one mapping, and a partial sync of it (allowed by the DMA
+	 * API) is then looked up by CONFIG_DMA_API_DEBUG only within the
+	 * device's maximum segment size of its start.
+	 */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 
 	coh = dmam_alloc_coherent(&pdev->dev, EDU_DMA_BUF_SIZE, &coh_dma,
 				  GFP_KERNEL);

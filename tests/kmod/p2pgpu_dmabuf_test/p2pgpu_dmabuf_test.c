@@ -157,7 +157,8 @@ static void dbt_detach_locked(struct dbt_file *f)
 		f->pin_held = false;
 		dma_resv_unlock(dmabuf->resv);
 	} else {
-		dma_buf_unmap_attachment(f->att, f->sgt, DMA_BIDIRECTIONAL);
+		dma_buf_unmap_attachment_unlocked(f->att, f->sgt,
+						  DMA_BIDIRECTIONAL);
 	}
 	dma_buf_detach(dmabuf, f->att);
 	dma_buf_put(dmabuf);
@@ -294,7 +295,7 @@ static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 		}
 		dma_resv_unlock(dmabuf->resv);
 	} else {
-		sgt = dma_buf_map_attachment(att, DMA_BIDIRECTIONAL);
+		sgt = dma_buf_map_attachment_unlocked(att, DMA_BIDIRECTIONAL);
 	}
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);

@@ -34,7 +34,8 @@ kbuild_dir() { echo "$P2PMAP_CACHE/kernel-$(kernel_key)"; }
 # kdir_for FLAVOUR: the kernel tree modules of FLAVOUR build against.
 #   test         the 6.1 test kernel (tests/vm/build-kernel.sh)
 #   stock        Debian's installed linux-headers-6.1.*-amd64
-#   6.12, 7.3    prepared from linux-source with the test fragment
+#   6.12, 7.3    from linux-source with the test fragment: 6.12 prepared
+#                only, 7.3 the built debug test kernel (patched)
 #   6.12-stock, 7.3-stock   prepared with Debian's stock config
 # (tests/vm/prepare-ktree.sh; the sources come from fetch-kernels.sh).
 kdir_for() {

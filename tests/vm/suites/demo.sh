@@ -101,17 +101,35 @@ if [ "$P2PMAP_TOPOLOGY" = switch ]; then
 	grep -E '^(ok|not ok) 4|attempt' /tmp/rxe.out | sed 's/^# //; s/^ok 4 /result: /; s/^/# demo:   /'
 	if [ $rc -eq 0 ]; then tap_ok "ib_write_bw on rxe"; else tap_fail "ib_write_bw on rxe"; fi
 	say ""
-	say "ib_write_bw/ib_read_bw on GPU memory: a published p2pgpu object is perftest's"
-	say "--mmap buffer (p2pgpu-rdma); its MR pins P2PDMA pages of the BAR window. Then the"
-	say "window is exhausted by another MR, and the same run falls back to system pages."
-	say "What it proves: an unmodified RDMA benchmark runs on GPU memory, and says"
-	say "where its pages were (BAR, or system memory with the reason)."
-	RDMA_PARTS=perftest sh /suites/rdma.sh > /tmp/rdma.out 2>&1
-	rc=$?
-	grep -E '^(ok|not ok) |^# p2pgpu-rdma: object' /tmp/rdma.out |
-		sed 's/^# p2pgpu-rdma: /command: p2pgpu-rdma /; s/^ok [0-9]* /result: /; s/^/# demo:   /'
+	insmod /tests/modules/p2pmap.ko 2>/dev/null
+	pin=$(sed -n 's/^gup_p2pdma_pin //p' /sys/module/p2pmap/features)
+	rmmod p2pmap 2>/dev/null
+	if [ "$pin" = yes ]; then
+		say "ib_write_bw/ib_read_bw on GPU memory: a published p2pgpu object is perftest's"
+		say "--mmap buffer (p2pgpu-rdma); its MR pins P2PDMA pages of the BAR window. Then the"
+		say "window is exhausted by another MR, and the same run falls back to system pages."
+		say "What it proves: an unmodified RDMA benchmark runs on GPU memory, and says"
+		say "where its pages were (BAR, or system memory with the reason)."
+		RDMA_PARTS=perftest sh /suites/rdma.sh > /tmp/rdma.out 2>&1
+		rc=$?
+		what="ib_write_bw/ib_read_bw on GPU memory (placement BAR) and fallback under BAR exhaustion (placement fallback, window_full)"
+	else
+		say "ib_write_bw/ib_read_bw/ib_write_lat --odp on GPU memory: this kernel's GUP"
+		say "refuses to pin P2PDMA pages (since 6.2), so perftest registers an On-Demand"
+		say "Paging MR on a published p2pgpu object (p2pgpu-rdma): the NIC faults the pages"
+		say "in with hmm_range_fault(). Then the window is cycled under the running"
+		say "benchmark: every eviction is an invalidation the NIC sees and faults back."
+		say "What it proves: an unmodified RDMA benchmark runs on GPU memory through the"
+		say "mechanism upstream supports, says where its pages were, and survives the"
+		say "exporter moving them."
+		ODP_PARTS=perftest sh /suites/odp.sh > /tmp/rdma.out 2>&1
+		rc=$?
+		what="perftest --odp on GPU memory, and under eviction, placement as p2pgpu's cpu_map says"
+	fi
+	grep -E '^(ok|not ok) |^# p2pgpu-rdma: (object|odp)|^# rxe0' /tmp/rdma.out |
+		sed 's/^# p2pgpu-rdma: object/command: p2pgpu-rdma object/; s/^# //; s/^ok [0-9]* /result: /; s/^/# demo:   /'
 	if [ $rc -eq 0 ]; then
-		tap_ok "ib_write_bw/ib_read_bw on GPU memory (placement BAR) and fallback under BAR exhaustion (placement fallback, window_full)"
+		tap_ok "$what"
 	else
 		tap_fail "perftest on GPU memory"
 	fi

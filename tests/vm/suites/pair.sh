@@ -7,8 +7,10 @@
 # p2pmap.net=listen is B (10.1.0.2, the target), the one with
 # p2pmap.net=connect is A (10.1.0.1, the source): p2pgpu_rdma_pair in A
 # RDMA-writes a p2pgpu object of its GPU into a p2pgpu object of B's GPU,
-# both MRs with BAR placement, and B checks every byte through its object's
-# CPU mapping. The TAP is p2pgpu_rdma_pair's own.
+# and B checks every byte through its object's CPU mapping: pinned MRs with
+# BAR placement on 6.1, ODP MRs on kernels whose GUP refuses P2PDMA pages,
+# with B evicting the target's pages mid-transfer. The TAP is
+# p2pgpu_rdma_pair's own.
 . /suites/lib.sh
 IP=/usr/sbin/ip
 [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
@@ -35,10 +37,20 @@ if [ -z "$nic" ] || ! $IP link set lo up || ! $IP link set "$nic" up ||
 	tap_fail "pair: rxe0 on the virtio-net NIC '${nic:-none}' as $me"
 	tap_done
 fi
-tap_diag "pair: $mode side, rxe0 on $nic ($me)"
+# Pinned MRs where the kernel lets get_user_pages() pin P2PDMA pages
+# (p2pmap's feature gup_p2pdma_pin; 6.1), else ODP MRs with eviction of the
+# target mid-transfer (p2pgpu min_residency_ms=0, a 1 MiB window).
+mods="p2pmap p2pgpu"
+insmod /tests/modules/p2pmap.ko 2>/dev/null
+if grep -q '^gup_p2pdma_pin no' /sys/module/p2pmap/features 2>/dev/null; then
+	args="--odp $args"
+	mods="p2pmap p2pgpu:window_mb=1,min_residency_ms=0"
+fi
+rmmod p2pmap 2>/dev/null
+tap_diag "pair: $mode side, rxe0 on $nic ($me), kernel $(uname -r): p2pgpu_rdma_pair $args"
 printf '#!/bin/sh\nexec timeout 300 /tests/bin/p2pgpu_rdma_pair %s\n' "$args" > /tmp/pair
 chmod +x /tmp/pair
-run_module_test "p2pmap p2pgpu" /tmp/pair 'p2pgpu|rxe'
+run_module_test "$mods" /tmp/pair 'p2pgpu|rxe'
 rc=$?
 rdma link delete rxe0 2>/dev/null
 exit $rc
