@@ -16,11 +16,15 @@
 #          exist in the tree.
 #          7.3 (FULL_SERIES): the kernel is built, from the source with the
 #          patch series tests/vm/patches/7.3/*.patch applied (git am
-#          format, applied in order to a hard-linked copy of src/, so the
-#          pristine src/ that the stock trees use is never changed; GNU
-#          patch replaces each file it edits, which breaks the link). The
-#          patches are part of the cache key. modpost then checks every
-#          symbol against the kernel's own Module.symvers.
+#          format, applied in order to a hard-linked copy of src/ in
+#          src-patched/, so the pristine src/ that the stock trees use is
+#          never changed; GNU patch replaces each file it edits, which
+#          breaks the link). The fragment and the patches are the cache
+#          key; the paths do not depend on it (build-test/), so a changed
+#          key rebuilds incrementally: Kbuild recompiles whatever the
+#          command lines and sources changed, and files a patch touched,
+#          before or now, get a fresh copy and mtime. modpost then checks
+#          every symbol against the kernel's own Module.symvers.
 #          6.12: modules_prepare only (no Module.symvers, so unresolved
 #          symbols are only warnings); its debug coverage comes from 7.3.
 #   stock  Debian's own config of the stock image (boot/config-<abi>), with
@@ -58,10 +62,11 @@ stock) key=$({ cat "$D/stock/boot/config-$ABI"; echo "recipe=$KTREE_RECIPE"; } |
 *) die "unknown flavour $FL (test or stock)" ;;
 esac
 B=$D/build-$FL-$key
+[ $FULL = 0 ] || B=$D/build-test
 
 exec 6>"$D/.prepare.lock"
 flock 6
-if [ -f "$B/.p2pmap-prepared" ]; then
+if [ -f "$B/.p2pmap-prepared" ] && { [ $FULL = 0 ] || [ "$(cat "$B/.p2pmap-key" 2>/dev/null)" = "$key" ]; }; then
 	log "module-build tree $S/$FL cached: $B"
 	echo "$B"
 	exit 0
@@ -106,31 +111,52 @@ verify() {
 	return $bad
 }
 
-# The patched source: a hard-linked copy of src/ with the series applied.
-if [ ${#patches[@]} -gt 0 ]; then
-	PSRC=$D/src-patched-$key
-	if [ ! -f "$PSRC/.p2pmap-patched" ]; then
-		rm -rf "$PSRC" "$PSRC.tmp"
+# The patched source: a hard-linked copy of src/ with the series applied,
+# always at src-patched/ (the path is in every compiler command line, so a
+# new path would rebuild everything). .p2pmap-patched holds the series'
+# hash and the files it touched.
+if [ $FULL = 1 ]; then
+	PSRC=$D/src-patched
+	pkey=$({ [ ${#patches[@]} -eq 0 ] || cat "${patches[@]}"; } | sha256sum | cut -c1-12)
+	if [ "$(head -1 "$PSRC/.p2pmap-patched" 2>/dev/null)" != "$pkey" ]; then
+		old=$(tail -n +2 "$PSRC/.p2pmap-patched" 2>/dev/null || true)
+		rm -rf "$PSRC.tmp"
 		cp -al "$SRC" "$PSRC.tmp"
 		for p in "${patches[@]}"; do
 			log "$S/test: applying $(basename "$p")"
 			patch -s -p1 -d "$PSRC.tmp" --forward --no-backup-if-mismatch < "$p" ||
 				die "$S/test: $(basename "$p") does not apply to $(cat "$D/version" 2>/dev/null || echo "$SRC")"
 		done
+		new=$(sed -n 's|^+++ b/||p' "${patches[@]}" /dev/null | sort -u)
+		# A file patched before or now: its own copy with a fresh mtime,
+		# so make recompiles it even where it is back to pristine.
+		for f in $(printf '%s\n' $old $new | sort -u); do
+			[ -f "$PSRC.tmp/$f" ] || continue
+			cp --remove-destination "$PSRC.tmp/$f" "$PSRC.tmp/$f.p2pmap" &&
+				mv "$PSRC.tmp/$f.p2pmap" "$PSRC.tmp/$f" && touch "$PSRC.tmp/$f"
+		done
+		rm -rf "$PSRC"
 		mv "$PSRC.tmp" "$PSRC"
-		touch "$PSRC/.p2pmap-patched"
+		{ echo "$pkey"; printf '%s\n' $new; } > "$PSRC/.p2pmap-patched"
 	fi
+	# patched sources of the keyed layout this replaced (the keyed build
+	# trees are pruned with the other build-test-* at the end)
 	for p in "$D"/src-patched-*; do
-		[ "$p" = "$PSRC" ] || [ ! -d "$p" ] || { log "pruning $p"; rm -rf "$p"; }
+		[ ! -d "$p" ] || { log "pruning $p"; rm -rf "$p"; }
 	done
 	SRC=$PSRC
 fi
 
 t0=$(date +%s)
-if [ $FULL = 1 ] && [ -f "$B/.p2pmap-configured" ]; then
+if [ $FULL = 1 ] && [ -f "$B/.p2pmap-configured" ] && [ "$(cat "$B/.p2pmap-key" 2>/dev/null)" = "$key" ]; then
 	log "$S/test: resuming the kernel build in $B"
 else
-rm -rf "$B"
+if [ $FULL = 1 ] && [ -d "$B" ]; then
+	log "$S/test: key changed ($(cat "$B/.p2pmap-key" 2>/dev/null || echo none) -> $key): reconfiguring, incremental build in $B"
+	rm -f "$B/.p2pmap-prepared" "$B/.p2pmap-configured"
+else
+	rm -rf "$B"
+fi
 mkdir -p "$B"
 case "$FL" in
 test)
@@ -164,6 +190,7 @@ stock)
 	;;
 esac
 touch "$B/.p2pmap-configured"
+echo "$key" > "$B/.p2pmap-key"
 fi
 if [ $FULL = 1 ]; then
 	log "$S/test: building the debug test kernel with -j$JOBS (cold: ~20-30 min on 2 cores)"
