@@ -147,6 +147,11 @@ struct p2pmap_provider;
 struct p2pmap_attach;
 struct p2pmap_verdict;
 
+unsigned long p2pmap_pagemap_first_pfn(void)
+{
+	return p2pmap_devpriv_first;
+}
+
 void *p2pmap_pagemap_owner(void)
 {
 	return &p2pmap_owner_cookie;
