@@ -197,6 +197,12 @@ struct p2pgpu_device {
 	struct llist_head unpin_list;
 	struct work_struct unpin_work;
 	struct p2pgpu_svm *svm;
+	/*
+	 * Evicts the device-private page of a slot (@svm's; p2pgpu_devmem.c
+	 * sets it, p2pgpu_window.c calls it under @lock): NULL without one
+	 */
+	int (*devmem_evict)(struct p2pgpu_device *gdev, void *owner, u64 index,
+			    u32 slot);
 	/* rdma: struct-page CPU mappings, GUP pins, publishing */
 	bool window_struct_pages;
 	int cpu_fallback;
@@ -310,9 +316,6 @@ void p2pgpu_unpin_page_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 			      unsigned long pgoff);
 
 /* p2pgpu_p2pmap.c */
-void p2pgpu_notify_move(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
-			unsigned long pgoff, unsigned long npages,
-			enum p2pmap_event ev);
 void p2pgpu_pin_init(struct p2pgpu_device *gdev);
 void p2pgpu_pin_flush(struct p2pgpu_device *gdev);
 int p2pgpu_provider_register(struct p2pgpu_device *gdev);
@@ -349,8 +352,6 @@ static inline bool p2pgpu_owner_is_devmem(const void *owner)
 }
 
 int p2pgpu_devmem_init(struct p2pgpu_device *gdev);
-int p2pgpu_devmem_evict_locked(struct p2pgpu_device *gdev, void *owner,
-			       u64 index, u32 slot);
 int p2pgpu_devmem_p2p_map_pages(struct p2pmap_provider *prov,
 				struct p2pmap_map_req *req);
 u64 p2pgpu_devmem_used(struct p2pgpu_device *gdev);
@@ -395,12 +396,14 @@ int p2pgpu_ioctl_bo_unpublish(struct drm_device *drm, void *data,
 
 /* ---- end rdma ---------------------------------------------------------- */
 /* ---- dma-buf export, dynamic (p2pgpu_prime.c) ---- */
+/* p2pgpu_window.c: the dma-buf side of eviction */
 bool p2pgpu_dmabuf_evict_trylock(struct p2pgpu_device *gdev,
 				 struct p2pgpu_bo *bo);
 void p2pgpu_dmabuf_evict_unlock(struct p2pgpu_device *gdev);
-void p2pgpu_dmabuf_unplug(struct p2pgpu_device *gdev);
 void p2pgpu_dmabuf_moving_locked(struct p2pgpu_device *gdev,
 				 struct p2pgpu_bo *bo);
+/* p2pgpu_prime.c */
+void p2pgpu_dmabuf_unplug(struct p2pgpu_device *gdev);
 int p2pgpu_ioctl_bo_dmabuf_info(struct drm_device *drm, void *data,
 				struct drm_file *file);
 

@@ -277,7 +277,8 @@ static void p2pgpu_devmem_free_work(struct work_struct *work)
  * A device-private page in the window is recorded in the slot allocator
  * with a tagged owner cookie (&struct p2pgpu_svm with bit 0 set; buffer
  * objects are untagged) and its index in the pagemap, so eviction finds it
- * (p2pgpu_evict_one_locked() in p2pgpu_window.c dispatches on the tag). While
+ * (p2pgpu_evict_one_locked() in p2pgpu_window.c dispatches on the tag,
+ * to &p2pgpu_device.devmem_evict). While
  * it is placed, the slot holds its current data: peers read and write it
  * there, and copies out of the page read the slot.
  */
@@ -322,7 +323,7 @@ void p2pgpu_devmem_unplace_locked(struct p2pgpu_device *gdev,
 	atomic64_inc(&svm->evictions);
 }
 
-/**
+/*
  * p2pgpu_devmem_evict_locked() - evict the device-private page in a slot
  * @gdev: the device, with &p2pgpu_device.lock held
  * @owner: the slot's owner cookie (tagged &struct p2pgpu_svm)
@@ -331,8 +332,8 @@ void p2pgpu_devmem_unplace_locked(struct p2pgpu_device *gdev,
  *
  * Return: 0, or -EIO if the slot does not hold that page.
  */
-int p2pgpu_devmem_evict_locked(struct p2pgpu_device *gdev, void *owner,
-			       u64 index, u32 slot)
+static int p2pgpu_devmem_evict_locked(struct p2pgpu_device *gdev,
+				      void *owner, u64 index, u32 slot)
 {
 	struct p2pgpu_svm *svm = gdev->svm;
 
@@ -984,6 +985,7 @@ int p2pgpu_devmem_init(struct p2pgpu_device *gdev)
 	svm->residency_ms = svm_min_residency_ms;
 	svm->residency = msecs_to_jiffies(svm_min_residency_ms);
 	gdev->svm = svm;
+	gdev->devmem_evict = p2pgpu_devmem_evict_locked;
 	ret = device_add_group(&gdev->pdev->dev, &p2pgpu_svm_group);
 	if (ret) {
 		gdev->svm = NULL;

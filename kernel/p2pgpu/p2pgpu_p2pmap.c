@@ -59,32 +59,6 @@
 #include "../lib/aperture.h"
 #include "p2pgpu.h"
 
-/**
- * p2pgpu_notify_move() - tell importers that pages change location
- * @gdev: the device, with &p2pgpu_device.lock held
- * @bo: the buffer object
- * @pgoff: first page (within @bo)
- * @npages: number of pages
- * @ev: %P2PMAP_EV_EVICT (leaving the window) or %P2PMAP_EV_MOVE (entering)
- *
- * Returns when no importer can access the pages at their old location.
- * Objects without an mmap offset have no CPU mapping and so no importer.
- */
-void p2pgpu_notify_move(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
-			unsigned long pgoff, unsigned long npages,
-			enum p2pmap_event ev)
-{
-	struct drm_vma_offset_node *node = &bo->base.vma_node;
-	unsigned long start;
-
-	lockdep_assert_held(&gdev->lock);
-	if (!gdev->prov || !drm_mm_node_allocated(&node->vm_node))
-		return;
-	start = drm_vma_node_start(node) + pgoff;
-	p2pmap_provider_invalidate(gdev->prov, gdev->drm.anon_inode->i_mapping,
-				   start, start + npages - 1, ev);
-}
-
 /* Find the object mapped at fake offset @pgoff, with a reference. */
 static struct p2pgpu_bo *p2pgpu_lookup_offset(struct p2pgpu_device *gdev,
 					      pgoff_t pgoff)
