@@ -42,7 +42,7 @@ static const char *const p2pgpu_fallback_names[] = {
 	[P2PGPU_FALLBACK_NONE] = "none",
 	[P2PGPU_FALLBACK_NO_KCONFIG] = "no_kconfig",
 	[P2PGPU_FALLBACK_REGISTER_FAILED] = "register_failed",
-	[P2PGPU_FALLBACK_WINDOW_FULL] = "window_full",
+	[P2PGPU_FALLBACK_WINDOW_FULL] = "bar_exhausted",
 	[P2PGPU_FALLBACK_PINNED_DEVICE] = "pinned_device",
 	[P2PGPU_FALLBACK_UNPORTED] = "p2pdma_unported",
 };

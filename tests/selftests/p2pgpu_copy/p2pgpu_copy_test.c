@@ -110,7 +110,7 @@ FIXTURE_SETUP(copy)
 	ASSERT_NE(-1, p2pgpu_window_cpu_map());
 	window_cpu = p2pgpu_window_cpu_map() == 1;
 	self->p2p = self->p2p && pci_p2pdma;
-	fallback_reason = p2pmap_expected_fallback_reason();
+	fallback_reason = copy_expected_fallback_reason();
 }
 
 FIXTURE_TEARDOWN(copy)
@@ -146,11 +146,11 @@ TEST_F(copy, sysmem_both_directions)
 	ASSERT_EQ(0, gpu_copy(fd, b.handle, src + 123, len, boff, TO_BO, PREFER, &out));
 	n = pages_covered(src + 123, len);
 	TH_LOG("to BO: p2p %llu sysmem %llu system_page %llu retries %llu, %llu ns",
-	       out.p2p_pages, out.sysmem_pages, out.reason_pages[REASON_SYSTEM_PAGE],
+	       out.p2p_pages, out.sysmem_pages, out.reason_pages[P2PGPU_COPY_REASON_SYSTEM_PAGE],
 	       out.retries, out.elapsed_ns);
 	EXPECT_EQ(n, out.sysmem_pages);
 	EXPECT_EQ(0ULL, out.p2p_pages);
-	EXPECT_EQ(n, out.reason_pages[REASON_SYSTEM_PAGE]);
+	EXPECT_EQ(n, out.reason_pages[P2PGPU_COPY_REASON_SYSTEM_PAGE]);
 	EXPECT_LT(0ULL, out.elapsed_ns);
 	EXPECT_EQ(-1, first_mismatch(b.cpu + boff, src + 123, len));
 	EXPECT_EQ(0x11, b.cpu[boff - 1]);
@@ -305,7 +305,7 @@ TEST_F(copy, same_gpu)
 				      PREFER, &out));
 		EXPECT_EQ(0ULL, out.p2p_pages);
 		EXPECT_EQ(7ULL, out.sysmem_pages);
-		EXPECT_EQ(7ULL, out.reason_pages[REASON_NO_KCONFIG]);
+		EXPECT_EQ(7ULL, out.reason_pages[P2PGPU_COPY_REASON_NO_KCONFIG]);
 	}
 	EXPECT_EQ(-1, first_mismatch(a.cpu + 2, want + 1, 6 * PG));
 
