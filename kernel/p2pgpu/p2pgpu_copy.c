@@ -662,9 +662,9 @@ static int p2pgpu_copy_run(struct p2pgpu_copy_job *job,
 		/* Phase 1: map and snapshot; success returns locked. */
 		seq = p2pmap_import_begin(job->imp);
 		ret = p2pmap_import_map_and_lock(job->imp, &seq);
-		if (ret == -EAGAIN)
-			continue;
 		if (ret) {
+			if (ret == -EAGAIN)
+				continue;
 			p2pgpu_reject(gdev, "COPY: cannot map 0x%lx+0x%lx: %d\n",
 				      job->start, job->npages << PAGE_SHIFT, ret);
 			return ret;

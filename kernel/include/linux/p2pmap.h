@@ -550,9 +550,10 @@ void p2pmap_import_destroy(struct p2pmap_import *imp);
 void *p2pmap_import_priv(const struct p2pmap_import *imp);
 struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp);
 int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
-			       const struct p2pmap_seq *seq);
-void p2pmap_import_lock(struct p2pmap_import *imp);
-void p2pmap_import_unlock(struct p2pmap_import *imp);
+			       const struct p2pmap_seq *seq)
+	__cond_acquires(imp);
+void p2pmap_import_lock(struct p2pmap_import *imp) __acquires(imp);
+void p2pmap_import_unlock(struct p2pmap_import *imp) __releases(imp);
 bool p2pmap_import_retry(struct p2pmap_import *imp, const struct p2pmap_seq *seq);
 const struct p2pmap_extent *p2pmap_import_extents(struct p2pmap_import *imp,
 						  unsigned int *nr);
@@ -685,11 +686,15 @@ static inline int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
 }
 
 static inline void p2pmap_import_lock(struct p2pmap_import *imp)
+	__acquires(imp)
 {
+	__acquire(imp);
 }
 
 static inline void p2pmap_import_unlock(struct p2pmap_import *imp)
+	__releases(imp)
 {
+	__release(imp);
 }
 
 static inline bool p2pmap_import_retry(struct p2pmap_import *imp,
@@ -732,5 +737,21 @@ static inline int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
 }
 
 #endif /* CONFIG_P2PMAP */
+
+#ifdef __CHECKER__
+/*
+ * For sparse's lock context checking only: p2pmap_import_map_and_lock()
+ * returns 0 with the import lock held (the context p2pmap_import_lock()
+ * acquires and p2pmap_import_unlock() releases), and any other value
+ * without it, which __cond_acquires() alone cannot tell a caller.
+ */
+#define p2pmap_import_map_and_lock(imp, seq) ({				\
+	int __p2pmap_ret = (p2pmap_import_map_and_lock)(imp, seq);	\
+									\
+	if (!__p2pmap_ret)						\
+		__acquire(imp);						\
+	__p2pmap_ret;							\
+})
+#endif
 
 #endif /* _LINUX_P2PMAP_H */

@@ -564,8 +564,10 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 		 */
 		if (!force && READ_ONCE(e->mapped_once)) {
 			p2pmap_import_lock(e->imp);
-			if (!p2pmap_import_retry(e->imp, &seq))
+			if (!p2pmap_import_retry(e->imp, &seq)) {
+				__release(e->imp);	/* the caller's */
 				return 0;
+			}
 			p2pmap_import_unlock(e->imp);
 			/* invalidated since it was mapped: map again */
 			atomic64_inc(&e->retry_true);
@@ -577,23 +579,43 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 		atomic64_inc(&e->map_calls);
 		/* Success returns locked, with the extents valid. */
 		ret = p2pmap_import_map_and_lock(e->imp, &seq);
-		if (ret == -EAGAIN) {
+		if (ret) {
+			if (ret != -EAGAIN)
+				return ret;
 			atomic64_inc(&e->map_eagain);
 			continue;
 		}
-		if (ret)
-			return ret;
 		now = edu_imp_clock(r);
 		r->map_ns = now - t0;
 		r->total_ns = now - start;
 		edu_imp_note_mapped_locked(e, now);
 		WRITE_ONCE(e->mapped_once, true);
+		__release(e->imp);	/* the caller's: see EDU_IMP_LOCKED_IF_0() */
 		return 0;
 	}
 	pr_warn_ratelimited("import at 0x%llx: still invalidated after %u rounds; giving up\n",
 			    e->va, EDU_IMP_MAX_ROUNDS);
 	return -EBUSY;
 }
+
+/*
+ * For sparse's lock context checking: edu_imp_validate() and
+ * edu_imp_validate_pinned() return 0 with the import lock held, as
+ * p2pmap_import_map_and_lock() does (see its wrapper in <linux/p2pmap.h>);
+ * they hand that context to their caller here, and release it for sparse
+ * in their own bodies, where the paths to their one exit must agree.
+ */
+#ifdef __CHECKER__
+#define EDU_IMP_LOCKED_IF_0(imp, call) ({				\
+	int __edu_ret = (call);						\
+									\
+	if (!__edu_ret)							\
+		__acquire(imp);						\
+	__edu_ret;							\
+})
+#define edu_imp_validate(e, force, r) \
+	EDU_IMP_LOCKED_IF_0((e)->imp, (edu_imp_validate)(e, force, r))
+#endif
 
 /*
  * The same for a pinned import: map (pin) it once, then keep using those
@@ -613,8 +635,10 @@ static int edu_imp_validate_pinned(struct edu_imp_import *e,
 	int ret;
 
 	p2pmap_import_lock(e->imp);
-	if (!e->revoked && e->pin_mapped)
+	if (!e->revoked && e->pin_mapped) {
+		__release(e->imp);	/* the caller's */
 		return 0;
+	}
 	p2pmap_import_unlock(e->imp);
 
 	mutex_lock(&e->pin_lock);
@@ -622,6 +646,7 @@ static int edu_imp_validate_pinned(struct edu_imp_import *e,
 	revoked = e->revoked;
 	if (!revoked && e->pin_mapped) {
 		mutex_unlock(&e->pin_lock);
+		__release(e->imp);	/* the caller's */
 		return 0;
 	}
 	p2pmap_import_unlock(e->imp);
@@ -633,10 +658,12 @@ static int edu_imp_validate_pinned(struct edu_imp_import *e,
 		}
 		/* import lock held */
 		revoked = e->revoked;
-		if (!revoked)
+		if (!revoked) {
 			e->pin_mapped = true;
-		else
+			__release(e->imp);	/* the caller's */
+		} else {
 			p2pmap_import_unlock(e->imp);
+		}
 	}
 	mutex_unlock(&e->pin_lock);
 	if (!revoked)
@@ -645,6 +672,11 @@ static int edu_imp_validate_pinned(struct edu_imp_import *e,
 			    e->va);
 	return -ENODEV;
 }
+
+#ifdef __CHECKER__
+#define edu_imp_validate_pinned(e, r) \
+	EDU_IMP_LOCKED_IF_0((e)->imp, (edu_imp_validate_pinned)(e, r))
+#endif
 
 /*
  * One READ or WRITE: validate the extents, then DMA with the import lock
@@ -656,12 +688,16 @@ static int edu_imp_transfer(struct edu_imp *st, struct edu_imp_import *e,
 	struct edu_imp_rounds r = {};
 	int ret;
 
-	if (e->flags & P2PMAP_EDU_IMP_F_PIN)
+	/* (each checked on its own, so that sparse follows the lock) */
+	if (e->flags & P2PMAP_EDU_IMP_F_PIN) {
 		ret = edu_imp_validate_pinned(e, &r);
-	else
+		if (ret)
+			return ret;
+	} else {
 		ret = edu_imp_validate(e, false, &r);
-	if (ret)
-		return ret;
+		if (ret)
+			return ret;
+	}
 	ret = edu_imp_dma_locked(st, e, off, len, kbuf, write);
 	p2pmap_import_unlock(e->imp);
 	return ret;
@@ -937,19 +973,26 @@ static long edu_imp_ioctl_map(struct edu_imp_file *f,
 	e = edu_imp_import_get(f, m.id);
 	if (!e)
 		return -EINVAL;
+	if ((e->flags & P2PMAP_EDU_IMP_F_PIN) && force) {
+		pr_warn_ratelimited("MAP: import %u is pinned: mapped once, P2PMAP_EDU_IMP_MAP_F_FORCE refused\n",
+				    m.id);
+		edu_imp_import_put(e);
+		return -EINVAL;
+	}
+	/* (each checked on its own, so that sparse follows the lock) */
 	if (e->flags & P2PMAP_EDU_IMP_F_PIN) {
-		if (force) {
-			pr_warn_ratelimited("MAP: import %u is pinned: mapped once, P2PMAP_EDU_IMP_MAP_F_FORCE refused\n",
-					    m.id);
-			ret = -EINVAL;
-			goto out_put;
-		}
 		ret = edu_imp_validate_pinned(e, &r);
+		if (ret) {
+			edu_imp_import_put(e);
+			return ret;
+		}
 	} else {
 		ret = edu_imp_validate(e, force, &r);
+		if (ret) {
+			edu_imp_import_put(e);
+			return ret;
+		}
 	}
-	if (ret)
-		goto out_put;
 	/* The extents and their placement as validated, in one section. */
 	p2pmap_import_extents(e->imp, &m.nr_extents);
 	p2pmap_import_placement_locked(e->imp, &pl);
@@ -961,7 +1004,6 @@ static long edu_imp_ioctl_map(struct edu_imp_file *f,
 	m.sysmem_pages = pl.sysmem_pages;
 	m.error_pages = pl.error_pages;
 	ret = copy_to_user(uarg, &m, sizeof(m)) ? -EFAULT : 0;
-out_put:
 	edu_imp_import_put(e);
 	return ret;
 }
