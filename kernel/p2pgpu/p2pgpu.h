@@ -23,7 +23,7 @@
 struct dma_buf;
 struct drm_file;
 struct page;
-struct p2pmap_aper;
+struct p2pgpu_aper;
 struct p2pmap_attach;
 struct p2pmap_provider;
 struct p2pgpu_svm;
@@ -185,7 +185,7 @@ struct p2pgpu_device {
 	unsigned int min_residency_ms;
 
 	struct mutex lock; /* window, accounting, BO placement state */
-	struct p2pmap_aper *aper;
+	struct p2pgpu_aper *aper;
 	u64 vram_used;
 	u64 placements;
 	u64 evictions;
@@ -292,8 +292,8 @@ static inline struct p2pgpu_bo *to_p2pgpu_bo(struct drm_gem_object *obj)
 }
 
 /*
- * Victim filter for p2pgpu_place_locked(): see p2pmap_aper_keep_fn in
- * kernel/lib/aperture.h; the owner cookie is a &struct p2pgpu_bo.
+ * Victim filter for p2pgpu_place_locked(): see p2pgpu_aper_keep_fn in
+ * kernel/p2pgpu/p2pgpu_aper.h; the owner cookie is a &struct p2pgpu_bo.
  */
 typedef bool (*p2pgpu_keep_fn)(void *owner, u64 index, unsigned int order,
 			       void *arg);

@@ -32,7 +32,7 @@
 
 #include <linux/p2pmap.h>
 
-#include "../lib/aperture.h"
+#include "p2pgpu_aper.h"
 #include "p2pgpu.h"
 #include "p2pgpu_svm.h"
 
@@ -319,7 +319,7 @@ void p2pgpu_devmem_unplace_locked(struct p2pgpu_device *gdev,
 	spin_lock(&svm->free_lock);
 	dp->slot = P2PGPU_NO_SLOT;
 	spin_unlock(&svm->free_lock);
-	WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+	WARN_ON_ONCE(p2pgpu_aper_free(gdev->aper, slot));
 	atomic64_inc(&svm->evictions);
 }
 
@@ -372,17 +372,17 @@ static int p2pgpu_devmem_place_locked(struct p2pgpu_device *gdev,
 
 	lockdep_assert_held(&gdev->lock);
 	if (dp->slot != P2PGPU_NO_SLOT) {
-		p2pmap_aper_touch(gdev->aper, dp->slot, get_jiffies_64());
+		p2pgpu_aper_touch(gdev->aper, dp->slot, get_jiffies_64());
 		return dp->slot;
 	}
-	slot = p2pmap_aper_alloc(gdev->aper, p2pgpu_devmem_cookie(svm), index,
+	slot = p2pgpu_aper_alloc(gdev->aper, p2pgpu_devmem_cookie(svm), index,
 				 get_jiffies_64());
 	if (slot == -ENOSPC) {
 		ret = p2pgpu_evict_one_locked(gdev, false, p2pgpu_devmem_keep,
 					      svm);
 		if (ret)
 			return ret;
-		slot = p2pmap_aper_alloc(gdev->aper, p2pgpu_devmem_cookie(svm),
+		slot = p2pgpu_aper_alloc(gdev->aper, p2pgpu_devmem_cookie(svm),
 					 index, get_jiffies_64());
 	}
 	if (slot < 0)
@@ -394,7 +394,7 @@ static int p2pgpu_devmem_place_locked(struct p2pgpu_device *gdev,
 	spin_lock(&svm->free_lock);
 	if (!page_ref_count(page) || dp->dead || !dp->backing) {
 		spin_unlock(&svm->free_lock);
-		WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+		WARN_ON_ONCE(p2pgpu_aper_free(gdev->aper, slot));
 		return -ENOENT;
 	}
 	src = kmap_local_page(dp->backing);

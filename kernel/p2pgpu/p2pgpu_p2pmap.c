@@ -56,7 +56,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_vma_manager.h>
 
-#include "../lib/aperture.h"
+#include "p2pgpu_aper.h"
 #include "p2pgpu.h"
 
 /* Find the object mapped at fake offset @pgoff, with a reference. */
@@ -219,7 +219,7 @@ static unsigned long p2pgpu_resolve_locked(struct p2pgpu_device *gdev,
 					break;
 				}
 			} else if (slot >= 0) {
-				p2pmap_aper_touch(gdev->aper, slot,
+				p2pgpu_aper_touch(gdev->aper, slot,
 						  get_jiffies_64());
 			}
 			if (slot >= 0) {
@@ -419,12 +419,12 @@ static void p2pgpu_aperture(struct p2pmap_provider *prov,
 			    struct p2pmap_aperture *ap)
 {
 	struct p2pgpu_device *gdev = p2pmap_provider_priv(prov);
-	struct p2pmap_aper_stats st;
+	struct p2pgpu_aper_stats st;
 
 	/* Pins of destroyed imports are gone once this returns. */
 	p2pgpu_pin_flush(gdev);
 	mutex_lock(&gdev->lock);
-	p2pmap_aper_get_stats(gdev->aper, &st);
+	p2pgpu_aper_get_stats(gdev->aper, &st);
 	mutex_unlock(&gdev->lock);
 	ap->total = (u64)st.total << PAGE_SHIFT;
 	ap->used = (u64)st.used << PAGE_SHIFT;

@@ -87,7 +87,7 @@
 #include <drm/drm_prime.h>
 #include <drm/drm_vma_manager.h>
 
-#include "../lib/aperture.h"
+#include "p2pgpu_aper.h"
 #include "p2pgpu.h"
 #include "p2pgpu_drm.h"
 
@@ -435,13 +435,13 @@ static void p2pgpu_dmabuf_unlock(struct p2pgpu_device *gdev)
 /* A buffer object with live unpinned mappings, referenced, or NULL. */
 static struct p2pgpu_bo *p2pgpu_dmabuf_next_live(struct p2pgpu_device *gdev)
 {
-	struct p2pmap_aper_info info;
+	struct p2pgpu_aper_info info;
 	struct p2pgpu_bo *bo;
 	u32 slot;
 
 	mutex_lock(&gdev->lock);
 	for (slot = 0; slot < gdev->window_pages; slot++) {
-		if (p2pmap_aper_lookup(gdev->aper, slot, &info) ||
+		if (p2pgpu_aper_lookup(gdev->aper, slot, &info) ||
 		    !info.owner || p2pgpu_owner_is_devmem(info.owner))
 			continue;
 		bo = info.owner;

@@ -4,7 +4,7 @@
  *
  * A page of a buffer object is reached by the CPU and peers only while it
  * is placed in the window: a slot of BAR2 taken from the window allocator
- * (kernel/lib/aperture.c), into which the page is copied. When the window
+ * (kernel/p2pgpu/p2pgpu_aper.c), into which the page is copied. When the window
  * is full the least recently used unpinned page is evicted: its importers
  * are told (p2pgpu_notify_move()), its CPU mappings zapped, its data copied
  * back to the backing page, and its slot reused. This file also owns page
@@ -40,7 +40,7 @@
 
 #include <linux/p2pmap.h>
 
-#include "../lib/aperture.h"
+#include "p2pgpu_aper.h"
 #include "p2pgpu.h"
 #include "p2pgpu_drm.h"
 
@@ -195,7 +195,7 @@ static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
 		      p2pgpu_slot_io(gdev, slot), PAGE_SIZE);
 	bo->pages[pgoff].slot = P2PGPU_NO_SLOT;
 	bo->resident--;
-	WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+	WARN_ON_ONCE(p2pgpu_aper_free(gdev->aper, slot));
 	gdev->evictions++;
 }
 
@@ -256,8 +256,8 @@ int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 			    p2pgpu_keep_fn keep, void *arg)
 {
 	struct p2pgpu_keep_ctx ctx = { gdev, keep, arg };
-	struct p2pmap_aper_info info;
-	enum p2pmap_aper_busy why;
+	struct p2pgpu_aper_info info;
+	enum p2pgpu_aper_busy why;
 	u64 now = get_jiffies_64();
 	struct p2pgpu_bo *bo;
 	unsigned long pgoff;
@@ -270,14 +270,14 @@ int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 	 * younger than the minimum residency, which only protects peer
 	 * placements from ping-ponging. Only pinned pages are untouchable.
 	 */
-	victim = p2pmap_aper_pick_victim_filter(gdev->aper, now, cpu,
+	victim = p2pgpu_aper_pick_victim_filter(gdev->aper, now, cpu,
 						p2pgpu_evict_keep, &ctx, &why);
 	if (victim < 0) {
 		ret = victim == -ENOENT ? -ENOSPC : -EBUSY;
 		goto out;
 	}
 
-	if (WARN_ON_ONCE(p2pmap_aper_lookup(gdev->aper, victim, &info))) {
+	if (WARN_ON_ONCE(p2pgpu_aper_lookup(gdev->aper, victim, &info))) {
 		ret = -EIO;
 		goto out;
 	}
@@ -292,7 +292,7 @@ int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 	bo = info.owner;
 	pgoff = info.index;
 	if (WARN_ON_ONCE(pgoff >= bo->npages || bo->pages[pgoff].slot != victim)) {
-		p2pmap_aper_abort_evict(gdev->aper, victim, now);
+		p2pgpu_aper_abort_evict(gdev->aper, victim, now);
 		ret = -EIO;
 		goto out;
 	}
@@ -374,17 +374,17 @@ int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 		gdev->gup_keeps++;
 		return -EBUSY;
 	}
-	slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff, get_jiffies_64());
+	slot = p2pgpu_aper_alloc(gdev->aper, bo, pgoff, get_jiffies_64());
 	if (slot == -ENOSPC && gdev->nr_orphans) {
 		p2pgpu_reap_orphans_locked(gdev);
-		slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff,
+		slot = p2pgpu_aper_alloc(gdev->aper, bo, pgoff,
 					 get_jiffies_64());
 	}
 	if (slot == -ENOSPC) {
 		ret = p2pgpu_evict_one_locked(gdev, cpu, keep, arg);
 		if (ret)
 			return ret;
-		slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff,
+		slot = p2pgpu_aper_alloc(gdev->aper, bo, pgoff,
 					 get_jiffies_64());
 	}
 	if (slot < 0)
@@ -429,7 +429,7 @@ int p2pgpu_pin_page_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 		return -EOVERFLOW;
 	if (!p->pins) {
 		if (p->slot != P2PGPU_NO_SLOT) {
-			ret = p2pmap_aper_pin(gdev->aper, p->slot);
+			ret = p2pgpu_aper_pin(gdev->aper, p->slot);
 			if (WARN_ON_ONCE(ret))
 				return ret;
 			bo->pinned_window++;
@@ -465,7 +465,7 @@ void p2pgpu_unpin_page_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 	if (--p->pins)
 		return;
 	if (p->slot != P2PGPU_NO_SLOT) {
-		WARN_ON_ONCE(p2pmap_aper_unpin(gdev->aper, p->slot,
+		WARN_ON_ONCE(p2pgpu_aper_unpin(gdev->aper, p->slot,
 					       get_jiffies_64()));
 		bo->pinned_window--;
 		if (p->busy_ext) {
