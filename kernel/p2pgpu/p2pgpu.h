@@ -155,6 +155,9 @@ struct vm_area_struct;
  * @unpin_work: drops the pins of @unpin_list under @lock.
  * @svm: shared virtual memory state (device-private pages, p2pgpu_devmem.c),
  *	or NULL when CONFIG_DEVICE_PRIVATE is off.
+ * @devmem_evict: evicts the device-private page in a window slot: set by
+ *	p2pgpu_devmem.c with @svm, called by p2pgpu_window.c under @lock (so
+ *	the window engine calls no file that calls it); NULL without @svm.
  * @window_struct_pages: the window has P2PDMA struct pages (p2pgpu_p2pdma.c)
  *	and CPU faults map them; cleared under @lock when remove tears them
  *	down.
@@ -197,10 +200,6 @@ struct p2pgpu_device {
 	struct llist_head unpin_list;
 	struct work_struct unpin_work;
 	struct p2pgpu_svm *svm;
-	/*
-	 * Evicts the device-private page of a slot (@svm's; p2pgpu_devmem.c
-	 * sets it, p2pgpu_window.c calls it under @lock): NULL without one
-	 */
 	int (*devmem_evict)(struct p2pgpu_device *gdev, void *owner, u64 index,
 			    u32 slot);
 	/* rdma: struct-page CPU mappings, GUP pins, publishing */

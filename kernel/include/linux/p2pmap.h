@@ -746,10 +746,12 @@ static inline int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
  * without it, which __cond_acquires() alone cannot tell a caller.
  */
 #define p2pmap_import_map_and_lock(imp, seq) ({				\
-	int __p2pmap_ret = (p2pmap_import_map_and_lock)(imp, seq);	\
+	struct p2pmap_import *__p2pmap_imp = (imp);			\
+	int __p2pmap_ret;						\
 									\
+	__p2pmap_ret = (p2pmap_import_map_and_lock)(__p2pmap_imp, seq);	\
 	if (!__p2pmap_ret)						\
-		__acquire(imp);						\
+		__acquire(__p2pmap_imp);				\
 	__p2pmap_ret;							\
 })
 #endif

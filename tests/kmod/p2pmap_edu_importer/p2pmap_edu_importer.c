@@ -613,8 +613,12 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 		__acquire(imp);						\
 	__edu_ret;							\
 })
-#define edu_imp_validate(e, force, r) \
-	EDU_IMP_LOCKED_IF_0((e)->imp, (edu_imp_validate)(e, force, r))
+#define edu_imp_validate(e, force, r) ({				\
+	struct edu_imp_import *__edu_e = (e);				\
+									\
+	EDU_IMP_LOCKED_IF_0(__edu_e->imp,				\
+			    (edu_imp_validate)(__edu_e, force, r));	\
+})
 #endif
 
 /*
@@ -674,8 +678,12 @@ static int edu_imp_validate_pinned(struct edu_imp_import *e,
 }
 
 #ifdef __CHECKER__
-#define edu_imp_validate_pinned(e, r) \
-	EDU_IMP_LOCKED_IF_0((e)->imp, (edu_imp_validate_pinned)(e, r))
+#define edu_imp_validate_pinned(e, r) ({				\
+	struct edu_imp_import *__edu_p = (e);				\
+									\
+	EDU_IMP_LOCKED_IF_0(__edu_p->imp,				\
+			    (edu_imp_validate_pinned)(__edu_p, r));	\
+})
 #endif
 
 /*
