@@ -606,11 +606,11 @@ static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
  * p2pmap_import_unlock(), with no p2pmap_import_retry() in between and no
  * window for an invalidation between the install and the programming
  * (what ib_umem_odp_map_dma_and_lock() is to RDMA ODP). A pinned import
- * that is already mapped is returned locked at once. For sparse, the
- * declaration carries __cond_acquires() and <linux/p2pmap.h> a wrapper
- * that hands the lock context to the caller on 0: test the result for
- * non-zero first (e.g. "if (ret) { if (ret == -EAGAIN) continue; ... }")
- * and sparse follows the lock to p2pmap_import_unlock().
+ * that is already mapped is returned locked at once. For sparse,
+ * <linux/p2pmap.h> wraps it so that it hands the lock context to the
+ * caller on 0: test the result for non-zero first (e.g. "if (ret) { if
+ * (ret == -EAGAIN) continue; ... }") and sparse follows the lock to
+ * p2pmap_import_unlock().
  *
  * Context: process context; must be called without p2pmap_import_lock()
  * and without any lock an invalidation of the range takes.

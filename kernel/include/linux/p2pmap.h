@@ -550,8 +550,7 @@ void p2pmap_import_destroy(struct p2pmap_import *imp);
 void *p2pmap_import_priv(const struct p2pmap_import *imp);
 struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp);
 int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
-			       const struct p2pmap_seq *seq)
-	__cond_acquires(imp);
+			       const struct p2pmap_seq *seq);
 void p2pmap_import_lock(struct p2pmap_import *imp) __acquires(imp);
 void p2pmap_import_unlock(struct p2pmap_import *imp) __releases(imp);
 bool p2pmap_import_retry(struct p2pmap_import *imp, const struct p2pmap_seq *seq);
@@ -743,7 +742,10 @@ static inline int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
  * For sparse's lock context checking only: p2pmap_import_map_and_lock()
  * returns 0 with the import lock held (the context p2pmap_import_lock()
  * acquires and p2pmap_import_unlock() releases), and any other value
- * without it, which __cond_acquires() alone cannot tell a caller.
+ * without it. __cond_acquires() is not used: sparse gives a caller no
+ * context from it, and it takes one argument on 6.1 but two (the return
+ * value that means acquired, then the context) since the kernel's
+ * context analysis.
  */
 #define p2pmap_import_map_and_lock(imp, seq) ({				\
 	struct p2pmap_import *__p2pmap_imp = (imp);			\
