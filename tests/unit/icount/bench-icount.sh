@@ -15,7 +15,10 @@
 #
 # usage: bench-icount.sh [OLD]   (default: 3b67093^, the last revision
 #        with the 4 KiB fast path p2pmap_sys_run()/_loop())
-# Environment: CC (gcc), OUT (build directory, default build/icount).
+# Environment: CC (gcc), OUT (build directory, default build/icount);
+# ICOUNT_NEW_SED: a sed script applied to the new sysmem.c before it is
+# compiled (to count what one choice of the code is worth, e.g. with OLD
+# HEAD: make -C tests/unit bench-icount-ablate); it must change the file.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
@@ -47,6 +50,14 @@ for v in old new; do
 		fi
 	done
 done
+if [ -n "${ICOUNT_NEW_SED:-}" ]; then
+	sed -e "$ICOUNT_NEW_SED" "$OUT/new/sysmem.c" >"$OUT/new/sysmem.c.sed"
+	if cmp -s "$OUT/new/sysmem.c" "$OUT/new/sysmem.c.sed"; then
+		echo "bench-icount: ICOUNT_NEW_SED changes nothing in sysmem.c: $ICOUNT_NEW_SED" >&2
+		exit 2
+	fi
+	mv "$OUT/new/sysmem.c.sed" "$OUT/new/sysmem.c"
+fi
 # Every <header> the kernel files name is empty: kshim.h stands in for them.
 # trace.h is left out of the copies on purpose: the empty one is found.
 sed -n 's/^#include [<"]\([^>"]*\)[>"].*/\1/p' "$OUT"/old/*.[ch] "$OUT"/new/*.[ch] \
@@ -74,7 +85,7 @@ done
 $CC -O2 -g -no-pie -Wall -Werror -I"$HERE" -o "$OUT/bench_sysmem" \
 	"$HERE/bench_sysmem.c" "$HERE/kshim.c" "$OUT/old.o" "$OUT/new.o"
 
-echo "bench-icount: old = $(git -C "$ROOT" rev-parse --short "$OLD") ($OLD), new = working tree at $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- $FILES || echo ' (modified)')"
+echo "bench-icount: old = $(git -C "$ROOT" rev-parse --short "$OLD") ($OLD), new = working tree at $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- $FILES || echo ' (modified)')${ICOUNT_NEW_SED:+, sysmem.c edited with: $ICOUNT_NEW_SED}"
 echo "bench-icount: $CC $($CC -dumpversion), $(valgrind --version)"
 rm -f "$OUT"/callgrind.out.*
 valgrind -q --tool=callgrind --collect-atstart=no \
