@@ -33,6 +33,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
 #include <linux/p2pmap.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
@@ -192,17 +193,40 @@ static struct edu_imp edu_imp_state = {
 	.live_imports = ATOMIC_INIT(0),
 };
 
-/* The uapi mirrors p2pmap's enums; keep them in step. */
-static_assert(P2PMAP_EDU_IMP_PREFER_P2P == P2PMAP_PREFER_P2P);
-static_assert(P2PMAP_EDU_IMP_REQUIRE_P2P == P2PMAP_REQUIRE_P2P);
-static_assert(P2PMAP_EDU_IMP_SYSMEM_ONLY == P2PMAP_SYSMEM_ONLY);
-static_assert(P2PMAP_EDU_IMP_REASON_SYSTEM_PAGE == P2PMAP_REASON_SYSTEM_PAGE);
-static_assert(P2PMAP_EDU_IMP_REASON_NR == P2PMAP_REASON_NR);
+/*
+ * The uapi numbers its policies, reasons and events itself; these tables
+ * translate p2pmap's. One that p2pmap adds fails the build here until it
+ * has a place in the uapi.
+ */
+static const enum p2pmap_policy edu_imp_policy[] = {
+	[P2PMAP_EDU_IMP_PREFER_P2P]	= P2PMAP_PREFER_P2P,
+	[P2PMAP_EDU_IMP_REQUIRE_P2P]	= P2PMAP_REQUIRE_P2P,
+	[P2PMAP_EDU_IMP_SYSMEM_ONLY]	= P2PMAP_SYSMEM_ONLY,
+};
+
+static const u8 edu_imp_reason[] = {
+	[P2PMAP_REASON_NONE]		= P2PMAP_EDU_IMP_REASON_NONE,
+	[P2PMAP_REASON_POLICY]		= P2PMAP_EDU_IMP_REASON_POLICY,
+	[P2PMAP_REASON_BAR_EXHAUSTED]	= P2PMAP_EDU_IMP_REASON_BAR_EXHAUSTED,
+	[P2PMAP_REASON_NO_ROUTE]	= P2PMAP_EDU_IMP_REASON_NO_ROUTE,
+	[P2PMAP_REASON_NO_KCONFIG]	= P2PMAP_EDU_IMP_REASON_NO_KCONFIG,
+	[P2PMAP_REASON_DMA_MASK]	= P2PMAP_EDU_IMP_REASON_DMA_MASK,
+	[P2PMAP_REASON_SYSTEM_PAGE]	= P2PMAP_EDU_IMP_REASON_SYSTEM_PAGE,
+};
+
+static const u8 edu_imp_event[] = {
+	[P2PMAP_EV_CPU]		= P2PMAP_EDU_IMP_EV_CPU,
+	[P2PMAP_EV_EVICT]	= P2PMAP_EDU_IMP_EV_EVICT,
+	[P2PMAP_EV_MOVE]	= P2PMAP_EDU_IMP_EV_MOVE,
+	[P2PMAP_EV_RESET]	= P2PMAP_EDU_IMP_EV_RESET,
+	[P2PMAP_EV_UNBIND]	= P2PMAP_EDU_IMP_EV_UNBIND,
+	[P2PMAP_EV_REMAP]	= P2PMAP_EDU_IMP_EV_REMAP,
+};
+
+static_assert(ARRAY_SIZE(edu_imp_policy) == P2PMAP_EDU_IMP_SYSMEM_ONLY + 1);
+static_assert(ARRAY_SIZE(edu_imp_reason) == P2PMAP_REASON_NR);
 static_assert(P2PMAP_EDU_IMP_REASON_NR <= P2PMAP_EDU_IMP_REASON_SLOTS);
-static_assert(P2PMAP_EDU_IMP_EV_CPU == P2PMAP_EV_CPU);
-static_assert(P2PMAP_EDU_IMP_EV_UNBIND == P2PMAP_EV_UNBIND);
-static_assert(P2PMAP_EDU_IMP_EV_REMAP == P2PMAP_EV_REMAP);
-static_assert(P2PMAP_EDU_IMP_EV_NR == P2PMAP_EV_NR);
+static_assert(ARRAY_SIZE(edu_imp_event) == P2PMAP_EV_NR);
 static_assert(P2PMAP_EDU_IMP_EV_NR <= P2PMAP_EDU_IMP_EV_SLOTS);
 
 /*
@@ -225,8 +249,8 @@ static void edu_imp_invalidate(struct p2pmap_import *imp, enum p2pmap_event ev)
 {
 	struct edu_imp_import *e = p2pmap_import_priv(imp);
 
-	if ((unsigned int)ev < P2PMAP_EDU_IMP_EV_NR)
-		atomic64_inc(&e->inval[ev]);
+	if ((unsigned int)ev < ARRAY_SIZE(edu_imp_event))
+		atomic64_inc(&e->inval[edu_imp_event[ev]]);
 	if (ev == P2PMAP_EV_REMAP)
 		return;
 	if (!e->inval_ns)
@@ -802,7 +826,9 @@ static long edu_imp_ioctl_create(struct edu_imp *st, struct edu_imp_file *f,
 	e->policy = c.policy;
 	e->flags = c.flags;
 	imp = p2pmap_import_create(attach, current->mm, c.va, c.len,
-				   c.policy, c.flags & P2PMAP_EDU_IMP_F_WRITE, e);
+				   edu_imp_policy[array_index_nospec(c.policy,
+						ARRAY_SIZE(edu_imp_policy))],
+				   c.flags & P2PMAP_EDU_IMP_F_WRITE, e);
 	if (IS_ERR(imp)) {
 		mutex_destroy(&e->pin_lock);
 		kfree(e);
@@ -881,8 +907,8 @@ static long edu_imp_ioctl_info(struct edu_imp_file *f,
 	in.p2p_pages = pl.p2p_pages;
 	in.sysmem_pages = pl.sysmem_pages;
 	in.error_pages = pl.error_pages;
-	for (i = 0; i < P2PMAP_EDU_IMP_REASON_NR; i++)
-		in.reason_pages[i] = pl.reason_pages[i];
+	for (i = 0; i < P2PMAP_REASON_NR; i++)
+		in.reason_pages[edu_imp_reason[i]] += pl.reason_pages[i];
 	in.map_calls = atomic64_read(&e->map_calls);
 	in.map_eagain = atomic64_read(&e->map_eagain);
 	in.retry_true = atomic64_read(&e->retry_true);
