@@ -11,7 +11,7 @@
 #   make modules         modules against the test kernel (W=1, sparse, -g)
 #   make modules-stock   modules against Debian's stock 6.1 headers
 #   make checkpatch      checkpatch --strict over our kernel sources
-#   make depgraph        which core file calls which; fails on a cycle
+#   make depgraph        which file calls which, in the core and in p2pgpu; fails on a cycle
 #   make unit            userland unit tests (ASan + UBSan)
 #   make userspace       library and tools (-Wall -Wextra -Werror)
 #   make selftests       static test programs for the VM (incl. hmm-tests)

@@ -1,21 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Prints the call dependency graph between the .c files of one directory
-# (default: kernel/core) and flags every cycle. "a.c -> b.c: f, g" means
+# Prints the call dependency graph between the .c files of a directory
+# and flags every cycle: by default of kernel/core (p2pmap.ko) and of
+# kernel/p2pgpu (the reference exporter), each on its own. "a.c -> b.c: f, g" means
 # a.c calls (or takes the address of) f and g, which are defined with
 # external linkage in b.c. Derived from the sources: comments and strings
 # are stripped, a function definition at file scope that is not static is
 # a symbol its file provides (so is a variable defined at file scope
 # without static), and a static inline function of a header in
 # the directory counts as the symbols it uses itself (as the compiler
-# would inline it). Exit status 1 if there is a cycle.
+# would inline it). Exit status 1 if there is a cycle in any directory.
 #
-# usage: depgraph.sh [DIR]
+# usage: depgraph.sh [DIR...]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DIR=${1:-$ROOT/kernel/core}
-exec python3 - "$DIR" <<'PY'
+[ $# -gt 0 ] || set -- "$ROOT/kernel/core" "$ROOT/kernel/p2pgpu"
+rc=0
+for DIR in "$@"; do
+	echo "== ${DIR#"$ROOT"/}"
+	python3 - "$DIR" <<'PY' || rc=1
 import os, re, sys
 
 d = sys.argv[1]
@@ -142,3 +146,5 @@ for comp in sccs:
     print('CYCLE: ' + ' '.join(comp) + (' (mutual: ' + ', '.join(pairs) + ')' if pairs else ''))
 sys.exit(1)
 PY
+done
+exit $rc

@@ -196,16 +196,19 @@ void p2pmap_import_drop_locked(struct p2pmap_import *imp,
  */
 
 /* Report a failed DMA mapping for the importer's device. */
-static int p2pmap_dma_map_failed(struct device *dev)
+int p2pmap_dma_map_failed(struct device *dev)
 {
 	pr_warn_ratelimited("import: DMA mapping for %s failed\n", dev_name(dev));
 	return -ENOMEM;
 }
 
-/* DMA-map extent @e of ordinary memory for the importer; count it in @pl. */
-static int p2pmap_sys_map_ext(struct p2pmap_import *imp,
-			      struct p2pmap_extent *e,
-			      struct p2pmap_placement *pl)
+/*
+ * DMA-map extent @e of ordinary memory for the importer; count it in @pl.
+ * (sysmem.c's 4 KiB loop maps its extents itself and counts them at once.)
+ */
+int p2pmap_sys_map_ext(struct p2pmap_import *imp,
+		       struct p2pmap_extent *e,
+		       struct p2pmap_placement *pl)
 {
 	struct device *dev = imp->attach->dev;
 	dma_addr_t addr;
@@ -225,21 +228,6 @@ static int p2pmap_sys_map_ext(struct p2pmap_import *imp,
 	if (e->flags & P2PMAP_EXT_F_MIGRATED)
 		pl->migrated_pages += e->npages;
 	return 0;
-}
-
-/*
- * Open a system-memory extent at @e from @page: everything but @npages and
- * @dma_addr, which the caller writes when the extent is complete.
- */
-static void p2pmap_sys_open(struct p2pmap_extent *e, struct page *page,
-			    u8 flags, u8 order, u8 reason)
-{
-	e->type = P2PMAP_EXT_SYSMEM;
-	e->reason = reason;
-	e->order = order;
-	e->flags = flags;
-	e->error = 0;
-	e->page = page;
 }
 
 /*

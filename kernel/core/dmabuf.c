@@ -290,10 +290,11 @@ static int p2pmap_dmabuf_gen_build(struct p2pmap_dmabuf_gen *gen,
 		seq = p2pmap_import_begin(imp);
 		/* Success returns locked, with the extents valid. */
 		ret = p2pmap_import_map_and_lock(imp, &seq);
-		if (ret == -EAGAIN)
-			continue;
-		if (ret)
+		if (ret) {
+			if (ret == -EAGAIN)
+				continue;
 			return ret;
+		}
 		/* Count under the lock, allocate outside it, fill under it. */
 		n = p2pmap_import_dma_sgt_nents(imp, max_seg);
 		p2pmap_import_unlock(imp);

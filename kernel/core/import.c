@@ -27,6 +27,9 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
+/* The sparse-only wrapper of <linux/p2pmap.h> is for callers. */
+#undef p2pmap_import_map_and_lock
+
 /*
  * Every live import, for the debugfs "imports" file only. The lock is a
  * leaf except in p2pmap_imports_show(), which takes import->lock inside it.
@@ -308,8 +311,10 @@ EXPORT_SYMBOL_GPL(p2pmap_import_begin);
  * their device from p2pmap_import_extents(). Invalidations wait for it.
  */
 void p2pmap_import_lock(struct p2pmap_import *imp)
+	__acquires(imp)
 {
 	mutex_lock(&imp->lock);
+	__acquire(imp);
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_lock);
 
@@ -318,7 +323,9 @@ EXPORT_SYMBOL_GPL(p2pmap_import_lock);
  * @imp: the import
  */
 void p2pmap_import_unlock(struct p2pmap_import *imp)
+	__releases(imp)
 {
+	__release(imp);
 	mutex_unlock(&imp->lock);
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_unlock);
@@ -599,7 +606,11 @@ static struct p2pmap_extent *p2pmap_flatten(struct list_head *chunks,
  * p2pmap_import_unlock(), with no p2pmap_import_retry() in between and no
  * window for an invalidation between the install and the programming
  * (what ib_umem_odp_map_dma_and_lock() is to RDMA ODP). A pinned import
- * that is already mapped is returned locked at once.
+ * that is already mapped is returned locked at once. For sparse,
+ * <linux/p2pmap.h> wraps it so that it hands the lock context to the
+ * caller on 0: test the result for non-zero first (e.g. "if (ret) { if
+ * (ret == -EAGAIN) continue; ... }") and sparse follows the lock to
+ * p2pmap_import_unlock().
  *
  * Context: process context; must be called without p2pmap_import_lock()
  * and without any lock an invalidation of the range takes.

@@ -200,6 +200,24 @@ struct p2pmap_resolve_src {
 	struct page *const *pages;
 };
 
+/*
+ * Open a system-memory extent at @e from @page: everything but @npages and
+ * @dma_addr, which the caller writes when the extent is complete. The
+ * 4 KiB loop of sysmem.c passes constants for all but the page, so the
+ * compiler merges the byte stores.
+ */
+static inline void p2pmap_sys_open(struct p2pmap_extent *e,
+				   struct page *page, u8 flags,
+				   u8 order, u8 reason)
+{
+	e->type = P2PMAP_EXT_SYSMEM;
+	e->reason = reason;
+	e->order = order;
+	e->flags = flags;
+	e->error = 0;
+	e->page = page;
+}
+
 /* chunk.c */
 void p2pmap_import_drop_locked(struct p2pmap_import *imp,
 			       enum p2pmap_event ev);
@@ -213,6 +231,9 @@ void p2pmap_chunks_release(struct p2pmap_import *imp,
 			   struct list_head *chunks);
 int p2pmap_chunk_dma_map(struct p2pmap_import *imp, struct p2pmap_chunk *c,
 			 struct p2pmap_placement *pl);
+int p2pmap_dma_map_failed(struct device *dev);
+int p2pmap_sys_map_ext(struct p2pmap_import *imp, struct p2pmap_extent *e,
+		       struct p2pmap_placement *pl);
 struct p2pmap_chunk *p2pmap_sys_chunk(struct p2pmap_import *imp,
 				      unsigned long n, unsigned long va);
 int p2pmap_sys_room(struct p2pmap_chunk **cp, unsigned long n,

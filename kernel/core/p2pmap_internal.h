@@ -175,6 +175,7 @@ void p2pmap_provider_unbind_all(struct p2pmap_provider *prov);
 void p2pmap_object_exit(void);
 
 /* pagemap.c */
+unsigned long p2pmap_pagemap_first_pfn(void);
 struct p2pmap_provider *p2pmap_pagemap_provider(struct page *page);
 void p2pmap_provider_drop_pagemaps(struct p2pmap_provider *prov);
 

@@ -31,10 +31,32 @@ static LIST_HEAD(p2pmap_pagemaps);
 static DEFINE_SPINLOCK(p2pmap_pagemaps_lock);
 
 /*
+ * The lowest pfn of any pagemap ever added. It only goes down, under
+ * p2pmap_pagemaps_lock and before the pagemap is on the list, so before
+ * the exporter can migrate a page to it; it is not raised again when a
+ * pagemap is removed, so the pages of a removed pagemap still take the
+ * full check (and fail). Read without the lock: p2pmap_pagemap_first_pfn().
+ */
+static unsigned long p2pmap_devpriv_first = ULONG_MAX;
+
+/*
  * The owner cookie. Only its address matters: hmm_range_fault() and
  * migrate_vma_setup() compare &struct dev_pagemap.owner against it.
  */
 static int p2pmap_owner_cookie;
+
+/*
+ * The lowest pfn any pagemap of a provider ever covered (ULONG_MAX: none),
+ * so that the system-memory import (sysmem.c, p2pmap_sys_floor()) tells
+ * ordinary pages below it from device-private ones without reading their
+ * struct page. A pagemap lowers it before its pages can be migrated to,
+ * so a walk that finds a device-private page, and then reads this (after
+ * a read barrier), reads a value at or below that page's pfn.
+ */
+unsigned long p2pmap_pagemap_first_pfn(void)
+{
+	return READ_ONCE(p2pmap_devpriv_first);
+}
 
 /**
  * p2pmap_pagemap_owner() - the dev_pagemap owner of every p2pmap provider
@@ -83,7 +105,8 @@ int p2pmap_provider_add_pagemap(struct p2pmap_provider *prov,
 				struct dev_pagemap *pgmap)
 {
 	struct p2pmap_pagemap_bind *b, *pos;
-	int ret = 0;
+	unsigned long first;
+	int i, ret = 0;
 
 	if (!IS_ENABLED(CONFIG_DEVICE_PRIVATE)) {
 		pr_warn_ratelimited("add_pagemap: kernel built without CONFIG_DEVICE_PRIVATE\n");
@@ -117,6 +140,11 @@ int p2pmap_provider_add_pagemap(struct p2pmap_provider *prov,
 		if (pos->pgmap == pgmap)
 			ret = -EBUSY;
 	if (!ret) {
+		for (i = 0; i < pgmap->nr_range; i++) {
+			first = PHYS_PFN(pgmap->ranges[i].start);
+			if (first < p2pmap_devpriv_first)
+				WRITE_ONCE(p2pmap_devpriv_first, first);
+		}
 		list_add_tail(&b->node, &p2pmap_pagemaps);
 		p2pmap_provider_get(prov);
 	}

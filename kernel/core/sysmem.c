@@ -103,6 +103,231 @@ static int p2pmap_sys_devpriv(struct p2pmap_import *imp,
 }
 
 /*
+ * The flag bits of a hmm_range_fault() entry, all above its pfn, of a page
+ * p2pmap_sys_run() takes: valid, no error, order 0 (not part of a huge
+ * mapping); read-only (_R) or writable (_W). A loop that takes pages of
+ * one kind compares the bits above the pfn with one constant.
+ */
+#define P2PMAP_HPFN_TOP(hpfn)	((hpfn) >> HMM_PFN_ORDER_SHIFT)
+#define P2PMAP_HPFN_TOP_R	(HMM_PFN_VALID >> HMM_PFN_ORDER_SHIFT)
+#define P2PMAP_HPFN_TOP_W	((HMM_PFN_VALID | HMM_PFN_WRITE) >> HMM_PFN_ORDER_SHIFT)
+static_assert((unsigned long)HMM_PFN_FLAGS == ~0UL << HMM_PFN_ORDER_SHIFT);
+
+/*
+ * Whether @hpfn, from hmm_range_fault(), is a page p2pmap_sys_run() takes:
+ * a valid 4 KiB page of ordinary memory (not device-private, not part of a
+ * huge mapping). Below @floor, p2pmap_sys_floor(), a pfn is ordinary
+ * memory and its struct page is not read. (hmm_range_fault() reports
+ * device-private pages as valid only with our owner; debug kernels check
+ * that none lies below the floor.)
+ */
+static inline bool p2pmap_sys_page(unsigned long hpfn, unsigned long floor)
+{
+	unsigned long top = P2PMAP_HPFN_TOP(hpfn);
+	struct page *page = hmm_pfn_to_page(hpfn);
+
+	if (top != P2PMAP_HPFN_TOP_R && top != P2PMAP_HPFN_TOP_W)
+		return false;
+	if (page_to_pfn(page) >= floor)
+		return !is_device_private_page(page);
+	if (IS_ENABLED(CONFIG_DEBUG_VM) && is_device_private_page(page)) {
+		WARN_ONCE(1, "p2pmap: device-private pfn %#lx below the end of RAM, of a pagemap never added\n",
+			  page_to_pfn(page));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The pfn from which a page reported by hmm_range_fault() may be
+ * device-private: the lowest pfn of the pagemaps providers added, or the
+ * end of RAM, whichever is lower. Device-private memory is not RAM: it
+ * takes physical addresses nothing else uses, and request_free_mem_region()
+ * hands them out from the top of the physical address space down, so a
+ * pagemap an exporter failed to add is above RAM too. Read after the walk
+ * read the page tables (smp_rmb()): a page the walk found in a pagemap was
+ * migrated there after the pagemap was added. Reading every struct page
+ * instead takes 1.23x-1.68x the instructions per 4 KiB page
+ * ("make -C tests/unit bench-icount-ablate").
+ */
+static unsigned long p2pmap_sys_floor(void)
+{
+	unsigned long ram_end;
+
+	/* Pairs with the pagemap's addition before the page table update. */
+	smp_rmb();
+	ram_end = PHYS_PFN(__pa(READ_ONCE(high_memory) - 1)) + 1;
+	return min(p2pmap_pagemap_first_pfn(), ram_end);
+}
+
+/**
+ * struct p2pmap_sys_state - what p2pmap_sys_loop() keeps across calls
+ * @dev: the importer's device, which the extents are mapped for
+ * @floor: p2pmap_sys_floor()
+ * @e: the open extent: type, flags and @page written, @npages and @dma_addr
+ *	not yet (the caller writes them when the loop ends)
+ * @first: the hmm_range_fault() entry of the open extent's first page
+ * @n: pages in the open extent (0: none open)
+ * @ret: a mapping error
+ */
+struct p2pmap_sys_state {
+	struct device *dev;
+	unsigned long floor;
+	struct p2pmap_extent *e;
+	unsigned long first;
+	unsigned long n;
+	int ret;
+};
+
+/*
+ * The loop of p2pmap_sys_run(), for pages whose flag bits are @top, mapped
+ * for @dir: both constants, so that each of the callers in
+ * p2pmap_sys_loops() is a copy with its own constants. From @p, until the
+ * first entry it does not take (at the latest the sentinel after the last
+ * one): merge physically contiguous pages into the open extent; map an
+ * extent when the next page does not continue it. Returns that entry.
+ *
+ * This runs once per page: the entry is compared with one constant and
+ * one limit, and an extent is written in four stores. It is always
+ * inlined, so that the constants are: the instructions it takes per page,
+ * counted with "make -C tests/unit bench-icount" (docs/benchmarks.md),
+ * are 1.35x as many for scattered pages when it is one function for every
+ * direction and permission, and the general loop of
+ * p2pmap_resolve_system() takes 6x as many for such pages.
+ */
+static __always_inline const unsigned long *
+p2pmap_sys_loop(struct p2pmap_sys_state *r, const unsigned long *p,
+		const enum dma_data_direction dir, const unsigned long top)
+{
+	/* Same flag bits: the pfn is below the floor iff the entry is < lim. */
+	const unsigned long lim = r->floor | (top << HMM_PFN_ORDER_SHIFT);
+	const u8 flags = top == P2PMAP_HPFN_TOP_W ? P2PMAP_EXT_F_WRITE : 0;
+	struct p2pmap_extent *e = r->e;
+	unsigned long first = r->first, n = r->n, hpfn;
+	dma_addr_t addr;
+
+	for (;; p++) {
+		hpfn = *p;
+		if (P2PMAP_HPFN_TOP(hpfn) != top)
+			break;
+		if (unlikely(hpfn >= lim || IS_ENABLED(CONFIG_DEBUG_VM)) &&
+		    !p2pmap_sys_page(hpfn, r->floor))
+			break;
+		/* (false while @n is 0: @first is then no entry) */
+		if (hpfn == first + n) {
+			n++;
+			continue;
+		}
+		if (n) {
+			/* Complete: map it (see p2pmap_sys_map_ext()). */
+			e->npages = n;
+			addr = dma_map_page_attrs(r->dev, e->page, 0,
+						  n << PAGE_SHIFT, dir,
+						  DMA_ATTR_SKIP_CPU_SYNC);
+			if (unlikely(dma_mapping_error(r->dev, addr))) {
+				r->ret = p2pmap_dma_map_failed(r->dev);
+				break;
+			}
+			e->dma_addr = addr;
+			e++;
+			hpfn = *p;
+		}
+		p2pmap_sys_open(e, hmm_pfn_to_page(hpfn), flags, 0,
+				P2PMAP_REASON_SYSTEM_PAGE);
+		first = hpfn;
+		n = 1;
+	}
+	r->e = e;
+	r->first = first;
+	r->n = n;
+	return p;
+}
+
+/*
+ * p2pmap_sys_loop() for an import that writes (@write, its pages all
+ * writable: see p2pmap_sys_run()) or not, and the flags of the page at @p,
+ * with the direction of p2pmap_import_dir().
+ */
+static const unsigned long *
+p2pmap_sys_loops(struct p2pmap_sys_state *r, const unsigned long *p, bool write)
+{
+	if (write)
+		return p2pmap_sys_loop(r, p, DMA_BIDIRECTIONAL, P2PMAP_HPFN_TOP_W);
+	if (P2PMAP_HPFN_TOP(*p) == P2PMAP_HPFN_TOP_W)
+		return p2pmap_sys_loop(r, p, DMA_TO_DEVICE, P2PMAP_HPFN_TOP_W);
+	return p2pmap_sys_loop(r, p, DMA_TO_DEVICE, P2PMAP_HPFN_TOP_R);
+}
+
+/*
+ * The common case, in a loop of its own: append the pages from @pfns[@i]
+ * that p2pmap_sys_page() takes to the open chunk @c, merging physically
+ * contiguous ones and mapping each extent as it completes. Only for an
+ * import without migrated pages (whose reason each page must look up).
+ * @pfns ends with a sentinel entry that is no page. The pages mapped are
+ * counted once at the end. Returns the index of the first page it did not
+ * take (@i if none); *@ret is set if a mapping failed.
+ */
+static unsigned long p2pmap_sys_run(struct p2pmap_import *imp,
+				    struct p2pmap_chunk *c,
+				    struct p2pmap_placement *pl,
+				    const unsigned long *pfns,
+				    unsigned long i, int *ret)
+{
+	struct p2pmap_sys_state r = {
+		.dev = imp->attach->dev,
+		.floor = p2pmap_sys_floor(),
+		.e = &c->ext[c->req.nr_ext],
+		.first = ~0UL,
+	};
+	const unsigned long *p = pfns + i;
+	struct p2pmap_extent *e = r.e;
+	unsigned long mapped;
+
+	/*
+	 * The first page is taken: the loop starts there. A writing import
+	 * has its pages faulted in writable; a read-only one (none is
+	 * expected) is left to the general path.
+	 */
+	if (!p2pmap_sys_page(*p, r.floor) ||
+	    (imp->write && P2PMAP_HPFN_TOP(*p) != P2PMAP_HPFN_TOP_W))
+		return i;
+	/*
+	 * The chunk's open extent: continue it if it is plain system memory
+	 * like ours, else it is complete: map it.
+	 */
+	if (e != c->ext) {
+		if (!e[-1].order && e[-1].reason == P2PMAP_REASON_SYSTEM_PAGE &&
+		    !(e[-1].flags & ~P2PMAP_EXT_F_WRITE)) {
+			r.e = --e;
+			r.n = e->npages;
+			r.first = page_to_pfn(e->page) |
+				  ((e->flags & P2PMAP_EXT_F_WRITE) ?
+				   HMM_PFN_VALID | HMM_PFN_WRITE : HMM_PFN_VALID);
+		} else {
+			*ret = p2pmap_sys_map_ext(imp, &e[-1], pl);
+			if (*ret)
+				return i;
+		}
+	}
+	/* Every page taken is mapped, but for the @n of the last extent. */
+	mapped = r.n;
+	p = p2pmap_sys_loops(&r, p, imp->write);
+	e = r.e;
+	/* Still open, or not mapped because mapping it failed. */
+	if (r.n) {
+		e->npages = r.n;
+		e->dma_addr = DMA_MAPPING_ERROR;
+		e++;
+	}
+	*ret = r.ret;
+	c->req.nr_ext = e - c->ext;
+	mapped += (p - (pfns + i)) - r.n;
+	pl->sysmem_pages += mapped;
+	pl->reason_pages[P2PMAP_REASON_SYSTEM_PAGE] += mapped;
+	return p - pfns;
+}
+
+/*
  * Ordinary memory in @vma: fault it in with hmm_range_fault(). Device-private
  * pages of p2pmap providers are reported rather than migrated (the shared
  * owner) and resolved through their provider; pages that must move to
@@ -130,16 +355,17 @@ int p2pmap_resolve_system(struct p2pmap_import *imp,
 	};
 	/*
 	 * hmm_range_fault() writes every entry before one is read: no need
-	 * for CONFIG_INIT_STACK_ALL_ZERO to clear it on every call.
+	 * for CONFIG_INIT_STACK_ALL_ZERO to clear it on every call. One more
+	 * entry for the sentinel that ends p2pmap_sys_run()'s loop.
 	 */
-	unsigned long small_pfns[P2PMAP_SMALL_RANGE] __uninitialized;
+	unsigned long small_pfns[P2PMAP_SMALL_RANGE + 1] __uninitialized;
 	unsigned long left = npages, *pfns = small_pfns;
 	/* System pages go into one chunk until a device-private run. */
 	struct p2pmap_chunk *c = NULL;
 	int ret = 0;
 
 	if (npages > P2PMAP_SMALL_RANGE) {
-		pfns = kvmalloc_array(min_t(unsigned long, npages, P2PMAP_EXT_BATCH),
+		pfns = kvmalloc_array(min_t(unsigned long, npages, P2PMAP_EXT_BATCH) + 1,
 				      sizeof(*pfns), GFP_KERNEL);
 		if (!pfns)
 			return -ENOMEM;
@@ -159,6 +385,7 @@ int p2pmap_resolve_system(struct p2pmap_import *imp,
 		}
 		if (ret)
 			break;
+		pfns[batch] = 0;	/* the sentinel: no page */
 		idx0 = (va - imp->start) >> PAGE_SHIFT;
 		for (i = 0; i < batch && !ret; i = j) {
 			enum p2pmap_pfn_kind kind = p2pmap_pfn_kind(imp, pfns[i]);
@@ -190,6 +417,15 @@ int p2pmap_resolve_system(struct p2pmap_import *imp,
 						ret = -ENOMEM;
 						break;
 					}
+				}
+				if (!migrated) {
+					ret = p2pmap_sys_room(&c, batch - i, left - i);
+					if (ret)
+						break;
+					j = p2pmap_sys_run(imp, c, pl, pfns, i, &ret);
+					if (j > i || ret)
+						continue;
+					j = i + 1;
 				}
 				flags = (pfns[i] & HMM_PFN_WRITE) ? P2PMAP_EXT_F_WRITE : 0;
 				reason = P2PMAP_REASON_SYSTEM_PAGE;

@@ -23,7 +23,7 @@
 struct dma_buf;
 struct drm_file;
 struct page;
-struct p2pmap_aper;
+struct p2pgpu_aper;
 struct p2pmap_attach;
 struct p2pmap_provider;
 struct p2pgpu_svm;
@@ -155,6 +155,9 @@ struct vm_area_struct;
  * @unpin_work: drops the pins of @unpin_list under @lock.
  * @svm: shared virtual memory state (device-private pages, p2pgpu_devmem.c),
  *	or NULL when CONFIG_DEVICE_PRIVATE is off.
+ * @devmem_evict: evicts the device-private page in a window slot: set by
+ *	p2pgpu_devmem.c with @svm, called by p2pgpu_window.c under @lock (so
+ *	the window engine calls no file that calls it); NULL without @svm.
  * @window_struct_pages: the window has P2PDMA struct pages (p2pgpu_p2pdma.c)
  *	and CPU faults map them; cleared under @lock when remove tears them
  *	down.
@@ -185,7 +188,7 @@ struct p2pgpu_device {
 	unsigned int min_residency_ms;
 
 	struct mutex lock; /* window, accounting, BO placement state */
-	struct p2pmap_aper *aper;
+	struct p2pgpu_aper *aper;
 	u64 vram_used;
 	u64 placements;
 	u64 evictions;
@@ -197,6 +200,8 @@ struct p2pgpu_device {
 	struct llist_head unpin_list;
 	struct work_struct unpin_work;
 	struct p2pgpu_svm *svm;
+	int (*devmem_evict)(struct p2pgpu_device *gdev, void *owner, u64 index,
+			    u32 slot);
 	/* rdma: struct-page CPU mappings, GUP pins, publishing */
 	bool window_struct_pages;
 	int cpu_fallback;
@@ -286,8 +291,8 @@ static inline struct p2pgpu_bo *to_p2pgpu_bo(struct drm_gem_object *obj)
 }
 
 /*
- * Victim filter for p2pgpu_place_locked(): see p2pmap_aper_keep_fn in
- * kernel/lib/aperture.h; the owner cookie is a &struct p2pgpu_bo.
+ * Victim filter for p2pgpu_place_locked(): see p2pgpu_aper_keep_fn in
+ * kernel/p2pgpu/p2pgpu_aper.h; the owner cookie is a &struct p2pgpu_bo.
  */
 typedef bool (*p2pgpu_keep_fn)(void *owner, u64 index, unsigned int order,
 			       void *arg);
@@ -310,9 +315,6 @@ void p2pgpu_unpin_page_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 			      unsigned long pgoff);
 
 /* p2pgpu_p2pmap.c */
-void p2pgpu_notify_move(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
-			unsigned long pgoff, unsigned long npages,
-			enum p2pmap_event ev);
 void p2pgpu_pin_init(struct p2pgpu_device *gdev);
 void p2pgpu_pin_flush(struct p2pgpu_device *gdev);
 int p2pgpu_provider_register(struct p2pgpu_device *gdev);
@@ -349,8 +351,6 @@ static inline bool p2pgpu_owner_is_devmem(const void *owner)
 }
 
 int p2pgpu_devmem_init(struct p2pgpu_device *gdev);
-int p2pgpu_devmem_evict_locked(struct p2pgpu_device *gdev, void *owner,
-			       u64 index, u32 slot);
 int p2pgpu_devmem_p2p_map_pages(struct p2pmap_provider *prov,
 				struct p2pmap_map_req *req);
 u64 p2pgpu_devmem_used(struct p2pgpu_device *gdev);
@@ -395,12 +395,14 @@ int p2pgpu_ioctl_bo_unpublish(struct drm_device *drm, void *data,
 
 /* ---- end rdma ---------------------------------------------------------- */
 /* ---- dma-buf export, dynamic (p2pgpu_prime.c) ---- */
+/* p2pgpu_window.c: the dma-buf side of eviction */
 bool p2pgpu_dmabuf_evict_trylock(struct p2pgpu_device *gdev,
 				 struct p2pgpu_bo *bo);
 void p2pgpu_dmabuf_evict_unlock(struct p2pgpu_device *gdev);
-void p2pgpu_dmabuf_unplug(struct p2pgpu_device *gdev);
 void p2pgpu_dmabuf_moving_locked(struct p2pgpu_device *gdev,
 				 struct p2pgpu_bo *bo);
+/* p2pgpu_prime.c */
+void p2pgpu_dmabuf_unplug(struct p2pgpu_device *gdev);
 int p2pgpu_ioctl_bo_dmabuf_info(struct drm_device *drm, void *data,
 				struct drm_file *file);
 

@@ -45,6 +45,7 @@
 #include <linux/ioport.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/pci.h>
 #include <linux/resource_ext.h>
 #include <linux/sched.h>
@@ -613,6 +614,31 @@ static void p2pgpu_copy_move(struct p2pgpu_copy_job *job)
 }
 
 /*
+ * The COPY uAPI numbers its policies and fallback reasons itself
+ * (P2PGPU_COPY_*, stable); these tables translate p2pmap's into them. A
+ * reason p2pmap adds fails the build here until it is given a place (or
+ * P2PGPU_COPY_REASON_OTHER).
+ */
+static const u8 p2pgpu_copy_reason[] = {
+	[P2PMAP_REASON_NONE]		= P2PGPU_COPY_REASON_NONE,
+	[P2PMAP_REASON_POLICY]		= P2PGPU_COPY_REASON_POLICY,
+	[P2PMAP_REASON_BAR_EXHAUSTED]	= P2PGPU_COPY_REASON_BAR_EXHAUSTED,
+	[P2PMAP_REASON_NO_ROUTE]	= P2PGPU_COPY_REASON_NO_ROUTE,
+	[P2PMAP_REASON_NO_KCONFIG]	= P2PGPU_COPY_REASON_NO_KCONFIG,
+	[P2PMAP_REASON_DMA_MASK]	= P2PGPU_COPY_REASON_DMA_MASK,
+	[P2PMAP_REASON_SYSTEM_PAGE]	= P2PGPU_COPY_REASON_SYSTEM_PAGE,
+};
+
+static_assert(ARRAY_SIZE(p2pgpu_copy_reason) == P2PMAP_REASON_NR);
+static_assert(P2PGPU_COPY_REASON_OTHER < P2PGPU_COPY_REASON_SLOTS);
+
+static const enum p2pmap_policy p2pgpu_copy_policy[] = {
+	[P2PGPU_COPY_PREFER_P2P]	= P2PMAP_PREFER_P2P,
+	[P2PGPU_COPY_REQUIRE_P2P]	= P2PMAP_REQUIRE_P2P,
+	[P2PGPU_COPY_SYSMEM_ONLY]	= P2PMAP_SYSMEM_ONLY,
+};
+
+/*
  * The protocol loop. Returns 0 with the bytes moved, or a negative errno;
  * @args gets the retries, and on success the placement and the time.
  */
@@ -637,9 +663,9 @@ static int p2pgpu_copy_run(struct p2pgpu_copy_job *job,
 		/* Phase 1: map and snapshot; success returns locked. */
 		seq = p2pmap_import_begin(job->imp);
 		ret = p2pmap_import_map_and_lock(job->imp, &seq);
-		if (ret == -EAGAIN)
-			continue;
 		if (ret) {
+			if (ret == -EAGAIN)
+				continue;
 			p2pgpu_reject(gdev, "COPY: cannot map 0x%lx+0x%lx: %d\n",
 				      job->start, job->npages << PAGE_SHIFT, ret);
 			return ret;
@@ -677,7 +703,8 @@ static int p2pgpu_copy_run(struct p2pgpu_copy_job *job,
 		args->p2p_pages = pl.p2p_pages;
 		args->sysmem_pages = pl.sysmem_pages;
 		for (r = 0; r < P2PMAP_REASON_NR; r++)
-			args->reason_pages[r] = pl.reason_pages[r];
+			args->reason_pages[p2pgpu_copy_reason[r]] +=
+				pl.reason_pages[r];
 		return 0;
 	}
 	p2pgpu_reject(gdev, "COPY: 0x%lx+0x%lx still invalidated after %u rounds, giving up\n",
@@ -686,12 +713,6 @@ static int p2pgpu_copy_run(struct p2pgpu_copy_job *job,
 }
 
 /* ---- the ioctl ------------------------------------------------------------ */
-
-/* The uAPI mirrors p2pmap's policies and reasons. */
-static_assert(P2PMAP_PREFER_P2P == P2PGPU_COPY_PREFER_P2P);
-static_assert(P2PMAP_REQUIRE_P2P == P2PGPU_COPY_REQUIRE_P2P);
-static_assert(P2PMAP_SYSMEM_ONLY == P2PGPU_COPY_SYSMEM_ONLY);
-static_assert(P2PMAP_REASON_NR <= P2PGPU_COPY_REASON_SLOTS);
 
 static int p2pgpu_copy_check(struct p2pgpu_device *gdev,
 			     const struct drm_p2pgpu_copy *args)
@@ -708,9 +729,7 @@ static int p2pgpu_copy_check(struct p2pgpu_device *gdev,
 		p2pgpu_reject(gdev, "COPY: non-zero padding\n");
 		return -EINVAL;
 	}
-	if (args->policy != P2PGPU_COPY_PREFER_P2P &&
-	    args->policy != P2PGPU_COPY_REQUIRE_P2P &&
-	    args->policy != P2PGPU_COPY_SYSMEM_ONLY) {
+	if (args->policy >= ARRAY_SIZE(p2pgpu_copy_policy)) {
 		p2pgpu_reject(gdev, "COPY: unknown policy %u\n", args->policy);
 		return -EINVAL;
 	}
@@ -769,6 +788,7 @@ int p2pgpu_ioctl_copy(struct drm_device *drm, void *data,
 	struct p2pgpu_copy_job job = {};
 	struct drm_gem_object *obj;
 	struct iommu_domain *dom;
+	unsigned int policy;
 	int idx, ret;
 
 	args->p2p_pages = 0;
@@ -804,6 +824,8 @@ int p2pgpu_ioctl_copy(struct drm_device *drm, void *data,
 		goto out_exit;
 	}
 
+	/* checked by p2pgpu_copy_check() */
+	policy = array_index_nospec(args->policy, ARRAY_SIZE(p2pgpu_copy_policy));
 	job.gdev = gdev;
 	job.bo = to_p2pgpu_bo(obj);
 	job.uaddr = args->user_ptr;
@@ -835,7 +857,8 @@ int p2pgpu_ioctl_copy(struct drm_device *drm, void *data,
 	}
 	job.imp = p2pmap_import_create(gdev->copy_attach, current->mm,
 				       job.start, job.npages << PAGE_SHIFT,
-				       args->policy, !job.to_bo, &job);
+				       p2pgpu_copy_policy[policy], !job.to_bo,
+				       &job);
 	if (IS_ERR(job.imp)) {
 		ret = PTR_ERR(job.imp);
 		job.imp = NULL;

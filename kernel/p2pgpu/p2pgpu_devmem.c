@@ -32,7 +32,7 @@
 
 #include <linux/p2pmap.h>
 
-#include "../lib/aperture.h"
+#include "p2pgpu_aper.h"
 #include "p2pgpu.h"
 #include "p2pgpu_svm.h"
 
@@ -277,7 +277,8 @@ static void p2pgpu_devmem_free_work(struct work_struct *work)
  * A device-private page in the window is recorded in the slot allocator
  * with a tagged owner cookie (&struct p2pgpu_svm with bit 0 set; buffer
  * objects are untagged) and its index in the pagemap, so eviction finds it
- * (p2pgpu_evict_one_locked() in p2pgpu_window.c dispatches on the tag). While
+ * (p2pgpu_evict_one_locked() in p2pgpu_window.c dispatches on the tag,
+ * to &p2pgpu_device.devmem_evict). While
  * it is placed, the slot holds its current data: peers read and write it
  * there, and copies out of the page read the slot.
  */
@@ -318,11 +319,11 @@ void p2pgpu_devmem_unplace_locked(struct p2pgpu_device *gdev,
 	spin_lock(&svm->free_lock);
 	dp->slot = P2PGPU_NO_SLOT;
 	spin_unlock(&svm->free_lock);
-	WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+	WARN_ON_ONCE(p2pgpu_aper_free(gdev->aper, slot));
 	atomic64_inc(&svm->evictions);
 }
 
-/**
+/*
  * p2pgpu_devmem_evict_locked() - evict the device-private page in a slot
  * @gdev: the device, with &p2pgpu_device.lock held
  * @owner: the slot's owner cookie (tagged &struct p2pgpu_svm)
@@ -331,8 +332,8 @@ void p2pgpu_devmem_unplace_locked(struct p2pgpu_device *gdev,
  *
  * Return: 0, or -EIO if the slot does not hold that page.
  */
-int p2pgpu_devmem_evict_locked(struct p2pgpu_device *gdev, void *owner,
-			       u64 index, u32 slot)
+static int p2pgpu_devmem_evict_locked(struct p2pgpu_device *gdev,
+				      void *owner, u64 index, u32 slot)
 {
 	struct p2pgpu_svm *svm = gdev->svm;
 
@@ -371,17 +372,17 @@ static int p2pgpu_devmem_place_locked(struct p2pgpu_device *gdev,
 
 	lockdep_assert_held(&gdev->lock);
 	if (dp->slot != P2PGPU_NO_SLOT) {
-		p2pmap_aper_touch(gdev->aper, dp->slot, get_jiffies_64());
+		p2pgpu_aper_touch(gdev->aper, dp->slot, get_jiffies_64());
 		return dp->slot;
 	}
-	slot = p2pmap_aper_alloc(gdev->aper, p2pgpu_devmem_cookie(svm), index,
+	slot = p2pgpu_aper_alloc(gdev->aper, p2pgpu_devmem_cookie(svm), index,
 				 get_jiffies_64());
 	if (slot == -ENOSPC) {
 		ret = p2pgpu_evict_one_locked(gdev, false, p2pgpu_devmem_keep,
 					      svm);
 		if (ret)
 			return ret;
-		slot = p2pmap_aper_alloc(gdev->aper, p2pgpu_devmem_cookie(svm),
+		slot = p2pgpu_aper_alloc(gdev->aper, p2pgpu_devmem_cookie(svm),
 					 index, get_jiffies_64());
 	}
 	if (slot < 0)
@@ -393,7 +394,7 @@ static int p2pgpu_devmem_place_locked(struct p2pgpu_device *gdev,
 	spin_lock(&svm->free_lock);
 	if (!page_ref_count(page) || dp->dead || !dp->backing) {
 		spin_unlock(&svm->free_lock);
-		WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+		WARN_ON_ONCE(p2pgpu_aper_free(gdev->aper, slot));
 		return -ENOENT;
 	}
 	src = kmap_local_page(dp->backing);
@@ -984,6 +985,7 @@ int p2pgpu_devmem_init(struct p2pgpu_device *gdev)
 	svm->residency_ms = svm_min_residency_ms;
 	svm->residency = msecs_to_jiffies(svm_min_residency_ms);
 	gdev->svm = svm;
+	gdev->devmem_evict = p2pgpu_devmem_evict_locked;
 	ret = device_add_group(&gdev->pdev->dev, &p2pgpu_svm_group);
 	if (ret) {
 		gdev->svm = NULL;

@@ -32,7 +32,7 @@
 #include <drm/drm_prime.h>
 #include <drm/drm_vma_manager.h>
 
-#include "../lib/aperture.h"
+#include "p2pgpu_aper.h"
 #include "p2pgpu.h"
 #include "p2pgpu_drm.h"
 
@@ -158,13 +158,13 @@ static int p2pgpu_ioctl_device_info(struct drm_device *drm, void *data,
 {
 	struct p2pgpu_device *gdev = to_p2pgpu(drm);
 	struct drm_p2pgpu_device_info *args = data;
-	struct p2pmap_aper_stats st;
+	struct p2pgpu_aper_stats st;
 
 	memset(args, 0, sizeof(*args));
 	/* Pins of destroyed pinned imports are dropped before counting. */
 	p2pgpu_pin_flush(gdev);
 	mutex_lock(&gdev->lock);
-	p2pmap_aper_get_stats(gdev->aper, &st);
+	p2pgpu_aper_get_stats(gdev->aper, &st);
 	args->vram_used = (gdev->vram_used + p2pgpu_devmem_used(gdev)) <<
 			  PAGE_SHIFT;
 	args->device_pinned = gdev->device_pinned << PAGE_SHIFT;
@@ -244,7 +244,7 @@ static void p2pgpu_drm_release(struct drm_device *drm, void *data)
 {
 	struct p2pgpu_device *gdev = data;
 
-	p2pmap_aper_destroy(gdev->aper);
+	p2pgpu_aper_destroy(gdev->aper);
 	mutex_destroy(&gdev->lock);
 }
 
@@ -272,9 +272,9 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -EINVAL;
 	}
 	window = round_down(window, PAGE_SIZE);
-	if (window >> PAGE_SHIFT > P2PMAP_APER_MAX_SLOTS) {
+	if (window >> PAGE_SHIFT > P2PGPU_APER_MAX_SLOTS) {
 		pci_err(pdev, "window of %llu MiB exceeds %u pages\n",
-			window / SZ_1M, P2PMAP_APER_MAX_SLOTS);
+			window / SZ_1M, P2PGPU_APER_MAX_SLOTS);
 		return -EINVAL;
 	}
 	vram = vram_mb ? (u64)vram_mb * SZ_1M : window * P2PGPU_VRAM_PER_WINDOW;
@@ -303,7 +303,7 @@ static int p2pgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	gdev->vram_pages = vram >> PAGE_SHIFT;
 	gdev->min_residency_ms = min_residency_ms;
 	gdev->min_residency = msecs_to_jiffies(min_residency_ms);
-	gdev->aper = p2pmap_aper_create(gdev->window_pages,
+	gdev->aper = p2pgpu_aper_create(gdev->window_pages,
 					gdev->min_residency);
 	if (IS_ERR(gdev->aper)) {
 		ret = PTR_ERR(gdev->aper);

@@ -33,7 +33,7 @@
 
 #include <linux/p2pmap.h>
 
-#include "../lib/aperture.h"
+#include "p2pgpu_aper.h"
 #include "p2pgpu.h"
 #include "p2pgpu_drm.h"
 
@@ -130,7 +130,7 @@ static vm_fault_t p2pgpu_fault(struct vm_fault *vmf, bool pub)
 							 gdev->cpu_fallback);
 			goto out;
 		}
-		p2pmap_aper_touch(gdev->aper, slot, get_jiffies_64());
+		p2pgpu_aper_touch(gdev->aper, slot, get_jiffies_64());
 	} else if (slot == P2PGPU_NO_SLOT) {
 		slot = p2pgpu_place_locked(gdev, bo, pgoff, true, NULL, NULL);
 		if (slot == -EBUSY || slot == -ENOSPC) {
@@ -147,7 +147,7 @@ static vm_fault_t p2pgpu_fault(struct vm_fault *vmf, bool pub)
 			goto out;
 		}
 	} else {
-		p2pmap_aper_touch(gdev->aper, slot, get_jiffies_64());
+		p2pgpu_aper_touch(gdev->aper, slot, get_jiffies_64());
 	}
 	/* Under the lock: an eviction cannot zap before this insert. */
 	ret = p2pgpu_fault_window_locked(gdev, vmf, slot);
@@ -242,7 +242,7 @@ static void p2pgpu_bo_free(struct drm_gem_object *obj)
 			continue;
 		/* Still pinned by get_user_pages(): kept until unpinned. */
 		if (!p2pgpu_orphan_slot_locked(gdev, slot))
-			WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+			WARN_ON_ONCE(p2pgpu_aper_free(gdev->aper, slot));
 		bo->pages[i].slot = P2PGPU_NO_SLOT;
 		bo->resident--;
 	}

@@ -34,7 +34,7 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 
-#include "../lib/aperture.h"
+#include "p2pgpu_aper.h"
 #include "p2pgpu.h"
 #include "p2pgpu_drm.h"
 
@@ -42,7 +42,7 @@ static const char *const p2pgpu_fallback_names[] = {
 	[P2PGPU_FALLBACK_NONE] = "none",
 	[P2PGPU_FALLBACK_NO_KCONFIG] = "no_kconfig",
 	[P2PGPU_FALLBACK_REGISTER_FAILED] = "register_failed",
-	[P2PGPU_FALLBACK_WINDOW_FULL] = "window_full",
+	[P2PGPU_FALLBACK_WINDOW_FULL] = "bar_exhausted",
 	[P2PGPU_FALLBACK_PINNED_DEVICE] = "pinned_device",
 	[P2PGPU_FALLBACK_UNPORTED] = "p2pdma_unported",
 };
@@ -105,7 +105,7 @@ bool p2pgpu_orphan_slot_locked(struct p2pgpu_device *gdev, u32 slot)
 	lockdep_assert_held(&gdev->lock);
 	if (!p2pgpu_slot_gup_pinned(gdev, slot))
 		return false;
-	if (WARN_ON_ONCE(p2pmap_aper_pin(gdev->aper, slot)))
+	if (WARN_ON_ONCE(p2pgpu_aper_pin(gdev->aper, slot)))
 		return false;
 	__set_bit(slot, gdev->orphans);
 	gdev->nr_orphans++;
@@ -131,9 +131,9 @@ void p2pgpu_reap_orphans_locked(struct p2pgpu_device *gdev)
 		if (gdev->window_struct_pages &&
 		    p2pgpu_page_gup_pinned(p2pgpu_slot_page(gdev, slot)))
 			continue;
-		WARN_ON_ONCE(p2pmap_aper_unpin(gdev->aper, slot,
+		WARN_ON_ONCE(p2pgpu_aper_unpin(gdev->aper, slot,
 					       get_jiffies_64()));
-		WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+		WARN_ON_ONCE(p2pgpu_aper_free(gdev->aper, slot));
 		__clear_bit(slot, gdev->orphans);
 		gdev->nr_orphans--;
 	}

@@ -56,34 +56,8 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_vma_manager.h>
 
-#include "../lib/aperture.h"
+#include "p2pgpu_aper.h"
 #include "p2pgpu.h"
-
-/**
- * p2pgpu_notify_move() - tell importers that pages change location
- * @gdev: the device, with &p2pgpu_device.lock held
- * @bo: the buffer object
- * @pgoff: first page (within @bo)
- * @npages: number of pages
- * @ev: %P2PMAP_EV_EVICT (leaving the window) or %P2PMAP_EV_MOVE (entering)
- *
- * Returns when no importer can access the pages at their old location.
- * Objects without an mmap offset have no CPU mapping and so no importer.
- */
-void p2pgpu_notify_move(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
-			unsigned long pgoff, unsigned long npages,
-			enum p2pmap_event ev)
-{
-	struct drm_vma_offset_node *node = &bo->base.vma_node;
-	unsigned long start;
-
-	lockdep_assert_held(&gdev->lock);
-	if (!gdev->prov || !drm_mm_node_allocated(&node->vm_node))
-		return;
-	start = drm_vma_node_start(node) + pgoff;
-	p2pmap_provider_invalidate(gdev->prov, gdev->drm.anon_inode->i_mapping,
-				   start, start + npages - 1, ev);
-}
 
 /* Find the object mapped at fake offset @pgoff, with a reference. */
 static struct p2pgpu_bo *p2pgpu_lookup_offset(struct p2pgpu_device *gdev,
@@ -245,7 +219,7 @@ static unsigned long p2pgpu_resolve_locked(struct p2pgpu_device *gdev,
 					break;
 				}
 			} else if (slot >= 0) {
-				p2pmap_aper_touch(gdev->aper, slot,
+				p2pgpu_aper_touch(gdev->aper, slot,
 						  get_jiffies_64());
 			}
 			if (slot >= 0) {
@@ -445,12 +419,12 @@ static void p2pgpu_aperture(struct p2pmap_provider *prov,
 			    struct p2pmap_aperture *ap)
 {
 	struct p2pgpu_device *gdev = p2pmap_provider_priv(prov);
-	struct p2pmap_aper_stats st;
+	struct p2pgpu_aper_stats st;
 
 	/* Pins of destroyed imports are gone once this returns. */
 	p2pgpu_pin_flush(gdev);
 	mutex_lock(&gdev->lock);
-	p2pmap_aper_get_stats(gdev->aper, &st);
+	p2pgpu_aper_get_stats(gdev->aper, &st);
 	mutex_unlock(&gdev->lock);
 	ap->total = (u64)st.total << PAGE_SHIFT;
 	ap->used = (u64)st.used << PAGE_SHIFT;

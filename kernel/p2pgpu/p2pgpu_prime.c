@@ -49,8 +49,8 @@
  * here, and the ops take the device lock: resv -> &p2pgpu_device.lock.
  * Eviction runs under the device lock (CPU faults, p2pmap placement and
  * other mappings evict), so it can never block on a reservation lock. It
- * only trylocks: the victim filter of eviction (p2pgpu_dmabuf_evict_trylock(),
- * called from p2pgpu_window.c) accepts a page of an object with live unpinned
+ * only trylocks: the victim filter of eviction (p2pgpu_dmabuf_evict_trylock()
+ * in p2pgpu_window.c, which owns this protocol) accepts a page of an object with live unpinned
  * mappings only if dma_resv_trylock() of that object succeeds (or the
  * caller is a dma-buf op of that very object, which already holds it), and
  * keeps the lock until the eviction is done; the move hook
@@ -87,7 +87,7 @@
 #include <drm/drm_prime.h>
 #include <drm/drm_vma_manager.h>
 
-#include "../lib/aperture.h"
+#include "p2pgpu_aper.h"
 #include "p2pgpu.h"
 #include "p2pgpu_drm.h"
 
@@ -432,90 +432,16 @@ static void p2pgpu_dmabuf_unlock(struct p2pgpu_device *gdev)
 	mutex_unlock(&gdev->lock);
 }
 
-/**
- * p2pgpu_dmabuf_evict_trylock() - may a page of @bo be evicted now?
- * @gdev: the device, with &p2pgpu_device.lock held
- * @bo: the owner of the candidate page
- *
- * Victim filter of eviction (p2pgpu_gem.c). An object with live unpinned
- * dma-buf mappings may only lose a page with its reservation lock held, for
- * dma_buf_move_notify(): held already if the caller is a dma-buf op of
- * @bo, else trylocked here (never waited for: the device lock is held) and
- * kept until p2pgpu_dmabuf_evict_unlock(). At most one object is
- * trylocked at a time.
- *
- * Return: true if the page may be evicted.
- */
-bool p2pgpu_dmabuf_evict_trylock(struct p2pgpu_device *gdev,
-				 struct p2pgpu_bo *bo)
-{
-	lockdep_assert_held(&gdev->lock);
-	if (!bo->dmabuf_live || bo == gdev->dmabuf_cb_bo ||
-	    bo == gdev->dmabuf_evict_bo)
-		return true;
-	if (WARN_ON_ONCE(gdev->dmabuf_evict_bo))
-		return false;
-	if (!dma_resv_trylock(bo->base.resv))
-		return false;
-	gdev->dmabuf_evict_bo = bo;
-	return true;
-}
-
-/**
- * p2pgpu_dmabuf_evict_unlock() - end of an eviction
- * @gdev: the device, with &p2pgpu_device.lock held
- *
- * Drops the reservation lock p2pgpu_dmabuf_evict_trylock() took, if any.
- */
-void p2pgpu_dmabuf_evict_unlock(struct p2pgpu_device *gdev)
-{
-	struct p2pgpu_bo *bo = gdev->dmabuf_evict_bo;
-
-	lockdep_assert_held(&gdev->lock);
-	if (!bo)
-		return;
-	gdev->dmabuf_evict_bo = NULL;
-	dma_resv_unlock(bo->base.resv);
-}
-
-/**
- * p2pgpu_dmabuf_moving_locked() - pages of @bo are about to change place
- * @gdev: the device, with &p2pgpu_device.lock held
- * @bo: the object
- *
- * Called by p2pgpu_gem.c before any page of @bo is evicted from or placed
- * into the window. If unpinned dma-buf mappings of @bo are live, they are all
- * invalidated: dma_buf_move_notify() (the mappings cover the whole object)
- * and counted. The reservation lock is held by then (see
- * p2pgpu_dmabuf_evict_trylock()); if it is not, that is a bug in the
- * callers, and nothing is notified rather than calling move_notify unlocked.
- */
-void p2pgpu_dmabuf_moving_locked(struct p2pgpu_device *gdev,
-				 struct p2pgpu_bo *bo)
-{
-	lockdep_assert_held(&gdev->lock);
-	if (!bo->dmabuf_live)
-		return;
-	if (WARN_ON_ONCE(bo != gdev->dmabuf_cb_bo &&
-			 bo != gdev->dmabuf_evict_bo))
-		return;
-	bo->dmabuf_gen++;
-	bo->dmabuf_live = 0;
-	bo->dmabuf_move_notifies++;
-	gdev->dmabuf_move_notifies++;
-	dma_buf_invalidate_mappings(bo->dmabuf_dyn);
-}
-
 /* A buffer object with live unpinned mappings, referenced, or NULL. */
 static struct p2pgpu_bo *p2pgpu_dmabuf_next_live(struct p2pgpu_device *gdev)
 {
-	struct p2pmap_aper_info info;
+	struct p2pgpu_aper_info info;
 	struct p2pgpu_bo *bo;
 	u32 slot;
 
 	mutex_lock(&gdev->lock);
 	for (slot = 0; slot < gdev->window_pages; slot++) {
-		if (p2pmap_aper_lookup(gdev->aper, slot, &info) ||
+		if (p2pgpu_aper_lookup(gdev->aper, slot, &info) ||
 		    !info.owner || p2pgpu_owner_is_devmem(info.owner))
 			continue;
 		bo = info.owner;

@@ -66,13 +66,6 @@ u64 p2pgpu_devmem_used(struct p2pgpu_device *gdev)
 	return 0;
 }
 
-/* No device-private page ever takes a window slot. */
-int p2pgpu_devmem_evict_locked(struct p2pgpu_device *gdev, void *owner,
-			       u64 index, u32 slot)
-{
-	return -EIO;
-}
-
 /* Never called: no device-private pagemap is added to p2pmap. */
 int p2pgpu_devmem_p2p_map_pages(struct p2pmap_provider *prov,
 				struct p2pmap_map_req *req)

@@ -4,16 +4,27 @@
  *
  * A page of a buffer object is reached by the CPU and peers only while it
  * is placed in the window: a slot of BAR2 taken from the window allocator
- * (kernel/lib/aperture.c), into which the page is copied. When the window
+ * (kernel/p2pgpu/p2pgpu_aper.c), into which the page is copied. When the window
  * is full the least recently used unpinned page is evicted: its importers
  * are told (p2pgpu_notify_move()), its CPU mappings zapped, its data copied
  * back to the backing page, and its slot reused. This file also owns page
  * pins (p2pgpu_pin_page_locked()): a pinned page stays in its window slot,
  * or stays out of the window, until its last pin goes.
+ *
+ * Everyone who maps a page is told here before it moves: p2pmap importers
+ * (p2pgpu_notify_move()), dma-buf importers of unpinned mappings
+ * (p2pgpu_dmabuf_moving_locked(), under the reservation lock that the
+ * victim filter p2pgpu_dmabuf_evict_trylock() took; the protocol is
+ * described in p2pgpu_prime.c) and CPU mappings (p2pgpu_bo_zap()). A
+ * device-private page in a slot is evicted by p2pgpu_devmem.c through
+ * &p2pgpu_device.devmem_evict. The files above call this one and it calls
+ * none of them back (scripts/depgraph.sh kernel/p2pgpu).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/jiffies.h>
@@ -29,9 +40,113 @@
 
 #include <linux/p2pmap.h>
 
-#include "../lib/aperture.h"
+#include "p2pgpu_aper.h"
 #include "p2pgpu.h"
 #include "p2pgpu_drm.h"
+
+/*
+ * p2pgpu_notify_move() - tell importers that pages change location
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @bo: the buffer object
+ * @pgoff: first page (within @bo)
+ * @npages: number of pages
+ * @ev: %P2PMAP_EV_EVICT (leaving the window) or %P2PMAP_EV_MOVE (entering)
+ *
+ * Returns when no importer can access the pages at their old location.
+ * Objects without an mmap offset have no CPU mapping and so no importer.
+ */
+static void p2pgpu_notify_move(struct p2pgpu_device *gdev,
+			       struct p2pgpu_bo *bo, unsigned long pgoff,
+			       unsigned long npages, enum p2pmap_event ev)
+{
+	struct drm_vma_offset_node *node = &bo->base.vma_node;
+	unsigned long start;
+
+	lockdep_assert_held(&gdev->lock);
+	if (!gdev->prov || !drm_mm_node_allocated(&node->vm_node))
+		return;
+	start = drm_vma_node_start(node) + pgoff;
+	p2pmap_provider_invalidate(gdev->prov, gdev->drm.anon_inode->i_mapping,
+				   start, start + npages - 1, ev);
+}
+
+/* ---- dma-buf importers of a page that moves (see p2pgpu_prime.c) ---- */
+
+/**
+ * p2pgpu_dmabuf_evict_trylock() - may a page of @bo be evicted now?
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @bo: the owner of the candidate page
+ *
+ * Victim filter of eviction (p2pgpu_evict_keep()). An object with live unpinned
+ * dma-buf mappings may only lose a page with its reservation lock held, for
+ * dma_buf_move_notify(): held already if the caller is a dma-buf op of
+ * @bo, else trylocked here (never waited for: the device lock is held) and
+ * kept until p2pgpu_dmabuf_evict_unlock(). At most one object is
+ * trylocked at a time.
+ *
+ * Return: true if the page may be evicted.
+ */
+bool p2pgpu_dmabuf_evict_trylock(struct p2pgpu_device *gdev,
+				 struct p2pgpu_bo *bo)
+{
+	lockdep_assert_held(&gdev->lock);
+	if (!bo->dmabuf_live || bo == gdev->dmabuf_cb_bo ||
+	    bo == gdev->dmabuf_evict_bo)
+		return true;
+	if (WARN_ON_ONCE(gdev->dmabuf_evict_bo))
+		return false;
+	if (!dma_resv_trylock(bo->base.resv))
+		return false;
+	gdev->dmabuf_evict_bo = bo;
+	return true;
+}
+
+/**
+ * p2pgpu_dmabuf_evict_unlock() - end of an eviction
+ * @gdev: the device, with &p2pgpu_device.lock held
+ *
+ * Drops the reservation lock p2pgpu_dmabuf_evict_trylock() took, if any.
+ */
+void p2pgpu_dmabuf_evict_unlock(struct p2pgpu_device *gdev)
+{
+	struct p2pgpu_bo *bo = gdev->dmabuf_evict_bo;
+
+	lockdep_assert_held(&gdev->lock);
+	if (!bo)
+		return;
+	gdev->dmabuf_evict_bo = NULL;
+	dma_resv_unlock(bo->base.resv);
+}
+
+/**
+ * p2pgpu_dmabuf_moving_locked() - pages of @bo are about to change place
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @bo: the object
+ *
+ * Called before any page of @bo is evicted from or placed
+ * into the window. If unpinned dma-buf mappings of @bo are live, they are all
+ * invalidated: dma_buf_move_notify() (the mappings cover the whole object)
+ * and counted. The reservation lock is held by then (see
+ * p2pgpu_dmabuf_evict_trylock()); if it is not, that is a bug in the
+ * callers, and nothing is notified rather than calling move_notify unlocked.
+ */
+void p2pgpu_dmabuf_moving_locked(struct p2pgpu_device *gdev,
+				 struct p2pgpu_bo *bo)
+{
+	lockdep_assert_held(&gdev->lock);
+	if (!bo->dmabuf_live)
+		return;
+	if (WARN_ON_ONCE(bo != gdev->dmabuf_cb_bo &&
+			 bo != gdev->dmabuf_evict_bo))
+		return;
+	bo->dmabuf_gen++;
+	bo->dmabuf_live = 0;
+	bo->dmabuf_move_notifies++;
+	gdev->dmabuf_move_notifies++;
+	dma_buf_invalidate_mappings(bo->dmabuf_dyn);
+}
+
+/* ---- the window ---- */
 
 /* Zap every CPU PTE of pages [pgoff, pgoff + npages) of @bo. */
 static void p2pgpu_bo_zap(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
@@ -80,7 +195,7 @@ static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
 		      p2pgpu_slot_io(gdev, slot), PAGE_SIZE);
 	bo->pages[pgoff].slot = P2PGPU_NO_SLOT;
 	bo->resident--;
-	WARN_ON_ONCE(p2pmap_aper_free(gdev->aper, slot));
+	WARN_ON_ONCE(p2pgpu_aper_free(gdev->aper, slot));
 	gdev->evictions++;
 }
 
@@ -141,8 +256,8 @@ int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 			    p2pgpu_keep_fn keep, void *arg)
 {
 	struct p2pgpu_keep_ctx ctx = { gdev, keep, arg };
-	struct p2pmap_aper_info info;
-	enum p2pmap_aper_busy why;
+	struct p2pgpu_aper_info info;
+	enum p2pgpu_aper_busy why;
 	u64 now = get_jiffies_64();
 	struct p2pgpu_bo *bo;
 	unsigned long pgoff;
@@ -155,27 +270,29 @@ int p2pgpu_evict_one_locked(struct p2pgpu_device *gdev, bool cpu,
 	 * younger than the minimum residency, which only protects peer
 	 * placements from ping-ponging. Only pinned pages are untouchable.
 	 */
-	victim = p2pmap_aper_pick_victim_filter(gdev->aper, now, cpu,
+	victim = p2pgpu_aper_pick_victim_filter(gdev->aper, now, cpu,
 						p2pgpu_evict_keep, &ctx, &why);
 	if (victim < 0) {
 		ret = victim == -ENOENT ? -ENOSPC : -EBUSY;
 		goto out;
 	}
 
-	if (WARN_ON_ONCE(p2pmap_aper_lookup(gdev->aper, victim, &info))) {
+	if (WARN_ON_ONCE(p2pgpu_aper_lookup(gdev->aper, victim, &info))) {
 		ret = -EIO;
 		goto out;
 	}
 	/* A device-private page (shared virtual memory, p2pgpu_devmem.c). */
 	if (p2pgpu_owner_is_devmem(info.owner)) {
-		ret = p2pgpu_devmem_evict_locked(gdev, info.owner, info.index,
+		ret = -EIO;
+		if (!WARN_ON_ONCE(!gdev->devmem_evict))
+			ret = gdev->devmem_evict(gdev, info.owner, info.index,
 						 victim);
 		goto out;
 	}
 	bo = info.owner;
 	pgoff = info.index;
 	if (WARN_ON_ONCE(pgoff >= bo->npages || bo->pages[pgoff].slot != victim)) {
-		p2pmap_aper_abort_evict(gdev->aper, victim, now);
+		p2pgpu_aper_abort_evict(gdev->aper, victim, now);
 		ret = -EIO;
 		goto out;
 	}
@@ -257,17 +374,17 @@ int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 		gdev->gup_keeps++;
 		return -EBUSY;
 	}
-	slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff, get_jiffies_64());
+	slot = p2pgpu_aper_alloc(gdev->aper, bo, pgoff, get_jiffies_64());
 	if (slot == -ENOSPC && gdev->nr_orphans) {
 		p2pgpu_reap_orphans_locked(gdev);
-		slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff,
+		slot = p2pgpu_aper_alloc(gdev->aper, bo, pgoff,
 					 get_jiffies_64());
 	}
 	if (slot == -ENOSPC) {
 		ret = p2pgpu_evict_one_locked(gdev, cpu, keep, arg);
 		if (ret)
 			return ret;
-		slot = p2pmap_aper_alloc(gdev->aper, bo, pgoff,
+		slot = p2pgpu_aper_alloc(gdev->aper, bo, pgoff,
 					 get_jiffies_64());
 	}
 	if (slot < 0)
@@ -312,7 +429,7 @@ int p2pgpu_pin_page_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 		return -EOVERFLOW;
 	if (!p->pins) {
 		if (p->slot != P2PGPU_NO_SLOT) {
-			ret = p2pmap_aper_pin(gdev->aper, p->slot);
+			ret = p2pgpu_aper_pin(gdev->aper, p->slot);
 			if (WARN_ON_ONCE(ret))
 				return ret;
 			bo->pinned_window++;
@@ -348,7 +465,7 @@ void p2pgpu_unpin_page_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 	if (--p->pins)
 		return;
 	if (p->slot != P2PGPU_NO_SLOT) {
-		WARN_ON_ONCE(p2pmap_aper_unpin(gdev->aper, p->slot,
+		WARN_ON_ONCE(p2pgpu_aper_unpin(gdev->aper, p->slot,
 					       get_jiffies_64()));
 		bo->pinned_window--;
 		if (p->busy_ext) {

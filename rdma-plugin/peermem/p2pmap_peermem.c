@@ -214,9 +214,9 @@ static int pm_dma_map(struct sg_table *sg_head, void *client_context,
 		seq = p2pmap_import_begin(ctx->imp);
 		/* Success returns locked, with the extents valid. */
 		ret = p2pmap_import_map_and_lock(ctx->imp, &seq);
-		if (ret == -EAGAIN)
-			continue;
 		if (ret) {
+			if (ret == -EAGAIN)
+				continue;
 			pr_info_ratelimited("dma_map: p2pmap import of %#lx+%lu failed: %d\n",
 					    ctx->start, ctx->len, ret);
 			goto unmap;

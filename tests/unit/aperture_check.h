@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * White-box consistency check of a struct p2pmap_aper for the unit tests.
+ * White-box consistency check of a struct p2pgpu_aper for the unit tests.
  *
- * Include after kernel/lib/aperture.c (the tests #include the .c file, so the
+ * Include after kernel/p2pgpu/p2pgpu_aper.c (the tests #include the .c file, so the
  * private structures are visible). aper_check_invariants() walks the free
  * list, the LRU and the slot array and verifies every structural rule the
  * allocator relies on, reporting each violation through the TAP helper.
@@ -16,9 +16,9 @@
 
 #define AC_FAIL(...) ({ tap_diag(__VA_ARGS__); tap_case_failed = 1; ok = false; })
 
-static inline bool aper_check_invariants(const struct p2pmap_aper *aper)
+static inline bool aper_check_invariants(const struct p2pgpu_aper *aper)
 {
-	const struct p2pmap_aper_slot *slots = aper->slots;
+	const struct p2pgpu_aper_slot *slots = aper->slots;
 	u32 n = aper->nslots, nfree = 0, nlru = 0, used = 0, pinned = 0;
 	u32 evicting = 0, i;
 	const struct list_head *pos;
@@ -36,8 +36,8 @@ static inline bool aper_check_invariants(const struct p2pmap_aper *aper)
 	}
 
 	list_for_each(pos, &aper->free_list) {
-		const struct p2pmap_aper_slot *s =
-			list_entry(pos, struct p2pmap_aper_slot, node);
+		const struct p2pgpu_aper_slot *s =
+			list_entry(pos, struct p2pgpu_aper_slot, node);
 		ptrdiff_t k = s - slots;
 
 		if (k < 0 || k >= (ptrdiff_t)n || nfree > n) {
@@ -52,8 +52,8 @@ static inline bool aper_check_invariants(const struct p2pmap_aper *aper)
 	}
 
 	list_for_each(pos, &aper->lru) {
-		const struct p2pmap_aper_slot *s =
-			list_entry(pos, struct p2pmap_aper_slot, node);
+		const struct p2pgpu_aper_slot *s =
+			list_entry(pos, struct p2pgpu_aper_slot, node);
 		ptrdiff_t k = s - slots;
 
 		if (k < 0 || k >= (ptrdiff_t)n || nlru > n) {
@@ -75,8 +75,8 @@ static inline bool aper_check_invariants(const struct p2pmap_aper *aper)
 	}
 
 	for (i = 0; i < n; i++) {
-		const struct p2pmap_aper_slot *s = &slots[i];
-		const struct p2pmap_aper_slot *h;
+		const struct p2pgpu_aper_slot *s = &slots[i];
+		const struct p2pgpu_aper_slot *h;
 		u32 nr;
 
 		if (s->state == APER_SLOT_FREE) {

@@ -2,15 +2,15 @@
 /*
  * Allocation-failure sweep for the p2pmap BAR aperture slot allocator: the
  * userland analogue of the kernel's fail-nth. For N = 1, 2, ... the N-th
- * allocation inside p2pmap_aper_create() fails; every such call must return
+ * allocation inside p2pgpu_aper_create() fails; every such call must return
  * ERR_PTR(-ENOMEM), warn nothing and leave no allocation behind, until N
  * exceeds the number of allocation sites and creation succeeds.
  */
 #include <limits.h>
 #include <stdint.h>
 
-/* kernel/lib/aperture.c, found through -I$(KLIB); see the Makefile. */
-#include "aperture.c"
+/* kernel/p2pgpu/p2pgpu_aper.c, found through -I$(KLIB); see the Makefile. */
+#include "p2pgpu_aper.c"
 
 #include "aperture_check.h"
 #include "tap.h"
@@ -30,11 +30,11 @@ static void t_create_sweep(const void *arg)
 	for (n = 1; n <= MAX_SITES; n++) {
 		unsigned long fails0 = shim_alloc_failures;
 		long live0 = shim_allocs_live;
-		struct p2pmap_aper *aper;
+		struct p2pgpu_aper *aper;
 		int s;
 
 		shim_fail_nth(n);
-		aper = p2pmap_aper_create(sa->nslots, sa->min_residency);
+		aper = p2pgpu_aper_create(sa->nslots, sa->min_residency);
 		shim_fail_nth(0);
 		if (IS_ERR(aper)) {
 			TAP_CHECK_EQ(PTR_ERR(aper), -ENOMEM);
@@ -51,10 +51,10 @@ static void t_create_sweep(const void *arg)
 			 sa->nslots, n - 1);
 		/* And the allocator that finally came up works. */
 		TAP_CHECK(aper_check_invariants(aper));
-		s = p2pmap_aper_alloc(aper, NULL, 0, 0);
+		s = p2pgpu_aper_alloc(aper, NULL, 0, 0);
 		TAP_CHECK(s >= 0);
-		TAP_CHECK_EQ(p2pmap_aper_free(aper, s), 0);
-		p2pmap_aper_destroy(aper);
+		TAP_CHECK_EQ(p2pgpu_aper_free(aper, s), 0);
+		p2pgpu_aper_destroy(aper);
 		TAP_CHECK_EQ(shim_allocs_live, live0);
 		return;
 	}

@@ -2,7 +2,7 @@
 /*
  * Randomized model check of the p2pmap BAR aperture slot allocator.
  *
- * Drives kernel/lib/aperture.c with thousands of seeded random operations,
+ * Drives kernel/p2pgpu/p2pgpu_aper.c with thousands of seeded random operations,
  * including invalid ones and stale timestamps, and compares every return
  * value, lookup and counter against a deliberately naive reference model
  * (arrays and linear scans, no lists). The model states the policy directly:
@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* kernel/lib/aperture.c, found through -I$(KLIB); see the Makefile. */
-#include "aperture.c"
+/* kernel/p2pgpu/p2pgpu_aper.c, found through -I$(KLIB); see the Makefile. */
+#include "p2pgpu_aper.c"
 
 #include "aperture_check.h"
 #include "tap.h"
@@ -61,7 +61,7 @@ struct model {
 	u64 seq;
 	long *head;		/* per slot: head slot number or -1 if free */
 	struct m_unit *u;	/* indexed by head slot */
-	struct p2pmap_aper_stats ev;
+	struct p2pgpu_aper_stats ev;
 	unsigned long warns;
 };
 
@@ -179,14 +179,14 @@ static u32 pick_slot(const struct model *m)
 	return (u32)rnd_below(m->nslots);
 }
 
-static bool compare_stats(const struct p2pmap_aper *aper,
+static bool compare_stats(const struct p2pgpu_aper *aper,
 			  const struct model *m, unsigned int op,
 			  const char *opname)
 {
-	struct p2pmap_aper_stats st;
+	struct p2pgpu_aper_stats st;
 	bool ok = true;
 
-	p2pmap_aper_get_stats(aper, &st);
+	p2pgpu_aper_get_stats(aper, &st);
 	EXPECT("total", st.total, m->nslots);
 	EXPECT("used", st.used, m_count(m, 0));
 	EXPECT("pinned", st.pinned, m_count(m, 1));
@@ -207,7 +207,7 @@ static bool compare_stats(const struct p2pmap_aper *aper,
 }
 
 /* Returns false at the first divergence. */
-static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
+static bool one_op(struct p2pgpu_aper *aper, struct model *m, u64 *clock,
 		   unsigned int op, const struct run_cfg *cfg)
 {
 	const char *opname = "?";
@@ -225,7 +225,7 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 	if (r < 22) {
 		opname = "alloc";
 		m->now = max(m->now, now);
-		ret = p2pmap_aper_alloc(aper, owner, index, now);
+		ret = p2pgpu_aper_alloc(aper, owner, index, now);
 		if (m_count(m, 0) == m->nslots) {
 			EXPECT("alloc ret", ret, -ENOSPC);
 			m->ev.enospc++;
@@ -243,7 +243,7 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 		opname = "alloc_run";
 		if (!rnd_below(40))
 			order = 32 + (unsigned int)rnd_below(3);
-		ret = p2pmap_aper_alloc_run(aper, order, owner, index, now);
+		ret = p2pgpu_aper_alloc_run(aper, order, owner, index, now);
 		if (order > 31 || index > U64_MAX - (nr - 1)) {
 			EXPECT("run ret", ret, -EINVAL);
 			goto check;
@@ -268,7 +268,7 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 	} else if (r < 47) {
 		opname = "free";
 		s = pick_slot(m);
-		ret = p2pmap_aper_free(aper, s);
+		ret = p2pgpu_aper_free(aper, s);
 		if (!m_is_head(m, s)) {
 			EXPECT("free ret", ret, -EINVAL);
 		} else if (m->u[s].pins) {
@@ -283,7 +283,7 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 	} else if (r < 57) {
 		opname = "pin";
 		s = pick_slot(m);
-		ret = p2pmap_aper_pin(aper, s);
+		ret = p2pgpu_aper_pin(aper, s);
 		if (s >= m->nslots || m->head[s] < 0)
 			EXPECT("pin ret", ret, -EINVAL);
 		else if (m->u[m->head[s]].evicting)
@@ -298,7 +298,7 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 		    !m->u[m->head[s]].pins && rnd_below(10))
 			return true;
 		m->now = max(m->now, now);
-		ret = p2pmap_aper_unpin(aper, s, now);
+		ret = p2pgpu_aper_unpin(aper, s, now);
 		if (s >= m->nslots || m->head[s] < 0) {
 			EXPECT("unpin ret", ret, -EINVAL);
 		} else if (!m->u[m->head[s]].pins) {
@@ -312,7 +312,7 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 		opname = "touch";
 		s = pick_slot(m);
 		m->now = max(m->now, now);
-		ret = p2pmap_aper_touch(aper, s, now);
+		ret = p2pgpu_aper_touch(aper, s, now);
 		if (s >= m->nslots || m->head[s] < 0)
 			EXPECT("touch ret", ret, -EINVAL);
 		else if (m->u[m->head[s]].evicting)
@@ -320,7 +320,7 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 		else if (EXPECT("touch ret", ret, 0))
 			m_stamp(m, m->head[s]);
 	} else if (r < 88) {
-		enum p2pmap_aper_busy why = -1, want_why;
+		enum p2pgpu_aper_busy why = -1, want_why;
 		long want = -ENOENT, best = -1;
 		bool any_cand = false, any_pinned = false, any_evict = false;
 		bool any_kept = false, force = false;
@@ -364,38 +364,38 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 			if (best < 0 || u->seq < m->u[best].seq)
 				best = h;
 		}
-		want_why = P2PMAP_APER_BUSY_NONE;
+		want_why = P2PGPU_APER_BUSY_NONE;
 		if (best >= 0) {
 			want = best;
 		} else if (any_kept) {
 			want = -EBUSY;
-			want_why = P2PMAP_APER_BUSY_KEPT;
+			want_why = P2PGPU_APER_BUSY_KEPT;
 			m->ev.ebusy_kept++;
 		} else if (any_cand) {
 			want = -EBUSY;
-			want_why = P2PMAP_APER_BUSY_RESIDENCY;
+			want_why = P2PGPU_APER_BUSY_RESIDENCY;
 			m->ev.ebusy_residency++;
 		} else if (any_pinned) {
 			want = -EBUSY;
-			want_why = P2PMAP_APER_BUSY_PINNED;
+			want_why = P2PGPU_APER_BUSY_PINNED;
 			m->ev.ebusy_pinned++;
 		} else if (any_evict) {
 			want = -EBUSY;
-			want_why = P2PMAP_APER_BUSY_EVICTING;
+			want_why = P2PGPU_APER_BUSY_EVICTING;
 			m->ev.ebusy_evicting++;
 		}
 		if (mode < 2)
-			ret = p2pmap_aper_pick_victim(aper, now,
+			ret = p2pgpu_aper_pick_victim(aper, now,
 						      rnd_below(8) ? &why : NULL);
 		else if (mode == 2)
-			ret = p2pmap_aper_pick_victim_any(aper, now,
+			ret = p2pgpu_aper_pick_victim_any(aper, now,
 							  rnd_below(8) ? &why : NULL);
 		else
-			ret = p2pmap_aper_pick_victim_filter(aper, now, force,
+			ret = p2pgpu_aper_pick_victim_filter(aper, now, force,
 							     m_keep_fn, &keep,
 							     rnd_below(8) ? &why : NULL);
 		EXPECT("victim", ret, want);
-		if (why != (enum p2pmap_aper_busy)-1)
+		if (why != (enum p2pgpu_aper_busy)-1)
 			EXPECT("why", why, want_why);
 		if (ok && ret >= 0) {
 			m->u[ret].evicting = true;
@@ -403,7 +403,7 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 			/* Usually the caller completes the eviction at once. */
 			if (rnd_below(3)) {
 				opname = "free victim";
-				EXPECT("free victim", p2pmap_aper_free(aper, ret), 0);
+				EXPECT("free victim", p2pgpu_aper_free(aper, ret), 0);
 				for (h = 0; h < (1U << m->u[ret].order); h++)
 					m->head[ret + h] = -1;
 				m->ev.frees++;
@@ -413,7 +413,7 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 		opname = "abort_evict";
 		s = pick_slot(m);
 		m->now = max(m->now, now);
-		ret = p2pmap_aper_abort_evict(aper, s, now);
+		ret = p2pgpu_aper_abort_evict(aper, s, now);
 		if (!m_is_head(m, s) || !m->u[s].evicting) {
 			EXPECT("abort ret", ret, -EINVAL);
 		} else if (EXPECT("abort ret", ret, 0)) {
@@ -422,12 +422,12 @@ static bool one_op(struct p2pmap_aper *aper, struct model *m, u64 *clock,
 			m->ev.evict_aborts++;
 		}
 	} else {
-		struct p2pmap_aper_info info;
+		struct p2pgpu_aper_info info;
 
 		opname = "lookup";
 		s = pick_slot(m);
 		memset(&info, 0xa5, sizeof(info));
-		ret = p2pmap_aper_lookup(aper, s, &info);
+		ret = p2pgpu_aper_lookup(aper, s, &info);
 		if (s >= m->nslots) {
 			EXPECT("lookup ret", ret, -EINVAL);
 		} else if (m->head[s] < 0) {
@@ -460,7 +460,7 @@ static void run_model(const void *arg)
 	const struct run_cfg *cfg = ((const struct run_arg *)arg)->cfg;
 	u64 seed = ((const struct run_arg *)arg)->seed, clock = 0;
 	unsigned long warns0 = shim_warn_count;
-	struct p2pmap_aper *aper;
+	struct p2pgpu_aper *aper;
 	struct model m = { 0 };
 	unsigned int op;
 	u32 s;
@@ -471,7 +471,7 @@ static void run_model(const void *arg)
 		 seed);
 	rng_state = seed;
 
-	aper = p2pmap_aper_create(cfg->nslots, cfg->min_res);
+	aper = p2pgpu_aper_create(cfg->nslots, cfg->min_res);
 	if (!TAP_CHECK(!IS_ERR(aper)))
 		return;
 	m.nslots = cfg->nslots;
@@ -506,15 +506,15 @@ static void run_model(const void *arg)
 		if (!m_is_head(&m, s))
 			continue;
 		while (m.u[s].pins--)
-			TAP_CHECK_EQ(p2pmap_aper_unpin(aper, s, clock), 0);
-		TAP_CHECK_EQ(p2pmap_aper_free(aper, s), 0);
+			TAP_CHECK_EQ(p2pgpu_aper_unpin(aper, s, clock), 0);
+		TAP_CHECK_EQ(p2pgpu_aper_free(aper, s), 0);
 	}
 	TAP_CHECK_EQ(aper->nr_used, 0);
 	TAP_CHECK(aper_check_invariants(aper));
 out:
 	free(m.head);
 	free(m.u);
-	p2pmap_aper_destroy(aper);
+	p2pgpu_aper_destroy(aper);
 }
 
 static const struct run_cfg cfgs[] = {

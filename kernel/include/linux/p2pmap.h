@@ -555,8 +555,8 @@ void *p2pmap_import_priv(const struct p2pmap_import *imp);
 struct p2pmap_seq p2pmap_import_begin(struct p2pmap_import *imp);
 int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
 			       const struct p2pmap_seq *seq);
-void p2pmap_import_lock(struct p2pmap_import *imp);
-void p2pmap_import_unlock(struct p2pmap_import *imp);
+void p2pmap_import_lock(struct p2pmap_import *imp) __acquires(imp);
+void p2pmap_import_unlock(struct p2pmap_import *imp) __releases(imp);
 bool p2pmap_import_retry(struct p2pmap_import *imp, const struct p2pmap_seq *seq);
 const struct p2pmap_extent *p2pmap_import_extents(struct p2pmap_import *imp,
 						  unsigned int *nr);
@@ -689,11 +689,15 @@ static inline int p2pmap_import_map_and_lock(struct p2pmap_import *imp,
 }
 
 static inline void p2pmap_import_lock(struct p2pmap_import *imp)
+	__acquires(imp)
 {
+	__acquire(imp);
 }
 
 static inline void p2pmap_import_unlock(struct p2pmap_import *imp)
+	__releases(imp)
 {
+	__release(imp);
 }
 
 static inline bool p2pmap_import_retry(struct p2pmap_import *imp,
@@ -736,5 +740,26 @@ static inline int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
 }
 
 #endif /* CONFIG_P2PMAP */
+
+#ifdef __CHECKER__
+/*
+ * For sparse's lock context checking only: p2pmap_import_map_and_lock()
+ * returns 0 with the import lock held (the context p2pmap_import_lock()
+ * acquires and p2pmap_import_unlock() releases), and any other value
+ * without it. __cond_acquires() is not used: sparse gives a caller no
+ * context from it, and it takes one argument on 6.1 but two (the return
+ * value that means acquired, then the context) since the kernel's
+ * context analysis.
+ */
+#define p2pmap_import_map_and_lock(imp, seq) ({				\
+	struct p2pmap_import *__p2pmap_imp = (imp);			\
+	int __p2pmap_ret;						\
+									\
+	__p2pmap_ret = (p2pmap_import_map_and_lock)(__p2pmap_imp, seq);	\
+	if (!__p2pmap_ret)						\
+		__acquire(__p2pmap_imp);				\
+	__p2pmap_ret;							\
+})
+#endif
 
 #endif /* _LINUX_P2PMAP_H */

@@ -36,9 +36,11 @@ extern "C" {
  *   0.4: BO_DMABUF_INFO, BO_FROM_VA
  *   0.5: BO_CPU_INFO, BO_PUBLISH, BO_UNPUBLISH
  *   0.6: EXPORT_RANGE
+ *   0.7: COPY reasons numbered by this header (P2PGPU_COPY_REASON_*, the
+ *        same values as before), unnamed ones in P2PGPU_COPY_REASON_OTHER
  */
 #define P2PGPU_VERSION_MAJOR		0
-#define P2PGPU_VERSION_MINOR		6
+#define P2PGPU_VERSION_MINOR		7
 
 #define DRM_P2PGPU_BO_CREATE		0x00
 #define DRM_P2PGPU_BO_MMAP_OFFSET	0x01
@@ -146,12 +148,27 @@ struct drm_p2pgpu_device_info {
 #define P2PGPU_COPY_FROM_BO		0x2 /* object -> user VA range */
 #define P2PGPU_COPY_FLAGS		(P2PGPU_COPY_TO_BO | P2PGPU_COPY_FROM_BO)
 
-/* struct drm_p2pgpu_copy.policy: mirrors enum p2pmap_policy. */
-#define P2PGPU_COPY_PREFER_P2P		0
-#define P2PGPU_COPY_REQUIRE_P2P		1
-#define P2PGPU_COPY_SYSMEM_ONLY		2
+/*
+ * struct drm_p2pgpu_copy.policy: where the engine's import of the user range
+ * may place its pages.
+ */
+#define P2PGPU_COPY_PREFER_P2P		0 /* peer-to-peer where possible */
+#define P2PGPU_COPY_REQUIRE_P2P		1 /* fail rather than fall back */
+#define P2PGPU_COPY_SYSMEM_ONLY		2 /* never peer-to-peer */
 
-/* Reasons counted in struct drm_p2pgpu_copy.reason_pages: enum p2pmap_reason. */
+/*
+ * Indices of struct drm_p2pgpu_copy.reason_pages: why pages of the user range
+ * were not reached peer-to-peer. This numbering belongs to this interface
+ * and never changes; the driver translates its framework's reasons into it.
+ */
+#define P2PGPU_COPY_REASON_NONE		0 /* no reason given */
+#define P2PGPU_COPY_REASON_POLICY	1 /* P2PGPU_COPY_SYSMEM_ONLY */
+#define P2PGPU_COPY_REASON_BAR_EXHAUSTED	2 /* exporter's peer window full */
+#define P2PGPU_COPY_REASON_NO_ROUTE	3 /* no PCI route to the exporter */
+#define P2PGPU_COPY_REASON_NO_KCONFIG	4 /* kernel without PCI P2PDMA */
+#define P2PGPU_COPY_REASON_DMA_MASK	5 /* BAR above this GPU's DMA mask */
+#define P2PGPU_COPY_REASON_SYSTEM_PAGE	6 /* system memory to begin with */
+#define P2PGPU_COPY_REASON_OTHER	7 /* a reason this header does not name */
 #define P2PGPU_COPY_REASON_SLOTS	8
 
 /* Largest single copy, in bytes. */
@@ -174,8 +191,9 @@ struct drm_p2pgpu_device_info {
  * @pad: in: must be 0.
  * @p2p_pages: out: pages of the VA range the engine reached peer-to-peer.
  * @sysmem_pages: out: pages it reached in system memory.
- * @reason_pages: out: non-P2P pages per enum p2pmap_reason (why each
- *	fallback happened).
+ * @reason_pages: out: non-P2P pages per P2PGPU_COPY_REASON_* (why each
+ *	fallback happened; since 0.7 a reason the header does not name is
+ *	counted in %P2PGPU_COPY_REASON_OTHER).
  * @retries: out: times the sequence check failed and the engine mapped the
  *	range again (invalidations raced with the copy).
  * @elapsed_ns: out: time spent moving bytes (map and translation excluded).

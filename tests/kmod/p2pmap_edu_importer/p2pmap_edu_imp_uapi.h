@@ -23,7 +23,7 @@
 #define P2PMAP_EDU_IMP_DEVNAME		"p2pmap_edu_imp"
 #define P2PMAP_EDU_IMP_ABI_VERSION	2u
 
-/* struct p2pmap_edu_imp_create.policy: mirrors enum p2pmap_policy. */
+/* struct p2pmap_edu_imp_create.policy (this header's numbering). */
 #define P2PMAP_EDU_IMP_PREFER_P2P	0u
 #define P2PMAP_EDU_IMP_REQUIRE_P2P	1u
 #define P2PMAP_EDU_IMP_SYSMEM_ONLY	2u
@@ -41,7 +41,10 @@
 #define P2PMAP_EDU_IMP_F_PIN		0x2u
 #define P2PMAP_EDU_IMP_F_ALL		(P2PMAP_EDU_IMP_F_WRITE | P2PMAP_EDU_IMP_F_PIN)
 
-/* Indices of reason_pages[]: mirror enum p2pmap_reason. */
+/*
+ * Indices of reason_pages[] and invalidations[]: this header's own
+ * numbering, which the module translates p2pmap's reasons and events into.
+ */
 #define P2PMAP_EDU_IMP_REASON_NONE		0u
 #define P2PMAP_EDU_IMP_REASON_POLICY		1u
 #define P2PMAP_EDU_IMP_REASON_BAR_EXHAUSTED	2u
@@ -52,7 +55,6 @@
 #define P2PMAP_EDU_IMP_REASON_NR		7u
 #define P2PMAP_EDU_IMP_REASON_SLOTS		8u /* array size, >= NR */
 
-/* Indices of invalidations[]: mirror enum p2pmap_event. */
 #define P2PMAP_EDU_IMP_EV_CPU		0u
 #define P2PMAP_EDU_IMP_EV_EVICT		1u
 #define P2PMAP_EDU_IMP_EV_MOVE		2u

@@ -33,6 +33,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
 #include <linux/p2pmap.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
@@ -192,17 +193,40 @@ static struct edu_imp edu_imp_state = {
 	.live_imports = ATOMIC_INIT(0),
 };
 
-/* The uapi mirrors p2pmap's enums; keep them in step. */
-static_assert(P2PMAP_EDU_IMP_PREFER_P2P == P2PMAP_PREFER_P2P);
-static_assert(P2PMAP_EDU_IMP_REQUIRE_P2P == P2PMAP_REQUIRE_P2P);
-static_assert(P2PMAP_EDU_IMP_SYSMEM_ONLY == P2PMAP_SYSMEM_ONLY);
-static_assert(P2PMAP_EDU_IMP_REASON_SYSTEM_PAGE == P2PMAP_REASON_SYSTEM_PAGE);
-static_assert(P2PMAP_EDU_IMP_REASON_NR == P2PMAP_REASON_NR);
+/*
+ * The uapi numbers its policies, reasons and events itself; these tables
+ * translate p2pmap's. One that p2pmap adds fails the build here until it
+ * has a place in the uapi.
+ */
+static const enum p2pmap_policy edu_imp_policy[] = {
+	[P2PMAP_EDU_IMP_PREFER_P2P]	= P2PMAP_PREFER_P2P,
+	[P2PMAP_EDU_IMP_REQUIRE_P2P]	= P2PMAP_REQUIRE_P2P,
+	[P2PMAP_EDU_IMP_SYSMEM_ONLY]	= P2PMAP_SYSMEM_ONLY,
+};
+
+static const u8 edu_imp_reason[] = {
+	[P2PMAP_REASON_NONE]		= P2PMAP_EDU_IMP_REASON_NONE,
+	[P2PMAP_REASON_POLICY]		= P2PMAP_EDU_IMP_REASON_POLICY,
+	[P2PMAP_REASON_BAR_EXHAUSTED]	= P2PMAP_EDU_IMP_REASON_BAR_EXHAUSTED,
+	[P2PMAP_REASON_NO_ROUTE]	= P2PMAP_EDU_IMP_REASON_NO_ROUTE,
+	[P2PMAP_REASON_NO_KCONFIG]	= P2PMAP_EDU_IMP_REASON_NO_KCONFIG,
+	[P2PMAP_REASON_DMA_MASK]	= P2PMAP_EDU_IMP_REASON_DMA_MASK,
+	[P2PMAP_REASON_SYSTEM_PAGE]	= P2PMAP_EDU_IMP_REASON_SYSTEM_PAGE,
+};
+
+static const u8 edu_imp_event[] = {
+	[P2PMAP_EV_CPU]		= P2PMAP_EDU_IMP_EV_CPU,
+	[P2PMAP_EV_EVICT]	= P2PMAP_EDU_IMP_EV_EVICT,
+	[P2PMAP_EV_MOVE]	= P2PMAP_EDU_IMP_EV_MOVE,
+	[P2PMAP_EV_RESET]	= P2PMAP_EDU_IMP_EV_RESET,
+	[P2PMAP_EV_UNBIND]	= P2PMAP_EDU_IMP_EV_UNBIND,
+	[P2PMAP_EV_REMAP]	= P2PMAP_EDU_IMP_EV_REMAP,
+};
+
+static_assert(ARRAY_SIZE(edu_imp_policy) == P2PMAP_EDU_IMP_SYSMEM_ONLY + 1);
+static_assert(ARRAY_SIZE(edu_imp_reason) == P2PMAP_REASON_NR);
 static_assert(P2PMAP_EDU_IMP_REASON_NR <= P2PMAP_EDU_IMP_REASON_SLOTS);
-static_assert(P2PMAP_EDU_IMP_EV_CPU == P2PMAP_EV_CPU);
-static_assert(P2PMAP_EDU_IMP_EV_UNBIND == P2PMAP_EV_UNBIND);
-static_assert(P2PMAP_EDU_IMP_EV_REMAP == P2PMAP_EV_REMAP);
-static_assert(P2PMAP_EDU_IMP_EV_NR == P2PMAP_EV_NR);
+static_assert(ARRAY_SIZE(edu_imp_event) == P2PMAP_EV_NR);
 static_assert(P2PMAP_EDU_IMP_EV_NR <= P2PMAP_EDU_IMP_EV_SLOTS);
 
 /*
@@ -225,8 +249,8 @@ static void edu_imp_invalidate(struct p2pmap_import *imp, enum p2pmap_event ev)
 {
 	struct edu_imp_import *e = p2pmap_import_priv(imp);
 
-	if ((unsigned int)ev < P2PMAP_EDU_IMP_EV_NR)
-		atomic64_inc(&e->inval[ev]);
+	if ((unsigned int)ev < ARRAY_SIZE(edu_imp_event))
+		atomic64_inc(&e->inval[edu_imp_event[ev]]);
 	if (ev == P2PMAP_EV_REMAP)
 		return;
 	if (!e->inval_ns)
@@ -564,8 +588,10 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 		 */
 		if (!force && READ_ONCE(e->mapped_once)) {
 			p2pmap_import_lock(e->imp);
-			if (!p2pmap_import_retry(e->imp, &seq))
+			if (!p2pmap_import_retry(e->imp, &seq)) {
+				__release(e->imp);	/* the caller's */
 				return 0;
+			}
 			p2pmap_import_unlock(e->imp);
 			/* invalidated since it was mapped: map again */
 			atomic64_inc(&e->retry_true);
@@ -577,23 +603,47 @@ static int edu_imp_validate(struct edu_imp_import *e, bool force,
 		atomic64_inc(&e->map_calls);
 		/* Success returns locked, with the extents valid. */
 		ret = p2pmap_import_map_and_lock(e->imp, &seq);
-		if (ret == -EAGAIN) {
+		if (ret) {
+			if (ret != -EAGAIN)
+				return ret;
 			atomic64_inc(&e->map_eagain);
 			continue;
 		}
-		if (ret)
-			return ret;
 		now = edu_imp_clock(r);
 		r->map_ns = now - t0;
 		r->total_ns = now - start;
 		edu_imp_note_mapped_locked(e, now);
 		WRITE_ONCE(e->mapped_once, true);
+		__release(e->imp);	/* the caller's: see EDU_IMP_LOCKED_IF_0() */
 		return 0;
 	}
 	pr_warn_ratelimited("import at 0x%llx: still invalidated after %u rounds; giving up\n",
 			    e->va, EDU_IMP_MAX_ROUNDS);
 	return -EBUSY;
 }
+
+/*
+ * For sparse's lock context checking: edu_imp_validate() and
+ * edu_imp_validate_pinned() return 0 with the import lock held, as
+ * p2pmap_import_map_and_lock() does (see its wrapper in <linux/p2pmap.h>);
+ * they hand that context to their caller here, and release it for sparse
+ * in their own bodies, where the paths to their one exit must agree.
+ */
+#ifdef __CHECKER__
+#define EDU_IMP_LOCKED_IF_0(imp, call) ({				\
+	int __edu_ret = (call);						\
+									\
+	if (!__edu_ret)							\
+		__acquire(imp);						\
+	__edu_ret;							\
+})
+#define edu_imp_validate(e, force, r) ({				\
+	struct edu_imp_import *__edu_e = (e);				\
+									\
+	EDU_IMP_LOCKED_IF_0(__edu_e->imp,				\
+			    (edu_imp_validate)(__edu_e, force, r));	\
+})
+#endif
 
 /*
  * The same for a pinned import: map (pin) it once, then keep using those
@@ -613,8 +663,10 @@ static int edu_imp_validate_pinned(struct edu_imp_import *e,
 	int ret;
 
 	p2pmap_import_lock(e->imp);
-	if (!e->revoked && e->pin_mapped)
+	if (!e->revoked && e->pin_mapped) {
+		__release(e->imp);	/* the caller's */
 		return 0;
+	}
 	p2pmap_import_unlock(e->imp);
 
 	mutex_lock(&e->pin_lock);
@@ -622,6 +674,7 @@ static int edu_imp_validate_pinned(struct edu_imp_import *e,
 	revoked = e->revoked;
 	if (!revoked && e->pin_mapped) {
 		mutex_unlock(&e->pin_lock);
+		__release(e->imp);	/* the caller's */
 		return 0;
 	}
 	p2pmap_import_unlock(e->imp);
@@ -633,10 +686,12 @@ static int edu_imp_validate_pinned(struct edu_imp_import *e,
 		}
 		/* import lock held */
 		revoked = e->revoked;
-		if (!revoked)
+		if (!revoked) {
 			e->pin_mapped = true;
-		else
+			__release(e->imp);	/* the caller's */
+		} else {
 			p2pmap_import_unlock(e->imp);
+		}
 	}
 	mutex_unlock(&e->pin_lock);
 	if (!revoked)
@@ -645,6 +700,15 @@ static int edu_imp_validate_pinned(struct edu_imp_import *e,
 			    e->va);
 	return -ENODEV;
 }
+
+#ifdef __CHECKER__
+#define edu_imp_validate_pinned(e, r) ({				\
+	struct edu_imp_import *__edu_p = (e);				\
+									\
+	EDU_IMP_LOCKED_IF_0(__edu_p->imp,				\
+			    (edu_imp_validate_pinned)(__edu_p, r));	\
+})
+#endif
 
 /*
  * One READ or WRITE: validate the extents, then DMA with the import lock
@@ -656,12 +720,16 @@ static int edu_imp_transfer(struct edu_imp *st, struct edu_imp_import *e,
 	struct edu_imp_rounds r = {};
 	int ret;
 
-	if (e->flags & P2PMAP_EDU_IMP_F_PIN)
+	/* (each checked on its own, so that sparse follows the lock) */
+	if (e->flags & P2PMAP_EDU_IMP_F_PIN) {
 		ret = edu_imp_validate_pinned(e, &r);
-	else
+		if (ret)
+			return ret;
+	} else {
 		ret = edu_imp_validate(e, false, &r);
-	if (ret)
-		return ret;
+		if (ret)
+			return ret;
+	}
 	ret = edu_imp_dma_locked(st, e, off, len, kbuf, write);
 	p2pmap_import_unlock(e->imp);
 	return ret;
@@ -758,7 +826,9 @@ static long edu_imp_ioctl_create(struct edu_imp *st, struct edu_imp_file *f,
 	e->policy = c.policy;
 	e->flags = c.flags;
 	imp = p2pmap_import_create(attach, current->mm, c.va, c.len,
-				   c.policy, c.flags & P2PMAP_EDU_IMP_F_WRITE, e);
+				   edu_imp_policy[array_index_nospec(c.policy,
+						ARRAY_SIZE(edu_imp_policy))],
+				   c.flags & P2PMAP_EDU_IMP_F_WRITE, e);
 	if (IS_ERR(imp)) {
 		mutex_destroy(&e->pin_lock);
 		kfree(e);
@@ -837,8 +907,8 @@ static long edu_imp_ioctl_info(struct edu_imp_file *f,
 	in.p2p_pages = pl.p2p_pages;
 	in.sysmem_pages = pl.sysmem_pages;
 	in.error_pages = pl.error_pages;
-	for (i = 0; i < P2PMAP_EDU_IMP_REASON_NR; i++)
-		in.reason_pages[i] = pl.reason_pages[i];
+	for (i = 0; i < P2PMAP_REASON_NR; i++)
+		in.reason_pages[edu_imp_reason[i]] += pl.reason_pages[i];
 	in.map_calls = atomic64_read(&e->map_calls);
 	in.map_eagain = atomic64_read(&e->map_eagain);
 	in.retry_true = atomic64_read(&e->retry_true);
@@ -937,19 +1007,26 @@ static long edu_imp_ioctl_map(struct edu_imp_file *f,
 	e = edu_imp_import_get(f, m.id);
 	if (!e)
 		return -EINVAL;
+	if ((e->flags & P2PMAP_EDU_IMP_F_PIN) && force) {
+		pr_warn_ratelimited("MAP: import %u is pinned: mapped once, P2PMAP_EDU_IMP_MAP_F_FORCE refused\n",
+				    m.id);
+		edu_imp_import_put(e);
+		return -EINVAL;
+	}
+	/* (each checked on its own, so that sparse follows the lock) */
 	if (e->flags & P2PMAP_EDU_IMP_F_PIN) {
-		if (force) {
-			pr_warn_ratelimited("MAP: import %u is pinned: mapped once, P2PMAP_EDU_IMP_MAP_F_FORCE refused\n",
-					    m.id);
-			ret = -EINVAL;
-			goto out_put;
-		}
 		ret = edu_imp_validate_pinned(e, &r);
+		if (ret) {
+			edu_imp_import_put(e);
+			return ret;
+		}
 	} else {
 		ret = edu_imp_validate(e, force, &r);
+		if (ret) {
+			edu_imp_import_put(e);
+			return ret;
+		}
 	}
-	if (ret)
-		goto out_put;
 	/* The extents and their placement as validated, in one section. */
 	p2pmap_import_extents(e->imp, &m.nr_extents);
 	p2pmap_import_placement_locked(e->imp, &pl);
@@ -961,7 +1038,6 @@ static long edu_imp_ioctl_map(struct edu_imp_file *f,
 	m.sysmem_pages = pl.sysmem_pages;
 	m.error_pages = pl.error_pages;
 	ret = copy_to_user(uarg, &m, sizeof(m)) ? -EFAULT : 0;
-out_put:
 	edu_imp_import_put(e);
 	return ret;
 }

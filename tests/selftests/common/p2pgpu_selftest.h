@@ -85,20 +85,23 @@ static inline void render_pci(int minor, char *pci, size_t pcilen)
 	snprintf(pci, pcilen, "%s", strrchr(link, '/') ? strrchr(link, '/') + 1 : "");
 }
 
-/* Open render node @minor, creating its /dev node if devtmpfs did not. */
-static inline int open_render(int minor)
+/*
+ * Open character device @path read-write; if it does not exist (devtmpfs
+ * did not create it), create it, and its directory, from the "major:minor"
+ * in sysfs file @sysdev first.
+ */
+static inline int open_dev_node(const char *path, const char *sysdev)
 {
-	char path[64], dev[32];
+	char dir[64];
 	unsigned int ma, mi;
+	char *slash;
 	FILE *f;
 	int fd;
 
-	snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
-	snprintf(dev, sizeof(dev), "/sys/class/drm/renderD%d/dev", minor);
-	f = fopen(dev, "r");
+	f = fopen(sysdev, "r");
 	if (!f)
 		return -1;
 	if (fscanf(f, "%u:%u", &ma, &mi) != 2) {
@@ -106,10 +109,25 @@ static inline int open_render(int minor)
 		return -1;
 	}
 	fclose(f);
-	mkdir("/dev/dri", 0755);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0755);
+	}
 	if (mknod(path, S_IFCHR | 0600, makedev(ma, mi)) && errno != EEXIST)
 		return -1;
 	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* Open render node @minor, creating its /dev node if devtmpfs did not. */
+static inline int open_render(int minor)
+{
+	char path[64], dev[64];
+
+	snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
+	snprintf(dev, sizeof(dev), "/sys/class/drm/renderD%d/dev", minor);
+	return open_dev_node(path, dev);
 }
 
 /*

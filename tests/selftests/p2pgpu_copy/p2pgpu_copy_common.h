@@ -22,9 +22,23 @@
 #include "p2pmap_selftest.h"
 
 #define PG			4096ULL
-#define REASON_NO_ROUTE		3	/* P2PMAP_REASON_NO_ROUTE */
-#define REASON_NO_KCONFIG	4	/* P2PMAP_REASON_NO_KCONFIG */
-#define REASON_SYSTEM_PAGE	6	/* P2PMAP_REASON_SYSTEM_PAGE */
+
+/*
+ * The COPY reason (P2PGPU_COPY_REASON_*) of the pages that fall back to
+ * system memory between the test devices: p2pmap_expected_fallback_reason()
+ * in the COPY uAPI's numbering.
+ */
+static inline int copy_expected_fallback_reason(void)
+{
+	switch (p2pmap_expected_fallback_reason()) {
+	case P2PMAP_SELFTEST_REASON_NO_KCONFIG:
+		return P2PGPU_COPY_REASON_NO_KCONFIG;
+	case P2PMAP_SELFTEST_REASON_NO_ROUTE:
+		return P2PGPU_COPY_REASON_NO_ROUTE;
+	default:
+		return P2PGPU_COPY_REASON_NONE;
+	}
+}
 
 /* One copy; 0 or -errno. @out (may be NULL) gets the ioctl's outputs. */
 static inline int gpu_copy(int fd, uint32_t handle, const void *uptr,

@@ -30,9 +30,16 @@
 #define SIZE	(4ULL << 20)
 #define REPS	3
 
-static const char *const reason_names[] = {
-	"none", "policy", "bar_exhausted", "no_route", "no_kconfig", "dma_mask",
-	"system_page", "?",
+/* P2PGPU_COPY_REASON_* */
+static const char *const reason_names[P2PGPU_COPY_REASON_SLOTS] = {
+	[P2PGPU_COPY_REASON_NONE] = "none",
+	[P2PGPU_COPY_REASON_POLICY] = "policy",
+	[P2PGPU_COPY_REASON_BAR_EXHAUSTED] = "bar_exhausted",
+	[P2PGPU_COPY_REASON_NO_ROUTE] = "no_route",
+	[P2PGPU_COPY_REASON_NO_KCONFIG] = "no_kconfig",
+	[P2PGPU_COPY_REASON_DMA_MASK] = "dma_mask",
+	[P2PGPU_COPY_REASON_SYSTEM_PAGE] = "system_page",
+	[P2PGPU_COPY_REASON_OTHER] = "other",
 };
 
 static double mbps(uint64_t bytes, uint64_t ns)
@@ -92,7 +99,7 @@ static int peer(const char *what, int eng, struct bo *dst, const uint8_t *src,
 	printf("%s: engine moved them in %.2f ms: %.1f MB/s (elapsed_ns, best of %d; whole ioctl incl. map %.2f ms)\n",
 	       what, best / 1e6, mbps(SIZE, best), REPS, wall / 1e6);
 	if (p2p ? out.p2p_pages != n || out.sysmem_pages :
-		  out.sysmem_pages != n || out.reason_pages[REASON_NO_ROUTE] != n) {
+		  out.sysmem_pages != n || out.reason_pages[P2PGPU_COPY_REASON_NO_ROUTE] != n) {
 		printf("%s: placement is not what the topology calls for (%s)\n",
 		       what, p2p ? "all P2P" : "all system memory, no_route");
 		return 1;

@@ -110,7 +110,7 @@ FIXTURE_SETUP(copy)
 	ASSERT_NE(-1, p2pgpu_window_cpu_map());
 	window_cpu = p2pgpu_window_cpu_map() == 1;
 	self->p2p = self->p2p && pci_p2pdma;
-	fallback_reason = p2pmap_expected_fallback_reason();
+	fallback_reason = copy_expected_fallback_reason();
 }
 
 FIXTURE_TEARDOWN(copy)
@@ -146,11 +146,11 @@ TEST_F(copy, sysmem_both_directions)
 	ASSERT_EQ(0, gpu_copy(fd, b.handle, src + 123, len, boff, TO_BO, PREFER, &out));
 	n = pages_covered(src + 123, len);
 	TH_LOG("to BO: p2p %llu sysmem %llu system_page %llu retries %llu, %llu ns",
-	       out.p2p_pages, out.sysmem_pages, out.reason_pages[REASON_SYSTEM_PAGE],
+	       out.p2p_pages, out.sysmem_pages, out.reason_pages[P2PGPU_COPY_REASON_SYSTEM_PAGE],
 	       out.retries, out.elapsed_ns);
 	EXPECT_EQ(n, out.sysmem_pages);
 	EXPECT_EQ(0ULL, out.p2p_pages);
-	EXPECT_EQ(n, out.reason_pages[REASON_SYSTEM_PAGE]);
+	EXPECT_EQ(n, out.reason_pages[P2PGPU_COPY_REASON_SYSTEM_PAGE]);
 	EXPECT_LT(0ULL, out.elapsed_ns);
 	EXPECT_EQ(-1, first_mismatch(b.cpu + boff, src + 123, len));
 	EXPECT_EQ(0x11, b.cpu[boff - 1]);
@@ -185,6 +185,30 @@ TEST_F(copy, sysmem_both_directions)
 }
 
 /*
+ * The placement of a copy of @len bytes covering @n pages of a peer's
+ * mapping: all peer-to-peer if @p2p, else all system memory for the
+ * topology's fallback reason.
+ */
+static void expect_placement(struct __test_metadata *_metadata,
+			     const char *what, unsigned long long len,
+			     const struct drm_p2pgpu_copy *out, uint64_t n,
+			     int p2p)
+{
+	TH_LOG("%s, %llu bytes: p2p %llu sysmem %llu reason %d %llu retries %llu, %llu ns",
+	       what, len, out->p2p_pages, out->sysmem_pages, fallback_reason,
+	       out->reason_pages[fallback_reason], out->retries,
+	       out->elapsed_ns);
+	if (p2p) {
+		EXPECT_EQ(n, out->p2p_pages);
+		EXPECT_EQ(0ULL, out->sysmem_pages);
+	} else {
+		EXPECT_EQ(0ULL, out->p2p_pages);
+		EXPECT_EQ(n, out->sysmem_pages);
+		EXPECT_EQ(n, out->reason_pages[fallback_reason]);
+	}
+}
+
+/*
  * Engine @eng copies from and to a CPU mapping of an object of GPU @src;
  * @p2p: the engine reaches that GPU's BAR.
  */
@@ -195,7 +219,6 @@ static void peer_copy(struct __test_metadata *_metadata, int eng, int src,
 	uint8_t want[16 * PG], want2[16 * PG];
 	struct drm_p2pgpu_copy out;
 	struct bo s, d;
-	uint64_t n;
 	int ret;
 
 	ASSERT_EQ(0, bo_new(src, 16 * PG, &s));
@@ -207,19 +230,8 @@ static void peer_copy(struct __test_metadata *_metadata, int eng, int src,
 
 	/* peer -> local */
 	ASSERT_EQ(0, gpu_copy(eng, d.handle, s.cpu + 100, len, boff, TO_BO, PREFER, &out));
-	n = pages_covered(s.cpu + 100, len);
-	TH_LOG("peer -> local, %llu bytes: p2p %llu sysmem %llu reason %d %llu retries %llu, %llu ns",
-	       len, out.p2p_pages, out.sysmem_pages, fallback_reason,
-	       out.reason_pages[fallback_reason],
-	       out.retries, out.elapsed_ns);
-	if (p2p) {
-		EXPECT_EQ(n, out.p2p_pages);
-		EXPECT_EQ(0ULL, out.sysmem_pages);
-	} else {
-		EXPECT_EQ(0ULL, out.p2p_pages);
-		EXPECT_EQ(n, out.sysmem_pages);
-		EXPECT_EQ(n, out.reason_pages[fallback_reason]);
-	}
+	expect_placement(_metadata, "peer -> local", len, &out,
+			 pages_covered(s.cpu + 100, len), p2p);
 	EXPECT_EQ(-1, first_mismatch(d.cpu + boff, want + 100, len));
 	EXPECT_EQ(want2[boff - 1], d.cpu[boff - 1]);
 	EXPECT_EQ(want2[boff + len], d.cpu[boff + len]);
@@ -229,18 +241,8 @@ static void peer_copy(struct __test_metadata *_metadata, int eng, int src,
 	/* local -> peer */
 	ASSERT_EQ(0, gpu_copy(eng, d.handle, s.cpu + 3 * PG + 5, len2, 2 * PG + 9,
 			      FROM_BO, PREFER, &out));
-	n = pages_covered(s.cpu + 3 * PG + 5, len2);
-	TH_LOG("local -> peer, %llu bytes: p2p %llu sysmem %llu reason %d %llu retries %llu, %llu ns",
-	       len2, out.p2p_pages, out.sysmem_pages, fallback_reason,
-	       out.reason_pages[fallback_reason],
-	       out.retries, out.elapsed_ns);
-	if (p2p) {
-		EXPECT_EQ(n, out.p2p_pages);
-		EXPECT_EQ(0ULL, out.sysmem_pages);
-	} else {
-		EXPECT_EQ(n, out.sysmem_pages);
-		EXPECT_EQ(n, out.reason_pages[fallback_reason]);
-	}
+	expect_placement(_metadata, "local -> peer", len2, &out,
+			 pages_covered(s.cpu + 3 * PG + 5, len2), p2p);
 	memcpy(want + 3 * PG + 5, want2 + 2 * PG + 9, len2);
 	EXPECT_EQ(-1, first_mismatch(s.cpu, want, sizeof(want)));
 	EXPECT_EQ(-1, first_mismatch(d.cpu, want2, sizeof(want2)));
@@ -305,7 +307,7 @@ TEST_F(copy, same_gpu)
 				      PREFER, &out));
 		EXPECT_EQ(0ULL, out.p2p_pages);
 		EXPECT_EQ(7ULL, out.sysmem_pages);
-		EXPECT_EQ(7ULL, out.reason_pages[REASON_NO_KCONFIG]);
+		EXPECT_EQ(7ULL, out.reason_pages[P2PGPU_COPY_REASON_NO_KCONFIG]);
 	}
 	EXPECT_EQ(-1, first_mismatch(a.cpu + 2, want + 1, 6 * PG));
 

@@ -67,6 +67,7 @@
 #include <xf86drm.h>
 
 #include "p2pgpu_drm.h"
+#include "p2pgpu_selftest.h"
 
 #define FUZZ_VERSION	"1.0"
 #define PG		4096ULL
@@ -1077,53 +1078,12 @@ static void run_calls(struct worker *w, uint64_t n, uint64_t deadline_ms)
 
 /* ---- devices --------------------------------------------------------------- */
 
-static int open_render(int minor)
-{
-	char path[64], dev[64];
-	unsigned int ma, mi;
-	FILE *f;
-	int fd;
-
-	snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT)
-		return fd;
-	snprintf(dev, sizeof(dev), "/sys/class/drm/renderD%d/dev", minor);
-	f = fopen(dev, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%u:%u", &ma, &mi) != 2) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	mkdir("/dev/dri", 0755);
-	if (mknod(path, S_IFCHR | 0600, makedev(ma, mi)) && errno != EEXIST)
-		return -1;
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-/* The @want-th p2pgpu render node, opened. */
+/* The @want-th p2pgpu render node, opened (open_gpu() of p2pgpu_selftest.h). */
 static int open_nth_gpu(int want)
 {
-	int minor, n = 0;
+	char pci[32] = "";
 
-	for (minor = 128; minor < 192; minor++) {
-		drmVersionPtr v;
-		bool match;
-		int fd = open_render(minor);
-
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		match = v && !strcmp(v->name, P2PGPU_DRIVER_NAME);
-		if (v)
-			drmFreeVersion(v);
-		if (match && n++ == want)
-			return fd;
-		close(fd);
-	}
-	return -1;
+	return open_gpu(want, pci, sizeof(pci));
 }
 
 /* ---- leak baseline ----------------------------------------------------------- */

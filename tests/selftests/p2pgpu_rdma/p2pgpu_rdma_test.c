@@ -67,31 +67,14 @@ static int unpublish(int fd, uint32_t handle)
 static int open_pub(int fd)
 {
 	char path[64], sys[96];
-	unsigned int ma, mi;
 	struct stat st;
-	FILE *f;
-	int nfd;
 
 	if (fstat(fd, &st))
 		return -1;
 	snprintf(path, sizeof(path), "/dev/p2pgpu/renderD%u", minor(st.st_rdev));
-	nfd = open(path, O_RDWR | O_CLOEXEC);
-	if (nfd >= 0 || errno != ENOENT)
-		return nfd;
 	snprintf(sys, sizeof(sys), "/sys/class/misc/p2pgpu!renderD%u/dev",
 		 minor(st.st_rdev));
-	f = fopen(sys, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%u:%u", &ma, &mi) != 2) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	mkdir("/dev/p2pgpu", 0755);
-	if (mknod(path, S_IFCHR | 0600, makedev(ma, mi)) && errno != EEXIST)
-		return -1;
-	return open(path, O_RDWR | O_CLOEXEC);
+	return open_dev_node(path, sys);
 }
 
 static void *map_pub(int nfd, uint64_t off, size_t len)

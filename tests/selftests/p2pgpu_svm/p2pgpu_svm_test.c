@@ -47,8 +47,6 @@
 #define PG		4096ULL
 #define RESIDENCY_MS	100
 #define DRV_PCI		"/sys/bus/pci/drivers/p2pgpu"
-#define REASON_BAR_EXHAUSTED	2	/* enum p2pmap_reason */
-#define REASON_NO_ROUTE		3
 
 #define ST_PRESENT	P2PGPU_SVM_PAGE_PRESENT
 #define ST_WRITE	P2PGPU_SVM_PAGE_WRITE
@@ -304,7 +302,7 @@ static void peer_check(struct __test_metadata *_metadata,
 	} else {
 		EXPECT_EQ(0ULL, c.p2p_pages);
 		EXPECT_EQ(n, c.sysmem_pages);
-		EXPECT_EQ(dp, c.reason_pages[REASON_NO_ROUTE]);
+		EXPECT_EQ(dp, c.reason_pages[P2PGPU_COPY_REASON_NO_ROUTE]);
 		EXPECT_EQ(0ULL, dp_after);
 	}
 	bo_free(self->fd1, &b);
@@ -1019,7 +1017,7 @@ TEST_F(svm, copy_engine_reads_device_private_memory)
 		/* No route: exactly these pages migrated to system memory. */
 		EXPECT_EQ(0ULL, c.p2p_pages);
 		EXPECT_EQ(n, c.sysmem_pages);
-		EXPECT_EQ(n, c.reason_pages[REASON_NO_ROUTE]);
+		EXPECT_EQ(n, c.reason_pages[P2PGPU_COPY_REASON_NO_ROUTE]);
 		EXPECT_EQ(i0.fallbacks + n, i1.fallbacks);
 		EXPECT_EQ(i0.cpu_faults + n, i1.cpu_faults);
 		EXPECT_EQ(0ULL, count_state(st, n, ST_DP, ST_DP));
@@ -1170,7 +1168,7 @@ TEST_F_TIMEOUT(svm, window_exhaustion_migrates_exactly_the_rest, 120)
 				      P2PGPU_COPY_PREFER_P2P, &c));
 		EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
 		EXPECT_EQ(0ULL, c.p2p_pages);
-		EXPECT_EQ(n, c.reason_pages[REASON_NO_ROUTE]);
+		EXPECT_EQ(n, c.reason_pages[P2PGPU_COPY_REASON_NO_ROUTE]);
 		ASSERT_EQ(0, svm_info(self->fd, &i1));
 		EXPECT_EQ(i0.fallbacks + n, i1.fallbacks);
 		EXPECT_EQ(i0.window_placements, i1.window_placements);
@@ -1186,11 +1184,11 @@ TEST_F_TIMEOUT(svm, window_exhaustion_migrates_exactly_the_rest, 120)
 			      P2PGPU_COPY_PREFER_P2P, &c));
 	EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
 	printf("# %llu P2P, %llu system memory (%llu window exhausted), %llu retries\n",
-	       c.p2p_pages, c.sysmem_pages, c.reason_pages[REASON_BAR_EXHAUSTED],
+	       c.p2p_pages, c.sysmem_pages, c.reason_pages[P2PGPU_COPY_REASON_BAR_EXHAUSTED],
 	       c.retries);
 	EXPECT_EQ(slots, c.p2p_pages);
 	EXPECT_EQ(256ULL, c.sysmem_pages);
-	EXPECT_EQ(256ULL, c.reason_pages[REASON_BAR_EXHAUSTED]);
+	EXPECT_EQ(256ULL, c.reason_pages[P2PGPU_COPY_REASON_BAR_EXHAUSTED]);
 	ASSERT_EQ(0, svm_info(self->fd, &i1));
 	EXPECT_EQ(i0.fallbacks + 256, i1.fallbacks);
 	EXPECT_EQ(i0.cpu_faults + 256, i1.cpu_faults);
@@ -1381,7 +1379,7 @@ TEST_F(svm, mixed_range_two_gpus_and_system)
 	TH_LOG("mixed range: %llu P2P, %llu system pages, %llu no_route",
 	       (unsigned long long)c.p2p_pages,
 	       (unsigned long long)c.sysmem_pages,
-	       (unsigned long long)c.reason_pages[REASON_NO_ROUTE]);
+	       (unsigned long long)c.reason_pages[P2PGPU_COPY_REASON_NO_ROUTE]);
 	/* GPU1's own pages: through its window, still on GPU1. */
 	ASSERT_EQ(0, svm_snapshot(self->fd1, p, n, st));
 	EXPECT_EQ(q, count_state(st + q, q, ST_DP | ST_THIS, ST_DP | ST_THIS));
@@ -1393,7 +1391,7 @@ TEST_F(svm, mixed_range_two_gpus_and_system)
 	} else {
 		EXPECT_EQ(q, c.p2p_pages);
 		EXPECT_EQ(2 * q, c.sysmem_pages);
-		EXPECT_EQ(q, c.reason_pages[REASON_NO_ROUTE]);
+		EXPECT_EQ(q, c.reason_pages[P2PGPU_COPY_REASON_NO_ROUTE]);
 		EXPECT_EQ(0ULL, count_state(st, q, ST_DP, ST_DP));
 	}
 	/* The CPU still sees every byte, wherever the pages are now. */

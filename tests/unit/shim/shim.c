@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "aperture_internal.h"
+#include "p2pgpu_aper_internal.h"
 
 long shim_allocs_live;
 unsigned long shim_alloc_calls;

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Userland replacement for kernel/lib/aperture_internal.h.
+ * Userland replacement for kernel/p2pgpu/p2pgpu_aper_internal.h.
  *
  * The unit-test Makefile force-includes this file (-include) before every
  * translation unit. It uses the same include guard as the kernel header, so
- * when aperture.c later includes "aperture_internal.h" from its own directory
- * the kernel version expands to nothing. It supplies exactly what aperture.c
+ * when p2pgpu_aper.c later includes "p2pgpu_aper_internal.h" from its own directory
+ * the kernel version expands to nothing. It supplies exactly what p2pgpu_aper.c
  * uses from the kernel, and nothing more: fixed-width types, errno values,
  * ERR_PTR, WARN_ON (counted, not fatal), max(), check_add_overflow(), a
  * list_head with CONFIG_DEBUG_LIST-style checks, and kzalloc/kvcalloc mapped
  * to calloc with leak accounting and "fail the N-th allocation" injection.
  * It depends only on libc, never on a kernel tree. State lives in shim.c.
  */
-#ifndef _P2PMAP_APERTURE_INTERNAL_H
-#define _P2PMAP_APERTURE_INTERNAL_H
+#ifndef _P2PGPU_APER_INTERNAL_H
+#define _P2PGPU_APER_INTERNAL_H
 
 #include <errno.h>
 #include <stdbool.h>
@@ -179,4 +179,4 @@ static inline void list_move_tail(struct list_head *list,
 	     &pos->member != (head);					\
 	     pos = list_entry(pos->member.next, typeof(*pos), member))
 
-#endif /* _P2PMAP_APERTURE_INTERNAL_H */
+#endif /* _P2PGPU_APER_INTERNAL_H */
