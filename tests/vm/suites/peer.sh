@@ -9,5 +9,7 @@
 # a 1 MiB window and a 60 s minimum residency so exhaustion is
 # deterministic (see p2pmap_peer_test.c).
 . /suites/lib.sh
+# the GPU and the edu it works on: one with a P2P route if there is one
+p2pmap_devices edu
 run_module_test "p2pmap p2pgpu:window_mb=1,min_residency_ms=60000 p2pmap_edu_importer" \
 	/tests/bin/p2pmap_peer_test 'p2pmap|p2pgpu'

@@ -18,6 +18,8 @@
 # the plan is the sum of both plans, tests are renumbered, everything else
 # becomes a diagnostic.
 . /suites/lib.sh
+# the GPU and the edu it works on: one with a P2P route if there is one
+p2pmap_devices edu
 [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
 
 run_module_test "p2pmap p2pgpu:window_mb=1,min_residency_ms=0 p2pmap_edu_importer" \
