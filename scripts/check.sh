@@ -270,7 +270,13 @@ gate_selftest() {
 	done
 }
 static_stage gate-selftest ktrees-newer gate_selftest
-demo_launch vm-stock612
+# A third topology on the test kernel: three GPUs (256, 16 and 128 MiB BAR2)
+# of which one pair reaches P2P, first in PCI order the one that does not.
+# The suites must find the GPUs, their windows and the P2P pair themselves.
+# A few suites only, to stay cheap (~2.5 min); in the background chain,
+# after vm-stock612 and before the demo.
+vm_launch vm-mixed modules,selftests vm-stock612 mixed modload,gpu,ctl,peer,copy
+demo_launch vm-mixed
 static_stage checkpatch kernel bash scripts/checkpatch.sh
 run_stage unit deps counted_stage make -s -C tests/unit check
 run_stage verdict deps counted_stage bash tests/vm/selftest/verdict_test.sh
@@ -331,6 +337,7 @@ vm_collect vm-rootbus
 vm_collect vm-stock
 vm_collect vm-stock73
 vm_collect vm-stock612
+vm_collect vm-mixed
 demo_collect
 pkg_stock_collect() {
 	local pid=${VMPID[vm-packaged-stock]} k rc f0=$FAIL
