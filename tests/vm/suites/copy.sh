@@ -3,9 +3,9 @@
 #
 # copy suite: the p2pgpu copy engine (DRM_IOCTL_P2PGPU_COPY), the importer
 # side of the reference driver. p2pgpu_copy_test copies between system
-# memory and objects, between the two GPUs both ways (P2P through the
-# switch, system memory with reason no_route on the root bus; REQUIRE_P2P
-# done or refused), within one GPU, under an eviction storm and racing CPU
+# memory and objects, between two GPUs both ways (the pair p2pmap_devices
+# picks: one with a P2P route if the machine has one; P2P placement, or
+# system memory with reason no_route; REQUIRE_P2P done or refused), within one GPU, under an eviction storm and racing CPU
 # faults that move the imported pages, with bad input, kill -9, a fail-nth
 # sweep and unbinds. p2pgpu gets a 1 MiB window (256 pages, so a third
 # object's CPU faults keep evicting), 64 MiB of device memory, and no
