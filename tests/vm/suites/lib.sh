@@ -88,14 +88,19 @@ bar_size() {
 	}
 }
 
-# p2pmap_devices [gpu|edu]: choose the pair under test and export
-# P2PMAP_GPUS, P2PMAP_EDU, P2PMAP_PAIR and P2PMAP_ROUTE (see above);
-# P2PMAP_DEVICES_DIAG describes the choice, for a "# " diagnostic.
+# p2pmap_devices [gpu|edu] [p2p|nop2p]: choose the pair under test and
+# export P2PMAP_GPUS, P2PMAP_EDU, P2PMAP_PAIR and P2PMAP_ROUTE (see above);
+# P2PMAP_DEVICES_DIAG describes the choice, for a "# " diagnostic. The
+# second word says which kind of pair to prefer (default p2p: one with a
+# P2P route); when the machine has none of that kind, the first pair.
 p2pmap_devices() {
-	mode=${1:-gpu} first= second= route=none
+	local mode=${1:-gpu} want=${2:-p2p} first= second= route=none
+	local wantp2p gpus edu routes= a b r g
+	case "$want" in p2p) wantp2p=0 ;; nop2p) wantp2p=1 ;;
+	*) echo "p2pmap_devices: unknown preference '$want'" >&2; return 1 ;;
+	esac
 	gpus=$(pci_devs 0x1af4 0x1110)
 	edu=$(pci_devs 0x1234 0x11e8 | head -n 1)
-	routes=
 	case "$mode" in
 	gpu)
 		for a in $gpus; do
@@ -104,7 +109,8 @@ p2pmap_devices() {
 				r=$(pci_route "$a" "$b")
 				routes="$routes $a->$b:${r:-?}"
 				[ -n "$first" ] || { first=$a second=$b route=${r:-unknown}; }
-				if route_is_p2p "$r"; then
+				route_is_p2p "$r"
+				if [ $? -eq $wantp2p ]; then
 					first=$a second=$b route=$r
 					break 2
 				fi
@@ -115,7 +121,8 @@ p2pmap_devices() {
 			r=$(pci_route "$a" "$edu")
 			routes="$routes $a->$edu:${r:-?}"
 			[ -n "$first" ] || { first=$a route=${r:-unknown}; }
-			if route_is_p2p "$r"; then
+			route_is_p2p "$r"
+			if [ $? -eq $wantp2p ]; then
 				first=$a route=$r
 				break
 			fi
@@ -126,7 +133,40 @@ p2pmap_devices() {
 		awk '!seen[$0]++' | tr '\n' ' ' | sed 's/ $//')
 	P2PMAP_EDU=$edu P2PMAP_PAIR=$mode P2PMAP_ROUTE=$route
 	export P2PMAP_GPUS P2PMAP_EDU P2PMAP_PAIR P2PMAP_ROUTE
-	P2PMAP_DEVICES_DIAG="devices: GPUs [$P2PMAP_GPUS] edu [${edu:-none}]; routes:${routes:- none}; pair under test ($mode): ${first:-none} -> $([ "$mode" = gpu ] && echo "${second:-none}" || echo "${edu:-none}") route $route"
+	P2PMAP_DEVICES_DIAG="devices: GPUs [$P2PMAP_GPUS] edu [${edu:-none}]; routes:${routes:- none}; pair under test ($mode, prefer $want): ${first:-none} -> $([ "$mode" = gpu ] && echo "${second:-none}" || echo "${edu:-none}") route $route"
+}
+
+# p2pmap_has_pairs MODE: whether the machine has pairs of MODE both with
+# and without a P2P route (then a suite can test both kinds in one boot)
+p2pmap_has_pairs() {
+	p2pmap_devices "$1" p2p && route_is_p2p "$P2PMAP_ROUTE" &&
+		p2pmap_devices "$1" nop2p && ! route_is_p2p "$P2PMAP_ROUTE"
+}
+
+# tap_merge FILE...: the TAP documents in FILEs as one: the plan is the sum
+# of their plans, tests are renumbered, everything else becomes a "# "
+# diagnostic. For suites that run programs one after the other.
+tap_merge() {
+	awk '
+	FNR == 1 { part++ }
+	/^1\.\.[0-9]+/ && !seen[part]++ { plan += substr($1, 4) }
+	{ line[++n] = $0 }
+	END {
+		print "TAP version 13"
+		print "1.." plan
+		for (i = 1; i <= n; i++) {
+			l = line[i]
+			if (match(l, /^(not )?ok [0-9]+/)) {
+				head = substr(l, 1, RLENGTH)
+				sub(/[0-9]+$/, "", head)
+				print head (++t) substr(l, RLENGTH + 1)
+			} else if (l ~ /^#/) {
+				print l
+			} else {
+				print "# " l
+			}
+		}
+	}' "$@"
 }
 
 # run_module_test "MODULES" PROGRAM DMESG_PATTERN: the shape of every
