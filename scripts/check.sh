@@ -273,7 +273,7 @@ static_stage gate-selftest ktrees-newer gate_selftest
 # A third topology on the test kernel: three GPUs (256, 16 and 128 MiB BAR2)
 # of which one pair reaches P2P, first in PCI order the one that does not.
 # The suites must find the GPUs, their windows and the P2P pair themselves.
-# A few suites only, to stay cheap (~2.5 min); in the background chain,
+# A few suites only, to stay cheap; in the background chain,
 # after vm-stock612 and before the demo.
 vm_launch vm-mixed modules,selftests vm-stock612 mixed modload,gpu,ctl,peer,copy
 demo_launch vm-mixed
