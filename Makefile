@@ -28,7 +28,7 @@
 #   make dkms-check      dkms build of p2pmap-dkms (private DKMS tree) for
 #                        the test kernel and the stock 6.1 headers
 #   make peermem         compile test of the MLNX_OFED peer-memory client
-#   make vm TOPOLOGY=switch|rootbus SUITES=a,b [VMFLAGS=--shell]
+#   make vm TOPOLOGY=switch|rootbus|mixed SUITES=a,b [VMFLAGS=--shell]
 #   make vm-shell        boot the VM and get a shell
 #   make fuzz            p2pgpu_fuzz campaign in the VM, both topologies
 #                        (FUZZ_SECS, FUZZ_ROUNDS, FUZZ_SEED, FUZZ_TOPOLOGIES)

@@ -281,7 +281,13 @@ static_stage gate-selftest ktrees-newer gate_selftest
 static_stage hmm-tests-7.3 ktrees-newer make -s hmm-tests-7.3
 vm_launch vm73-rootbus modules-7.3,selftests,hmm-tests-7.3 vm-rootbus rootbus \
 	modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,ctl,hmm,svm,rdma,odp,dmabuf,rdmaplugin --kernel 7.3
-demo_launch vm-stock612
+# A third topology on the test kernel: three GPUs (256, 16 and 128 MiB BAR2)
+# of which one pair reaches P2P, first in PCI order the one that does not.
+# The suites must find the GPUs, their windows and the P2P pair themselves.
+# A few suites only, to stay cheap; in the background chain,
+# after vm-stock612 and before the demo.
+vm_launch vm-mixed modules,selftests vm-stock612 mixed modload,gpu,ctl,peer,copy
+demo_launch vm-mixed
 static_stage checkpatch kernel bash scripts/checkpatch.sh
 run_stage unit deps counted_stage make -s -C tests/unit check
 run_stage verdict deps counted_stage bash tests/vm/selftest/verdict_test.sh
@@ -343,6 +349,7 @@ vm_collect vm73-rootbus
 vm_collect vm-stock
 vm_collect vm-stock73
 vm_collect vm-stock612
+vm_collect vm-mixed
 demo_collect
 pkg_stock_collect() {
 	local pid=${VMPID[vm-packaged-stock]} k rc f0=$FAIL

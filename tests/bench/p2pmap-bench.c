@@ -460,43 +460,72 @@ static unsigned long gpu_free_vram_pages(struct gpu *g)
 	return (g->info.vram_total - g->info.vram_used) / g->info.page_size;
 }
 
-/* Open every p2pgpu render node, in minor order. */
+/*
+ * Open render node @minor as the next GPU if it is a p2pgpu one and, when
+ * @pci is given, that device's. Returns whether it did.
+ */
+static bool gpu_open_minor(struct bench *b, int minor, const char *pci)
+{
+	struct gpu *g = &b->gpu[b->nr_gpus];
+	char path[64], link[256];
+	drmVersionPtr v;
+	ssize_t l;
+	int fd, ours;
+
+	snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	v = drmGetVersion(fd);
+	ours = v && !strcmp(v->name, P2PGPU_DRIVER_NAME);
+	drmFreeVersion(v);
+	if (!ours) {
+		close(fd);
+		return false;
+	}
+	g->fd = fd;
+	g->minor = minor;
+	snprintf(path, sizeof(path), "/sys/class/drm/renderD%d/device", minor);
+	l = readlink(path, link, sizeof(link) - 1);
+	link[l > 0 ? l : 0] = 0;
+	snprintf(g->pci, sizeof(g->pci), "%s",
+		 strrchr(link, '/') ? strrchr(link, '/') + 1 : "?");
+	if ((pci && strcmp(pci, g->pci)) || gpu_info(g)) {
+		close(fd);
+		return false;
+	}
+	b->nr_gpus++;
+	return true;
+}
+
+/*
+ * Open the p2pgpu render nodes: those of the GPUs P2PMAP_GPUS names, in its
+ * order (the VM suite's choice: the GPU that reaches the edu peer to peer
+ * first, if one does), else every one in minor order.
+ */
 static void gpu_open_all(struct bench *b)
 {
+	const char *l = getenv("P2PMAP_GPUS");
 	int minor;
 
-	for (minor = 128; minor < 192 && b->nr_gpus < MAX_GPUS; minor++) {
-		struct gpu *g = &b->gpu[b->nr_gpus];
-		char path[64], link[256];
-		drmVersionPtr v;
-		ssize_t l;
-		int fd, ours;
+	while (l && *l && b->nr_gpus < MAX_GPUS) {
+		char pci[32];
+		size_t w;
 
-		snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		ours = v && !strcmp(v->name, P2PGPU_DRIVER_NAME);
-		drmFreeVersion(v);
-		if (!ours) {
-			close(fd);
-			continue;
-		}
-		g->fd = fd;
-		g->minor = minor;
-		snprintf(path, sizeof(path), "/sys/class/drm/renderD%d/device",
-			 minor);
-		l = readlink(path, link, sizeof(link) - 1);
-		link[l > 0 ? l : 0] = 0;
-		snprintf(g->pci, sizeof(g->pci), "%s",
-			 strrchr(link, '/') ? strrchr(link, '/') + 1 : "?");
-		if (gpu_info(g)) {
-			close(fd);
-			continue;
-		}
-		b->nr_gpus++;
+		l += strspn(l, " ");
+		w = strcspn(l, " ");
+		if (!w)
+			break;
+		snprintf(pci, sizeof(pci), "%.*s", (int)w, l);
+		l += w;
+		for (minor = 128; minor < 192; minor++)
+			if (gpu_open_minor(b, minor, pci))
+				break;
 	}
+	if (getenv("P2PMAP_GPUS"))
+		return;
+	for (minor = 128; minor < 192 && b->nr_gpus < MAX_GPUS; minor++)
+		gpu_open_minor(b, minor, NULL);
 }
 
 /* ---- environment ---------------------------------------------------------- */

@@ -18,7 +18,7 @@ NAME
     run.sh - boot the p2pmap test VM, run suites, judge the result
 
 SYNOPSIS
-    tests/vm/run.sh [--topology switch|rootbus] [--suites LIST] [--shell]
+    tests/vm/run.sh [--topology switch|rootbus|mixed] [--suites LIST] [--shell]
                     [--kernel test|7.3|stock|6.12-stock|7.3-stock] [--timeout SEC] [--out DIR]
                     [--mem SIZE] [--accel kvm|tcg] [--name NAME]
                     [--net listen:PORT|connect:PORT]
@@ -30,15 +30,24 @@ DESCRIPTION
     suite tests/vm/suites/<name>.sh in the guest and judges the run with
     verdict.py. Build first with `make vm-prereqs` (make vm does both).
 
-    Topologies (two ivshmem-plain "GPUs" with 64 MiB and 32 MiB BAR2, and an
+    Topologies (ivshmem-plain "GPUs", whose BAR2 is the GPU memory, and an
     edu DMA engine):
-      switch   behind pcie-root-port -> x3130-upstream -> xio3130-downstream;
+      switch   two GPUs (64 MiB and 32 MiB BAR2) and the edu behind
+               pcie-root-port -> x3130-upstream -> xio3130-downstream;
                Linux 6.1 allows P2P DMA between them (distance 4)
-      rootbus  directly on the q35 root bus; Linux 6.1 refuses P2P
-               (host bridge 8086:29c0 not whitelisted, CPU qemu64)
+      rootbus  the same two GPUs and the edu directly on the q35 root bus;
+               Linux 6.1 refuses P2P (host bridge 8086:29c0 not
+               whitelisted, CPU qemu64)
+      mixed    three GPUs: 256 MiB and 16 MiB BAR2 and the edu behind the
+               switch (P2P between them, distance 4), and 128 MiB BAR2
+               behind a second pcie-root-port (no P2P route to the others:
+               their only common upstream is the host bridge). The suites
+               derive the GPUs, BAR sizes and P2P pairs from what they find
+               (tests/vm/suites/lib.sh, p2pmap_devices), so this topology
+               checks that no suite assumes the other two.
 
 OPTIONS
-    --topology T   switch (default) or rootbus
+    --topology T   switch (default), rootbus or mixed
     --suites LIST  comma-separated suite names (default: modload)
     --kernel K     test (default): the p2pmap 6.1 debug test kernel;
                    7.3: the 7.3 debug test kernel (linux-source-7.3, our
@@ -55,7 +64,8 @@ OPTIONS
     --mem SIZE     guest memory (default 2G)
     --accel A      force kvm or tcg (default: kvm if usable)
     --name NAME    name used in the verdict lines (default vm-<topology>)
-    --keep-mem     keep the GPU memory files (DIR/gpu0.mem, gpu1.mem)
+    --keep-mem     keep the GPU memory files (DIR/gpu0.mem, gpu1.mem, and
+                   gpu2.mem on the mixed topology)
     --net M:PORT   add a virtio-net NIC on a QEMU socket network
                    (-netdev socket, listen= or connect= 127.0.0.1:PORT) that
                    joins this VM to another one (tests/vm/run-pair.sh); the
@@ -101,7 +111,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case "$TOPOLOGY" in switch|rootbus) ;; *) echo "run.sh: unknown topology '$TOPOLOGY'" >&2; exit 2 ;; esac
+case "$TOPOLOGY" in switch|rootbus|mixed) ;; *) echo "run.sh: unknown topology '$TOPOLOGY'" >&2; exit 2 ;; esac
 NAME=${NAME:-vm-$TOPOLOGY}
 OUTDIR=${OUTDIR:-$P2PMAP_OUT/vm/$NAME}
 case "$KERNEL" in
@@ -181,14 +191,18 @@ mkdir -p "$OUTDIR"
 "$P2PMAP_ROOT/tests/vm/mkinitramfs.sh" "$KREL" "$KMODS" "$KCONFIG" "$MODDIR" "$BINDIR" \
 	"$OUTDIR/initramfs.cpio.gz" || exit 2
 
-# Device memory of the two stand-in GPUs; files so the host can inspect
-# what peers wrote. Sizes must be powers of two (QEMU 7.2 asserts).
-truncate -s 64M "$OUTDIR/gpu0.mem"
-truncate -s 32M "$OUTDIR/gpu1.mem"
-DEVS=(
-	-object "memory-backend-file,id=gpu0mem,size=64M,mem-path=$OUTDIR/gpu0.mem,share=on"
-	-object "memory-backend-file,id=gpu1mem,size=32M,mem-path=$OUTDIR/gpu1.mem,share=on"
-)
+# Device memory of the stand-in GPUs (BAR2 of ivshmem-plain), gpuN.mem in
+# the order of GPU_MEM; files so the host can inspect what peers wrote.
+# Sizes must be powers of two (QEMU 7.2 asserts).
+case "$TOPOLOGY" in
+mixed) GPU_MEM=(256M 16M 128M) ;;
+*) GPU_MEM=(64M 32M) ;;
+esac
+DEVS=()
+for i in "${!GPU_MEM[@]}"; do
+	truncate -s "${GPU_MEM[$i]}" "$OUTDIR/gpu$i.mem"
+	DEVS+=(-object "memory-backend-file,id=gpu${i}mem,size=${GPU_MEM[$i]},mem-path=$OUTDIR/gpu$i.mem,share=on")
+done
 case "$TOPOLOGY" in
 switch)
 	# hotplug=off: with native PCIe hotplug the kernel finds no card in
@@ -209,6 +223,22 @@ rootbus)
 		-device ivshmem-plain,memdev=gpu0mem
 		-device ivshmem-plain,memdev=gpu1mem
 		-device edu,dma_mask=0xffffffffffffffff
+	) ;;
+mixed)
+	# The switch of "switch" with the 256 MiB and 16 MiB GPUs and the
+	# edu, and the 128 MiB GPU alone behind a second root port: one pair
+	# of GPUs (and each with the edu) can do P2P, the other pairs cannot.
+	DEVS+=(
+		-device pcie-root-port,id=rp1,chassis=1,slot=1,hotplug=off
+		-device x3130-upstream,id=up1,bus=rp1
+		-device xio3130-downstream,id=dp1,bus=up1,chassis=2,slot=1,hotplug=off
+		-device xio3130-downstream,id=dp2,bus=up1,chassis=3,slot=2,hotplug=off
+		-device xio3130-downstream,id=dp3,bus=up1,chassis=4,slot=3,hotplug=off
+		-device pcie-root-port,id=rp2,chassis=5,slot=2,hotplug=off
+		-device ivshmem-plain,memdev=gpu0mem,bus=dp1
+		-device ivshmem-plain,memdev=gpu1mem,bus=dp2
+		-device ivshmem-plain,memdev=gpu2mem,bus=rp2
+		-device edu,dma_mask=0xffffffffffffffff,bus=dp3
 	) ;;
 esac
 
@@ -273,7 +303,7 @@ python3 "$P2PMAP_ROOT/tests/vm/verdict.py" "$OUTDIR" --name "$NAME" \
 	--suites "$SUITES" --variant "$KERNEL" --qemu-rc "$rc" --vmlinux "$VMLINUX" \
 	--ksrc "$(ksrc_dir)" --moddir "$MODDIR"
 vrc=$?
-[ "$KEEP_MEM" = 1 ] || rm -f "$OUTDIR/gpu0.mem" "$OUTDIR/gpu1.mem"
+[ "$KEEP_MEM" = 1 ] || rm -f "$OUTDIR"/gpu[0-9]*.mem
 rm -f "$OUTDIR/initramfs.cpio.gz"
 exit $vrc
 }

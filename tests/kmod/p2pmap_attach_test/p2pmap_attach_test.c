@@ -73,6 +73,30 @@ static struct p2pmap_at p2pmap_at_state = {
 /* Only a key for p2pmap's mapping table; p2pmap never dereferences it. */
 static struct address_space p2pmap_at_mapping;
 
+static char *provider_name;
+module_param_named(provider, provider_name, charp, 0444);
+MODULE_PARM_DESC(provider,
+		 "PCI name of the ivshmem-plain provider (default: first found)");
+
+static char *importer_name;
+module_param_named(importer, importer_name, charp, 0444);
+MODULE_PARM_DESC(importer, "PCI name of the edu importer (default: first found)");
+
+/*
+ * The device @vendor:@device named @want (any such device if @want is
+ * unset or empty), with a reference held, or NULL.
+ */
+static struct pci_dev *p2pmap_at_find(unsigned int vendor, unsigned int device,
+				      const char *want)
+{
+	struct pci_dev *pdev = NULL;
+
+	while ((pdev = pci_get_device(vendor, device, pdev)))
+		if (!want || !*want || !strcmp(want, pci_name(pdev)))
+			return pdev;
+	return NULL;
+}
+
 /* ---- provider ops: a fake window, no resolves ---------------------------- */
 
 static int p2pmap_at_p2p_map(struct p2pmap_provider *prov,
@@ -527,11 +551,13 @@ static void p2pmap_at_setup(struct p2pmap_at *st)
 	struct p2pmap_attach *attach;
 	struct device *edu;
 
-	st->provider_pdev = pci_get_device(IVSHMEM_VENDOR_ID,
-					   IVSHMEM_PLAIN_DEVICE_ID, NULL);
-	st->importer_pdev = pci_get_device(EDU_VENDOR_ID, EDU_DEVICE_ID, NULL);
+	st->provider_pdev = p2pmap_at_find(IVSHMEM_VENDOR_ID,
+					   IVSHMEM_PLAIN_DEVICE_ID, provider_name);
+	st->importer_pdev = p2pmap_at_find(EDU_VENDOR_ID, EDU_DEVICE_ID,
+					   importer_name);
 	if (!st->provider_pdev || !st->importer_pdev) {
-		pr_notice("no ivshmem-plain (1af4:1110) and edu (1234:11e8) pair\n");
+		pr_notice("no ivshmem-plain (1af4:1110) %s and edu (1234:11e8) %s pair\n",
+			  provider_name ?: "", importer_name ?: "");
 		return;
 	}
 

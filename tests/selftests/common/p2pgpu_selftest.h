@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers for selftests that drive p2pgpu render nodes through libdrm:
- * finding a node by index or PCI name, buffer objects with their CPU
+ * finding a node by PCI name or its index in P2PMAP_GPUS, buffer objects with their CPU
  * mappings, device info. Header-only, for single-file static test
  * programs; needs xf86drm.h and p2pgpu_drm.h.
  */
@@ -23,6 +23,7 @@
 #include <xf86drm.h>
 
 #include "p2pgpu_drm.h"
+#include "p2pmap_selftest.h"
 
 /* Create a BO of *@size bytes (rounded up by the driver, written back). */
 static inline int bo_create(int fd, uint64_t *size, uint32_t flags,
@@ -131,12 +132,19 @@ static inline int open_render(int minor)
 }
 
 /*
- * Open a p2pgpu render node: the @want-th one if @pci is empty (its PCI
- * name is stored there), else the one of device @pci.
+ * Open a p2pgpu render node: the one of device @pci, or if @pci is empty,
+ * of the @want-th GPU of P2PMAP_GPUS (the devices the suite chose, the
+ * provider of the pair under test first), whose PCI name is stored in
+ * @pci. Without P2PMAP_GPUS (a program run by hand) the @want-th p2pgpu
+ * render node.
  */
 static inline int open_gpu(int want, char *pci, size_t pcilen)
 {
 	int minor, n = 0;
+
+	if (!pci[0] && getenv("P2PMAP_GPUS") &&
+	    p2pmap_gpu_pci(want, pci, pcilen))
+		return -1;
 
 	for (minor = 128; minor < 192; minor++) {
 		char name[32];

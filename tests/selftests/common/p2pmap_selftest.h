@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by p2pmap's VM selftests: the topology the runner booted
- * (P2PMAP_TOPOLOGY), data patterns that make stale data show, and byte
- * comparison. Header-only (static functions): each selftest is one
- * translation unit built into a static binary.
+ * Helpers shared by p2pmap's VM selftests: the devices under test and the
+ * route between them as the suite derived them (P2PMAP_GPUS, P2PMAP_EDU,
+ * P2PMAP_ROUTE: see p2pmap_devices in tests/vm/suites/lib.sh), data
+ * patterns that make stale data show, and byte comparison. Header-only
+ * (static functions): each selftest is one translation unit built into a
+ * static binary.
  */
 #ifndef _P2PMAP_SELFTEST_H
 #define _P2PMAP_SELFTEST_H
@@ -16,22 +18,74 @@
 #include <string.h>
 #include <unistd.h>
 
-enum p2pmap_topology {
-	P2PMAP_TOPO_INVALID = -1,
-	P2PMAP_TOPO_SWITCH = 0,	/* devices behind one PCIe switch: P2P allowed */
-	P2PMAP_TOPO_ROOTBUS,	/* devices on the q35 root bus: P2P refused */
+/*
+ * The route between the pair of devices a test works on (the first GPU of
+ * P2PMAP_GPUS as provider; the second GPU or the edu as importer, as the
+ * suite chose), from p2pmapctl's verdict in P2PMAP_ROUTE. Never derived
+ * from the name of a VM topology.
+ */
+enum p2pmap_pair_route {
+	P2PMAP_PAIR_INVALID = -1,	/* not set, or the pair is missing */
+	P2PMAP_PAIR_P2P = 0,		/* bus_addr or host_bridge */
+	P2PMAP_PAIR_NO_ROUTE,		/* not_supported: Linux refuses P2P */
 };
 
-/* The topology from P2PMAP_TOPOLOGY, or P2PMAP_TOPO_INVALID (never a guess). */
-static inline enum p2pmap_topology p2pmap_topology(void)
+/* The route from P2PMAP_ROUTE, or P2PMAP_PAIR_INVALID (never a guess). */
+static inline enum p2pmap_pair_route p2pmap_pair_route(void)
 {
-	const char *t = getenv("P2PMAP_TOPOLOGY");
+	const char *r = getenv("P2PMAP_ROUTE");
 
-	if (t && !strcmp(t, "switch"))
-		return P2PMAP_TOPO_SWITCH;
-	if (t && !strcmp(t, "rootbus"))
-		return P2PMAP_TOPO_ROOTBUS;
-	return P2PMAP_TOPO_INVALID;
+	if (r && (!strcmp(r, "bus_addr") || !strcmp(r, "host_bridge")))
+		return P2PMAP_PAIR_P2P;
+	if (r && !strcmp(r, "not_supported"))
+		return P2PMAP_PAIR_NO_ROUTE;
+	return P2PMAP_PAIR_INVALID;
+}
+
+/* For TH_LOG when P2PMAP_ROUTE is missing or names no usable pair */
+#define P2PMAP_PAIR_ROUTE_HELP \
+	"P2PMAP_ROUTE='%s': run from a VM suite, which derives the devices " \
+	"under test (tests/vm/suites/lib.sh, p2pmap_devices)"
+#define P2PMAP_PAIR_ROUTE_ENV (getenv("P2PMAP_ROUTE") ?: "(unset)")
+
+/*
+ * The PCI name of the @n-th GPU of P2PMAP_GPUS (0: the provider of the pair
+ * under test) into @pci; -1 if the list is unset, shorter, or the name does
+ * not fit.
+ */
+static inline int p2pmap_gpu_pci(int n, char *pci, size_t len)
+{
+	const char *l = getenv("P2PMAP_GPUS");
+	int i = 0;
+
+	while (l && *l) {
+		size_t w;
+
+		l += strspn(l, " ");
+		w = strcspn(l, " ");
+		if (!w)
+			break;
+		if (i++ == n) {
+			if (w >= len)
+				return -1;
+			memcpy(pci, l, w);
+			pci[w] = 0;
+			return 0;
+		}
+		l += w;
+	}
+	return -1;
+}
+
+/* How many GPUs P2PMAP_GPUS names (0 when it is unset). */
+static inline int p2pmap_gpu_count(void)
+{
+	char pci[32];
+	int n = 0;
+
+	while (!p2pmap_gpu_pci(n, pci, sizeof(pci)))
+		n++;
+	return n;
 }
 
 /*
@@ -63,15 +117,15 @@ static inline int p2pmap_kernel_feature(const char *name)
 }
 
 /*
- * Whether peer-to-peer between the test devices is possible at all: they
- * sit behind one switch (P2PMAP_TOPOLOGY=switch) and the kernel has
- * CONFIG_PCI_P2PDMA (feature pci_p2pdma). Otherwise imports fall back to
- * system memory (reason no_route on the root bus, no_kconfig without
- * P2PDMA) and REQUIRE_P2P fails with -EREMOTEIO.
+ * Whether peer-to-peer between the devices under test is possible at all:
+ * their route allows it (P2PMAP_ROUTE) and the kernel has CONFIG_PCI_P2PDMA
+ * (feature pci_p2pdma). Otherwise imports fall back to system memory
+ * (reason no_route without a route, no_kconfig without P2PDMA) and
+ * REQUIRE_P2P fails with -EREMOTEIO.
  */
 static inline bool p2pmap_p2p_possible(void)
 {
-	return p2pmap_topology() == P2PMAP_TOPO_SWITCH &&
+	return p2pmap_pair_route() == P2PMAP_PAIR_P2P &&
 	       p2pmap_kernel_feature("pci_p2pdma") == 1;
 }
 
@@ -84,14 +138,15 @@ static inline bool p2pmap_p2p_possible(void)
  * The reason the core gives for every page it places in system memory
  * instead of peer-to-peer between the test devices when
  * p2pmap_p2p_possible() is false: NO_KCONFIG on a kernel without
- * CONFIG_PCI_P2PDMA (checked first, attach.c), else NO_ROUTE (root bus).
+ * CONFIG_PCI_P2PDMA (checked first, attach.c), else NO_ROUTE (the pair
+ * has no route).
  * NONE when P2P is possible.
  */
 static inline int p2pmap_expected_fallback_reason(void)
 {
 	if (p2pmap_kernel_feature("pci_p2pdma") == 0)
 		return P2PMAP_SELFTEST_REASON_NO_KCONFIG;
-	if (p2pmap_topology() != P2PMAP_TOPO_SWITCH)
+	if (p2pmap_pair_route() != P2PMAP_PAIR_P2P)
 		return P2PMAP_SELFTEST_REASON_NO_ROUTE;
 	return P2PMAP_SELFTEST_REASON_NONE;
 }

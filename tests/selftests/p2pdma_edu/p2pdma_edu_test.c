@@ -2,11 +2,13 @@
 /*
  * p2pdma_edu_test: kselftest for tests/kmod/p2pdma_edu. It checks, through
  * /dev/p2pdma_edu, that the QEMU edu DMA engine moves data into and out of
- * the ivshmem-plain BAR2 via the kernel P2PDMA API when both devices sit
- * behind one PCIe switch (P2PMAP_TOPOLOGY=switch), and that the kernel
- * refuses the mapping with EREMOTEIO, with no DMA issued, when both sit on
- * the q35 root bus (P2PMAP_TOPOLOGY=rootbus). Every data test runs in both
- * topologies with the expectation of that topology, so the TAP plan never
+ * the ivshmem-plain BAR2 via the kernel P2PDMA API when the pair has a
+ * route (P2PMAP_ROUTE bus_addr: both behind one PCIe switch), and that the
+ * kernel refuses the mapping with EREMOTEIO, with no DMA issued, when it has
+ * none (not_supported: their only common upstream is q35's host bridge).
+ * The suite (p2pdma.sh) chooses the pair and passes it to the module
+ * (provider=, client=). Every data test runs on every machine with the
+ * expectation of the pair's route, so the TAP plan never
  * changes; on a kernel without CONFIG_PCI_P2PDMA those tests SKIP with the
  * module's reason, while argument-validation tests still run.
  */
@@ -38,7 +40,7 @@
 #define MAX_LEN		P2PDMA_EDU_MAX_LEN
 #define KERNEL_PTR	0xffff888000000000ull
 
-enum topology { TOPO_SWITCH, TOPO_ROOTBUS };
+enum route { ROUTE_P2P, ROUTE_NONE };
 
 struct xfer_case {
 	uint32_t len;
@@ -95,20 +97,19 @@ static const char *map_name(uint32_t t)
 
 FIXTURE(p2pdma_edu) {
 	int fd;
-	enum topology topo;
+	enum route topo;
 	struct p2pdma_edu_info info;
 };
 
 FIXTURE_SETUP(p2pdma_edu)
 {
-	enum p2pmap_topology t = p2pmap_topology();
+	enum p2pmap_pair_route t = p2pmap_pair_route();
 
 	self->fd = -1;
-	ASSERT_NE(P2PMAP_TOPO_INVALID, t) {
-		TH_LOG("P2PMAP_TOPOLOGY='%s'; it must be 'switch' or 'rootbus'",
-		       getenv("P2PMAP_TOPOLOGY") ?: "(unset)");
+	ASSERT_NE(P2PMAP_PAIR_INVALID, t) {
+		TH_LOG(P2PMAP_PAIR_ROUTE_HELP, P2PMAP_PAIR_ROUTE_ENV);
 	}
-	self->topo = t == P2PMAP_TOPO_SWITCH ? TOPO_SWITCH : TOPO_ROOTBUS;
+	self->topo = t == P2PMAP_PAIR_P2P ? ROUTE_P2P : ROUTE_NONE;
 
 	self->fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) {
@@ -153,7 +154,7 @@ static uint64_t dma_count(struct __test_metadata *_metadata, int fd)
  * edu DMA at all.
  */
 static void check_xfer(struct __test_metadata *_metadata, int fd,
-		       enum topology topo, uint32_t dir, uint32_t len,
+		       enum route topo, uint32_t dir, uint32_t len,
 		       uint32_t off)
 {
 	struct p2pdma_edu_transfer x;
@@ -173,7 +174,7 @@ static void check_xfer(struct __test_metadata *_metadata, int fd,
 	ret = do_xfer(fd, dir, 0, len, off, (uintptr_t)buf, &x);
 	after = dma_count(_metadata, fd);
 
-	if (topo == TOPO_SWITCH) {
+	if (topo == ROUTE_P2P) {
 		ASSERT_EQ(0, ret) {
 			TH_LOG("%s len %u off %u: %s", dname, len, off,
 			       strerror(-ret));
@@ -243,7 +244,7 @@ TEST_F(p2pdma_edu, info)
 	EXPECT_EQ(0ull, (unsigned long long)(in->provider_bar_size &
 					     (in->provider_bar_size - 1)));
 
-	if (self->topo == TOPO_SWITCH) {
+	if (self->topo == ROUTE_P2P) {
 		EXPECT_LE(0, in->distance);
 		EXPECT_EQ(P2PDMA_EDU_MAP_BUS_ADDR, in->map_type) {
 			TH_LOG("map type %s", map_name(in->map_type));
@@ -301,7 +302,7 @@ TEST_F(p2pdma_edu, round_trip)
 
 	ret = do_xfer(self->fd, P2PDMA_EDU_DIR_TO_BAR, 0, len, off,
 		      (uintptr_t)buf, &x);
-	if (self->topo == TOPO_ROOTBUS) {
+	if (self->topo == ROUTE_NONE) {
 		EXPECT_EQ(-EREMOTEIO, ret);
 		memset(buf, 0, len);
 		EXPECT_EQ(-EREMOTEIO,
@@ -483,7 +484,7 @@ TEST_F(p2pdma_edu, bad_pointer)
 		      NULL);
 	if (!have_p2pdma(&self->info)) {
 		EXPECT_EQ(-EOPNOTSUPP, ret);
-	} else if (self->topo == TOPO_SWITCH) {
+	} else if (self->topo == ROUTE_P2P) {
 		EXPECT_EQ(-EFAULT, ret);
 	} else {
 		EXPECT_EQ(-EREMOTEIO, ret);
@@ -522,7 +523,7 @@ TEST_F(p2pdma_edu, unknown_ioctl)
 #define CONC_CHILDREN	3
 #define CONC_ROUNDS	3
 
-static int conc_child(int fd, enum topology topo, int id)
+static int conc_child(int fd, enum route topo, int id)
 {
 	uint8_t pattern[1500], buf[1500];
 	int r, ret;
@@ -536,7 +537,7 @@ static int conc_child(int fd, enum topology topo, int id)
 		fill_pattern(pattern, len);
 		memcpy(buf, pattern, len);
 		ret = do_xfer(fd, dir, 0, len, off, (uintptr_t)buf, NULL);
-		if (topo == TOPO_ROOTBUS) {
+		if (topo == ROUTE_NONE) {
 			if (ret != -EREMOTEIO)
 				return 10 + r;
 		} else if (ret) {
@@ -571,7 +572,7 @@ TEST_F_TIMEOUT(p2pdma_edu, concurrent, 60)
 		}
 	}
 	after = dma_count(_metadata, self->fd);
-	if (self->topo == TOPO_SWITCH) {
+	if (self->topo == ROUTE_P2P) {
 		EXPECT_EQ(before + 2 * CONC_CHILDREN * CONC_ROUNDS, after);
 	} else {
 		EXPECT_EQ(before, after);

@@ -3,7 +3,8 @@
  * Helpers shared by the copy-engine test and demo: one DRM_IOCTL_P2PGPU_COPY
  * call, the pages a user range covers, and the placement the test bed must
  * give between the two GPUs, found from sysfs (do they sit below a common
- * PCI bridge?) and cross-checked with the runner's P2PMAP_TOPOLOGY.
+ * PCI bridge?) and cross-checked with the route the suite derived for them
+ * (P2PMAP_ROUTE, p2pmapctl's verdict).
  */
 #ifndef _P2PGPU_COPY_COMMON_H
 #define _P2PGPU_COPY_COMMON_H
@@ -105,14 +106,15 @@ static inline int pci_share_bridge(const char *a, const char *b)
 
 /*
  * Whether the copy engine of one GPU reaches the other's BAR peer to peer
- * on this test bed: yes below a common bridge (the switch topology), no on
- * the root bus (Linux 6.1 does not whitelist QEMU's host bridge). Returns
- * 1 or 0, or -1 with @why set when sysfs and P2PMAP_TOPOLOGY disagree.
+ * on this machine: yes below a common bridge, no when their only common
+ * upstream is the host bridge (Linux 6.1 does not whitelist QEMU's). When
+ * the suite derived the route of this pair (P2PMAP_ROUTE), the two must
+ * agree. Returns 1 or 0, or -1 with @why set when they do not.
  */
 static inline int expect_peer_p2p(const char *pci0, const char *pci1,
 				  char *why, size_t whylen)
 {
-	enum p2pmap_topology t = p2pmap_topology();
+	enum p2pmap_pair_route r = p2pmap_pair_route();
 	int share = pci_share_bridge(pci0, pci1);
 
 	if (share < 0) {
@@ -120,10 +122,10 @@ static inline int expect_peer_p2p(const char *pci0, const char *pci1,
 			 pci0, pci1);
 		return -1;
 	}
-	if (t != P2PMAP_TOPO_INVALID && share != (t == P2PMAP_TOPO_SWITCH)) {
-		snprintf(why, whylen, "sysfs says %s and %s %s a bridge, P2PMAP_TOPOLOGY says %s",
+	if (r != P2PMAP_PAIR_INVALID && share != (r == P2PMAP_PAIR_P2P)) {
+		snprintf(why, whylen, "sysfs says %s and %s %s a bridge, P2PMAP_ROUTE says %s",
 			 pci0, pci1, share ? "share" : "do not share",
-			 getenv("P2PMAP_TOPOLOGY"));
+			 P2PMAP_PAIR_ROUTE_ENV);
 		return -1;
 	}
 	return share;

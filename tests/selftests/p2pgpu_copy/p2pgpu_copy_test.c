@@ -20,7 +20,9 @@
  *
  * Which placement is right is not assumed: the test finds from sysfs
  * whether the GPUs sit below a common PCI bridge and cross-checks that with
- * P2PMAP_TOPOLOGY (see p2pgpu_copy_common.h). The suite (copy.sh) loads
+ * the route the suite derived (P2PMAP_ROUTE, see p2pgpu_copy_common.h); the
+ * two GPUs are the suite's pair (P2PMAP_GPUS), one that reaches P2P if the
+ * machine has one. The suite (copy.sh) loads
  * p2pgpu with a 1 MiB window, 64 MiB of device memory and no minimum
  * residency, so that peers may evict and CPU faults of a third object push
  * imported pages out of the window.

@@ -113,11 +113,11 @@ FIXTURE(pin) {
 
 FIXTURE_SETUP(pin)
 {
-	enum p2pmap_topology t = p2pmap_topology();
+	enum p2pmap_pair_route t = p2pmap_pair_route();
 	struct drm_p2pgpu_device_info di;
 
-	ASSERT_NE(P2PMAP_TOPO_INVALID, t)
-		TH_LOG("P2PMAP_TOPOLOGY must be switch or rootbus");
+	ASSERT_NE(P2PMAP_PAIR_INVALID, t)
+		TH_LOG(P2PMAP_PAIR_ROUTE_HELP, P2PMAP_PAIR_ROUTE_ENV);
 	ASSERT_NE(-1, p2pmap_kernel_feature("pci_p2pdma"));
 	ASSERT_NE(-1, p2pgpu_window_cpu_map());
 	self->window = p2pgpu_window_cpu_map() == 1;

@@ -110,11 +110,11 @@ FIXTURE(prime) {
 
 FIXTURE_SETUP(prime)
 {
-	enum p2pmap_topology t = p2pmap_topology();
+	enum p2pmap_pair_route t = p2pmap_pair_route();
 	struct drm_p2pgpu_device_info di;
 
-	ASSERT_NE(P2PMAP_TOPO_INVALID, t)
-		TH_LOG("P2PMAP_TOPOLOGY must be switch or rootbus");
+	ASSERT_NE(P2PMAP_PAIR_INVALID, t)
+		TH_LOG(P2PMAP_PAIR_ROUTE_HELP, P2PMAP_PAIR_ROUTE_ENV);
 	ASSERT_NE(-1, p2pmap_kernel_feature("pci_p2pdma"));
 	self->p2p = p2pmap_p2p_possible();
 	self->gpu = open_gpu(0, self->pci, sizeof(self->pci));

@@ -274,7 +274,7 @@ static void peer_check(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(svm) *self, uint8_t *p, uint64_t len,
 		       const uint8_t *want)
 {
-	enum p2pmap_topology topo = p2pmap_topology();
+	enum p2pmap_pair_route topo = p2pmap_pair_route();
 	uint64_t n = len / PG, dp, dp_after;
 	struct drm_p2pgpu_copy c;
 	uint8_t *st = malloc(n);
@@ -282,7 +282,7 @@ static void peer_check(struct __test_metadata *_metadata,
 
 	ASSERT_NE(NULL, st);
 	ASSERT_LE(0, self->fd1) TH_LOG("the importer check needs a second p2pgpu");
-	ASSERT_NE(P2PMAP_TOPO_INVALID, topo) TH_LOG("P2PMAP_TOPOLOGY not set");
+	ASSERT_NE(P2PMAP_PAIR_INVALID, topo) TH_LOG(P2PMAP_PAIR_ROUTE_HELP, P2PMAP_PAIR_ROUTE_ENV);
 	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
 	dp = count_state(st, n, ST_DP | ST_THIS, ST_DP | ST_THIS);
 	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
@@ -295,7 +295,7 @@ static void peer_check(struct __test_metadata *_metadata,
 	       (unsigned long long)dp, (unsigned long long)n,
 	       (unsigned long long)c.p2p_pages,
 	       (unsigned long long)c.sysmem_pages);
-	if (topo == P2PMAP_TOPO_SWITCH) {
+	if (topo == P2PMAP_PAIR_P2P) {
 		EXPECT_EQ(dp, c.p2p_pages);
 		EXPECT_EQ(n - dp, c.sysmem_pages);
 		EXPECT_EQ(dp, dp_after); /* nothing migrated */
@@ -812,7 +812,7 @@ TEST_F(svm, mremap_moves_device_pages)
 				      P2PGPU_COPY_TO_BO, P2PGPU_COPY_PREFER_P2P,
 				      &c));
 		EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
-		if (p2pmap_topology() == P2PMAP_TOPO_SWITCH) {
+		if (p2pmap_pair_route() == P2PMAP_PAIR_P2P) {
 			EXPECT_EQ(n, c.p2p_pages);
 		}
 		bo_free(self->fd1, &b);
@@ -985,13 +985,13 @@ TEST_F(svm, copy_engine_reads_device_private_memory)
 	struct drm_p2pgpu_svm_migrate m;
 	struct drm_p2pgpu_svm_access a;
 	struct drm_p2pgpu_copy c;
-	enum p2pmap_topology topo = p2pmap_topology();
+	enum p2pmap_pair_route topo = p2pmap_pair_route();
 	uint8_t *p, *want, st[16];
 	struct bo b;
 
 	if (self->fd1 < 0)
 		SKIP(return, "one p2pgpu device only");
-	ASSERT_NE(P2PMAP_TOPO_INVALID, topo) TH_LOG("P2PMAP_TOPOLOGY not set");
+	ASSERT_NE(P2PMAP_PAIR_INVALID, topo) TH_LOG(P2PMAP_PAIR_ROUTE_HELP, P2PMAP_PAIR_ROUTE_ENV);
 	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
@@ -1003,7 +1003,7 @@ TEST_F(svm, copy_engine_reads_device_private_memory)
 	EXPECT_EQ(-1, first_mismatch(b.cpu, want, len));
 	ASSERT_EQ(0, svm_info(self->fd, &i1));
 	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
-	if (topo == P2PMAP_TOPO_SWITCH) {
+	if (topo == P2PMAP_PAIR_P2P) {
 		/* Peer-to-peer through GPU0's window: nothing migrated. */
 		EXPECT_EQ(n, c.p2p_pages);
 		EXPECT_EQ(0ULL, c.sysmem_pages);
@@ -1051,14 +1051,14 @@ TEST_F(svm, to_system_request_leaves_the_window)
 	struct drm_p2pgpu_svm_info i0, i1;
 	struct drm_p2pgpu_svm_migrate m;
 	struct drm_p2pgpu_copy c;
-	enum p2pmap_topology topo = p2pmap_topology();
+	enum p2pmap_pair_route topo = p2pmap_pair_route();
 	uint8_t *p, *want, st[16];
 	int tries;
 	struct bo b;
 
 	if (self->fd1 < 0)
 		SKIP(return, "one p2pgpu device only");
-	ASSERT_NE(P2PMAP_TOPO_INVALID, topo) TH_LOG("P2PMAP_TOPOLOGY not set");
+	ASSERT_NE(P2PMAP_PAIR_INVALID, topo) TH_LOG(P2PMAP_PAIR_ROUTE_HELP, P2PMAP_PAIR_ROUTE_ENV);
 	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, bo_new(self->fd1, len, &b));
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_DEVICE, &m));
@@ -1070,7 +1070,7 @@ TEST_F(svm, to_system_request_leaves_the_window)
 	ASSERT_EQ(0, gpu_copy(self->fd1, b.handle, p, len, P2PGPU_COPY_FROM_BO,
 			      P2PGPU_COPY_PREFER_P2P, &c));
 	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
-	if (topo == P2PMAP_TOPO_SWITCH) {
+	if (topo == P2PMAP_PAIR_P2P) {
 		EXPECT_EQ(n, c.p2p_pages);
 		EXPECT_EQ(n, count_state(st, n, ST_THIS | P2PGPU_SVM_PAGE_WINDOW,
 					 ST_THIS | P2PGPU_SVM_PAGE_WINDOW));
@@ -1082,25 +1082,25 @@ TEST_F(svm, to_system_request_leaves_the_window)
 
 	wait_residency();
 	ASSERT_EQ(0, svm_migrate(self->fd, p, len, P2PGPU_SVM_TO_SYSTEM, &m));
-	EXPECT_EQ(topo == P2PMAP_TOPO_SWITCH ? n : 0ULL, m.moved);
+	EXPECT_EQ(topo == P2PMAP_PAIR_P2P ? n : 0ULL, m.moved);
 	EXPECT_EQ(0ULL, m.busy);
 	EXPECT_EQ(0ULL, m.failed);
 	/* Freed slots are released by a worker: wait for it. */
 	for (tries = 0; tries < 200; tries++) {
 		ASSERT_EQ(0, svm_info(self->fd, &i1));
-		if (topo != P2PMAP_TOPO_SWITCH ||
+		if (topo != P2PMAP_PAIR_P2P ||
 		    i1.window_evictions >= i0.window_evictions + n)
 			break;
 		sleep_ms(10);
 	}
 	EXPECT_EQ(i0.to_system + m.moved, i1.to_system);
-	EXPECT_EQ(i0.window_evictions + (topo == P2PMAP_TOPO_SWITCH ? n : 0),
+	EXPECT_EQ(i0.window_evictions + (topo == P2PMAP_PAIR_P2P ? n : 0),
 		  i1.window_evictions);
 	EXPECT_EQ(i0.cpu_faults, i1.cpu_faults); /* nothing faulted */
 	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
 	EXPECT_EQ(0ULL, count_state(st, n, ST_DP, ST_DP));
 	EXPECT_EQ(n, count_state(st, n, ST_PRESENT, ST_PRESENT));
-	if (topo == P2PMAP_TOPO_SWITCH) {
+	if (topo == P2PMAP_PAIR_P2P) {
 		/* The request maps the new system pages in the mirror. */
 		EXPECT_EQ(n, count_state(st, n, ST_MIRROR | ST_MWRITE,
 					 ST_MIRROR | ST_MWRITE));
@@ -1142,7 +1142,7 @@ TEST_F_TIMEOUT(svm, window_exhaustion_migrates_exactly_the_rest, 120)
 
 	if (self->fd1 < 0)
 		SKIP(return, "one p2pgpu device only");
-	ASSERT_NE(P2PMAP_TOPO_INVALID, p2pmap_topology());
+	ASSERT_NE(P2PMAP_PAIR_INVALID, p2pmap_pair_route());
 	ASSERT_EQ(0, wait_window_empty(self->fd));
 	ASSERT_EQ(0, dev_info(self->fd, &di));
 	slots = di.window_total / PG;
@@ -1156,7 +1156,7 @@ TEST_F_TIMEOUT(svm, window_exhaustion_migrates_exactly_the_rest, 120)
 	ASSERT_EQ(n, m.moved);
 	ASSERT_EQ(0, svm_info(self->fd, &i0));
 
-	if (p2pmap_topology() == P2PMAP_TOPO_ROOTBUS) {
+	if (p2pmap_pair_route() == P2PMAP_PAIR_NO_ROUTE) {
 		/*
 		 * No route on the root bus: REQUIRE_P2P is refused, and
 		 * otherwise every page migrates, reported as no_route.
@@ -1357,7 +1357,7 @@ TEST_F_TIMEOUT(svm, concurrent_migration_faults_access, 180)
 TEST_F(svm, mixed_range_two_gpus_and_system)
 {
 	const uint64_t q = 4, n = 3 * q, len = n * PG;
-	enum p2pmap_topology topo = p2pmap_topology();
+	enum p2pmap_pair_route topo = p2pmap_pair_route();
 	struct drm_p2pgpu_svm_migrate m;
 	struct drm_p2pgpu_copy c;
 	uint8_t *p, *want, st[12];
@@ -1365,7 +1365,7 @@ TEST_F(svm, mixed_range_two_gpus_and_system)
 
 	if (self->fd1 < 0)
 		SKIP(return, "one p2pgpu device only");
-	ASSERT_NE(P2PMAP_TOPO_INVALID, topo) TH_LOG("P2PMAP_TOPOLOGY not set");
+	ASSERT_NE(P2PMAP_PAIR_INVALID, topo) TH_LOG(P2PMAP_PAIR_ROUTE_HELP, P2PMAP_PAIR_ROUTE_ENV);
 	p = pattern_range(_metadata, len, &want);
 	ASSERT_EQ(0, svm_migrate(self->fd, p, q * PG, P2PGPU_SVM_TO_DEVICE, &m));
 	ASSERT_EQ(q, m.moved);
@@ -1384,7 +1384,7 @@ TEST_F(svm, mixed_range_two_gpus_and_system)
 	ASSERT_EQ(0, svm_snapshot(self->fd1, p, n, st));
 	EXPECT_EQ(q, count_state(st + q, q, ST_DP | ST_THIS, ST_DP | ST_THIS));
 	ASSERT_EQ(0, svm_snapshot(self->fd, p, n, st));
-	if (topo == P2PMAP_TOPO_SWITCH) {
+	if (topo == P2PMAP_PAIR_P2P) {
 		EXPECT_EQ(2 * q, c.p2p_pages);
 		EXPECT_EQ(q, c.sysmem_pages);
 		EXPECT_EQ(q, count_state(st, q, ST_DP | ST_THIS, ST_DP | ST_THIS));

@@ -2,11 +2,12 @@
 /*
  * p2pmap_attach_test: kselftest for p2pmap's provider registry and importer
  * attach negotiation, through tests/kmod/p2pmap_attach_test. The module
- * registers the VM's ivshmem-plain BAR2 as a provider and attaches the edu
- * as an importer; this program checks p2pmap's verdict for the pair against
- * the VM: P2PMAP_TOPOLOGY=switch -> bus addresses through the switch,
- * rootbus -> no route, a kernel without CONFIG_PCI_P2PDMA (its /boot/config) -> no
- * kconfig, whatever the topology. It also checks the provider's sysfs and
+ * registers an ivshmem-plain BAR2 as a provider and attaches the edu as an
+ * importer (the pair the suite chose, attach.sh: provider=, importer=);
+ * this program checks p2pmap's verdict for the pair against the route the
+ * suite derived (P2PMAP_ROUTE): bus_addr -> bus addresses through the
+ * switch, not_supported -> no route, a kernel without CONFIG_PCI_P2PDMA
+ * (its /boot/config) -> no kconfig, whatever the route. It also checks the provider's sysfs and
  * debugfs files, and that p2pmap refuses bad register/attach/bind calls
  * with the documented errno. Every test has an expectation on every
  * kernel and topology, so none skips. The last test unregisters the
@@ -38,7 +39,7 @@
 #define DEV_PATH	"/dev/" P2PMAP_AT_DEVNAME
 #define DEBUGFS_PROVIDERS "/sys/kernel/debug/p2pmap/providers"
 
-enum topology { TOPO_SWITCH, TOPO_ROOTBUS };
+enum route { ROUTE_P2P, ROUTE_NONE };
 
 static const char *const reason_names[P2PMAP_AT_REASON_NR] = {
 	"none", "policy", "bar_exhausted", "no_route", "no_kconfig",
@@ -130,22 +131,21 @@ static int kernel_lacks_p2pdma(void)
 
 FIXTURE(attach) {
 	int fd;
-	enum topology topo;
+	enum route topo;
 	bool stock;	/* the kernel lacks CONFIG_PCI_P2PDMA */
 	struct p2pmap_at_info info;
 };
 
 FIXTURE_SETUP(attach)
 {
-	enum p2pmap_topology t = p2pmap_topology();
+	enum p2pmap_pair_route t = p2pmap_pair_route();
 	int nop2p = kernel_lacks_p2pdma();
 
 	self->fd = -1;
-	ASSERT_NE(P2PMAP_TOPO_INVALID, t) {
-		TH_LOG("P2PMAP_TOPOLOGY='%s'; it must be 'switch' or 'rootbus'",
-		       getenv("P2PMAP_TOPOLOGY") ?: "(unset)");
+	ASSERT_NE(P2PMAP_PAIR_INVALID, t) {
+		TH_LOG(P2PMAP_PAIR_ROUTE_HELP, P2PMAP_PAIR_ROUTE_ENV);
 	}
-	self->topo = t == P2PMAP_TOPO_SWITCH ? TOPO_SWITCH : TOPO_ROOTBUS;
+	self->topo = t == P2PMAP_PAIR_P2P ? ROUTE_P2P : ROUTE_NONE;
 	ASSERT_NE(-1, nop2p) TH_LOG("cannot read /boot/config-$(uname -r)");
 	self->stock = nop2p;
 
@@ -205,7 +205,7 @@ TEST_F(attach, verdict)
 		EXPECT_EQ(P2PMAP_AT_ROUTE_NONE, in->route);
 		EXPECT_EQ(P2PMAP_AT_REASON_NO_KCONFIG, in->reason);
 		EXPECT_EQ(-1, in->distance);
-	} else if (self->topo == TOPO_SWITCH) {
+	} else if (self->topo == ROUTE_P2P) {
 		EXPECT_EQ(P2PMAP_AT_ROUTE_BUS_ADDR, in->route) {
 			TH_LOG("route %s reason %s", route_name(in->route),
 			       reason_name(in->reason));
@@ -245,7 +245,7 @@ TEST_F(attach, verdict_dma_mask_32bit)
 	if (self->stock) {
 		EXPECT_EQ(P2PMAP_AT_REASON_NO_KCONFIG, c.reason);
 		EXPECT_EQ(P2PMAP_AT_ROUTE_NONE, c.route);
-	} else if (self->topo == TOPO_ROOTBUS) {
+	} else if (self->topo == ROUTE_NONE) {
 		EXPECT_EQ(P2PMAP_AT_REASON_NO_ROUTE, c.reason);
 		EXPECT_EQ(P2PMAP_AT_ROUTE_NONE, c.route);
 	} else if (bar_end > 0xffffffffull) {

@@ -948,7 +948,7 @@ static int group_edu(void)
 	edu_expect = op_xt();
 	printf("# TRANSFER without injection: %d%s\n", edu_expect,
 	       edu_expect ? " (refused; swept against that result)" : "");
-	if (p2pmap_topology() == P2PMAP_TOPO_SWITCH && edu_expect) {
+	if (p2pmap_pair_route() == P2PMAP_PAIR_P2P && edu_expect) {
 		printf("Bail out! TRANSFER fails without injection on the switch\n");
 		return 1;
 	}

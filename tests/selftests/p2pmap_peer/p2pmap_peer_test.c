@@ -61,10 +61,10 @@ FIXTURE(peer) {
 
 FIXTURE_SETUP(peer)
 {
-	enum p2pmap_topology t = p2pmap_topology();
+	enum p2pmap_pair_route t = p2pmap_pair_route();
 
-	ASSERT_NE(P2PMAP_TOPO_INVALID, t)
-		TH_LOG("P2PMAP_TOPOLOGY must be switch or rootbus");
+	ASSERT_NE(P2PMAP_PAIR_INVALID, t)
+		TH_LOG(P2PMAP_PAIR_ROUTE_HELP, P2PMAP_PAIR_ROUTE_ENV);
 	ASSERT_NE(-1, p2pmap_kernel_feature("pci_p2pdma"));
 	self->p2p = p2pmap_p2p_possible();
 	self->why = p2pmap_expected_fallback_reason();

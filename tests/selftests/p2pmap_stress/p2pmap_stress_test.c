@@ -115,11 +115,11 @@ FIXTURE(stress) {
 
 FIXTURE_SETUP(stress)
 {
-	enum p2pmap_topology t = p2pmap_topology();
+	enum p2pmap_pair_route t = p2pmap_pair_route();
 
-	ASSERT_NE(P2PMAP_TOPO_INVALID, t)
-		TH_LOG("P2PMAP_TOPOLOGY must be switch or rootbus");
-	self->p2p = t == P2PMAP_TOPO_SWITCH;
+	ASSERT_NE(P2PMAP_PAIR_INVALID, t)
+		TH_LOG(P2PMAP_PAIR_ROUTE_HELP, P2PMAP_PAIR_ROUTE_ENV);
+	self->p2p = t == P2PMAP_PAIR_P2P;
 	self->pci[0] = 0;
 	self->gpu = open_gpu(0, self->pci, sizeof(self->pci));
 	ASSERT_LE(0, self->gpu) TH_LOG("no p2pgpu render node");

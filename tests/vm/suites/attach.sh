@@ -11,4 +11,8 @@
 # "# " diagnostics after it, and fails the suite if a module does not
 # unload.
 . /suites/lib.sh
-run_module_test "p2pmap p2pmap_attach_test" /tests/bin/p2pmap_attach_test 'p2pmap|peer-to-peer'
+# the provider and the edu importer: a pair with a P2P route if there is one
+p2pmap_devices edu
+set -- $P2PMAP_GPUS
+run_module_test "p2pmap p2pmap_attach_test:provider=${1:-none},importer=${P2PMAP_EDU:-none}" \
+	/tests/bin/p2pmap_attach_test 'p2pmap|peer-to-peer'

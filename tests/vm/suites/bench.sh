@@ -51,6 +51,11 @@ flatten() {
 
 # count PATTERN: lines of the flattened JSON matching the ERE
 count() { grep -cE "$1" /tmp/bench.flat; }
+# whether the GPU the bench works on (the first of P2PMAP_GPUS) and the edu
+# have a P2P route (p2pmap_devices edu) on a kernel with P2PDMA
+p2p_pair() {
+	route_is_p2p "$P2PMAP_ROUTE" && grep -q '^pci_p2pdma yes' /sys/module/p2pmap/features
+}
 
 check_complete() {
 	missing=
@@ -83,8 +88,8 @@ check_import() {
 		[ "$(count '^import_throughput\.p2p_bo_status="ok"$')" -eq 1 ] &&
 		[ "$(count '^import_throughput\.p2p_bo\.\[\]\.status="ok"$')" -eq "$n" ] ||
 		{ grep -E '^(import_throughput|parameters\.sizes)' /tmp/bench.flat; return 1; }
-	# through the switch every page of the object is mapped peer-to-peer
-	if [ "$P2PMAP_TOPOLOGY" = switch ]; then
+	# with a P2P route every page of the object is mapped peer-to-peer
+	if p2p_pair; then
 		awk -F= '/^import_throughput\.p2p_bo\.\[\]\.pages=/ { want = $2 }
 			/^import_throughput\.p2p_bo\.\[\]\.p2p_pages=/ { if ($2 != want) bad = 1; n++ }
 			END { exit bad || !n }' /tmp/bench.flat ||
@@ -96,8 +101,8 @@ check_latency() {
 	[ "$(count '^latency\.cpu_madv_dontneed\.status="ok"$')" -eq 1 ] &&
 		[ "$(count '^latency\.cpu_madv_dontneed\.p99_ns=[0-9]')" -eq 1 ] ||
 		{ grep '^latency' /tmp/bench.flat; return 1; }
-	# eviction of a P2P-mapped page needs the P2P route of the switch
-	if [ "$P2PMAP_TOPOLOGY" = switch ]; then
+	# eviction of a P2P-mapped page needs a P2P route
+	if p2p_pair; then
 		[ "$(count '^latency\.exporter_evict\.status="ok"$')" -eq 1 ] &&
 			[ "$(count '^latency\.exporter_evict\.p99_ns=[0-9]')" -eq 1 ] ||
 			{ grep '^latency' /tmp/bench.flat; return 1; }
@@ -187,6 +192,8 @@ if [ ! -d /sys/module/test_hmm ]; then
 	modprobe test_hmm $SPM 2>/tmp/modprobe.err ||
 		echo "# modprobe test_hmm: $(cat /tmp/modprobe.err) (the baseline will be unavailable)"
 fi
+# the GPU the bench imports with the edu: one with a P2P route if there is one
+p2pmap_devices edu
 cp /suites/bench.sh /tmp/bench_body.sh && chmod +x /tmp/bench_body.sh
 BENCH_BODY=1
 export BENCH_BODY BENCH_MODE

@@ -48,6 +48,8 @@ say "What it proves: a device reaches another device's memory at a PCI bus"
 say "address, and when that memory moves or the window is full, p2pmap tells the"
 say "importer, which maps it again; every page is counted as P2P or system memory"
 say "with the reason."
+# the GPU and the edu the test works on, and their route (lib.sh)
+p2pmap_devices edu
 if insmod /tests/modules/p2pmap.ko &&
 	insmod /tests/modules/p2pgpu.ko window_mb=1 min_residency_ms=60000 &&
 	insmod /tests/modules/p2pmap_edu_importer.ko; then
@@ -77,6 +79,8 @@ say "addresses it gets as the hardware would (p2pgpu: whole BAR as window; p2pgp
 say "What it proves: one GPU moves another GPU's memory using only the bus"
 say "addresses p2pmap gave it, peer to peer where the PCIe topology allows, and"
 say "through system memory, with the reason, where it does not."
+# the two GPUs, and their route (lib.sh)
+p2pmap_devices gpu
 if insmod /tests/modules/p2pmap.ko && insmod /tests/modules/p2pgpu.ko; then
 	/tests/bin/p2pgpu_copy_demo > /tmp/copy.out 2>&1
 	rc=$?
@@ -143,16 +147,22 @@ say "What it proves: the emulated hardware really does device-to-device DMA: the
 say "edu engine writes into the GPU's BAR by bus address (checked in the guest,"
 say "and again from the host in the file behind the BAR), or Linux refuses it"
 say "where the topology has no P2P route."
-if insmod /tests/modules/p2pdma_edu.ko; then
+# the GPU and the edu, a pair with a P2P route if there is one; the first
+# such GPU in PCI order, whose memory file (gpu0.mem on switch and rootbus)
+# scripts/demo.sh reads
+p2pmap_devices edu
+set -- $P2PMAP_GPUS
+if insmod /tests/modules/p2pdma_edu.ko provider="${1:-none}" client="${P2PMAP_EDU:-none}"; then
 	/tests/bin/p2pdma_edu_demo > /tmp/demo.out 2>&1
 	rc=$?
 	sed 's/^/# demo:   /' /tmp/demo.out
-	case "$P2PMAP_TOPOLOGY:$rc" in
-	switch:0) tap_ok "edu DMA into and out of the GPU BAR, data verified" ;;
-	rootbus:1) grep -q 'refused' /tmp/demo.out &&
-		tap_ok "P2P refused on the root bus, with the reason" ||
-		tap_fail "P2P refused on the root bus" ;;
-	*) tap_fail "p2pdma demo (topology $P2PMAP_TOPOLOGY, rc $rc)" ;;
+	if route_is_p2p "$P2PMAP_ROUTE"; then want=0; else want=1; fi
+	case "$want:$rc" in
+	0:0) tap_ok "edu DMA into and out of the GPU BAR, data verified" ;;
+	1:1) grep -q 'refused' /tmp/demo.out &&
+		tap_ok "P2P refused without a route ($P2PMAP_ROUTE), with the reason" ||
+		tap_fail "P2P refused without a route ($P2PMAP_ROUTE)" ;;
+	*) tap_fail "p2pdma demo (route $P2PMAP_ROUTE, rc $rc)" ;;
 	esac
 	rmmod p2pdma_edu
 else

@@ -17,6 +17,8 @@
 # Lock order resv -> device lock and the trylock on the eviction path are
 # checked by lockdep on the debug kernel (a splat fails the run).
 . /suites/lib.sh
+# the GPU and the edu it works on: one with a P2P route if there is one
+p2pmap_devices edu
 [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
 run_module_test "p2pmap p2pgpu:window_mb=1,min_residency_ms=0 p2pgpu_dmabuf_test" \
 	/tests/bin/p2pgpu_dmabuf_dyn_test 'p2pgpu|dmabuf'

@@ -8,6 +8,8 @@
 # or attachment; the health suite's kmemleak scan catches leaks. Switch
 # only, like the other fail-nth suites.
 . /suites/lib.sh
+# the GPU and the edu it works on: one with a P2P route if there is one
+p2pmap_devices edu
 [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
 run_module_test "p2pmap p2pgpu:window_mb=1,min_residency_ms=0 p2pgpu_dmabuf_test" \
 	/tests/bin/p2pgpu_dmabuf_failnth 'p2pgpu|dmabuf|FAULT_INJECTION'

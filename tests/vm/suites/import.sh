@@ -11,4 +11,6 @@
 # stdout is the test program's own; this script adds only "# " diagnostics
 # after it, and fails the suite if a module does not unload.
 . /suites/lib.sh
+# the GPU and the edu it works on: one with a P2P route if there is one
+p2pmap_devices edu
 run_module_test "p2pmap p2pmap_edu_importer" /tests/bin/p2pmap_import_test 'p2pmap'

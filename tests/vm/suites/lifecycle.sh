@@ -9,6 +9,8 @@
 # middle of imports. Runs on the switch topology, late: it removes and
 # re-adds a GPU.
 . /suites/lib.sh
+# the GPU and the edu it works on: one with a P2P route if there is one
+p2pmap_devices edu
 export P2PGPU_PARAMS="window_mb=1 min_residency_ms=0"
 run_module_test "p2pmap p2pgpu:window_mb=1,min_residency_ms=0 p2pmap_edu_importer" \
 	/tests/bin/p2pmap_lifecycle_test 'p2pmap|p2pgpu|pci'

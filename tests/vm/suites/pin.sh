@@ -18,6 +18,8 @@
 # the plan is the sum of both plans, tests are renumbered, everything else
 # becomes a diagnostic.
 . /suites/lib.sh
+# the GPU and the edu it works on: one with a P2P route if there is one
+p2pmap_devices edu
 [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
 
 run_module_test "p2pmap p2pgpu:window_mb=1,min_residency_ms=0 p2pmap_edu_importer" \
@@ -27,24 +29,5 @@ run_module_test "p2pmap p2pgpu:window_mb=1,min_residency_ms=0 p2pgpu_dmabuf_test
 	/tests/bin/p2pgpu_prime_test 'p2pgpu|dmabuf' > /tmp/pin-prime.tap 2>&1
 rc_prime=$?
 
-awk '
-	FNR == 1 { part++ }
-	/^1\.\.[0-9]+/ && !seen[part]++ { plan += substr($1, 4) }
-	{ line[++n] = $0 }
-	END {
-		print "TAP version 13"
-		print "1.." plan
-		for (i = 1; i <= n; i++) {
-			l = line[i]
-			if (match(l, /^(not )?ok [0-9]+/)) {
-				head = substr(l, 1, RLENGTH)
-				sub(/[0-9]+$/, "", head)
-				print head (++t) substr(l, RLENGTH + 1)
-			} else if (l ~ /^#/) {
-				print l
-			} else {
-				print "# " l
-			}
-		}
-	}' /tmp/pin-pin.tap /tmp/pin-prime.tap
+tap_merge /tmp/pin-pin.tap /tmp/pin-prime.tap
 [ $rc_pin -eq 0 ] && [ $rc_prime -eq 0 ]

@@ -14,5 +14,7 @@
 # pages freely and every exporter event reaches live imports. (The peer
 # suite uses 60 s instead, to make exhaustion deterministic.)
 . /suites/lib.sh
+# the GPU and the edu it works on: one with a P2P route if there is one
+p2pmap_devices edu
 run_module_test "p2pmap p2pgpu:window_mb=1,min_residency_ms=0 p2pmap_edu_importer" \
 	/tests/bin/p2pmap_stress_test 'p2pmap|p2pgpu'
