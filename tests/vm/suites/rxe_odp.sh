@@ -4,7 +4,9 @@
 # rxe_odp suite: byte-exact data checks of ODP memory regions on Soft-RoCE
 # (tests/selftests/rxe_odp/rxe_odp_data: 1 MiB RDMA WRITE into an ODP MR,
 # READ from it, WRITE with it as the local source, 16- and 64-byte writes
-# at in-page offsets), on anonymous memory, at path MTU 4096 and 1024.
+# at in-page offsets), at path MTU 4096 and 1024, on anonymous memory and
+# on a published p2pgpu object mapped through its publish node (wrapped by
+# p2pgpu-rdma, as perftest is).
 #
 # Debian's stock 7.3.4 (P2PMAP_KERNEL=7.3-stock) cannot be patched and has
 # the rxe ODP copy bug: __rxe_odp_mr_copy() ignores the in-page offset and
@@ -18,6 +20,7 @@
 # a failure. On every other kernel all checks are pass/fail.
 . /suites/lib.sh
 BIN=/tests/bin/rxe_odp_data
+[ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
 PATCH=tests/vm/patches/7.3/0001-RDMA-rxe-Fix-the-in-page-offset-and-the-buffer-advan.patch
 BUG="known kernel bug: rxe ODP in-page offset, fixed by $PATCH in our 7.3 test kernel"
 
@@ -37,16 +40,16 @@ if ! rxe_up; then
 	exit 1
 fi
 
-# run MTU: one run of the program; its TAP is re-emitted into the suite's.
-N=0
+# run TAG MTU CMD...: one run of the program (CMD), output in /tmp/odp-TAG.*;
+# "STATUS NAME SKIP BLOCKFILE" per test in /tmp/odp-TAG.list, where
+# BLOCKFILE holds the lines from the test's RUN to its result.
 run() {
-	mtu=$1
-	echo "rxe_odp suite: mtu $mtu" > /dev/kmsg
-	timeout -s KILL 300 $BIN --mtu "$mtu" > /tmp/odp-$mtu.out 2>&1
-	echo "rc=$?" >> /tmp/odp-$mtu.out
-	sed 's/^/# /' /tmp/odp-$mtu.out > /tmp/odp-$mtu.diag
-	# "STATUS NAME BLOCKFILE" per test: the lines from its RUN to its result
-	awk -v d=/tmp/odp-$mtu '
+	tag=$1 mtu=$2
+	shift 2
+	echo "rxe_odp suite: $tag" > /dev/kmsg
+	timeout -s KILL 300 "$@" --mtu "$mtu" > /tmp/odp-$tag.out 2>&1
+	echo "rc=$?" >> /tmp/odp-$tag.out
+	awk -v d=/tmp/odp-$tag '
 		/^#  RUN / { blk = ++n; f = d "." blk; printf "" > f; next }
 		/^(not )?ok [0-9]+ / {
 			st = ($1 == "ok") ? "ok" : "notok"
@@ -57,20 +60,17 @@ run() {
 			blk = 0
 			next
 		}
-		blk { print > f }' /tmp/odp-$mtu.out > /tmp/odp-$mtu.list
+		blk { print > f }' /tmp/odp-$tag.out > /tmp/odp-$tag.list
 }
 
-run 4096
-run 1024
-total=$(cat /tmp/odp-4096.list /tmp/odp-1024.list | wc -l)
-tap_plan $((total > 0 ? total : 1))
-[ "$total" -gt 0 ] || tap_fail "rxe_odp_data produced no results"
-for mtu in 4096 1024; do
-	cat /tmp/odp-$mtu.diag
+# report TAG MTU WHAT: the suite's TAP lines for one run.
+report() {
+	tag=$1 mtu=$2 mem=$3
+	sed 's/^/# /' /tmp/odp-$tag.out
 	while read -r st name skip blk; do
-		what="MTU $mtu anonymous memory: $name"
+		what="MTU $mtu $mem: $name"
 		if [ "$skip" = skip ]; then
-			tap_skip "$what" "$(grep -m1 'SKIP' "$blk" /tmp/odp-$mtu.out | sed 's/.*SKIP *//')"
+			tap_skip "$what" "$(grep -m1 'SKIP' "$blk" | sed 's/.*SKIP *//')"
 		elif known_broken "$mtu" "$name"; then
 			if [ "$st" = ok ]; then
 				tap_fail "$what: the known rxe ODP bug did not show on $P2PMAP_KERNEL (data correct); is this kernel patched?"
@@ -85,7 +85,35 @@ for mtu in 4096 1024; do
 		else
 			tap_fail "$what"
 		fi
-	done < /tmp/odp-$mtu.list
+	done < /tmp/odp-$tag.list
+}
+
+# Anonymous memory, then a published p2pgpu object (p2pgpu-rdma appends
+# --mmap=<publish node> --mmap-offset=<offset>, as for perftest).
+run anon4096 4096 $BIN
+run anon1024 1024 $BIN
+gpu=0
+if insmod /tests/modules/p2pmap.ko && insmod /tests/modules/p2pgpu.ko; then
+	for d in /sys/class/drm/renderD*; do
+		ensure_node "$d"
+	done
+	gpu=1
+	run gpu4096 4096 /tests/bin/p2pgpu-rdma -s 1048576 -- $BIN
+	run gpu1024 1024 /tests/bin/p2pgpu-rdma -s 1048576 -- $BIN
+fi
+total=0
+for t in anon4096 anon1024 gpu4096 gpu1024; do
+	[ -f /tmp/odp-$t.list ] && total=$((total + $(wc -l < /tmp/odp-$t.list)))
 done
+tap_plan $((total + 1))
+[ $gpu = 1 ] && tap_ok "p2pmap and p2pgpu loaded" || tap_fail "insmod p2pmap p2pgpu"
+report anon4096 4096 "anonymous memory"
+report anon1024 1024 "anonymous memory"
+if [ $gpu = 1 ]; then
+	report gpu4096 4096 "p2pgpu object (publish node)"
+	report gpu1024 1024 "p2pgpu object (publish node)"
+	rmmod p2pgpu || tap_diag "rmmod p2pgpu failed"
+	rmmod p2pmap || tap_diag "rmmod p2pmap failed"
+fi
 rxe_down
 tap_done
