@@ -261,9 +261,10 @@ done
 # Soft-RoCE and the ODP data check; on this kernel only the configuration
 # rxe's ODP copy gets right counts as pass/fail, the rest are expected
 # failures naming the kernel bug and our patch (rxe_odp.7.3-stock.xfails).
-# rdmaplugin: libp2pmap-rdma makes ODP MRs there (VA MRs on 6.1).
+# rdmaplugin: libp2pmap-rdma makes ODP MRs there (VA MRs on 6.1). rdma:
+# pinned MRs get the system pages p2pgpu maps there; the window checks skip.
 vm_launch vm-stock73 modules-7.3-stock,selftests vm-stock switch \
-	modload,p2pdma,attach,import,gpu,ctl,svm,rxe,rxe_odp,rdmaplugin --kernel 7.3-stock
+	modload,p2pdma,attach,import,gpu,ctl,svm,rxe,rxe_odp,rdmaplugin,rdma --kernel 7.3-stock
 # Debian's stock 6.12 (PCI_P2PDMA and DEVICE_PRIVATE off, like stock 6.1).
 vm_launch vm-stock612 modules-6.12-stock,selftests vm-stock73 switch \
 	modload,attach,import,gpu,ctl,svm_off --kernel 6.12-stock
