@@ -68,7 +68,7 @@ static const struct p2pmap_feature p2pmap_features[] = {
 		/* Probed: HMM's DMA helpers map P2PDMA pages (6.16). */
 		.name = "odp_p2pdma",
 		.kconfig = "",
-		.why = "no P2PDMA-aware ODP mapping (hmm_dma_map_pfn with HMM_PFN_P2PDMA, 6.16) or CONFIG_PCI_P2PDMA off",
+		.why = "ODP maps no P2PDMA pages (needs HMM_PFN_P2PDMA, 6.16, and PCI_P2PDMA)",
 		.present = P2PMAP_ODP_MAPS_P2PDMA,
 		.effect = "RDMA ODP MRs cannot cover P2PDMA device memory",
 	},

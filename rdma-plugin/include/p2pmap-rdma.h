@@ -49,9 +49,10 @@ enum p2pmap_mem_kind {
 	P2PMAP_MEM_HOST = 0,	/* not p2pmap memory: ordinary host memory */
 	P2PMAP_MEM_P2PGPU = 1,	/* a render-node mapping of a p2pgpu object */
 	P2PMAP_MEM_DMABUF = 2,	/* a dma-buf fd given by the caller */
-	P2PMAP_MEM_FOREIGN = 3,	/* a mapping of another DRM driver's node (0.2):
-				 * no private ioctl is sent to it, it is
-				 * registered as host memory would be */
+	/* a mapping of another DRM driver's node (0.2): registered as host
+	 * memory would be, no private ioctl is sent to it
+	 */
+	P2PMAP_MEM_FOREIGN = 3,
 };
 
 /* p2pmap_reg_mr() flags */

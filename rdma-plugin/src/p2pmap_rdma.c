@@ -42,12 +42,12 @@ static struct ibv_mr *real_reg_mr(struct ibv_pd *pd, void *addr,
 static int real_query_odp(struct ibv_pd *pd, uint64_t *general, uint32_t *rc)
 {
 	struct ibv_device_attr_ex ax;
-	int err;
+	int err = EINVAL;
 
-	if (!pd || !pd->context)
-		return EINVAL;
-	memset(&ax, 0, sizeof(ax));
-	err = ibv_query_device_ex(pd->context, NULL, &ax);
+	if (pd && pd->context) {
+		memset(&ax, 0, sizeof(ax));
+		err = ibv_query_device_ex(pd->context, NULL, &ax);
+	}
 	if (err)
 		return err;
 	*general = ax.odp_caps.general_caps;
@@ -420,9 +420,9 @@ static const char *chosen_because(enum p2pmap_mr_kind kind, unsigned int caps)
 
 /*
  * Device memory: make the first MR of the plan that the device accepts.
- * @pre: the capabilities if already queried (else NULL), @fd/@off: the dma-buf (fd -1: none; @nodmabuf says why), @addr: the CPU
- * mapping (iova of every kind; NULL: none), @what: the memory, for the
- * reason.
+ * @pre: the capabilities if already queried (else NULL); @fd/@off: the
+ * dma-buf (fd -1: none, @nodmabuf says why); @addr: the CPU mapping (iova
+ * of every kind; NULL: none); @what: the memory, for the reason.
  */
 static struct ibv_mr *reg_device(struct ibv_pd *pd,
 				 const struct p2pmap_rdma_caps *pre, int fd,
@@ -447,7 +447,7 @@ static struct ibv_mr *reg_device(struct ibv_pd *pd,
 	if (!(c.caps & P2PMAP_RDMA_CAP_DMABUF_MR) &&
 	    !(flags & P2PMAP_REG_NO_DMABUF))
 		info->dmabuf_errno = c.dmabuf_probe_errno;
-	p2pmap_rdma_plan(c.caps, flags, fd >= 0, nodmabuf, addr != NULL,
+	p2pmap_rdma_plan(c.caps, flags, fd >= 0, nodmabuf, !!addr,
 			 dev_name(pd), order, skipped, sizeof(skipped));
 	for (i = 0; order[i] != P2PMAP_MR_NONE; i++) {
 		errno = 0;

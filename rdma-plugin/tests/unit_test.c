@@ -134,12 +134,14 @@ static int fake_drm_name(int fd, char *name, size_t len)
 static int fake_export_bo(int fd, void *addr, size_t length, int *dmabuf,
 			  uint64_t *off, char *why, size_t whylen)
 {
+	int err = ENXIO;
+
 	(void)addr; (void)length;
 	export_calls++;
 	last_export_minor = fd_minor[fd];
 	if (fd_minor[fd] != export_ok_minor) {
-		snprintf(why, whylen, "BO_FROM_VA: %s", strerror(ENXIO));
-		return ENXIO;
+		snprintf(why, whylen, "BO_FROM_VA: %s", strerror(err));
+		return err;
 	}
 	*dmabuf = memfd_create("fake-dmabuf-export", MFD_CLOEXEC);
 	*off = 8192;
@@ -193,7 +195,9 @@ static void write_file(const char *path, const char *text)
 
 /* /sys/module/p2pmap/features as Linux 6.1 and 7.3 builds print it */
 #define FEATURES_61 "pci_p2pdma yes\ndevice_private yes\ndmabuf_move_notify yes\n" \
-	"pinned_imports yes\ngup_p2pdma_pin yes\nodp_p2pdma no no P2PDMA-aware ODP mapping: RDMA ODP MRs cannot cover P2PDMA device memory\n" \
+	"pinned_imports yes\ngup_p2pdma_pin yes\n" \
+	"odp_p2pdma no ODP maps no P2PDMA pages (needs HMM_PFN_P2PDMA, 6.16, and PCI_P2PDMA): " \
+	"RDMA ODP MRs cannot cover P2PDMA device memory\n" \
 	"mmu_notifier yes\n"
 #define FEATURES_73 "pci_p2pdma yes\ndevice_private yes\ndmabuf_move_notify yes\n" \
 	"pinned_imports yes\ngup_p2pdma_pin no GUP pins no P2PDMA page long-term since 6.2 (FOLL_PCI_P2PDMA): pinned imports and RDMA MRs of P2PDMA mappings get EREMOTEIO\n" \
