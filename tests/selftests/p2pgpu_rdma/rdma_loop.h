@@ -26,6 +26,7 @@ struct rl {
 	struct ibv_qp *qp[2];
 	union ibv_gid gid;
 	enum ibv_mtu mtu;
+	int timeout_s;	/* completion deadline of rl_rdma(); 0: 10 s */
 	char err[160];
 };
 
@@ -161,7 +162,8 @@ static inline struct ibv_mr *rl_reg(struct rl *r, void *addr, size_t len)
 
 /*
  * One RDMA WRITE (@op IBV_WR_RDMA_WRITE: @local -> @remote) or READ
- * (@remote -> @local) of @len bytes on QP 0, waited for up to 10 s.
+ * (@remote -> @local) of @len bytes on QP 0, waited for up to
+ * @r->timeout_s seconds (10 if 0).
  * Returns 0, the work completion status as a positive number, or -errno.
  */
 static inline int rl_rdma(struct rl *r, enum ibv_wr_opcode op,
@@ -194,8 +196,8 @@ static inline int rl_rdma(struct rl *r, enum ibv_wr_opcode op,
 		if (n)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 10)
-			return rl_fail(r, "no completion within 10 s", ETIMEDOUT);
+		if (t.tv_sec - t0.tv_sec > (r->timeout_s ? r->timeout_s : 10))
+			return rl_fail(r, "no completion within the deadline", ETIMEDOUT);
 	}
 	if (wc.status != IBV_WC_SUCCESS) {
 		snprintf(r->err, sizeof(r->err), "completion: %s",

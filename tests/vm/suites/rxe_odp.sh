@@ -47,7 +47,7 @@ run() {
 	tag=$1 mtu=$2
 	shift 2
 	echo "rxe_odp suite: $tag" > /dev/kmsg
-	timeout -s KILL 300 "$@" --mtu "$mtu" > /tmp/odp-$tag.out 2>&1
+	timeout -s KILL 900 "$@" --mtu "$mtu" > /tmp/odp-$tag.out 2>&1
 	echo "rc=$?" >> /tmp/odp-$tag.out
 	awk -v d=/tmp/odp-$tag '
 		/^#  RUN / { blk = ++n; f = d "." blk; printf "" > f; next }
