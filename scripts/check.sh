@@ -257,12 +257,17 @@ done
 # modules built against its config, after vm-stock. Only the suites that
 # pass there today: peer, copy, pin and dmabuf still assume that CPU faults
 # place pages in the window whenever pci_p2pdma is available (6 failures,
-# docs/kernel-compat.md), so they are not run on it yet.
+# docs/kernel-compat.md), so they are not run on it yet. rxe and rxe_odp:
+# Soft-RoCE and the ODP data check; on this kernel only the configuration
+# rxe's ODP copy gets right counts as pass/fail, the rest are expected
+# failures naming the kernel bug and our patch (rxe_odp.7.3-stock.xfails).
+# rdmaplugin: libp2pmap-rdma makes ODP MRs there (VA MRs on 6.1). rdma:
+# pinned MRs get the system pages p2pgpu maps there; the window checks skip.
 # export is p2pmap.ko's own dma-buf export (/dev/p2pmap) with the 7.1
 # invalidate_mappings and revocable pinned importers; Debian's stock config
 # has no fault injection, so failnth_export runs only in vm-switch.
 vm_launch vm-stock73 modules-7.3-stock,selftests vm-stock switch \
-	modload,p2pdma,attach,import,gpu,ctl,svm,export --kernel 7.3-stock
+	modload,p2pdma,attach,import,gpu,ctl,svm,export,rxe,rxe_odp,rdmaplugin,rdma --kernel 7.3-stock
 # Debian's stock 6.12 (PCI_P2PDMA and DEVICE_PRIVATE off, like stock 6.1).
 vm_launch vm-stock612 modules-6.12-stock,selftests vm-stock73 switch \
 	modload,attach,import,gpu,ctl,svm_off --kernel 6.12-stock
