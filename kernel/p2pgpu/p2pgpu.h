@@ -158,6 +158,12 @@ struct vm_area_struct;
  * @window_struct_pages: the window has P2PDMA struct pages (p2pgpu_p2pdma.c)
  *	and CPU faults map them; cleared under @lock when remove tears them
  *	down.
+ * @window_refcounted: the window's P2PDMA pages follow the refcount-0 rules
+ *	(P2PMAP_P2PDMA_IDLE_REFCOUNT == 0): slots in use hold a page reference
+ *	(@slot_refs) and CPU faults vm_insert_page() them; false: 6.1 rules
+ *	(devmap PTEs, no references). See "p2pgpu window page lifetime".
+ * @slot_refs: window slots whose P2PDMA page p2pgpu holds one reference on
+ *	(bitmap of @window_pages; only with @window_refcounted).
  * @cpu_fallback: P2PGPU_FALLBACK_* reason why the window has no struct pages
  *	(CPU mappings are then system pages), or %P2PGPU_FALLBACK_NONE.
  * @p2pdma_err: errno of pci_p2pdma_add_resource(), for the log and sysfs.
@@ -199,6 +205,8 @@ struct p2pgpu_device {
 	struct p2pgpu_svm *svm;
 	/* rdma: struct-page CPU mappings, GUP pins, publishing */
 	bool window_struct_pages;
+	bool window_refcounted;
+	unsigned long *slot_refs;
 	int cpu_fallback;
 	int p2pdma_err;
 	unsigned long *orphans;
@@ -381,6 +389,9 @@ struct page *p2pgpu_slot_page(struct p2pgpu_device *gdev, u32 slot);
 bool p2pgpu_slot_gup_pinned(struct p2pgpu_device *gdev, u32 slot);
 bool p2pgpu_page_gup_pinned(struct page *page);
 bool p2pgpu_orphan_slot_locked(struct p2pgpu_device *gdev, u32 slot);
+void p2pgpu_slot_get_locked(struct p2pgpu_device *gdev, u32 slot);
+vm_fault_t p2pgpu_slot_insert_locked(struct p2pgpu_device *gdev,
+				     struct vm_fault *vmf, u32 slot);
 void p2pgpu_reap_orphans_locked(struct p2pgpu_device *gdev);
 int p2pgpu_ioctl_bo_cpu_info(struct drm_device *drm, void *data,
 			     struct drm_file *file);
