@@ -253,13 +253,11 @@ for k in 6.12 7.3 6.12-stock 7.3-stock; do
 	[ "${OK[modules-$k]}" != 1 ] || sparse_account "$k"
 done
 # Debian's stock 7.3 image (PCI_P2PDMA and DEVICE_PRIVATE on; p2pgpu's CPU
-# mappings fall back to system pages with reason p2pdma_unported) with the
-# modules built against its config, after vm-stock. Only the suites that
-# pass there today: peer, copy, pin and dmabuf still assume that CPU faults
-# place pages in the window whenever pci_p2pdma is available (6 failures,
-# docs/kernel-compat.md), so they are not run on it yet.
+# mappings are the window's P2PDMA pages under the refcount-0 rules) with
+# the modules built against its config, after vm-stock: the exporter
+# suites, with expectations from /sys/module/p2pmap/features and cpu_map.
 vm_launch vm-stock73 modules-7.3-stock,selftests vm-stock switch \
-	modload,p2pdma,attach,import,gpu,ctl,svm --kernel 7.3-stock
+	modload,p2pdma,attach,import,gpu,peer,copy,pin,dmabuf,ctl,svm --kernel 7.3-stock
 # Debian's stock 6.12 (PCI_P2PDMA and DEVICE_PRIVATE off, like stock 6.1).
 vm_launch vm-stock612 modules-6.12-stock,selftests vm-stock73 switch \
 	modload,attach,import,gpu,ctl,svm_off --kernel 6.12-stock

@@ -68,6 +68,10 @@ struct vm_area_struct;
  * are not counted in the pinned fields of BO_INFO/DEVICE_INFO; they are
  * counted when asked (BO_CPU_INFO, sysfs). PCI remove waits for every such
  * pin on the window before the struct pages go (p2pgpu_p2pdma_drain()).
+ * Since 6.2 GUP pins no P2PDMA page long-term, so on newer kernels only
+ * fallback (system) pages are pinned that way. Who holds a reference on a
+ * window page, and when it drops, is in "p2pgpu window page lifetime"
+ * (p2pgpu_p2pdma.c); all of it happens under the device lock.
  *
  * The unpin worker: p2pmap may call p2p_unmap() with import->lock and
  * provider->lock held, and p2pgpu calls p2pmap_provider_invalidate() with

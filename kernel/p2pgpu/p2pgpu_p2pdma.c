@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pgpu struct pages for the window, and get_user_pages() pins on them.
+ * p2pgpu struct pages for the window, their page references, and
+ * get_user_pages() pins on them.
  *
  * This file owns what makes a CPU mapping of a buffer object pinnable by
  * get_user_pages() users such as ib_umem_get() (an RDMA memory

@@ -310,17 +310,52 @@ TEST_F_TIMEOUT(gpu, create_mmap_rw, 120)
 #define EVICT_BOS	5
 #define EVICT_BO_SIZE	(8 * MIB)	/* 40 MiB > the 32 MiB window */
 
+/*
+ * Bytes of the device's P2PDMA pool that are free (p2pmem/available), or
+ * -1 if the device registered no pool (no CONFIG_PCI_P2PDMA). p2pgpu takes
+ * the whole window from the pool at probe and keeps it until remove, so
+ * this stays 0 however often window pages are mapped, evicted and freed:
+ * a window page whose last reference went through put_page() (the pool's
+ * free op on kernels where P2PDMA pages idle at refcount 0) would show up
+ * here, PAGE_SIZE at a time, and be freed twice at remove.
+ */
+static long long p2pmem_available(int minor)
+{
+	char path[96];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/drm/renderD%d/device/p2pmem/available", minor);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -2;
+	fclose(f);
+	return v;
+}
+
 TEST_F_TIMEOUT(gpu, data_survives_eviction, 600)
 {
 	struct gpu *g = &self->g[1];	/* the 32 MiB window */
 	struct drm_p2pgpu_device_info before, after;
 	uint64_t resident = 0;
 	uint32_t h[EVICT_BOS];
+	long long pool;
 	void *p[EVICT_BOS];
 	int b, pass;
 
 	ASSERT_EQ(32 * MIB, g->info.window_total);
 	ASSERT_EQ(0, gpu_info(g->fd, &before));
+	pool = p2pmem_available(g->minor);
+	if (self->window) {
+		ASSERT_EQ(0, pool)
+			TH_LOG("window mapped as BAR pages but p2pmem/available %lld",
+			       pool);
+	} else {
+		ASSERT_NE(-2, pool);
+	}
 	for (b = 0; b < EVICT_BOS; b++) {
 		uint64_t size = EVICT_BO_SIZE;
 
@@ -383,6 +418,8 @@ TEST_F_TIMEOUT(gpu, data_survives_eviction, 600)
 	ASSERT_EQ(0, gpu_info(g->fd, &after));
 	EXPECT_EQ(before.vram_used, after.vram_used);
 	EXPECT_EQ(before.window_used, after.window_used);
+	/* nothing went back to the P2PDMA pool behind p2pgpu's back */
+	EXPECT_EQ(pool, p2pmem_available(g->minor));
 }
 
 #define STRESS_PROCS	3
