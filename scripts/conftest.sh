@@ -59,6 +59,13 @@ probe PIN_USER_PAGES_REMOTE_NO_VMAS '#include <linux/mm.h>' \
 probe FOLL_PCI_P2PDMA '#include <linux/mm.h>' \
 'static __maybe_unused unsigned int p2p_probe(void) { return FOLL_PCI_P2PDMA; }'
 
+# 6.16 (hmm_dma_map_alloc()/hmm_dma_map_pfn() with HMM_PFN_P2PDMA, and
+# RDMA ODP converted to them): ib_umem_odp maps the P2PDMA pages of a CPU
+# mapping to bus addresses (or through the host bridge) instead of
+# treating them as system memory, so an ODP MR can cover P2PDMA memory.
+probe HMM_PFN_P2PDMA '#include <linux/hmm.h>' \
+'static __maybe_unused unsigned long p2p_probe(void) { return HMM_PFN_P2PDMA; }'
+
 # 6.3 (bc292ab00f6c "mm: introduce vma->vm_flags wrapper functions")
 probe VM_FLAGS_SET '#include <linux/mm.h>' \
 'static __maybe_unused void p2p_probe(struct vm_area_struct *v) { vm_flags_set(v, VM_IO); }'

@@ -143,6 +143,7 @@ FIXTURE(rdma) {
 	int gup;
 	int fd;
 	int nfd;
+	int window;	/* CPU mappings use window pages (p2pgpu/cpu_map bar) */
 	struct rl rl;
 	uint8_t *host;
 	size_t host_len;
@@ -157,6 +158,16 @@ FIXTURE_SETUP(rdma)
 	ASSERT_NE(-1, self->gup) TH_LOG("no gup_p2pdma_pin row in /sys/module/p2pmap/features");
 	self->fd = open_gpu(0, pci, sizeof(pci));
 	ASSERT_LE(0, self->fd) TH_LOG("no p2pgpu render node");
+	/*
+	 * Three cases. CPU mappings of window pages on a kernel that pins
+	 * them (6.1): every test. Window pages on a kernel whose GUP refuses
+	 * them (6.2+, gup_p2pdma_pin no): a pinned MR is refused
+	 * (pinned_mr_refused), the tests that need one skip. System pages
+	 * (no P2PDMA, or a fallback reason): a pinned MR pins those, and
+	 * nothing about the window can be asserted: the window tests skip.
+	 */
+	ASSERT_NE(-1, p2pgpu_window_cpu_map());
+	self->window = p2pgpu_window_cpu_map() == 1;
 	self->nfd = open_pub(self->fd);
 	ASSERT_LE(0, self->nfd) TH_LOG("no publish node: %s", strerror(errno));
 	ret = rl_open(&self->rl, "rxe0");
@@ -196,6 +207,9 @@ TEST_F(rdma, pinned_mr_refused)
 
 	if (self->gup)
 		SKIP(return, "kernel pins P2PDMA pages long-term: mr_bar_write_read covers pinned MRs");
+	if (!self->window)
+		SKIP(return, "p2pgpu's CPU mappings use system pages on this kernel (cpu_map system): %s",
+		     "a pinned MR pins those, see mr_bar_write_read");
 	ASSERT_EQ(0, bo_new(self->fd, len, &b));
 	fill(b.cpu, len, 11);
 	ASSERT_EQ(0, cpu_info(self->fd, b.handle, &ci));
@@ -274,7 +288,10 @@ TEST_F(rdma, publish_node)
 	bo_free(self->fd, &b);
 }
 
-/* An MR on an object in the window: BAR placement, data both ways. */
+/*
+ * An MR on an object: BAR placement where CPU mappings use the window,
+ * system pages (the reported fallback) where they do not; data both ways.
+ */
 TEST_F(rdma, mr_bar_write_read)
 {
 	struct drm_p2pgpu_bo_cpu_info ci;
@@ -286,7 +303,7 @@ TEST_F(rdma, mr_bar_write_read)
 	size_t len = 16 * PG;
 	int ret;
 
-	if (!self->gup)
+	if (self->window && !self->gup)
 		SKIP(return, "%s", NO_GUP);
 
 	ASSERT_EQ(0, bo_new(self->fd, len, &b));
@@ -302,11 +319,18 @@ TEST_F(rdma, mr_bar_write_read)
 	TH_LOG("registered: cpu_map %u, gup window %llu, gup system %llu, fallback %u",
 	       ci.cpu_map, (unsigned long long)ci.pages_gup_window,
 	       (unsigned long long)ci.pages_gup_system, ci.fallback);
-	EXPECT_EQ((__u32)P2PGPU_CPU_MAP_BAR, ci.cpu_map);
-	EXPECT_EQ(16ULL, ci.pages_gup_window);
-	EXPECT_EQ(0ULL, ci.pages_gup_system);
-	EXPECT_EQ(0ULL, ci.pages_cpu_system);
-	EXPECT_LE(16ULL, ci.dev_gup_window);
+	if (self->window) {
+		EXPECT_EQ((__u32)P2PGPU_CPU_MAP_BAR, ci.cpu_map);
+		EXPECT_EQ(16ULL, ci.pages_gup_window);
+		EXPECT_EQ(0ULL, ci.pages_gup_system);
+		EXPECT_EQ(0ULL, ci.pages_cpu_system);
+		EXPECT_LE(16ULL, ci.dev_gup_window);
+	} else {
+		EXPECT_NE((__u32)P2PGPU_CPU_MAP_BAR, ci.cpu_map);
+		EXPECT_EQ(0ULL, ci.pages_gup_window);
+		EXPECT_EQ(16ULL, ci.pages_gup_system);
+		EXPECT_NE(0U, ci.fallback) TH_LOG("the fallback has a reason");
+	}
 
 	/* host -> device memory, checked through the owner's mapping */
 	fill(self->host, len, 3);
@@ -315,7 +339,8 @@ TEST_F(rdma, mr_bar_write_read)
 	ASSERT_EQ(0, ret) TH_LOG("%s", self->rl.err);
 	EXPECT_EQ(-1, check(b.cpu, len, 3));
 	ASSERT_EQ(0, bo_info(self->fd, b.handle, &bi));
-	EXPECT_EQ(16ULL, bi.pages_window) TH_LOG("the data must be in the BAR");
+	EXPECT_EQ(self->window ? 16ULL : 0ULL, bi.pages_window)
+		TH_LOG("the data must be in the BAR exactly where CPU mappings use it");
 
 	/* device memory -> host */
 	fill(b.cpu, len, 4);
@@ -343,6 +368,9 @@ TEST_F(rdma, mr_pages_not_evicted)
 	size_t len = 16 * PG, i;
 	int ret;
 
+	if (!self->window)
+		SKIP(return, "p2pgpu's CPU mappings use system pages on this kernel (cpu_map system): %s",
+		     "no window page for an MR to pin against eviction");
 	if (!self->gup)
 		SKIP(return, "%s", NO_GUP);
 
@@ -384,6 +412,9 @@ TEST_F(rdma, fallback_window_full)
 	size_t len = 16 * PG;
 	int ret;
 
+	if (!self->window)
+		SKIP(return, "p2pgpu's CPU mappings use system pages on this kernel (cpu_map system): %s",
+		     "no window for an MR to fill");
 	if (!self->gup)
 		SKIP(return, "%s", NO_GUP);
 
@@ -438,6 +469,9 @@ TEST_F(rdma, free_under_mr)
 	uint8_t *p;
 	int ret;
 
+	if (!self->window)
+		SKIP(return, "p2pgpu's CPU mappings use system pages on this kernel (cpu_map system): %s",
+		     "no window slot for a freed object's MR to keep pinned");
 	if (!self->gup)
 		SKIP(return, "%s", NO_GUP);
 
@@ -476,7 +510,7 @@ TEST_F(rdma, unpublish_under_mr)
 	uint8_t *n;
 	int ret;
 
-	if (!self->gup)
+	if (self->window && !self->gup)
 		SKIP(return, "%s", NO_GUP);
 
 	ASSERT_EQ(0, bo_new(self->fd, len, &b));
@@ -512,7 +546,7 @@ TEST_F(rdma, kill9_mid_transfer)
 	char c;
 	pid_t pid;
 
-	if (!self->gup)
+	if (self->window && !self->gup)
 		SKIP(return, "%s", NO_GUP);
 
 	ASSERT_EQ(0, bo_new(self->fd, len, &b));
@@ -546,18 +580,19 @@ TEST_F(rdma, kill9_mid_transfer)
 	ASSERT_EQ(1, read(pfd[0], &c, 1)) TH_LOG("child could not start traffic");
 	close(pfd[0]);
 	ASSERT_EQ(0, cpu_info(self->fd, b.handle, &ci));
-	EXPECT_EQ(16ULL, ci.pages_gup_window);
+	EXPECT_EQ(16ULL, self->window ? ci.pages_gup_window : ci.pages_gup_system);
 	usleep(200000);
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));
 	for (i = 0; i < 100; i++) {
 		ASSERT_EQ(0, cpu_info(self->fd, b.handle, &ci));
-		if (!ci.pages_gup_window)
+		if (!ci.pages_gup_window && !ci.pages_gup_system)
 			break;
 		usleep(100000);
 	}
 	EXPECT_EQ(0ULL, ci.pages_gup_window) TH_LOG("pins released at exit");
+	EXPECT_EQ(0ULL, ci.pages_gup_system) TH_LOG("pins released at exit");
 	fill(b.cpu, len, 9);
 	EXPECT_EQ(-1, check(b.cpu, len, 9));
 	bo_free(self->fd, &b);

@@ -75,8 +75,11 @@ static inline int rl_qp_connect(struct rl *r, struct ibv_qp *qp, uint32_t dqpn)
 	return 0;
 }
 
-/* Open @name (e.g. "rxe0") and connect two QPs to each other. */
-static inline int rl_open(struct rl *r, const char *name)
+/*
+ * Open @name (e.g. "rxe0") and connect two QPs to each other with path MTU
+ * @mtu, or the port's active MTU when @mtu is 0.
+ */
+static inline int rl_open_mtu(struct rl *r, const char *name, enum ibv_mtu mtu)
 {
 	struct ibv_device **list;
 	struct ibv_port_attr pa;
@@ -95,7 +98,7 @@ static inline int rl_open(struct rl *r, const char *name)
 		return rl_fail(r, "no such RDMA device", ENODEV);
 	if (ibv_query_port(r->ctx, RL_PORT, &pa))
 		return rl_fail(r, "ibv_query_port", errno);
-	r->mtu = pa.active_mtu;
+	r->mtu = mtu ? mtu : pa.active_mtu;
 	if (ibv_query_gid(r->ctx, RL_PORT, RL_GID_INDEX, &r->gid))
 		return rl_fail(r, "ibv_query_gid", errno);
 	r->pd = ibv_alloc_pd(r->ctx);
@@ -121,6 +124,12 @@ static inline int rl_open(struct rl *r, const char *name)
 	if (!ret)
 		ret = rl_qp_connect(r, r->qp[1], r->qp[0]->qp_num);
 	return ret;
+}
+
+/* Open @name (e.g. "rxe0") and connect two QPs at the port's active MTU. */
+static inline int rl_open(struct rl *r, const char *name)
+{
+	return rl_open_mtu(r, name, 0);
 }
 
 static inline void rl_close(struct rl *r)
