@@ -83,7 +83,10 @@ static const char help_text[] =
 "OUTPUT\n"
 "    Lines starting with \"p2pgpu-rdma:\" on stderr: the command line, then\n"
 "    \"placement <what> (reason <r>): <n> BAR pages, <m> system pages\n"
-"    pinned\".\n"
+"    pinned\", then \"resident during the run: up to <w> pages in the\n"
+"    window (P2PDMA), up to <s> pages CPU-mapped as system memory\": what\n"
+"    a registration that pins nothing (an ODP MR, --odp) reached through\n"
+"    the object's CPU mapping.\n"
 "\n"
 "SIGNALS\n"
 "    SIGTERM, SIGINT and SIGHUP are passed on to COMMAND.\n"
@@ -241,14 +244,22 @@ static int fill_window(int fd, const char *ibdev)
 	return 0;
 }
 
+/*
+ * Maxima over the run: pages pinned by get_user_pages() (a pinned MR) in
+ * the window (bar) and in system memory (sys); and, for registrations that
+ * pin nothing (ODP MRs fault pages in through the CPU mapping), pages
+ * placed in the window (win) and pages the CPU mapping maps as system
+ * memory (cpu_sys).
+ */
 struct sample {
-	uint64_t bar, sys;
+	uint64_t bar, sys, win, cpu_sys;
 	uint32_t fallback, cpu_map;
 };
 
 static int sample(int fd, uint32_t handle, struct sample *s)
 {
 	struct drm_p2pgpu_bo_cpu_info ci;
+	struct drm_p2pgpu_bo_info bi;
 
 	memset(&ci, 0, sizeof(ci));
 	ci.handle = handle;
@@ -258,9 +269,17 @@ static int sample(int fd, uint32_t handle, struct sample *s)
 		s->bar = ci.pages_gup_window;
 	if (ci.pages_gup_system > s->sys)
 		s->sys = ci.pages_gup_system;
+	if (ci.pages_cpu_system > s->cpu_sys)
+		s->cpu_sys = ci.pages_cpu_system;
 	if (ci.fallback)
 		s->fallback = ci.fallback;
 	s->cpu_map = ci.cpu_map;
+	memset(&bi, 0, sizeof(bi));
+	bi.handle = handle;
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_INFO, &bi))
+		return -errno;
+	if (bi.pages_window > s->win)
+		s->win = bi.pages_window;
 	return 0;
 }
 
@@ -426,6 +445,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "p2pgpu-rdma: placement %s (reason %s): %" PRIu64 " BAR pages, %" PRIu64 " system pages pinned\n",
 		what, s.fallback < sizeof(fallback_names) / sizeof(*fallback_names) ?
 		fallback_names[s.fallback] : "?", s.bar, s.sys);
+	fprintf(stderr, "p2pgpu-rdma: resident during the run: up to %" PRIu64 " pages in the window (P2PDMA), up to %" PRIu64 " pages CPU-mapped as system memory\n",
+		s.win, s.cpu_sys);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	ret = WEXITSTATUS(status);
