@@ -262,9 +262,10 @@ done
 # (rxe_odp.7.3-stock.xfails). rdmaplugin: libp2pmap-rdma makes ODP MRs
 # there (VA MRs on 6.1). rdma: a pinned MR of window pages is refused there
 # (GUP pins no P2PDMA page long-term) and leaves no pin; the pinning checks
-# skip.
+# skip. odp_perftest: unmodified ib_write_bw/ib_read_bw --odp --mmap on a
+# p2pgpu object at MTU 4096, placement in the window asserted.
 vm_launch vm-stock73 modules-7.3-stock,selftests vm-stock switch \
-	modload,p2pdma,attach,import,gpu,peer,copy,pin,dmabuf,ctl,svm,rxe,rxe_odp,rdmaplugin,rdma --kernel 7.3-stock
+	modload,p2pdma,attach,import,gpu,peer,copy,pin,dmabuf,ctl,svm,rxe,rxe_odp,rdmaplugin,rdma,odp_perftest --kernel 7.3-stock
 # Debian's stock 6.12 (PCI_P2PDMA and DEVICE_PRIVATE off, like stock 6.1).
 vm_launch vm-stock612 modules-6.12-stock,selftests vm-stock73 switch \
 	modload,attach,import,gpu,ctl,svm_off --kernel 6.12-stock
