@@ -23,6 +23,7 @@ enum p2pmap_pfn_kind {
 	P2PMAP_PFN_SYSTEM,	/* ordinary page */
 	P2PMAP_PFN_DEVPRIV,	/* device-private page: ask its provider */
 	P2PMAP_PFN_COW,		/* read-only device-private page, writing import */
+	P2PMAP_PFN_FOREIGN,	/* other ZONE_DEVICE memory (a P2PDMA BAR page) */
 };
 
 /*
@@ -52,8 +53,16 @@ static inline enum p2pmap_pfn_kind p2pmap_pfn_kind(const struct p2pmap_import *i
 {
 	struct page *page = hmm_pfn_to_page(hpfn);
 
-	if (!(hpfn & HMM_PFN_VALID) || !is_device_private_page(page))
+	if (!(hpfn & HMM_PFN_VALID) || !is_zone_device_page(page))
 		return P2PMAP_PFN_SYSTEM;
+	/*
+	 * A P2PDMA page (or other ZONE_DEVICE memory) in a mapping no
+	 * provider registered: it has no struct-page DMA mapping (7.x's
+	 * dma_map_page() refuses ZONE_DEVICE pages), and p2pmap does not
+	 * know its exporter, so it cannot map it peer to peer either.
+	 */
+	if (!is_device_private_page(page))
+		return P2PMAP_PFN_FOREIGN;
 	/*
 	 * hmm_range_fault() reports a read-only device-private page as it
 	 * is, even with HMM_PFN_REQ_WRITE. Writing needs the copy-on-write
@@ -129,7 +138,7 @@ static inline bool p2pmap_sys_page(unsigned long hpfn, unsigned long floor)
 	if (top != P2PMAP_HPFN_TOP_R && top != P2PMAP_HPFN_TOP_W)
 		return false;
 	if (page_to_pfn(page) >= floor)
-		return !is_device_private_page(page);
+		return !is_zone_device_page(page);
 	if (IS_ENABLED(CONFIG_DEBUG_VM) && is_device_private_page(page)) {
 		WARN_ONCE(1, "p2pmap: device-private pfn %#lx below the end of RAM, of a pagemap never added\n",
 			  page_to_pfn(page));
@@ -394,6 +403,13 @@ int p2pmap_resolve_system(struct p2pmap_import *imp,
 			void *entry;
 
 			j = i + 1;
+			if (kind == P2PMAP_PFN_FOREIGN) {
+				pr_warn_ratelimited("import: 0x%lx is device memory (pfn %#lx) in a mapping no p2pmap provider registered: import it through its exporter's mapping\n",
+						    va + (i << PAGE_SHIFT),
+						    page_to_pfn(hmm_pfn_to_page(pfns[i])));
+				ret = -EREMOTEIO;
+				break;
+			}
 			if (kind == P2PMAP_PFN_SYSTEM) {
 				if (require) {
 					pr_warn_ratelimited("import: REQUIRE_P2P but 0x%lx is system memory\n",
