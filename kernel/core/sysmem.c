@@ -407,7 +407,8 @@ int p2pmap_resolve_system(struct p2pmap_import *imp,
 				pr_warn_ratelimited("import: 0x%lx is device memory (pfn %#lx) in a mapping no p2pmap provider registered: import it through its exporter's mapping\n",
 						    va + (i << PAGE_SHIFT),
 						    page_to_pfn(hmm_pfn_to_page(pfns[i])));
-				ret = -EREMOTEIO;
+				/* e.g. an exporter unbound while its PTEs go */
+				ret = -ENODEV;
 				break;
 			}
 			if (kind == P2PMAP_PFN_SYSTEM) {
