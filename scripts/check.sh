@@ -281,18 +281,21 @@ gate_selftest() {
 static_stage gate-selftest ktrees-newer gate_selftest
 # The 7.3 debug test kernel (built in ktrees-newer from linux-source-7.3,
 # our fragment and tests/vm/patches/7.3: KASAN, lockdep, kmemleak, fault
-# injection, DMA-API debugging) runs every suite on both topologies, the
-# 7.3 tree's own hmm-tests in the hmm suite, and the odp suite (RDMA ODP
-# MRs over p2pgpu memory, with the rxe fix the stock kernel lacks).
+# injection, DMA-API debugging) runs every suite on both topologies: the
+# switch in the foreground after vm-switch (below), the root bus here in
+# the background chain, after vm-stock612; with the 7.3 tree's own hmm-tests
+# in the hmm suite, and the odp and rxe_odp suites (RDMA ODP MRs over
+# p2pgpu memory, with the rxe fix the stock kernel lacks).
 static_stage hmm-tests-7.3 ktrees-newer make -s hmm-tests-7.3
-vm_launch vm73-rootbus modules-7.3,selftests,hmm-tests-7.3 vm-rootbus rootbus \
-	modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,ctl,hmm,svm,rdma,odp,dmabuf,rdmaplugin --kernel 7.3
+VM73_ALL=modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,hmm,svm,svm_bench,rxe,rxe_odp,rdma,odp,bench,dmabuf,rdmaplugin,failnth_dmabuf,export,failnth_export,trace,lifecycle
+vm_launch vm73-rootbus modules-7.3,selftests,hmm-tests-7.3 vm-stock612 rootbus \
+	modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,ctl,hmm,svm,rdma,odp,dmabuf,export,rdmaplugin --kernel 7.3
 # A third topology on the test kernel: three GPUs (256, 16 and 128 MiB BAR2)
 # of which one pair reaches P2P, first in PCI order the one that does not.
 # The suites must find the GPUs, their windows and the P2P pair themselves.
 # A few suites only, to stay cheap; in the background chain,
-# after vm-stock612 and before the demo.
-vm_launch vm-mixed modules,selftests vm-stock612 mixed modload,gpu,ctl,peer,copy
+# after vm73-rootbus and before the demo.
+vm_launch vm-mixed modules,selftests vm73-rootbus mixed modload,gpu,ctl,peer,copy
 demo_launch vm-mixed
 static_stage checkpatch kernel bash scripts/checkpatch.sh
 run_stage unit deps counted_stage make -s -C tests/unit check
@@ -318,6 +321,8 @@ static_stage peermem kernel,ktrees-newer bash rdma-plugin/peermem/build.sh test 
 # so), and the fuzz smoke must run with it on.
 run_stage vm-switch modules,selftests vm_stage vm-switch switch \
 	modload,p2pdma,attach,gpu,import,peer,fuzz,copy,stress,pin,failnth_imp,failnth_edu,failnth_attach,ctl,hmm,svm,svm_bench,rxe,rdma,bench,dmabuf,rdmaplugin,failnth_dmabuf,export,failnth_export,trace,lifecycle
+run_stage vm73-switch modules-7.3,selftests,hmm-tests-7.3 vm_stage vm73-switch switch \
+	"$VM73_ALL" --kernel 7.3
 # The modules from the p2pmap-dkms package (dkms stage) in a VM, with the
 # test-only modules of the build tree: modload and gpu on the test kernel.
 pkg_vm_stage() {
@@ -392,6 +397,17 @@ pair_stage() {
 	[ $ra -eq 0 ] && [ $? -eq 0 ]
 }
 run_stage vm-pair modules,selftests pair_stage
+# The same on the 7.3 debug test kernel: ODP MRs (GUP pins no P2PDMA page
+# there), and VM B evicts the target's pages mid-transfer.
+pair73_stage() {
+	local rc=0
+	bash tests/vm/run-pair.sh --topology switch --kernel 7.3 || rc=$?
+	vm_account pair73-a "$rc"
+	local ra=$?
+	vm_account pair73-b "$rc"
+	[ $ra -eq 0 ] && [ $? -eq 0 ]
+}
+run_stage vm-pair73 modules-7.3,selftests pair73_stage
 
 echo
 echo "== stage timings =="
