@@ -54,6 +54,8 @@ formats_ok() {
 }
 tap_check "trace: the five events' formats carry numbers, not enum names (TRACE_DEFINE_ENUM)" formats_ok
 
+# the GPU and the edu the peer test works on (as in the peer suite)
+p2pmap_devices edu
 echo 0 > $T/tracing_on
 echo > $T/trace
 echo 8192 > $T/buffer_size_kb
