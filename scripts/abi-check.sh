@@ -51,6 +51,8 @@ objdump -T "$B/cxx_headers" | grep -q 'P2PMAP_0\.1.*p2pmap_ctx_new' ||
 	{ echo "abi: C++ program not bound to p2pmap_ctx_new@P2PMAP_0.1" >&2; fail=1; }
 objdump -T "$B/cxx_headers" | grep -q 'P2PMAP_RDMA_0\.1.*p2pmap_mr_kind_name' ||
 	{ echo "abi: C++ program not bound to p2pmap_mr_kind_name@P2PMAP_RDMA_0.1" >&2; fail=1; }
+objdump -T "$B/cxx_headers" | grep -q 'P2PMAP_RDMA_0\.2.*p2pmap_rdma_query' ||
+	{ echo "abi: C++ program not bound to p2pmap_rdma_query@P2PMAP_RDMA_0.2" >&2; fail=1; }
 LD_LIBRARY_PATH="$ROOT/userspace/build:$ROOT/rdma-plugin/build" "$B/cxx_headers" || fail=1
 [ $fail -eq 0 ] && echo "abi: ok"
 exit $fail

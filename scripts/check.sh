@@ -253,16 +253,22 @@ for k in 6.12 7.3 6.12-stock 7.3-stock; do
 	[ "${OK[modules-$k]}" != 1 ] || sparse_account "$k"
 done
 # Debian's stock 7.3 image (PCI_P2PDMA and DEVICE_PRIVATE on; p2pgpu's CPU
-# mappings fall back to system pages with reason p2pdma_unported) with the
-# modules built against its config, after vm-stock. Only the suites that
-# pass there today: peer, copy, pin and dmabuf still assume that CPU faults
-# place pages in the window whenever pci_p2pdma is available (6 failures,
-# docs/kernel-compat.md), so they are not run on it yet.
-# export is p2pmap.ko's own dma-buf export (/dev/p2pmap) with the 7.1
-# invalidate_mappings and revocable pinned importers; Debian's stock config
-# has no fault injection, so failnth_export runs only in vm-switch.
+# mappings are the window's P2PDMA pages under the refcount-0 rules) with
+# the modules built against its config, after vm-stock: the exporter
+# suites, with expectations from /sys/module/p2pmap/features and cpu_map.
+# rxe and rxe_odp: Soft-RoCE and the ODP data check; on this kernel only
+# the configuration rxe's ODP copy gets right counts as pass/fail, the rest
+# are expected failures naming the kernel bug and our patch
+# (rxe_odp.7.3-stock.xfails). rdmaplugin: libp2pmap-rdma makes ODP MRs
+# there (VA MRs on 6.1). rdma: a pinned MR of window pages is refused there
+# (GUP pins no P2PDMA page long-term) and leaves no pin; the pinning checks
+# skip. odp_perftest: unmodified ib_write_bw/ib_read_bw --odp --mmap on a
+# p2pgpu object at MTU 4096, placement in the window asserted. export:
+# p2pmap.ko's own dma-buf export (/dev/p2pmap) with the 7.1
+# invalidate_mappings and revocable pinned importers (failnth_export runs
+# only in vm-switch: Debian's stock config has no fault injection).
 vm_launch vm-stock73 modules-7.3-stock,selftests vm-stock switch \
-	modload,p2pdma,attach,import,gpu,ctl,svm,export --kernel 7.3-stock
+	modload,p2pdma,attach,import,gpu,peer,copy,pin,dmabuf,ctl,svm,rxe,rxe_odp,rdmaplugin,rdma,odp_perftest,export --kernel 7.3-stock
 # Debian's stock 6.12 (PCI_P2PDMA and DEVICE_PRIVATE off, like stock 6.1).
 vm_launch vm-stock612 modules-6.12-stock,selftests vm-stock73 switch \
 	modload,attach,import,gpu,ctl,svm_off --kernel 6.12-stock

@@ -59,6 +59,13 @@ probe PIN_USER_PAGES_REMOTE_NO_VMAS '#include <linux/mm.h>' \
 probe FOLL_PCI_P2PDMA '#include <linux/mm.h>' \
 'static __maybe_unused unsigned int p2p_probe(void) { return FOLL_PCI_P2PDMA; }'
 
+# 6.16 (hmm_dma_map_alloc()/hmm_dma_map_pfn() with HMM_PFN_P2PDMA, and
+# RDMA ODP converted to them): ib_umem_odp maps the P2PDMA pages of a CPU
+# mapping to bus addresses (or through the host bridge) instead of
+# treating them as system memory, so an ODP MR can cover P2PDMA memory.
+probe HMM_PFN_P2PDMA '#include <linux/hmm.h>' \
+'static __maybe_unused unsigned long p2p_probe(void) { return HMM_PFN_P2PDMA; }'
+
 # 6.3 (bc292ab00f6c "mm: introduce vma->vm_flags wrapper functions")
 probe VM_FLAGS_SET '#include <linux/mm.h>' \
 'static __maybe_unused void p2p_probe(struct vm_area_struct *v) { vm_flags_set(v, VM_IO); }'
@@ -76,6 +83,17 @@ probe MODULE_NS_IDENT '#include <linux/module.h>' \
 # is gone, page_pgmap() replaces it.
 probe PAGE_PGMAP '#include <linux/mm.h>\n#include <linux/memremap.h>' \
 'static __maybe_unused struct dev_pagemap *p2p_probe(struct page *p) { return page_pgmap(p); }'
+
+# 6.15 (Alistair Popple's series "fs/dax: Fix ZONE_DEVICE page reference
+# counts", with "mm/mm_init: Move p2pdma page refcount initialisation to
+# p2pdma"): ZONE_DEVICE pages, P2PDMA pages included, idle at refcount 0,
+# are mapped with vm_insert_page() holding a real reference, and the last
+# put of a P2PDMA page hands it back to its pool. Nothing in a header says
+# "refcount 0"; vmf_insert_page_mkwrite() ("mm/memory: Add
+# vmf_insert_page_mkwrite()") is the API the same series added. p2pgpu
+# checks the idle count of its window pages against this answer at probe.
+probe ZONE_DEVICE_REFCOUNTED '#include <linux/mm.h>' \
+'static __maybe_unused vm_fault_t p2p_probe(struct vm_fault *v, struct page *p) { return vmf_insert_page_mkwrite(v, p, false); }'
 
 # 6.19 (3a5a06554566): dev_pagemap_ops.page_free(page) -> folio_free(folio)
 probe DEV_PAGEMAP_FOLIO_FREE '#include <linux/memremap.h>' \

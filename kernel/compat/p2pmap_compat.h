@@ -70,6 +70,41 @@
 #define P2PMAP_GUP_PINS_P2PDMA	1
 #endif
 
+/*
+ * P2PDMA page lifetime. Up to 6.14 a P2PDMA page idles at refcount 1 and
+ * is CPU-mapped with a devmap PTE that takes no page reference. Since 6.15
+ * (Alistair Popple's "fs/dax: Fix ZONE_DEVICE page reference counts"
+ * series; mm/mm_init.c sets PCI_P2PDMA pages to 0 at init) it idles at
+ * refcount 0: vm_insert_page() refuses it (-EINVAL) until its owner sets
+ * the count, each PTE then holds a reference, and the last put_page()
+ * calls the pool's free op (p2pdma_page_free(), folio_free since 6.19),
+ * which gen_pool_free()s the page. Probe: ZONE_DEVICE_REFCOUNTED.
+ * P2PMAP_P2PDMA_IDLE_REFCOUNT is the count a P2PDMA page idles at; the
+ * owner of a page checks it at runtime too (p2pgpu_p2pdma.c) and refuses
+ * struct-page mappings, saying why, if the kernel disagrees.
+ */
+#ifdef P2PMAP_HAVE_ZONE_DEVICE_REFCOUNTED
+#define P2PMAP_P2PDMA_IDLE_REFCOUNT	0
+#else
+#define P2PMAP_P2PDMA_IDLE_REFCOUNT	1
+#endif
+
+/*
+ * 6.16 (hmm_dma_map_alloc()/hmm_dma_map_pfn(), HMM_PFN_P2PDMA; RDMA ODP
+ * converted to them): an ODP MR over a CPU mapping of P2PDMA pages maps
+ * them for the NIC (bus address, or through the host bridge) and
+ * revalidates through its mmu_interval_notifier, where a pinned VA MR is
+ * refused (see P2PMAP_GUP_PINS_P2PDMA). Before, ODP mapped every page with
+ * ib_dma_map_page(), blind to P2P. Needs CONFIG_PCI_P2PDMA for the pages
+ * to exist. Reported in /sys/module/p2pmap/features (odp_p2pdma), which
+ * libp2pmap-rdma reads to choose between an ODP and a VA MR.
+ */
+#if defined(P2PMAP_HAVE_HMM_PFN_P2PDMA) && IS_ENABLED(CONFIG_PCI_P2PDMA)
+#define P2PMAP_ODP_MAPS_P2PDMA	1
+#else
+#define P2PMAP_ODP_MAPS_P2PDMA	0
+#endif
+
 /* 6.3 (bc292ab00f6c): vma->vm_flags is const; use the wrappers. */
 #ifndef P2PMAP_HAVE_VM_FLAGS_SET
 static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long flags)

@@ -77,6 +77,14 @@ static const struct p2pmap_feature p2pmap_features[] = {
 		.effect = "pinned imports and RDMA MRs of P2PDMA mappings get EREMOTEIO",
 	},
 	{
+		/* Probed: HMM's DMA helpers map P2PDMA pages (6.16). */
+		.name = "odp_p2pdma",
+		.kconfig = "",
+		.why = "ODP maps no P2PDMA pages (needs HMM_PFN_P2PDMA, 6.16, and PCI_P2PDMA)",
+		.present = P2PMAP_ODP_MAPS_P2PDMA,
+		.effect = "RDMA ODP MRs cannot cover P2PDMA device memory",
+	},
+	{
 		.name = "mmu_notifier",
 		.kconfig = "CONFIG_MMU_NOTIFIER",
 		.present = IS_ENABLED(CONFIG_MMU_NOTIFIER),

@@ -68,6 +68,10 @@ struct vm_area_struct;
  * are not counted in the pinned fields of BO_INFO/DEVICE_INFO; they are
  * counted when asked (BO_CPU_INFO, sysfs). PCI remove waits for every such
  * pin on the window before the struct pages go (p2pgpu_p2pdma_drain()).
+ * Since 6.2 GUP pins no P2PDMA page long-term, so on newer kernels only
+ * fallback (system) pages are pinned that way. Who holds a reference on a
+ * window page, and when it drops, is in "p2pgpu window page lifetime"
+ * (p2pgpu_p2pdma.c); all of it happens under the device lock.
  *
  * The unpin worker: p2pmap may call p2p_unmap() with import->lock and
  * provider->lock held, and p2pgpu calls p2pmap_provider_invalidate() with
@@ -161,6 +165,12 @@ struct vm_area_struct;
  * @window_struct_pages: the window has P2PDMA struct pages (p2pgpu_p2pdma.c)
  *	and CPU faults map them; cleared under @lock when remove tears them
  *	down.
+ * @window_refcounted: the window's P2PDMA pages follow the refcount-0 rules
+ *	(P2PMAP_P2PDMA_IDLE_REFCOUNT == 0): slots in use hold a page reference
+ *	(@slot_refs) and CPU faults vm_insert_page() them; false: 6.1 rules
+ *	(devmap PTEs, no references). See "p2pgpu window page lifetime".
+ * @slot_refs: window slots whose P2PDMA page p2pgpu holds one reference on
+ *	(bitmap of @window_pages; only with @window_refcounted).
  * @cpu_fallback: P2PGPU_FALLBACK_* reason why the window has no struct pages
  *	(CPU mappings are then system pages), or %P2PGPU_FALLBACK_NONE.
  * @p2pdma_err: errno of pci_p2pdma_add_resource(), for the log and sysfs.
@@ -204,6 +214,8 @@ struct p2pgpu_device {
 			    u32 slot);
 	/* rdma: struct-page CPU mappings, GUP pins, publishing */
 	bool window_struct_pages;
+	bool window_refcounted;
+	unsigned long *slot_refs;
 	int cpu_fallback;
 	int p2pdma_err;
 	unsigned long *orphans;
@@ -381,6 +393,9 @@ struct page *p2pgpu_slot_page(struct p2pgpu_device *gdev, u32 slot);
 bool p2pgpu_slot_gup_pinned(struct p2pgpu_device *gdev, u32 slot);
 bool p2pgpu_page_gup_pinned(struct page *page);
 bool p2pgpu_orphan_slot_locked(struct p2pgpu_device *gdev, u32 slot);
+void p2pgpu_slot_get_locked(struct p2pgpu_device *gdev, u32 slot);
+vm_fault_t p2pgpu_slot_insert_locked(struct p2pgpu_device *gdev,
+				     struct vm_fault *vmf, u32 slot);
 void p2pgpu_reap_orphans_locked(struct p2pgpu_device *gdev);
 int p2pgpu_ioctl_bo_cpu_info(struct drm_device *drm, void *data,
 			     struct drm_file *file);

@@ -5,8 +5,10 @@
  * Every page of a buffer object is backed by a kernel page that stands in
  * for device memory the CPU and peers cannot reach. To be reached it must be
  * placed in the window (p2pgpu_window.c). A CPU mapping of an object is a
- * VM_MIXEDMAP mapping backed by struct pages, so get_user_pages() users
- * (RDMA memory registration) can pin it: a CPU fault on a device-only page
+ * VM_MIXEDMAP mapping backed by struct pages, so hmm_range_fault() (RDMA
+ * ODP) can walk it and get_user_pages() users (RDMA memory registration on
+ * kernels that still pin P2PDMA pages) can pin it: a CPU fault on a
+ * device-only page
  * places it in the window first and maps the P2PDMA page of its slot
  * (p2pgpu_p2pdma.c). It maps the page's system backing page instead (a
  * fallback mapping) when the page is pinned device-only, when no slot can
@@ -62,20 +64,6 @@ static vm_fault_t p2pgpu_fault_system_locked(struct p2pgpu_device *gdev,
 	}
 	p->cpu_direct = true;
 	return vmf_insert_page(vmf->vma, vmf->address, p->page);
-}
-
-/*
- * Map window slot @slot: its P2PDMA page when the window has struct pages
- * (a devmap PTE: get_user_pages() pins the page through its pagemap), the
- * bare PFN otherwise. vmf_insert_mixed() applies the BAR's cache mode.
- */
-static vm_fault_t p2pgpu_fault_window_locked(struct p2pgpu_device *gdev,
-					     struct vm_fault *vmf, u32 slot)
-{
-	unsigned long pfn = PHYS_PFN(gdev->window_phys) + slot;
-
-	return p2pmap_vmf_insert_mixed(vmf->vma, vmf->address, pfn,
-				       gdev->window_struct_pages);
 }
 
 static vm_fault_t p2pgpu_fault(struct vm_fault *vmf, bool pub)
@@ -150,7 +138,7 @@ static vm_fault_t p2pgpu_fault(struct vm_fault *vmf, bool pub)
 		p2pgpu_aper_touch(gdev->aper, slot, get_jiffies_64());
 	}
 	/* Under the lock: an eviction cannot zap before this insert. */
-	ret = p2pgpu_fault_window_locked(gdev, vmf, slot);
+	ret = p2pgpu_slot_insert_locked(gdev, vmf, slot);
 out:
 	mutex_unlock(&gdev->lock);
 	drm_dev_exit(idx);
@@ -185,10 +173,11 @@ const struct vm_operations_struct p2pgpu_pub_vm_ops = {
  * @obj: the object
  * @vma: the VMA (render node, dma-buf or publish node)
  *
- * VM_MIXEDMAP: every PTE maps a struct page (window P2PDMA page or system
- * backing page), except window PFNs when the window has no struct pages.
- * The protection is the default write-back one; vmf_insert_mixed()
- * applies the BAR's own cache mode to window PTEs.
+ * VM_MIXEDMAP, never VM_PFNMAP or VM_IO (hmm_range_fault() refuses those):
+ * every PTE maps a struct page (window P2PDMA page or system backing page),
+ * except window PFNs when the window has no struct pages. The protection
+ * is the default write-back one, as for the core's p2pmem/allocate
+ * mappings; see p2pgpu_slot_insert_locked().
  *
  * Return: 0, or -EINVAL for a private mapping.
  */
@@ -240,7 +229,7 @@ static void p2pgpu_bo_free(struct drm_gem_object *obj)
 
 		if (slot == P2PGPU_NO_SLOT)
 			continue;
-		/* Still pinned by get_user_pages(): kept until unpinned. */
+		/* Releases the slot's page, or keeps the slot while held. */
 		if (!p2pgpu_orphan_slot_locked(gdev, slot))
 			WARN_ON_ONCE(p2pgpu_aper_free(gdev->aper, slot));
 		bo->pages[i].slot = P2PGPU_NO_SLOT;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pgpu struct pages for the window, and get_user_pages() pins on them.
+ * p2pgpu struct pages for the window, their page references, and
+ * get_user_pages() pins on them.
  *
  * This file owns what makes a CPU mapping of a buffer object pinnable by
  * get_user_pages() users such as ib_umem_get() (an RDMA memory
@@ -19,6 +20,58 @@
  * slots of a freed object that are still pinned become orphans, held out
  * of the allocator until the pin goes. Device removal waits for every pin
  * on the window to go before the struct pages are torn down.
+ */
+
+/**
+ * DOC: p2pgpu window page lifetime
+ *
+ * At probe p2pgpu takes the whole window from its P2PDMA pool
+ * (pci_alloc_p2pmem(), one pgmap reference), so no other user of the pool
+ * (pci_alloc_p2pmem() callers, root mmapping p2pmem/allocate) can take a
+ * page of it: the window belongs to the slot allocator until remove, when
+ * devres returns all of it with one pci_free_p2pmem(). What a slot's page
+ * looks like in between depends on the kernel (P2PMAP_P2PDMA_IDLE_REFCOUNT,
+ * probe ZONE_DEVICE_REFCOUNTED):
+ *
+ * 6.1 to 6.14 (idle refcount 1): pages keep the count of 1 they were
+ * created with. CPU PTEs are devmap PTEs (vmf_insert_mixed() with
+ * PFN_DEV|PFN_MAP) that take no reference; GUP reaches the page through
+ * its pagemap. Nothing ever drops a page to 0.
+ *
+ * 6.15 and later (idle refcount 0, &p2pgpu_device.window_refcounted):
+ *
+ * - allocate: a slot given to an object page (p2pgpu_place_locked())
+ *   takes the object's reference: the page goes from 0 to 1
+ *   (set_page_count(), as the core's p2pmem_alloc_mmap() does for a page it
+ *   just took from the pool; nobody else can hold an idle window page,
+ *   since speculative gets fail at 0) and the slot's bit in
+ *   &p2pgpu_device.slot_refs is set.
+ * - insert: a CPU fault vm_insert_page()s it into the VM_MIXEDMAP VMA; the
+ *   PTE holds its own reference and an rmap entry, a normal PTE that
+ *   hmm_range_fault() (RDMA ODP) walks and GUP with FOLL_PCI_P2PDMA may pin.
+ * - evict: unmap_mapping_range() zaps every PTE of the slot, which fires
+ *   the mmu notifiers (ODP MRs, p2pmap imports) and drops the PTE
+ *   references before it returns; then the object's reference is dropped
+ *   with page_ref_freeze(page, 1): only if it is the last one, and without
+ *   put_page(), so the page idles at 0 again inside p2pgpu's allocation and
+ *   the slot is reused. The pool's free op is never reached while the
+ *   window is p2pgpu's: a put_page() to 0 would gen_pool_free() a page that
+ *   is still part of the probe-time allocation, and the devres
+ *   pci_free_p2pmem() of the window would then free it a second time.
+ * - free: the same as evict when the object goes. If anyone else still
+ *   holds the page (a FOLL_PIN pin, e.g. O_DIRECT with FOLL_PCI_P2PDMA, or
+ *   a reference taken in a race with the zap), the freeze fails: the slot
+ *   keeps the object's reference as an orphan, out of the allocator, and is
+ *   reaped when the freeze succeeds. So the last put of a window page is
+ *   always p2pgpu's, and it is never put_page().
+ * - remove: after unplug nothing inserts PTEs; p2pgpu_p2pdma_drain() waits
+ *   until it holds the only reference of every page it has one on, drops
+ *   them all (0 again), and only then lets devres free the window and tear
+ *   down the struct pages.
+ *
+ * Long-term GUP pins (RDMA VA MRs, FOLL_LONGTERM) of these pages do not
+ * exist on such kernels (FOLL_PCI_P2PDMA, 6.2): ibv_reg_mr() over a window
+ * mapping fails in GUP and leaves no pin; RDMA uses ODP or dma-buf MRs.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -87,32 +140,123 @@ bool p2pgpu_slot_gup_pinned(struct p2pgpu_device *gdev, u32 slot)
 }
 
 /**
- * p2pgpu_orphan_slot_locked() - keep a freed object's pinned slot
+ * p2pgpu_slot_get_locked() - an object page takes a window slot's page
  * @gdev: the device, with &p2pgpu_device.lock held
- * @slot: slot of an object being freed
+ * @slot: the slot just allocated to an object page
  *
- * A slot whose P2PDMA page is still pinned by get_user_pages() (the object
- * was freed under a registered MR) must not be reused: the pinner may
- * still write into it. It stays allocated and is pinned in the allocator
- * (never a victim, and its stale owner is never looked at) until
- * p2pgpu_reap_orphans_locked() finds the pin gone.
+ * Under the refcount-0 rules the page goes from idle (0) to 1: the
+ * object's reference, which every CPU PTE of the slot nests in. Nothing to
+ * do under the 6.1 rules, or once remove has torn the pages down.
+ */
+void p2pgpu_slot_get_locked(struct p2pgpu_device *gdev, u32 slot)
+{
+	struct page *page;
+
+	lockdep_assert_held(&gdev->lock);
+	if (!gdev->window_struct_pages || !gdev->window_refcounted)
+		return;
+	page = p2pgpu_slot_page(gdev, slot);
+	if (WARN_ON_ONCE(test_bit(slot, gdev->slot_refs)))
+		return;
+	/* Idle: no PTE, no pin, and speculative gets fail at 0. */
+	VM_WARN_ON_ONCE_PAGE(page_ref_count(page), page);
+	set_page_count(page, 1);
+	__set_bit(slot, gdev->slot_refs);
+}
+
+/**
+ * p2pgpu_slot_put_locked() - drop the object's reference on a slot's page
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @slot: a slot leaving its object, its CPU PTEs already zapped
  *
- * Return: true if @slot was kept as an orphan; false if it is not pinned
- * and the caller frees it.
+ * Under the refcount-0 rules the reference is dropped only if it is the
+ * last one, with page_ref_freeze() and not put_page(): the page idles at 0
+ * inside p2pgpu's pool allocation instead of being handed back to the pool
+ * (see "p2pgpu window page lifetime"). Under the 6.1 rules nothing is
+ * dropped; the slot is free unless get_user_pages() pins its page.
+ *
+ * Return: true if the slot's page is idle and the slot may be reused;
+ * false if someone else still holds the page (the reference stays).
+ */
+static bool p2pgpu_slot_put_locked(struct p2pgpu_device *gdev, u32 slot)
+{
+	lockdep_assert_held(&gdev->lock);
+	if (!gdev->window_struct_pages)
+		return true;
+	if (!gdev->window_refcounted)
+		return !p2pgpu_page_gup_pinned(p2pgpu_slot_page(gdev, slot));
+	if (!test_bit(slot, gdev->slot_refs))
+		return true;	/* released by remove */
+	if (!page_ref_freeze(p2pgpu_slot_page(gdev, slot), 1))
+		return false;
+	__clear_bit(slot, gdev->slot_refs);
+	return true;
+}
+
+/**
+ * p2pgpu_slot_insert_locked() - map a window slot's page at a CPU fault
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @vmf: the fault, in a VM_MIXEDMAP mapping of an object
+ * @slot: the slot of the faulting object page
+ *
+ * Refcount-0 rules: vm_insert_page() of the P2PDMA page, whose object
+ * reference makes it insertable; the PTE takes its own reference and is a
+ * normal PTE (hmm_range_fault() walks it). 6.1 rules: a devmap PTE of the
+ * page. No struct pages: the bare PFN. The PTE is write-back like the
+ * core's p2pmem/allocate mappings (the BAR's memtype is set by
+ * memremap_pages()); vmf_insert_mixed() applies it itself.
+ *
+ * Return: the fault result.
+ */
+vm_fault_t p2pgpu_slot_insert_locked(struct p2pgpu_device *gdev,
+				     struct vm_fault *vmf, u32 slot)
+{
+	lockdep_assert_held(&gdev->lock);
+	if (gdev->window_struct_pages && gdev->window_refcounted) {
+		if (WARN_ON_ONCE(!test_bit(slot, gdev->slot_refs)))
+			return VM_FAULT_SIGBUS;
+		return vmf_insert_page(vmf->vma, vmf->address,
+				       p2pgpu_slot_page(gdev, slot));
+	}
+	return p2pmap_vmf_insert_mixed(vmf->vma, vmf->address,
+				       PHYS_PFN(gdev->window_phys) + slot,
+				       gdev->window_struct_pages);
+}
+
+/**
+ * p2pgpu_orphan_slot_locked() - release a slot's page, or keep the slot
+ * @gdev: the device, with &p2pgpu_device.lock held
+ * @slot: slot leaving its object (object freed, or page evicted), its CPU
+ *	PTEs zapped
+ *
+ * Drops the object's hold on the slot's page (p2pgpu_slot_put_locked()).
+ * A slot whose P2PDMA page is still held by someone else (pinned by
+ * get_user_pages(): the object was freed under a registered MR on 6.1; or
+ * referenced beyond p2pgpu's own reference under the refcount-0 rules)
+ * must not be reused: the holder may still write into it. It stays
+ * allocated and is pinned in the allocator (never a victim, and its stale
+ * owner is never looked at) until p2pgpu_reap_orphans_locked() can
+ * release it.
+ *
+ * Return: true if @slot was kept as an orphan; false if its page is idle
+ * and the caller frees the slot.
  */
 bool p2pgpu_orphan_slot_locked(struct p2pgpu_device *gdev, u32 slot)
 {
 	lockdep_assert_held(&gdev->lock);
-	if (!p2pgpu_slot_gup_pinned(gdev, slot))
+	if (p2pgpu_slot_put_locked(gdev, slot))
 		return false;
+	/* An eviction victim: it stays allocated after all. */
+	p2pgpu_aper_abort_evict(gdev->aper, slot, get_jiffies_64());
 	if (WARN_ON_ONCE(p2pgpu_aper_pin(gdev->aper, slot)))
 		return false;
 	__set_bit(slot, gdev->orphans);
 	gdev->nr_orphans++;
 	gdev->gup_keeps++;
 	p2pgpu_reject(gdev,
-		      "slot %u of a freed object is pinned by get_user_pages() (RDMA MR?): held until unpinned\n",
-		      slot);
+		      "slot %u leaves its object while its P2PDMA page is still referenced (refcount %d, pinned %d): held until released\n",
+		      slot, page_ref_count(p2pgpu_slot_page(gdev, slot)),
+		      p2pgpu_slot_gup_pinned(gdev, slot));
 	return true;
 }
 
@@ -128,8 +272,7 @@ void p2pgpu_reap_orphans_locked(struct p2pgpu_device *gdev)
 	if (!gdev->nr_orphans)
 		return;
 	for_each_set_bit(slot, gdev->orphans, gdev->window_pages) {
-		if (gdev->window_struct_pages &&
-		    p2pgpu_page_gup_pinned(p2pgpu_slot_page(gdev, slot)))
+		if (!p2pgpu_slot_put_locked(gdev, slot))
 			continue;
 		WARN_ON_ONCE(p2pgpu_aper_unpin(gdev->aper, slot,
 					       get_jiffies_64()));
@@ -342,25 +485,29 @@ void p2pgpu_p2pdma_init(struct p2pgpu_device *gdev)
 							  m) : -EBUSY;
 	}
 	/*
-	 * 6.1/6.12 semantics only: the window's P2PDMA pages idle at refcount
-	 * 1 and are mapped with devmap PTEs, which keep them reachable
-	 * through their struct pages. Since 6.15 idle P2PDMA pages have
-	 * refcount 0 and the last put frees them to the pool (folio_free),
-	 * and devmap PTEs are gone (6.17); mapping slots the 6.1 way would
-	 * either give special PTEs (not struct pages at all) or, with
-	 * vm_insert_page(), hand our pages back to the pool on munmap. Until
-	 * the window is ported to that lifetime, say so and use system pages.
-	 * Nothing took a page reference, so the devres pci_free_p2pmem() of
-	 * the whole window stays balanced.
+	 * The build-time probe chose the page lifetime rules (see "p2pgpu
+	 * window page lifetime"); the pages must agree. The refcount-1 rules
+	 * also need devmap PTEs. If either fails, say so and use system
+	 * pages: nothing took a page reference, so the devres
+	 * pci_free_p2pmem() of the whole window stays balanced.
 	 */
-	if (!ret && (!P2PMAP_DEVMAP_PTE ||
-		     !page_ref_count(virt_to_page(m->addr)))) {
+	if (!ret && (page_ref_count(virt_to_page(m->addr)) !=
+		     P2PMAP_P2PDMA_IDLE_REFCOUNT ||
+		     (P2PMAP_P2PDMA_IDLE_REFCOUNT && !P2PMAP_DEVMAP_PTE))) {
 		gdev->cpu_fallback = P2PGPU_FALLBACK_UNPORTED;
 		gdev->p2pdma_err = -EOPNOTSUPP;
-		pci_warn(pdev, "CPU mappings use system pages: this kernel's P2PDMA pages idle at refcount %d%s; p2pgpu's window page lifetime is not ported to that yet (p2pdma_unported)\n",
+		pci_warn(pdev, "CPU mappings use system pages: this kernel's P2PDMA pages idle at refcount %d, p2pgpu was built for refcount %d%s (p2pdma_unported)\n",
 			 page_ref_count(virt_to_page(m->addr)),
-			 P2PMAP_DEVMAP_PTE ? "" : " and it has no devmap PTEs");
+			 P2PMAP_P2PDMA_IDLE_REFCOUNT,
+			 P2PMAP_DEVMAP_PTE ? "" : " with devmap PTEs, which this kernel lacks");
 		return;
+	}
+	if (!ret && !P2PMAP_P2PDMA_IDLE_REFCOUNT) {
+		gdev->slot_refs = devm_bitmap_zalloc(&pdev->dev,
+						     gdev->window_pages,
+						     GFP_KERNEL);
+		if (!gdev->slot_refs)
+			ret = -ENOMEM;
 	}
 	if (ret) {
 		gdev->cpu_fallback = P2PGPU_FALLBACK_REGISTER_FAILED;
@@ -370,28 +517,42 @@ void p2pgpu_p2pdma_init(struct p2pgpu_device *gdev)
 		return;
 	}
 	gdev->cpu_fallback = P2PGPU_FALLBACK_NONE;
+	gdev->window_refcounted = !P2PMAP_P2PDMA_IDLE_REFCOUNT;
 	gdev->window_struct_pages = true;
+	pci_info(pdev, "CPU mappings map the window's P2PDMA pages (%s)\n",
+		 gdev->window_refcounted ?
+		 "idle at refcount 0: PTEs and objects hold page references" :
+		 "idle at refcount 1: devmap PTEs");
 }
 
 /**
- * p2pgpu_p2pdma_drain() - wait for every get_user_pages() pin on the window
+ * p2pgpu_p2pdma_drain() - wait for every foreign hold on the window pages
  * @gdev: the device, at remove, after drm_dev_unplug()
  *
  * CPU mappings are zapped and fault with SIGBUS by now, so no new pin can
- * be taken; pins taken before (registered RDMA MRs) cannot be revoked, and
- * the P2PDMA struct pages they hold are torn down by devres right after
- * remove. So remove waits here until the pinners let go (deregister their
- * MRs, or exit), logging what it waits for, then frees the orphan slots
- * and stops using the struct pages.
+ * be taken; pins taken before (registered RDMA MRs on 6.1, FOLL_PCI_P2PDMA
+ * pins later) cannot be revoked, and the P2PDMA struct pages they hold are
+ * torn down by devres right after remove. So remove waits here until the
+ * pinners let go (deregister their MRs, or exit), logging what it waits
+ * for. Under the refcount-0 rules it drops p2pgpu's own reference on every
+ * page it holds one on as soon as that is the last one, so every window
+ * page is idle at 0 when devres frees the window. Then it frees the orphan
+ * slots and stops using the struct pages.
  */
 void p2pgpu_p2pdma_drain(struct p2pgpu_device *gdev)
 {
 	unsigned long next_log = jiffies;
+	unsigned long slot;
 	u64 n;
 
 	for (;;) {
 		mutex_lock(&gdev->lock);
 		n = p2pgpu_window_gup_count_locked(gdev);
+		if (gdev->window_struct_pages && gdev->window_refcounted) {
+			n = 0;
+			for_each_set_bit(slot, gdev->slot_refs, gdev->window_pages)
+				n += !p2pgpu_slot_put_locked(gdev, slot);
+		}
 		if (!n) {
 			p2pgpu_reap_orphans_locked(gdev);
 			gdev->window_struct_pages = false;
@@ -401,7 +562,7 @@ void p2pgpu_p2pdma_drain(struct p2pgpu_device *gdev)
 		mutex_unlock(&gdev->lock);
 		if (time_after_eq(jiffies, next_log)) {
 			pci_warn(gdev->pdev,
-				 "remove: waiting for %llu window pages pinned by get_user_pages() (deregister the RDMA MRs)\n",
+				 "remove: waiting for %llu window pages still referenced or pinned by get_user_pages() (deregister the RDMA MRs)\n",
 				 n);
 			next_log = jiffies + 10 * HZ;
 		}

@@ -181,7 +181,11 @@ static void __iomem *p2pgpu_slot_io(struct p2pgpu_device *gdev, u32 slot)
 
 /*
  * Take page @pgoff of @bo out of window slot @slot: importers first (they
- * stop before this returns), then CPU PTEs, then the data, then the slot.
+ * stop before this returns), then CPU PTEs (unmap_mapping_range(): the mmu
+ * notifiers of ODP MRs and imports fire, and the PTEs' page references are
+ * gone when it returns), then the data, then the object's hold on the
+ * slot's page and the slot ("p2pgpu window page lifetime"). A page someone
+ * else still holds keeps its slot as an orphan.
  */
 static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
 				     struct p2pgpu_bo *bo, unsigned long pgoff,
@@ -195,7 +199,8 @@ static void p2pgpu_evict_page_locked(struct p2pgpu_device *gdev,
 		      p2pgpu_slot_io(gdev, slot), PAGE_SIZE);
 	bo->pages[pgoff].slot = P2PGPU_NO_SLOT;
 	bo->resident--;
-	WARN_ON_ONCE(p2pgpu_aper_free(gdev->aper, slot));
+	if (!p2pgpu_orphan_slot_locked(gdev, slot))
+		WARN_ON_ONCE(p2pgpu_aper_free(gdev->aper, slot));
 	gdev->evictions++;
 }
 
@@ -398,6 +403,7 @@ int p2pgpu_place_locked(struct p2pgpu_device *gdev, struct p2pgpu_bo *bo,
 	}
 	memcpy_toio(p2pgpu_slot_io(gdev, slot),
 		    page_address(bo->pages[pgoff].page), PAGE_SIZE);
+	p2pgpu_slot_get_locked(gdev, slot);
 	bo->pages[pgoff].slot = slot;
 	bo->resident++;
 	gdev->placements++;

@@ -4,11 +4,15 @@
  * applications register p2pmap device memory the right way. It interposes
  * ibv_reg_mr() and ibv_reg_mr_iova2() (the entry points rdma-core's
  * ibv_reg_mr()/ibv_reg_mr_iova() macros end in): a range that lies in a
- * render-node mapping of a p2pgpu object goes through p2pmap_reg_mr()
- * (dma-buf MR when the device has them, else a VA MR), and one line on
- * stderr says which MR was made and why; any other range goes straight to
- * libibverbs. Environment (see p2pmap_reg_mr(3)):
- *   P2PMAP_RDMA_MODE=auto|dmabuf|va   auto (default), dma-buf only, VA only
+ * mapping of a p2pgpu object goes through p2pmap_reg_mr(), which makes
+ * the same choice as for any caller (dma-buf MR where the device takes
+ * them, else an ODP MR where the device has ODP and the kernel maps P2PDMA
+ * pages under ODP, else a VA MR where the kernel still pins P2PDMA pages),
+ * and one line on stderr says which MR was made and why; any other range
+ * goes straight to libibverbs. Environment (see p2pmap_reg_mr(3)):
+ *   P2PMAP_RDMA_MODE=auto|dmabuf|odp|va
+ *                                     auto (default); dma-buf only; no
+ *                                     dma-buf MR (ODP, else VA); VA only
  *   P2PMAP_RDMA_QUIET=1               no stderr line (errors still print)
  *   P2PMAP_RDMA_DISABLE=1             pass everything through untouched
  * Built with -fvisibility=hidden: the library copy inside it is private,
@@ -61,8 +65,10 @@ static void init(void)
 	p2pmap_rdma_ops.reg_mr = call_real_reg_mr;
 	if (m && !strcmp(m, "dmabuf"))
 		mode_flags = P2PMAP_REG_REQUIRE_DMABUF;
-	else if (m && !strcmp(m, "va"))
+	else if (m && !strcmp(m, "odp"))
 		mode_flags = P2PMAP_REG_NO_DMABUF;
+	else if (m && !strcmp(m, "va"))
+		mode_flags = P2PMAP_REG_NO_DMABUF | P2PMAP_REG_NO_ODP;
 	else if (m && *m && strcmp(m, "auto"))
 		fprintf(stderr, "p2pmap-rdma: unknown P2PMAP_RDMA_MODE '%s', using auto\n",
 			m);

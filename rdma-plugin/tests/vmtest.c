@@ -3,23 +3,28 @@
  * p2pmap_rdma_vmtest: libp2pmap-rdma and its LD_PRELOAD shim on Soft-RoCE
  * (rxe0) in the test VM, with p2pgpu buffer objects. TAP on stdout.
  *
- *  - host memory: p2pmap_reg_mr() makes a VA MR, never tries a dma-buf;
- *  - a p2pgpu object's render-node mapping: the library exports it as a
- *    dma-buf (BO_FROM_VA + PRIME), rxe refuses the dma-buf MR with
- *    EOPNOTSUPP (no dma-buf MRs in Linux 6.1's rxe), the library falls back
- *    to a VA MR and says so; REQUIRE_DMABUF fails with EOPNOTSUPP;
- *  - the same from a dma-buf fd (p2pmap_reg_mr_fd(), the library maps the
- *    dma-buf itself for the fallback);
- *  - the shim, in an unmodified child (plain ibv_reg_mr()): host memory
- *    passes through silently, the object is routed through p2pmap_reg_mr()
- *    with one stderr line naming the MR kind and the dma-buf refusal;
- *    P2PMAP_RDMA_DISABLE=1 turns the shim off.
- *
- *  - the object mapped through its publish node and through a dma-buf
- *    mmap: found, exported, refused by rxe, VA MR made.
- *
- * p2pgpu's CPU mappings are struct-page backed, so the VA MR fallback on
- * an object must succeed (rxe's ib_umem_get() pins the pages).
+ * The expected registration of device memory is derived here,
+ * independently of the library, from what this kernel and device do:
+ *   - dma-buf MR: ibv_reg_dmabuf_mr() on the object's real dma-buf is
+ *     accepted (rxe: never, EOPNOTSUPP);
+ *   - ODP MR: ibv_query_device_ex() gives RC ODP SEND/RECV/WRITE/READ and
+ *     /sys/module/p2pmap/features says odp_p2pdma yes (7.3's rxe);
+ *   - VA MR: the features say gup_p2pdma_pin yes (6.1).
+ * The first that holds is the expected kind (none if none does). Checks:
+ *  - host memory: a VA MR, never a dma-buf attempt;
+ *  - p2pmap_rdma_query() agrees with those answers;
+ *  - an object's render-node mapping: found, the expected kind made, and
+ *    the MR moves data: an RDMA WRITE of 60 KiB into it (path MTU 4096,
+ *    page-aligned: the configuration stock 7.3's rxe ODP copies right) is
+ *    read back byte for byte through the object's CPU mapping, and an RDMA
+ *    READ from it returns the same bytes;
+ *  - REQUIRE_DMABUF; a dma-buf fd (p2pmap_reg_mr_fd(), the library maps
+ *    the dma-buf itself when no dma-buf MR is made); the publish node and
+ *    a dma-buf mmap: the same expected kind;
+ *  - the shim in an unmodified child (plain ibv_reg_mr()): host memory
+ *    passes through silently, the object goes through p2pmap_reg_mr()
+ *    with one stderr line naming the expected kind; P2PMAP_RDMA_MODE=va
+ *    and =odp follow the same rules; P2PMAP_RDMA_DISABLE=1 turns it off.
  *
  * Usage: p2pmap_rdma_vmtest [--plain]   (--plain: the unmodified child)
  */
@@ -38,6 +43,7 @@
 
 #include "p2pgpu_drm.h"
 #include "p2pmap-rdma.h"
+#include "rdma_loop.h"
 
 #define LEN	(64u << 10)
 #define ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
@@ -129,19 +135,112 @@ static struct ibv_pd *open_rxe(struct ibv_context **ctx)
 	return pd;
 }
 
-/*
- * VA MR outcome on an object: p2pgpu's CPU mappings are struct-page backed
- * (BAR P2PDMA pages, or system pages on fallback), so rxe's ib_umem_get()
- * pins them and the fallback VA MR must be made.
- */
-static void va_outcome(const char *what, struct ibv_mr *mr,
-		       const struct p2pmap_mr_info *info)
+/* What this kernel and device support, asked directly (not the library). */
+static enum p2pmap_mr_kind expected;
+static int dev_odp, k_odp, k_pin, dev_dmabuf;
+
+static int feature_yes(const char *name)
 {
-	tap(mr && info->kind == P2PMAP_MR_VA && mr->length >= LEN - 4096,
-	    "%s: VA MR made after the refusal (%s)", what,
-	    mr ? "made" : strerror(info->va_errno));
-	tap(!!strstr(info->reason, "VA MR on rxe0"),
-	    "%s: the reason names the VA MR and the device", what);
+	char line[256], n[64], v[8];
+	FILE *f = fopen("/sys/module/p2pmap/features", "re");
+	int yes = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %7s", n, v) == 2 && !strcmp(n, name))
+			yes = !strcmp(v, "yes");
+	fclose(f);
+	return yes;
+}
+
+static void derive_expected(struct ibv_pd *pd, int dmabuf_fd)
+{
+	uint32_t need = IBV_ODP_SUPPORT_SEND | IBV_ODP_SUPPORT_RECV |
+			IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_READ;
+	struct ibv_device_attr_ex ax;
+	struct ibv_mr *mr;
+
+	memset(&ax, 0, sizeof(ax));
+	if (!ibv_query_device_ex(pd->context, NULL, &ax))
+		dev_odp = (ax.odp_caps.general_caps & IBV_ODP_SUPPORT) &&
+			  (ax.odp_caps.per_transport_caps.rc_odp_caps & need) == need;
+	mr = ibv_reg_dmabuf_mr(pd, 0, LEN, 0, dmabuf_fd, ACCESS);
+	dev_dmabuf = !!mr;
+	printf("# device: ibv_reg_dmabuf_mr on the object's dma-buf: %s; RC ODP %s (general 0x%llx rc 0x%x)\n",
+	       mr ? "accepted" : strerror(errno), dev_odp ? "yes" : "no",
+	       (unsigned long long)ax.odp_caps.general_caps,
+	       ax.odp_caps.per_transport_caps.rc_odp_caps);
+	if (mr)
+		ibv_dereg_mr(mr);
+	k_odp = feature_yes("odp_p2pdma");
+	k_pin = feature_yes("gup_p2pdma_pin");
+	printf("# kernel: odp_p2pdma %s, gup_p2pdma_pin %s\n", k_odp ? "yes" : "no",
+	       k_pin ? "yes" : "no");
+	expected = dev_dmabuf ? P2PMAP_MR_DMABUF :
+		   dev_odp && k_odp ? P2PMAP_MR_ODP :
+		   k_pin ? P2PMAP_MR_VA : P2PMAP_MR_NONE;
+	printf("# expected registration of device memory: %s\n",
+	       p2pmap_mr_kind_name(expected));
+}
+
+/* The expected kind was made (or, for none, nothing was). */
+static void kind_outcome(const char *what, struct ibv_mr *mr,
+			 const struct p2pmap_mr_info *info)
+{
+	tap(expected == P2PMAP_MR_NONE ? !mr && info->kind == P2PMAP_MR_NONE :
+	    mr && info->kind == expected && mr->length >= LEN - 4096,
+	    "%s: %s MR as expected (%s)", what, p2pmap_mr_kind_name(expected),
+	    info->reason);
+}
+
+/*
+ * Data through @mr (the library's MR on the object at @obj + 4096): an RDMA
+ * WRITE from host memory into it, checked through the CPU mapping, and an
+ * RDMA READ from it, checked in host memory. Path MTU 4096, page-aligned.
+ */
+static void data_check(struct rl *r, struct ibv_mr *mr, unsigned char *obj)
+{
+	size_t n = LEN - 4096, i, bad = 0, first = 0;
+	unsigned char *host = aligned_alloc(4096, n);
+	struct ibv_mr *hmr = NULL;
+	int ret;
+
+	if (host)
+		hmr = ibv_reg_mr(r->pd, host, n, ACCESS);
+	if (!mr || !hmr) {
+		tap(0, "data: RDMA WRITE into the MR (%s)",
+		    !mr ? "no MR" : strerror(errno));
+		tap(0, "data: RDMA READ from the MR (not run)");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		host[i] = (unsigned char)(i * 7 + (i >> 12) + 1);
+	memset(obj + 4096, 0, n);
+	ret = rl_rdma(r, IBV_WR_RDMA_WRITE, hmr, host, mr, obj + 4096,
+		      (uint32_t)n);
+	for (i = 0; !ret && i < n; i++)
+		if (obj[4096 + i] != host[i] && !bad++)
+			first = i;
+	if (bad)
+		printf("# first wrong byte at +0x%zx of the range: got 0x%02x want 0x%02x\n",
+		       first, obj[4096 + first], host[first]);
+	tap(!ret && !bad, "data: RDMA WRITE of %zu bytes into the %s MR, read back through the object's mapping: %s%s%zu wrong byte(s)",
+	    n, p2pmap_mr_kind_name(expected), ret ? r->err : "",
+	    ret ? "; " : "", bad);
+	memset(host, 0, n);
+	bad = 0;
+	ret = rl_rdma(r, IBV_WR_RDMA_READ, hmr, host, mr, obj + 4096,
+		      (uint32_t)n);
+	for (i = 0; !ret && i < n; i++)
+		bad += host[i] != obj[4096 + i];
+	tap(!ret && !bad, "data: RDMA READ of %zu bytes from the %s MR: %s%s%zu wrong byte(s)",
+	    n, p2pmap_mr_kind_name(expected), ret ? r->err : "",
+	    ret ? "; " : "", bad);
+out:
+	if (hmr)
+		ibv_dereg_mr(hmr);
+	free(host);
 }
 
 /* The unmodified child: plain verbs calls only. */
@@ -215,23 +314,28 @@ static int run_child(const char *self, const char *env1, const char *env2,
 int main(int argc, char **argv)
 {
 	struct p2pmap_mr_info info = { .size = sizeof(info) };
-	struct ibv_context *ctx;
+	struct p2pmap_rdma_caps caps = { .size = sizeof(caps) };
 	struct drm_prime_handle ph;
-	char path[64], out[4096], *obj_line;
+	char path[64], out[4096], want[32], *obj_line;
 	struct ibv_mr *mr;
 	struct ibv_pd *pd;
+	struct rl r;
 	void *host, *obj;
 	uint32_t h;
 	int gpu, rc;
 
 	if (argc > 1 && !strcmp(argv[1], "--plain"))
 		return plain();
-	printf("TAP version 13\n1..20\n");
-	pd = open_rxe(&ctx);
+	printf("TAP version 13\n1..21\n");
+	if (rl_open_mtu(&r, "rxe0", IBV_MTU_4096)) {
+		printf("Bail out! rxe0: %s\n", r.err);
+		return 1;
+	}
+	pd = r.pd;
 	gpu = open_p2pgpu(path, sizeof(path));
 	host = malloc(LEN);
-	if (!pd || gpu < 0 || !host) {
-		printf("Bail out! no rxe0 protection domain or no p2pgpu render node\n");
+	if (gpu < 0 || !host) {
+		printf("Bail out! no p2pgpu render node\n");
 		return 1;
 	}
 	obj = new_bo(gpu, &h);
@@ -240,39 +344,6 @@ int main(int argc, char **argv)
 		       strerror(errno));
 		return 1;
 	}
-
-	/* 1-2: host memory */
-	mr = p2pmap_reg_mr(pd, host, LEN, ACCESS, 0, &info);
-	tap(mr && info.kind == P2PMAP_MR_VA && info.mem == P2PMAP_MEM_HOST &&
-	    !info.dmabuf_errno, "host memory: VA MR (%s)", info.reason);
-	tap(mr && !p2pmap_dereg_mr(mr), "host memory: deregistered");
-
-	/* 3-6: the object's render-node mapping */
-	mr = p2pmap_reg_mr(pd, (char *)obj + 4096, LEN - 4096, ACCESS, 0,
-			   &info);
-	printf("# object: %s MR: %s\n", p2pmap_mr_kind_name(info.kind),
-	       info.reason);
-	tap(info.mem == P2PMAP_MEM_P2PGPU && info.offset == 4096,
-	    "object: found as p2pgpu memory at offset %llu of the object",
-	    (unsigned long long)info.offset);
-	tap(info.dmabuf_errno == EOPNOTSUPP &&
-	    strstr(info.reason, "dma-buf MR refused: Operation not supported"),
-	    "object: exported as a dma-buf, rxe refused the dma-buf MR: %s",
-	    strerror(info.dmabuf_errno));
-	va_outcome("object", mr, &info);
-	if (mr)
-		p2pmap_dereg_mr(mr);
-
-	/* 7: REQUIRE_DMABUF */
-	errno = 0;
-	mr = p2pmap_reg_mr(pd, obj, LEN, ACCESS, P2PMAP_REG_REQUIRE_DMABUF,
-			   &info);
-	tap(!mr && errno == EOPNOTSUPP && info.kind == P2PMAP_MR_NONE,
-	    "object + REQUIRE_DMABUF: no MR, EOPNOTSUPP (%s)", info.reason);
-	if (mr)
-		p2pmap_dereg_mr(mr);
-
-	/* 8-10: from a dma-buf fd */
 	memset(&ph, 0, sizeof(ph));
 	ph.handle = h;
 	ph.flags = DRM_CLOEXEC | DRM_RDWR;
@@ -280,17 +351,59 @@ int main(int argc, char **argv)
 		printf("Bail out! PRIME export: %s\n", strerror(errno));
 		return 1;
 	}
+	derive_expected(pd, ph.fd);
+
+	/* 1-2: host memory */
+	mr = p2pmap_reg_mr(pd, host, LEN, ACCESS, 0, &info);
+	tap(mr && info.kind == P2PMAP_MR_VA && info.mem == P2PMAP_MEM_HOST &&
+	    !info.dmabuf_errno, "host memory: VA MR (%s)", info.reason);
+	tap(mr && !p2pmap_dereg_mr(mr), "host memory: deregistered");
+
+	/* 3-4: the library's own answers agree with the kernel's and device's */
+	tap(!p2pmap_rdma_query(pd, ACCESS, &caps) &&
+	    !!(caps.caps & P2PMAP_RDMA_CAP_DMABUF_MR) == dev_dmabuf &&
+	    !!(caps.caps & P2PMAP_RDMA_CAP_ODP) == dev_odp &&
+	    !!(caps.caps & P2PMAP_RDMA_CAP_KERNEL_ODP_P2P) == k_odp &&
+	    !!(caps.caps & P2PMAP_RDMA_CAP_KERNEL_PIN_P2P) == k_pin,
+	    "p2pmap_rdma_query agrees with the device and kernel (%s)",
+	    caps.reason);
+	tap(!!(caps.caps & P2PMAP_RDMA_CAP_KERNEL_KNOWN),
+	    "p2pmap_rdma_query read /sys/module/p2pmap/features");
+
+	/* 5-8: the object's render-node mapping, with data through the MR */
+	mr = p2pmap_reg_mr(pd, (char *)obj + 4096, LEN - 4096, ACCESS, 0,
+			   &info);
+	tap(info.mem == P2PMAP_MEM_P2PGPU &&
+	    (info.kind != P2PMAP_MR_DMABUF || info.offset == 4096),
+	    "object: found as p2pgpu memory");
+	kind_outcome("object", mr, &info);
+	data_check(&r, mr, obj);
+	if (mr)
+		p2pmap_dereg_mr(mr);
+
+	/* 9: REQUIRE_DMABUF */
+	errno = 0;
+	mr = p2pmap_reg_mr(pd, obj, LEN, ACCESS, P2PMAP_REG_REQUIRE_DMABUF,
+			   &info);
+	tap(dev_dmabuf ? mr && info.kind == P2PMAP_MR_DMABUF :
+	    !mr && errno == EOPNOTSUPP && info.kind == P2PMAP_MR_NONE,
+	    "object + REQUIRE_DMABUF: %s (%s)",
+	    dev_dmabuf ? "dma-buf MR" : "no MR, EOPNOTSUPP", info.reason);
+	if (mr)
+		p2pmap_dereg_mr(mr);
+
+	/* 10-11: from a dma-buf fd */
 	mr = p2pmap_reg_mr_fd(pd, ph.fd, 0, LEN, NULL, ACCESS, 0, &info);
-	printf("# dma-buf fd: %s MR: %s\n", p2pmap_mr_kind_name(info.kind),
-	       info.reason);
-	tap(info.dmabuf_errno == EOPNOTSUPP && info.mem == P2PMAP_MEM_DMABUF,
-	    "dma-buf fd: rxe refused the dma-buf MR");
-	va_outcome("dma-buf fd", mr, &info);
+	tap(info.mem == P2PMAP_MEM_DMABUF &&
+	    (dev_dmabuf || info.dmabuf_errno == EOPNOTSUPP),
+	    "dma-buf fd: %s", dev_dmabuf ? "dma-buf MRs supported" :
+	    "the device has no dma-buf MRs (EOPNOTSUPP)");
+	kind_outcome("dma-buf fd", mr, &info);
 	if (mr)
 		p2pmap_dereg_mr(mr);
 	close(ph.fd);
 
-	/* 11-13: the object through its publish node (perftest's --mmap) */
+	/* 12-13: the object through its publish node (perftest's --mmap) */
 	{
 		struct drm_p2pgpu_bo_publish pb = { .handle = h };
 		char pubpath[96];
@@ -308,20 +421,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		mr = p2pmap_reg_mr(pd, pub, LEN, ACCESS, 0, &info);
-		printf("# publish node: %s MR: %s\n",
-		       p2pmap_mr_kind_name(info.kind), info.reason);
-		tap(info.mem == P2PMAP_MEM_P2PGPU &&
-		    info.dmabuf_errno == EOPNOTSUPP,
-		    "publish node: exported as a dma-buf (BO_FROM_VA through %s), rxe refused it",
-		    path);
-		va_outcome("publish node", mr, &info);
+		tap(info.mem == P2PMAP_MEM_P2PGPU,
+		    "publish node: found as p2pgpu memory (through %s)", path);
+		kind_outcome("publish node", mr, &info);
 		if (mr)
 			p2pmap_dereg_mr(mr);
 		munmap(pub, LEN);
 		close(pfd);
 	}
 
-	/* 14-16: the object's dma-buf, mmapped */
+	/* 14-15: the object's dma-buf, mmapped */
 	memset(&ph, 0, sizeof(ph));
 	ph.handle = h;
 	ph.flags = DRM_CLOEXEC | DRM_RDWR;
@@ -334,12 +443,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		mr = p2pmap_reg_mr(pd, dm, LEN, ACCESS, 0, &info);
-		printf("# dma-buf mmap: %s MR: %s\n",
-		       p2pmap_mr_kind_name(info.kind), info.reason);
-		tap(info.mem == P2PMAP_MEM_P2PGPU &&
-		    info.dmabuf_errno == EOPNOTSUPP,
-		    "dma-buf mmap: found, exported, rxe refused the dma-buf MR");
-		va_outcome("dma-buf mmap", mr, &info);
+		tap(info.mem == P2PMAP_MEM_P2PGPU,
+		    "dma-buf mmap: found as p2pgpu memory");
+		kind_outcome("dma-buf mmap", mr, &info);
 		if (mr)
 			p2pmap_dereg_mr(mr);
 		munmap(dm, LEN);
@@ -349,7 +455,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* 17-20: the shim in an unmodified child */
+	/* 16-21: the shim in an unmodified child */
 	rc = run_child(argv[0], "LD_PRELOAD=" SHIM, NULL, out, sizeof(out));
 	printf("# shim child (rc %d):\n", rc);
 	for (obj_line = strtok(strdup(out), "\n"); obj_line;
@@ -359,13 +465,35 @@ int main(int argc, char **argv)
 	tap(rc == 0 && strstr(out, "host ok") &&
 	    obj_line && !memmem(out, (size_t)(obj_line - out), "p2pmap-rdma:", 12),
 	    "shim: host memory passes through to libibverbs silently");
-	tap(obj_line && strstr(obj_line, "p2pmap-rdma: ibv_reg_mr(") &&
-	    strstr(obj_line, "dma-buf MR refused: Operation not supported"),
+	tap(obj_line && strstr(obj_line, "p2pmap-rdma: ibv_reg_mr("),
 	    "shim: the object goes through p2pmap_reg_mr(), which says what it did");
-	tap(obj_line && (strstr(obj_line, "object ok") ?
-			 !!strstr(obj_line, ": va MR:") :
-			 !!strstr(obj_line, ": none MR:")),
-	    "shim: the MR kind it reports matches the outcome");
+	snprintf(want, sizeof(want), ": %s MR:", p2pmap_mr_kind_name(expected));
+	tap(obj_line && strstr(obj_line, want) &&
+	    !!strstr(obj_line, "object ok") == (expected != P2PMAP_MR_NONE),
+	    "shim: the same choice as the library (%s MR), and the outcome matches",
+	    p2pmap_mr_kind_name(expected));
+	rc = run_child(argv[0], "LD_PRELOAD=" SHIM, "P2PMAP_RDMA_MODE=va", out,
+		       sizeof(out));
+	obj_line = strstr(out, "-- object --");
+	printf("# shim child, P2PMAP_RDMA_MODE=va: %s\n",
+	       obj_line ? obj_line + 13 : out);
+	tap(obj_line && (k_pin ?
+			 strstr(obj_line, ": va MR:") && strstr(obj_line, "object ok") :
+			 strstr(obj_line, ": none MR:") &&
+			 strstr(obj_line, "gup_p2pdma_pin no")),
+	    "shim, P2PMAP_RDMA_MODE=va: %s", k_pin ?
+	    "VA MR (the kernel pins P2PDMA pages)" :
+	    "no MR: the kernel pins no P2PDMA pages, and it says so");
+	rc = run_child(argv[0], "LD_PRELOAD=" SHIM, "P2PMAP_RDMA_MODE=odp", out,
+		       sizeof(out));
+	obj_line = strstr(out, "-- object --");
+	printf("# shim child, P2PMAP_RDMA_MODE=odp: %s\n",
+	       obj_line ? obj_line + 13 : out);
+	tap(obj_line && !strstr(obj_line, ": dmabuf MR:") &&
+	    (dev_odp && k_odp ? !!strstr(obj_line, ": odp MR:") :
+	     k_pin ? !!strstr(obj_line, ": va MR:") : !!strstr(obj_line, ": none MR:")),
+	    "shim, P2PMAP_RDMA_MODE=odp: no dma-buf MR; %s",
+	    dev_odp && k_odp ? "ODP MR" : k_pin ? "VA MR" : "no MR");
 	rc = run_child(argv[0], "LD_PRELOAD=" SHIM, "P2PMAP_RDMA_DISABLE=1", out,
 		       sizeof(out));
 	tap(rc == 0 && !strstr(out, "p2pmap-rdma:"),
@@ -373,8 +501,7 @@ int main(int argc, char **argv)
 
 	munmap(obj, LEN);
 	close(gpu);
-	ibv_dealloc_pd(pd);
-	ibv_close_device(ctx);
+	rl_close(&r);
 	free(host);
 	return nfail ? 1 : 0;
 }

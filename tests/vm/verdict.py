@@ -11,7 +11,11 @@ all of these hold:
   * every requested suite (plus the guest's "health" suite) has begin and end
     markers and exited 0;
   * every suite printed a TAP plan and executed exactly that many tests;
-  * no test is "not ok";
+  * no test is "not ok", except an expected failure: "not ok ... # TODO"
+    matching an explanation in tests/vm/suites/<suite>[.<kernel>].xfails
+    (a known kernel bug on a kernel we cannot patch). Expected failures
+    are counted on their own, never as passes; an unexplained TODO and an
+    "ok ... # TODO" (the known bug did not show) fail;
   * every skip matches an explanation in tests/vm/suites/<suite>.skips
     (skips never count as passes; unexplained skips fail);
   * the suite executed at least min_executed tests (tests/vm/suites/<suite>.expect);
@@ -65,13 +69,14 @@ BEGIN_RE = re.compile(r"^# p2pmap-suite-begin: (\S+)")
 END_MARK_RE = re.compile(r"^# p2pmap-suite-end: (\S+) rc=(\d+)(?: start=(\S+) end=(\S+))?")
 
 
-def load_skips(suite, variant):
+def load_skips(suite, variant, kind="skips"):
     """Skip explanations: <suite>.skips for every kernel, plus
     <suite>.<variant>.skips for skips that are only legitimate on one kernel
-    (e.g. P2PDMA compiled out of the stock kernel)."""
+    (e.g. P2PDMA compiled out of the stock kernel). kind="xfails" loads the
+    expected-failure explanations the same way."""
     rules = []
-    for path in (os.path.join(SUITES_DIR, suite + ".skips"),
-                 os.path.join(SUITES_DIR, "%s.%s.skips" % (suite, variant))):
+    for path in (os.path.join(SUITES_DIR, "%s.%s" % (suite, kind)),
+                 os.path.join(SUITES_DIR, "%s.%s.%s" % (suite, variant, kind))):
         if not os.path.exists(path):
             continue
         with open(path) as f:
@@ -132,9 +137,10 @@ def parse_results(path):
 def judge_suite(name, s, problems, variant):
     """Count one suite's TAP; append reasons for failure to problems."""
     res = {"suite": name, "passed": 0, "failed": 0, "skipped": 0,
-           "planned": None, "rc": s["rc"], "elapsed": s["elapsed"],
-           "skips": [], "failures": []}
+           "xfailed": 0, "planned": None, "rc": s["rc"],
+           "elapsed": s["elapsed"], "skips": [], "xfails": [], "failures": []}
     rules = load_skips(name, variant)
+    xrules = load_skips(name, variant, "xfails")
     exp = load_expect(name, variant)
     seen_plan = False
     for line in s["lines"]:
@@ -150,9 +156,20 @@ def judge_suite(name, s, problems, variant):
         directive = ""
         if " # " in " " + rest:
             directive = (" " + rest).split(" # ", 1)[1]
-        if notok:
+        if notok and directive.upper().startswith("TODO"):
+            why = next((w for r, w in xrules if r.search(line)), None)
+            if why is None:
+                res["failed"] += 1
+                res["failures"].append(line + "   <- unexplained expected failure (explain it in %s.<kernel>.xfails or fix it)" % name)
+            else:
+                res["xfailed"] += 1
+                res["xfails"].append({"line": line, "explained": why})
+        elif notok:
             res["failed"] += 1
             res["failures"].append(line)
+        elif directive.upper().startswith("TODO"):
+            res["failed"] += 1
+            res["failures"].append(line + "   <- passed although marked as an expected failure")
         elif directive.upper().startswith("SKIP"):
             why = next((w for r, w in rules if r.search(line)), None)
             res["skips"].append({"line": line, "explained": why})
@@ -163,7 +180,7 @@ def judge_suite(name, s, problems, variant):
                 res["skipped"] += 1
         else:
             res["passed"] += 1
-    counted = res["passed"] + res["failed"] + res["skipped"]
+    counted = res["passed"] + res["failed"] + res["skipped"] + res["xfailed"]
     if s["rc"] is None:
         problems.append("%s: no end marker (guest died or suite hung)" % name)
     elif s["rc"] != 0:
@@ -249,8 +266,9 @@ def main():
         if name not in suites:
             problems.append("%s: suite never started" % name)
             results.append({"suite": name, "passed": 0, "failed": 1, "skipped": 0,
-                            "planned": None, "rc": None, "elapsed": None,
-                            "skips": [], "failures": ["suite never started"]})
+                            "xfailed": 0, "planned": None, "rc": None,
+                            "elapsed": None, "skips": [], "xfails": [],
+                            "failures": ["suite never started"]})
             continue
         results.append(judge_suite(name, suites[name], problems, a.variant))
 
@@ -259,20 +277,23 @@ def main():
     for fp, _ in splats:
         problems.append("kernel splat: %s" % fp)
 
-    tot = {k: sum(r[k] for r in results) for k in ("passed", "failed", "skipped")}
+    tot = {k: sum(r[k] for r in results) for k in ("passed", "failed", "skipped", "xfailed")}
     # A splat or an infrastructure problem fails the run even if every test passed.
     run_failed = bool(problems)
 
     print("== %s ==" % a.name)
     for r in results:
         el = "" if r["elapsed"] is None else " %.1fs" % r["elapsed"]
-        print("  %-12s pass %3d  fail %3d  skip %3d  plan %s%s" % (
-            r["suite"], r["passed"], r["failed"], r["skipped"], r["planned"], el))
+        print("  %-12s pass %3d  fail %3d  skip %3d  plan %s%s%s" % (
+            r["suite"], r["passed"], r["failed"], r["skipped"], r["planned"], el,
+            "  expected-fail %d" % r["xfailed"] if r["xfailed"] else ""))
         for f in r["failures"]:
             print("    FAIL: %s" % f)
         for s in r["skips"]:
             if s["explained"]:
                 print("    skip: %s -- %s" % (s["line"], s["explained"]))
+        for x in r["xfails"]:
+            print("    expected failure: %s -- %s" % (x["line"], x["explained"]))
     if splats:
         with open(os.path.join(a.rundir, "splats.txt"), "w") as out:
             for fp, block in splats:
@@ -289,8 +310,8 @@ def main():
         summary["failed"] = 1  # the run itself counts as a failure
     with open(os.path.join(a.rundir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    print("%s: %d passed, %d failed, %d skipped" % (
-        a.name, tot["passed"], summary["failed"], tot["skipped"]))
+    print("%s: %d passed, %d failed, %d skipped, %d expected failure(s)" % (
+        a.name, tot["passed"], summary["failed"], tot["skipped"], tot["xfailed"]))
     print("%s: %s" % (a.name, "FAIL" if run_failed else "PASS"))
     return 1 if run_failed else 0
 

@@ -71,11 +71,11 @@ static const char help_text[] =
 "    If COMMAND has --odp (perftest's On-Demand Paging MR, the way RDMA\n"
 "    reaches P2PDMA pages on kernels since 6.2, where get_user_pages()\n"
 "    refuses to pin them), nothing is pinned: the NIC faults the pages of\n"
-"    the mapping in with hmm_range_fault(). The object's pages in the\n"
-"    window (BAR) and its CPU-mapped system pages are sampled instead, and\n"
-"    the device's window evictions and placements during the run are\n"
-"    printed: each eviction of a page under the MR is an invalidation the\n"
-"    NIC saw.\n"
+"    the mapping in with hmm_range_fault(). The placement line then says\n"
+"    none; the pages resident in the window (BAR) and the CPU-mapped\n"
+"    system pages are printed (below), with the device's window evictions\n"
+"    and placements during the run: each eviction of a page under the MR\n"
+"    is an invalidation the NIC saw.\n"
 "\n"
 "OPTIONS\n"
 "    -r, --render N          use render node /dev/dri/renderD<N> (default:\n"
@@ -102,8 +102,11 @@ static const char help_text[] =
 "OUTPUT\n"
 "    Lines starting with \"p2pgpu-rdma:\" on stderr: the command line, then\n"
 "    \"placement <what> (reason <r>): <n> BAR pages, <m> system pages\n"
-"    pinned\" (\"... mapped (ODP)\" with --odp, then a line \"odp: <e> window\n"
-"    evictions, <p> placements on the device during the run\").\n"
+"    pinned\", then \"resident during the run: up to <w> pages in the\n"
+"    window (P2PDMA), up to <s> pages CPU-mapped as system memory\": what\n"
+"    a registration that pins nothing (an ODP MR, --odp) reached through\n"
+"    the object's CPU mapping. With --odp a line \"odp: <e> window\n"
+"    evictions, <p> placements on the device during the run\" follows.\n"
 "\n"
 "SIGNALS\n"
 "    SIGTERM, SIGINT and SIGHUP are passed on to COMMAND.\n"
@@ -300,44 +303,43 @@ static int fill_window(int fd, const char *ibdev)
 	return 0;
 }
 
+/*
+ * Maxima over the run: pages pinned by get_user_pages() (a pinned MR) in
+ * the window (bar) and in system memory (sys); and, for registrations that
+ * pin nothing (ODP MRs fault pages in through the CPU mapping), pages
+ * placed in the window (win) and pages the CPU mapping maps as system
+ * memory (cpu_sys). odp: COMMAND has --odp.
+ */
 struct sample {
 	bool odp;
-	uint64_t bar, sys;
+	uint64_t bar, sys, win, cpu_sys;
 	uint32_t fallback, cpu_map;
 };
 
-/*
- * Pinned MR: the pages get_user_pages() pinned. ODP MR: nothing is pinned;
- * the object's pages in the window and its CPU-mapped system pages are
- * what the NIC's faults resolved to.
- */
 static int sample(int fd, uint32_t handle, struct sample *s)
 {
 	struct drm_p2pgpu_bo_cpu_info ci;
 	struct drm_p2pgpu_bo_info bi;
-	uint64_t bar, sys;
 
 	memset(&ci, 0, sizeof(ci));
 	ci.handle = handle;
 	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_CPU_INFO, &ci))
 		return -errno;
-	bar = ci.pages_gup_window;
-	sys = ci.pages_gup_system;
-	if (s->odp) {
-		memset(&bi, 0, sizeof(bi));
-		bi.handle = handle;
-		if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_INFO, &bi))
-			return -errno;
-		bar = bi.pages_window;
-		sys = ci.pages_cpu_system;
-	}
-	if (bar > s->bar)
-		s->bar = bar;
-	if (sys > s->sys)
-		s->sys = sys;
+	if (ci.pages_gup_window > s->bar)
+		s->bar = ci.pages_gup_window;
+	if (ci.pages_gup_system > s->sys)
+		s->sys = ci.pages_gup_system;
+	if (ci.pages_cpu_system > s->cpu_sys)
+		s->cpu_sys = ci.pages_cpu_system;
 	if (ci.fallback)
 		s->fallback = ci.fallback;
 	s->cpu_map = ci.cpu_map;
+	memset(&bi, 0, sizeof(bi));
+	bi.handle = handle;
+	if (drmIoctl(fd, DRM_IOCTL_P2PGPU_BO_INFO, &bi))
+		return -errno;
+	if (bi.pages_window > s->win)
+		s->win = bi.pages_window;
 	return 0;
 }
 
@@ -523,10 +525,11 @@ int main(int argc, char **argv)
 		waitpid(evictor, NULL, 0);
 	}
 	what = s.bar && s.sys ? "mixed" : s.bar ? "bar" : s.sys ? "fallback" : "none";
-	fprintf(stderr, "p2pgpu-rdma: placement %s (reason %s): %" PRIu64 " BAR pages, %" PRIu64 " system pages %s\n",
+	fprintf(stderr, "p2pgpu-rdma: placement %s (reason %s): %" PRIu64 " BAR pages, %" PRIu64 " system pages pinned\n",
 		what, s.fallback < sizeof(fallback_names) / sizeof(*fallback_names) ?
-		fallback_names[s.fallback] : "?", s.bar, s.sys,
-		s.odp ? "mapped (ODP)" : "pinned");
+		fallback_names[s.fallback] : "?", s.bar, s.sys);
+	fprintf(stderr, "p2pgpu-rdma: resident during the run: up to %" PRIu64 " pages in the window (P2PDMA), up to %" PRIu64 " pages CPU-mapped as system memory\n",
+		s.win, s.cpu_sys);
 	memset(&d1, 0, sizeof(d1));
 	if (s.odp && !drmIoctl(fd, DRM_IOCTL_P2PGPU_DEVICE_INFO, &d1))
 		fprintf(stderr, "p2pgpu-rdma: odp: %" PRIu64 " window evictions, %" PRIu64 " placements on the device during the run\n",

@@ -376,6 +376,32 @@ static struct gpu *small_gpu(struct gpu *g, int n)
 	return &g[n - 1];
 }
 
+/*
+ * Bytes of the device's P2PDMA pool that are free (p2pmem/available), or
+ * -1 if the device registered no pool (no CONFIG_PCI_P2PDMA). p2pgpu takes
+ * the whole window from the pool at probe and keeps it until remove, so
+ * this stays 0 however often window pages are mapped, evicted and freed:
+ * a window page whose last reference went through put_page() (the pool's
+ * free op on kernels where P2PDMA pages idle at refcount 0) would show up
+ * here, PAGE_SIZE at a time, and be freed twice at remove.
+ */
+static long long p2pmem_available(int minor)
+{
+	char path[96];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/drm/renderD%d/device/p2pmem/available", minor);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -2;
+	fclose(f);
+	return v;
+}
+
 TEST_F_TIMEOUT(gpu, data_survives_eviction, 600)
 {
 	struct gpu *g = small_gpu(self->g, self->n);
@@ -384,6 +410,7 @@ TEST_F_TIMEOUT(gpu, data_survives_eviction, 600)
 	uint32_t h[EVICT_BOS_MAX];
 	void *p[EVICT_BOS_MAX];
 	uint64_t resident = 0;
+	long long pool;
 	int b, pass;
 
 	ASSERT_EQ(g->bar, g->info.window_total);
@@ -393,6 +420,14 @@ TEST_F_TIMEOUT(gpu, data_survives_eviction, 600)
 	       g->minor, g->pci, nbos, EVICT_BO_SIZE / MIB,
 	       (unsigned long long)(g->info.window_total / MIB));
 	ASSERT_EQ(0, gpu_info(g->fd, &before));
+	pool = p2pmem_available(g->minor);
+	if (self->window) {
+		ASSERT_EQ(0, pool)
+			TH_LOG("window mapped as BAR pages but p2pmem/available %lld",
+			       pool);
+	} else {
+		ASSERT_NE(-2, pool);
+	}
 	for (b = 0; b < nbos; b++) {
 		uint64_t size = EVICT_BO_SIZE;
 
@@ -455,6 +490,8 @@ TEST_F_TIMEOUT(gpu, data_survives_eviction, 600)
 	ASSERT_EQ(0, gpu_info(g->fd, &after));
 	EXPECT_EQ(before.vram_used, after.vram_used);
 	EXPECT_EQ(before.window_used, after.window_used);
+	/* nothing went back to the P2PDMA pool behind p2pgpu's back */
+	EXPECT_EQ(pool, p2pmem_available(g->minor));
 }
 
 #define STRESS_PROCS	3

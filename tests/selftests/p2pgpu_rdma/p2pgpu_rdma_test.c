@@ -4,7 +4,10 @@
  *
  * Needs rxe0 (set up by tests/vm/suites/rdma.sh) and p2pgpu loaded with
  * window_mb=1. An object's CPU mapping is backed by struct pages, so
- * ibv_reg_mr() (ib_umem_get(), pin_user_pages_fast(FOLL_LONGTERM)) pins it:
+ * ibv_reg_mr() (ib_umem_get(), pin_user_pages_fast(FOLL_LONGTERM)) pins it
+ * where the kernel pins P2PDMA pages long-term (feature gup_p2pdma_pin;
+ * 6.1). Elsewhere pinned_mr_refused checks that the registration fails and
+ * leaves no pin, and the tests that need such pins skip, saying why:
  *  - publish: another file (the publish node) maps published objects only;
  *    unpublish revokes its mappings (SIGBUS);
  *  - BAR placement: an MR on an object in the window pins its P2PDMA
@@ -27,6 +30,7 @@
 #pragma GCC diagnostic pop
 
 #include "p2pgpu_selftest.h"
+#include "p2pmap_selftest.h"
 #include "rdma_loop.h"
 
 #define WINDOW_PAGES	256ULL	/* window_mb=1 */
@@ -119,8 +123,10 @@ static int sigbus_on_touch(volatile uint8_t *p)
 }
 
 FIXTURE(rdma) {
+	int gup;
 	int fd;
 	int nfd;
+	int window;	/* CPU mappings use window pages (p2pgpu/cpu_map bar) */
 	struct rl rl;
 	uint8_t *host;
 	size_t host_len;
@@ -131,8 +137,20 @@ FIXTURE_SETUP(rdma)
 	char pci[32] = "";
 	int ret;
 
+	self->gup = p2pmap_kernel_feature("gup_p2pdma_pin");
+	ASSERT_NE(-1, self->gup) TH_LOG("no gup_p2pdma_pin row in /sys/module/p2pmap/features");
 	self->fd = open_gpu(0, pci, sizeof(pci));
 	ASSERT_LE(0, self->fd) TH_LOG("no p2pgpu render node");
+	/*
+	 * Three cases. CPU mappings of window pages on a kernel that pins
+	 * them (6.1): every test. Window pages on a kernel whose GUP refuses
+	 * them (6.2+, gup_p2pdma_pin no): a pinned MR is refused
+	 * (pinned_mr_refused), the tests that need one skip. System pages
+	 * (no P2PDMA, or a fallback reason): a pinned MR pins those, and
+	 * nothing about the window can be asserted: the window tests skip.
+	 */
+	ASSERT_NE(-1, p2pgpu_window_cpu_map());
+	self->window = p2pgpu_window_cpu_map() == 1;
 	self->nfd = open_pub(self->fd);
 	ASSERT_LE(0, self->nfd) TH_LOG("no publish node: %s", strerror(errno));
 	ret = rl_open(&self->rl, "rxe0");
@@ -149,6 +167,67 @@ FIXTURE_TEARDOWN(rdma)
 	munmap(self->host, self->host_len);
 	close(self->nfd);
 	close(self->fd);
+}
+
+#define NO_GUP	"kernel pins no P2PDMA page long-term (gup_p2pdma_pin no): pinned MRs of window pages are refused (pinned_mr_refused)"
+
+/*
+ * Where GUP pins no P2PDMA page long-term (FOLL_PCI_P2PDMA, 6.2), an
+ * unmodified pinned ibv_reg_mr() over an object whose pages are in the
+ * window fails: EREMOTEIO from the P2PDMA page check, or EFAULT if GUP
+ * refuses the writable shared mapping first. It must leave no pin behind
+ * (counted by p2pgpu), and the object must stay usable and evictable.
+ * Where it does pin them (6.1), mr_bar_write_read covers the same ground.
+ */
+TEST_F(rdma, pinned_mr_refused)
+{
+	struct drm_p2pgpu_bo_cpu_info ci;
+	struct drm_p2pgpu_bo_info bi;
+	struct ibv_mr *mr;
+	size_t len = 16 * PG;
+	struct bo b;
+	int err;
+
+	if (self->gup)
+		SKIP(return, "kernel pins P2PDMA pages long-term: mr_bar_write_read covers pinned MRs");
+	if (!self->window)
+		SKIP(return, "p2pgpu's CPU mappings use system pages on this kernel (cpu_map system): %s",
+		     "a pinned MR pins those, see mr_bar_write_read");
+	ASSERT_EQ(0, bo_new(self->fd, len, &b));
+	fill(b.cpu, len, 11);
+	ASSERT_EQ(0, cpu_info(self->fd, b.handle, &ci));
+	ASSERT_EQ((__u32)P2PGPU_CPU_MAP_BAR, ci.cpu_map)
+		TH_LOG("CPU mappings are not the window's P2PDMA pages");
+	ASSERT_EQ(0, bo_info(self->fd, b.handle, &bi));
+	ASSERT_EQ(16ULL, bi.pages_window);
+
+	mr = ibv_reg_mr(self->rl.pd, b.cpu, len, IBV_ACCESS_LOCAL_WRITE |
+			IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
+	err = errno;
+	TH_LOG("ibv_reg_mr(writable) over window pages: %s",
+	       mr ? "registered" : strerror(err));
+	EXPECT_EQ(NULL, mr);
+	if (mr)
+		ibv_dereg_mr(mr);
+	else
+		EXPECT_TRUE(err == EREMOTEIO || err == EFAULT);
+	mr = ibv_reg_mr(self->rl.pd, b.cpu, len, IBV_ACCESS_REMOTE_READ);
+	err = errno;
+	TH_LOG("ibv_reg_mr(remote read) over window pages: %s",
+	       mr ? "registered" : strerror(err));
+	EXPECT_EQ(NULL, mr);
+	if (mr)
+		ibv_dereg_mr(mr);
+	else
+		EXPECT_EQ(EREMOTEIO, err);
+
+	ASSERT_EQ(0, cpu_info(self->fd, b.handle, &ci));
+	EXPECT_EQ(0ULL, ci.pages_gup_window) TH_LOG("stale pins");
+	EXPECT_EQ(0ULL, ci.pages_gup_system);
+	EXPECT_EQ(0ULL, ci.dev_gup_window);
+	EXPECT_EQ(0ULL, ci.dev_gup_orphans);
+	EXPECT_EQ(-1, check(b.cpu, len, 11));
+	bo_free(self->fd, &b);
 }
 
 /* Only published objects map through the node; unpublish revokes. */
@@ -192,7 +271,10 @@ TEST_F(rdma, publish_node)
 	bo_free(self->fd, &b);
 }
 
-/* An MR on an object in the window: BAR placement, data both ways. */
+/*
+ * An MR on an object: BAR placement where CPU mappings use the window,
+ * system pages (the reported fallback) where they do not; data both ways.
+ */
 TEST_F(rdma, mr_bar_write_read)
 {
 	struct drm_p2pgpu_bo_cpu_info ci;
@@ -203,6 +285,9 @@ TEST_F(rdma, mr_bar_write_read)
 	uint8_t *n;
 	size_t len = 16 * PG;
 	int ret;
+
+	if (self->window && !self->gup)
+		SKIP(return, "%s", NO_GUP);
 
 	ASSERT_EQ(0, bo_new(self->fd, len, &b));
 	ASSERT_EQ(0, publish(self->fd, b.handle, &off));
@@ -217,11 +302,18 @@ TEST_F(rdma, mr_bar_write_read)
 	TH_LOG("registered: cpu_map %u, gup window %llu, gup system %llu, fallback %u",
 	       ci.cpu_map, (unsigned long long)ci.pages_gup_window,
 	       (unsigned long long)ci.pages_gup_system, ci.fallback);
-	EXPECT_EQ((__u32)P2PGPU_CPU_MAP_BAR, ci.cpu_map);
-	EXPECT_EQ(16ULL, ci.pages_gup_window);
-	EXPECT_EQ(0ULL, ci.pages_gup_system);
-	EXPECT_EQ(0ULL, ci.pages_cpu_system);
-	EXPECT_LE(16ULL, ci.dev_gup_window);
+	if (self->window) {
+		EXPECT_EQ((__u32)P2PGPU_CPU_MAP_BAR, ci.cpu_map);
+		EXPECT_EQ(16ULL, ci.pages_gup_window);
+		EXPECT_EQ(0ULL, ci.pages_gup_system);
+		EXPECT_EQ(0ULL, ci.pages_cpu_system);
+		EXPECT_LE(16ULL, ci.dev_gup_window);
+	} else {
+		EXPECT_NE((__u32)P2PGPU_CPU_MAP_BAR, ci.cpu_map);
+		EXPECT_EQ(0ULL, ci.pages_gup_window);
+		EXPECT_EQ(16ULL, ci.pages_gup_system);
+		EXPECT_NE(0U, ci.fallback) TH_LOG("the fallback has a reason");
+	}
 
 	/* host -> device memory, checked through the owner's mapping */
 	fill(self->host, len, 3);
@@ -230,7 +322,8 @@ TEST_F(rdma, mr_bar_write_read)
 	ASSERT_EQ(0, ret) TH_LOG("%s", self->rl.err);
 	EXPECT_EQ(-1, check(b.cpu, len, 3));
 	ASSERT_EQ(0, bo_info(self->fd, b.handle, &bi));
-	EXPECT_EQ(16ULL, bi.pages_window) TH_LOG("the data must be in the BAR");
+	EXPECT_EQ(self->window ? 16ULL : 0ULL, bi.pages_window)
+		TH_LOG("the data must be in the BAR exactly where CPU mappings use it");
 
 	/* device memory -> host */
 	fill(b.cpu, len, 4);
@@ -257,6 +350,12 @@ TEST_F(rdma, mr_pages_not_evicted)
 	struct bo b, big;
 	size_t len = 16 * PG, i;
 	int ret;
+
+	if (!self->window)
+		SKIP(return, "p2pgpu's CPU mappings use system pages on this kernel (cpu_map system): %s",
+		     "no window page for an MR to pin against eviction");
+	if (!self->gup)
+		SKIP(return, "%s", NO_GUP);
 
 	ASSERT_EQ(0, bo_new(self->fd, len, &b));
 	fill(b.cpu, len, 5);
@@ -295,6 +394,12 @@ TEST_F(rdma, fallback_window_full)
 	struct bo w, b;
 	size_t len = 16 * PG;
 	int ret;
+
+	if (!self->window)
+		SKIP(return, "p2pgpu's CPU mappings use system pages on this kernel (cpu_map system): %s",
+		     "no window for an MR to fill");
+	if (!self->gup)
+		SKIP(return, "%s", NO_GUP);
 
 	ASSERT_EQ(0, bo_new(self->fd, WINDOW_PAGES * PG, &w));
 	wmr = rl_reg(&self->rl, w.cpu, w.size);
@@ -347,6 +452,12 @@ TEST_F(rdma, free_under_mr)
 	uint8_t *p;
 	int ret;
 
+	if (!self->window)
+		SKIP(return, "p2pgpu's CPU mappings use system pages on this kernel (cpu_map system): %s",
+		     "no window slot for a freed object's MR to keep pinned");
+	if (!self->gup)
+		SKIP(return, "%s", NO_GUP);
+
 	ASSERT_EQ(0, bo_new(self->fd, PG, &probe));
 	ASSERT_EQ(0, bo_new(self->fd, len, &b));
 	p = b.cpu;
@@ -382,6 +493,9 @@ TEST_F(rdma, unpublish_under_mr)
 	uint8_t *n;
 	int ret;
 
+	if (self->window && !self->gup)
+		SKIP(return, "%s", NO_GUP);
+
 	ASSERT_EQ(0, bo_new(self->fd, len, &b));
 	ASSERT_EQ(0, publish(self->fd, b.handle, &off));
 	n = map_pub(self->nfd, off, len);
@@ -415,6 +529,9 @@ TEST_F(rdma, kill9_mid_transfer)
 	char c;
 	pid_t pid;
 
+	if (self->window && !self->gup)
+		SKIP(return, "%s", NO_GUP);
+
 	ASSERT_EQ(0, bo_new(self->fd, len, &b));
 	ASSERT_EQ(0, publish(self->fd, b.handle, &off));
 	ASSERT_EQ(0, pipe(pfd));
@@ -446,18 +563,19 @@ TEST_F(rdma, kill9_mid_transfer)
 	ASSERT_EQ(1, read(pfd[0], &c, 1)) TH_LOG("child could not start traffic");
 	close(pfd[0]);
 	ASSERT_EQ(0, cpu_info(self->fd, b.handle, &ci));
-	EXPECT_EQ(16ULL, ci.pages_gup_window);
+	EXPECT_EQ(16ULL, self->window ? ci.pages_gup_window : ci.pages_gup_system);
 	usleep(200000);
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));
 	for (i = 0; i < 100; i++) {
 		ASSERT_EQ(0, cpu_info(self->fd, b.handle, &ci));
-		if (!ci.pages_gup_window)
+		if (!ci.pages_gup_window && !ci.pages_gup_system)
 			break;
 		usleep(100000);
 	}
 	EXPECT_EQ(0ULL, ci.pages_gup_window) TH_LOG("pins released at exit");
+	EXPECT_EQ(0ULL, ci.pages_gup_system) TH_LOG("pins released at exit");
 	fill(b.cpu, len, 9);
 	EXPECT_EQ(-1, check(b.cpu, len, 9));
 	bo_free(self->fd, &b);

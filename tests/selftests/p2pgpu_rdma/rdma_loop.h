@@ -26,6 +26,7 @@ struct rl {
 	struct ibv_qp *qp[2];
 	union ibv_gid gid;
 	enum ibv_mtu mtu;
+	int timeout_s;	/* completion deadline of rl_rdma(); 0: 10 s */
 	char err[160];
 };
 
@@ -75,8 +76,11 @@ static inline int rl_qp_connect(struct rl *r, struct ibv_qp *qp, uint32_t dqpn)
 	return 0;
 }
 
-/* Open @name (e.g. "rxe0") and connect two QPs to each other. */
-static inline int rl_open(struct rl *r, const char *name)
+/*
+ * Open @name (e.g. "rxe0") and connect two QPs to each other with path MTU
+ * @mtu, or the port's active MTU when @mtu is 0.
+ */
+static inline int rl_open_mtu(struct rl *r, const char *name, enum ibv_mtu mtu)
 {
 	struct ibv_device **list;
 	struct ibv_port_attr pa;
@@ -95,7 +99,7 @@ static inline int rl_open(struct rl *r, const char *name)
 		return rl_fail(r, "no such RDMA device", ENODEV);
 	if (ibv_query_port(r->ctx, RL_PORT, &pa))
 		return rl_fail(r, "ibv_query_port", errno);
-	r->mtu = pa.active_mtu;
+	r->mtu = mtu ? mtu : pa.active_mtu;
 	if (ibv_query_gid(r->ctx, RL_PORT, RL_GID_INDEX, &r->gid))
 		return rl_fail(r, "ibv_query_gid", errno);
 	r->pd = ibv_alloc_pd(r->ctx);
@@ -121,6 +125,12 @@ static inline int rl_open(struct rl *r, const char *name)
 	if (!ret)
 		ret = rl_qp_connect(r, r->qp[1], r->qp[0]->qp_num);
 	return ret;
+}
+
+/* Open @name (e.g. "rxe0") and connect two QPs at the port's active MTU. */
+static inline int rl_open(struct rl *r, const char *name)
+{
+	return rl_open_mtu(r, name, 0);
 }
 
 static inline void rl_close(struct rl *r)
@@ -152,7 +162,8 @@ static inline struct ibv_mr *rl_reg(struct rl *r, void *addr, size_t len)
 
 /*
  * One RDMA WRITE (@op IBV_WR_RDMA_WRITE: @local -> @remote) or READ
- * (@remote -> @local) of @len bytes on QP 0, waited for up to 10 s.
+ * (@remote -> @local) of @len bytes on QP 0, waited for up to
+ * @r->timeout_s seconds (10 if 0).
  * Returns 0, the work completion status as a positive number, or -errno.
  */
 static inline int rl_rdma(struct rl *r, enum ibv_wr_opcode op,
@@ -185,8 +196,8 @@ static inline int rl_rdma(struct rl *r, enum ibv_wr_opcode op,
 		if (n)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 10)
-			return rl_fail(r, "no completion within 10 s", ETIMEDOUT);
+		if (t.tv_sec - t0.tv_sec > (r->timeout_s ? r->timeout_s : 10))
+			return rl_fail(r, "no completion within the deadline", ETIMEDOUT);
 	}
 	if (wc.status != IBV_WC_SUCCESS) {
 		snprintf(r->err, sizeof(r->err), "completion: %s",

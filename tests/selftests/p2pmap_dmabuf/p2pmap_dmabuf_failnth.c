@@ -55,8 +55,11 @@ FIXTURE(fn) {
 
 FIXTURE_SETUP(fn)
 {
-	self->gpu = open_gpu(1, self->pci, sizeof(self->pci));
-	ASSERT_LE(0, self->gpu) TH_LOG("no second p2pgpu");
+	/* the provider: the GPU of the pair under test (P2PMAP_GPUS) */
+	ASSERT_EQ(0, p2pmap_gpu_pci(0, self->pci, sizeof(self->pci)))
+		TH_LOG("P2PMAP_GPUS names no GPU");
+	self->gpu = open_gpu(0, self->pci, sizeof(self->pci));
+	ASSERT_LE(0, self->gpu) TH_LOG("no p2pgpu %s", self->pci);
 	self->dev = p2pmap_dev_open();
 	ASSERT_LE(0, self->dev) TH_LOG("no /dev/p2pmap: %s", strerror(-self->dev));
 	self->dfd = dbt_open();

@@ -45,7 +45,7 @@
 FIXTURE(pd) {
 	int dev;	/* /dev/p2pmap */
 	int dfd;	/* the edu importer */
-	int gpu1;	/* the provider: the second p2pgpu */
+	int gpu1;	/* the provider: the pair's GPU (P2PMAP_GPUS) */
 	char pci1[32];
 	bool p2p;	/* p2pmap_p2p_possible() */
 	uint32_t caps;	/* P2PMAP_EXPORT_CAP_* of this kernel */
@@ -56,15 +56,18 @@ FIXTURE_SETUP(pd)
 {
 	int fd;
 
-	ASSERT_NE(P2PMAP_TOPO_INVALID, p2pmap_topology())
-		TH_LOG("P2PMAP_TOPOLOGY must be switch or rootbus");
+	ASSERT_NE(P2PMAP_PAIR_INVALID, p2pmap_pair_route())
+		TH_LOG(P2PMAP_PAIR_ROUTE_HELP, P2PMAP_PAIR_ROUTE_ENV);
 	self->p2p = p2pmap_p2p_possible();
 	self->dev = p2pmap_dev_open();
 	ASSERT_LE(0, self->dev) TH_LOG("no /dev/p2pmap: %s", strerror(-self->dev));
 	self->dfd = dbt_open();
 	ASSERT_LE(0, self->dfd) TH_LOG("no /dev/" P2PGPU_DMABUF_TEST_DEVNAME);
-	self->gpu1 = open_gpu(1, self->pci1, sizeof(self->pci1));
-	ASSERT_LE(0, self->gpu1) TH_LOG("no second p2pgpu");
+	/* the provider: the GPU of the pair under test (P2PMAP_GPUS) */
+	ASSERT_EQ(0, p2pmap_gpu_pci(0, self->pci1, sizeof(self->pci1)))
+		TH_LOG("P2PMAP_GPUS names no GPU");
+	self->gpu1 = open_gpu(0, self->pci1, sizeof(self->pci1));
+	ASSERT_LE(0, self->gpu1) TH_LOG("no p2pgpu %s", self->pci1);
 	self->buf = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);

@@ -9,5 +9,8 @@
 # scan catches leaks. Switch only, like the other fail-nth suites.
 . /suites/lib.sh
 [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
+# the importer is the edu (p2pgpu_dmabuf_test), the provider a GPU of the
+# pair p2pmap_devices picks
+p2pmap_devices edu
 run_module_test "p2pmap p2pgpu:window_mb=1,min_residency_ms=0 p2pgpu_dmabuf_test" \
 	/tests/bin/p2pmap_dmabuf_failnth 'p2pmap|p2pgpu|dmabuf|FAULT_INJECTION'

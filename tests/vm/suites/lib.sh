@@ -180,6 +180,11 @@ tap_merge() {
 run_module_test() {
 	mods=$1 bin=$2 pat=$3 loaded= rc=0
 	[ -n "${P2PMAP_PAIR:-}" ] || p2pmap_devices gpu
+	# p2pgpu needs DRM, a module on Debian's stock kernels: a suite must
+	# not depend on an earlier one having loaded it.
+	case " $mods " in
+	*" p2pgpu "* | *" p2pgpu:"*) [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true ;;
+	esac
 	for spec in $mods; do
 		m=${spec%%:*}
 		params=
@@ -221,9 +226,16 @@ run_module_test() {
 
 # Soft-RoCE for the RDMA suites: rdma_rxe on veth0 (10.0.0.1/24, peer
 # veth1), one device rxe0 in loopback (GID index 1). rxe_up replaces what
-# an earlier suite may have left; rxe_down removes both.
+# an earlier suite may have left; rxe_down removes both. On Debian's stock
+# kernels veth and ib_uverbs (the verbs char device libibverbs opens) are
+# modules that nothing loads on demand here; on the test kernel they are
+# built in, and only rdma_rxe is a module.
 rxe_up() {
 	rxe_down
+	# (a built-in veth has no /sys/module entry: "ip link add" below is
+	# the check)
+	[ -d /sys/module/veth ] || modprobe -q veth 2>/dev/null
+	[ -d /sys/class/infiniband_verbs ] || modprobe ib_uverbs || return 1
 	modprobe rdma_rxe &&
 	/usr/sbin/ip link set lo up &&
 	/usr/sbin/ip link add veth0 type veth peer name veth1 &&

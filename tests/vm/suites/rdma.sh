@@ -15,7 +15,13 @@
 #     runs it): ib_write_bw and ib_read_bw --mmap on a published
 #     object through p2pgpu-rdma (BAR placement asserted from the pins it
 #     saw), then again with the window pre-filled by an MR (fallback
-#     placement, reason window_full). perftest's bandwidth figure is only
+#     placement, reason window_full). Where they are window pages but
+#     GUP pins no P2PDMA page long-term (gup_p2pdma_pin no, Linux 6.2+),
+#     the unmodified registration must be refused visibly and leave no
+#     pin (perftest_refused). Where p2pgpu's CPU mappings use
+#     system pages (p2pgpu/cpu_map "system <reason>", Linux 7.x), the
+#     placement asserted is that fallback, and the window tests skip
+#     saying so (rdma.<kernel>.skips). perftest's bandwidth figure is only
 #     reported (under TCG its calibration may fail); success is the run
 #     completing with the placement asserted.
 . /suites/lib.sh
@@ -77,6 +83,46 @@ perftest_run() {
 	fi
 }
 
+# perftest_refused NAME VERB: where CPU mappings are window pages and GUP
+# pins no P2PDMA page long-term (gup_p2pdma_pin no, 6.2+), the unmodified
+# pinned registration of the server must fail visibly: perftest exits
+# non-zero, rxe logs the errno, p2pgpu-rdma saw no page pinned (placement
+# none), and no window page is left pinned.
+perftest_refused() {
+	name=$1 verb=$2
+	echo "rdma suite: $name" > /dev/kmsg
+	n0=$(dmesg | grep -c 'rxe_reg_user_mr: returned err')
+	timeout 240 /tests/bin/p2pgpu-rdma -s 262144 \
+		-- "$verb" -d rxe0 -x 1 -s $PT_SIZE -n $PT_ITERS -F -q 1 \
+		> /tmp/pt-srv.out 2>&1 &
+	srv=$!
+	i=0
+	while [ $i -lt 60 ] && kill -0 $srv 2>/dev/null &&
+		! grep -q ':4853 00000000:0000 0A' /proc/net/tcp; do
+		sleep 1
+		i=$((i + 1))
+	done
+	timeout 60 "$verb" -d rxe0 -x 1 -s $PT_SIZE -n $PT_ITERS -F -q 1 \
+		10.0.0.1 > /tmp/pt-cli.out 2>&1
+	crc=$?
+	[ $crc -eq 0 ] || kill $srv 2>/dev/null
+	wait $srv
+	src=$?
+	place=$(sed -n 's/^p2pgpu-rdma: placement //p' /tmp/pt-srv.out)
+	err=$(dmesg | grep 'rxe_reg_user_mr: returned err' | tail -1 | sed 's/.*returned //')
+	n1=$(dmesg | grep -c 'rxe_reg_user_mr: returned err')
+	pins=$(cat /sys/bus/pci/drivers/p2pgpu/*/p2pgpu/gup_pinned_window | awk '{ s += $1 } END { print s + 0 }')
+	tap_diag "$(grep -i 'MR\|mmap' /tmp/pt-srv.out | head -4)"
+	if [ $src -ne 0 ] && [ $crc -ne 0 ] && [ "$n1" -gt "$n0" ] &&
+		[ "${place%% *}" = none ] && [ "$pins" = 0 ]; then
+		tap_ok "$name: pinned registration refused ($err), placement $place; $pins window pages pinned after"
+	else
+		tap_fail "$name: want refused: client rc=$crc, server rc=$src, rxe error lines $n0 -> $n1 ($err), placement '${place:-none}', window pages pinned $pins"
+		tap_diag "$(tail -8 /tmp/pt-srv.out)"
+		tap_diag "$(tail -5 /tmp/pt-cli.out)"
+	fi
+}
+
 perftest_part() {
 	tap_plan 3
 	if ! insmod /tests/modules/p2pmap.ko ||
@@ -88,12 +134,37 @@ perftest_part() {
 	for d in /sys/class/drm/renderD*; do
 		ensure_node "$d"
 	done
-	perftest_run "ib_write_bw --mmap into device memory" ib_write_bw bar
-	perftest_run "ib_read_bw --mmap from device memory" ib_read_bw bar
-	perftest_run "ib_write_bw --mmap, window pinned by another MR" \
-		ib_write_bw fallback --fill-window rxe0
-	grep -q '^p2pgpu-rdma: placement fallback (reason window_full)' \
-		/tmp/pt-srv.out || tap_diag "fallback reason is not window_full"
+	# The placement a pinned MR gets: the window where p2pgpu's CPU
+	# mappings use it (p2pgpu/cpu_map "bar"), else the system pages the
+	# mapping falls back to ("system <reason>", 7.x: p2pdma_unported).
+	# Where those are window pages but GUP pins no P2PDMA page long-term
+	# (features: gup_p2pdma_pin no), the registration is refused.
+	cpu_map=$(cat /sys/bus/pci/drivers/p2pgpu/*/p2pgpu/cpu_map 2>/dev/null | head -1)
+	case "$cpu_map" in bar) pinned_place=bar ;; *) pinned_place=fallback ;; esac
+	if [ $pinned_place = bar ] &&
+		grep -q '^gup_p2pdma_pin no' /sys/module/p2pmap/features; then
+		pinned_place=refused
+	fi
+	tap_diag "p2pgpu cpu_map: ${cpu_map:-unknown}; expected placement of a pinned MR: $pinned_place"
+	if [ $pinned_place = refused ]; then
+		perftest_refused "ib_write_bw --mmap into device memory" ib_write_bw
+		perftest_refused "ib_read_bw --mmap from device memory" ib_read_bw
+	else
+		perftest_run "ib_write_bw --mmap into device memory" ib_write_bw $pinned_place
+		perftest_run "ib_read_bw --mmap from device memory" ib_read_bw $pinned_place
+	fi
+	if [ "$pinned_place" = refused ]; then
+		tap_skip "ib_write_bw --mmap, window pinned by another MR" \
+			"kernel pins no P2PDMA page long-term (gup_p2pdma_pin no): no MR can pin the window"
+	elif [ "$pinned_place" = bar ]; then
+		perftest_run "ib_write_bw --mmap, window pinned by another MR" \
+			ib_write_bw fallback --fill-window rxe0
+		grep -q '^p2pgpu-rdma: placement fallback (reason window_full)' \
+			/tmp/pt-srv.out || tap_diag "fallback reason is not window_full"
+	else
+		tap_skip "ib_write_bw --mmap, window pinned by another MR" \
+			"p2pgpu's CPU mappings use system pages on this kernel (cpu_map $cpu_map): no window for another MR to fill"
+	fi
 	rc=0
 	[ "${TAP_FAILED:-0}" -eq 0 ] || rc=1
 	rmmod p2pgpu || rc=1

@@ -17,16 +17,8 @@ ITERS=${RXE_ITERS:-300}
 IP=/usr/sbin/ip
 
 tap_plan 4
-ip_setup() {
-	# A previous run in this boot (the demo suite) may have left these.
-	rdma link delete rxe0 2>/dev/null
-	$IP link del veth0 2>/dev/null
-	$IP link set lo up &&
-	$IP link add veth0 type veth peer name veth1 &&
-	$IP addr add 10.0.0.1/24 dev veth0 &&
-	$IP link set veth0 up && $IP link set veth1 up
-}
-if modprobe rdma_rxe && ip_setup && rdma link add rxe0 type rxe netdev veth0; then
+# rxe_up / rxe_down: suites/lib.sh
+if rxe_up; then
 	tap_ok "rdma_rxe on veth0"
 else
 	tap_fail "rdma_rxe on veth0"
@@ -84,6 +76,5 @@ elif [ -n "$wall" ]; then
 else
 	tap_fail "ib_write_bw 64KiB loopback: no attempt completed"
 fi
-rdma link delete rxe0 2>/dev/null
-$IP link del veth0 2>/dev/null
+rxe_down
 tap_done
