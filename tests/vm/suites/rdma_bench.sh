@@ -80,8 +80,16 @@ bench_one() {
 	case "$mem" in
 	host) wrap= ;;
 	bar) wrap="/tests/bin/p2pgpu-rdma -s $((4 * size + 65536)) --expect $WANT_BAR --" ;;
-	fallback) wrap="/tests/bin/p2pgpu-rdma -s $((4 * size + 65536)) --expect fallback --fill-window rxe0 --" ;;
+	fallback)
+		# odp: the window is held by p2pgpu-window-pin (started by the
+		# caller), since 7.x refuses pinned MRs over window pages
+		fill="--fill-window rxe0"
+		[ "$MODE" = odp ] && fill=
+		wrap="/tests/bin/p2pgpu-rdma -s $((4 * size + 65536)) --expect fallback $fill --" ;;
 	esac
+	# odp: an ODP MR pins nothing, so p2pgpu-rdma's placement line says
+	# none and its resident line says where the NIC's faults put the pages
+	[ "$MODE" = odp ] && [ "$mem" != host ] && wrap="${wrap% --expect *} --"
 	# odp: the server's (placed) MR is an ODP MR; both sides at MTU 4096
 	srvodp=
 	[ "$MODE" = odp ] && srvodp="--odp"
@@ -108,6 +116,24 @@ bench_one() {
 	src=$?
 	place=$(sed -n 's/^p2pgpu-rdma: placement \([a-z]*\).*/\1/p' /tmp/rb-srv.out)
 	reason=$(sed -n 's/^p2pgpu-rdma: placement [a-z]* (reason \([a-z_]*\)).*/\1/p' /tmp/rb-srv.out)
+	if [ "$MODE" = odp ] && [ "$mem" != host ]; then
+		res=$(sed -n 's/^p2pgpu-rdma: resident during the run: //p' /tmp/rb-srv.out)
+		win=$(echo "$res" | sed -n 's/^up to \([0-9]*\) pages in the window.*/\1/p')
+		sys=$(echo "$res" | sed -n 's/.*up to \([0-9]*\) pages CPU-mapped as system.*/\1/p')
+		pinned=$place
+		if [ "${win:-0}" -gt 0 ] && [ "${sys:-0}" -eq 0 ]; then
+			place=bar
+		elif [ "${win:-0}" -eq 0 ] && [ "${sys:-0}" -gt 0 ]; then
+			place=fallback
+		elif [ "${win:-0}" -gt 0 ]; then
+			place=mixed
+		else
+			place=none
+		fi
+		echo "#   $mem $test $size: resident: ${res:-?}; pinned: ${pinned:-?}"
+		# an ODP MR must pin nothing
+		[ "$pinned" = none ] || place="$place-pinned"
+	fi
 	want=$mem
 	[ "$mem" = bar ] && want=$WANT_BAR
 	[ "$mem" = host ] && place=host reason=-
@@ -155,6 +181,7 @@ json_block() {
 }
 
 odp_latency() {
+	rmmod p2pmap_edu_importer
 	rmmod p2pgpu
 	rmmod p2pmap
 	if ! insmod /tests/modules/p2pmap.ko ||
@@ -208,16 +235,19 @@ if [ "$MODE" = odp ]; then
 	/usr/sbin/ip link set veth1 mtu 9000
 fi
 if ! insmod /tests/modules/p2pmap.ko ||
-	! insmod /tests/modules/p2pgpu.ko window_mb=8 min_residency_ms=0; then
+	! insmod /tests/modules/p2pgpu.ko window_mb=8 min_residency_ms=0 ||
+	{ [ "$MODE" = odp ] && ! insmod /tests/modules/p2pmap_edu_importer.ko; }; then
 	tap_plan 1
-	tap_fail "insmod p2pmap p2pgpu"
+	tap_fail "insmod p2pmap p2pgpu${ODP:+ p2pmap_edu_importer}"
 	tap_done
 fi
-for d in /sys/class/drm/renderD*; do
+for d in /sys/class/misc/* /sys/class/drm/renderD*; do
 	ensure_node "$d"
 done
 # "bar" expects the placement p2pgpu's CPU mapping gives: system pages
-# where the window is not CPU-mapped (cpu_map system, with its reason)
+# where the window is not CPU-mapped (cpu_map system, with its reason).
+# With ODP the placement is where the NIC's faults put the object's pages
+# (p2pgpu-rdma's resident line), and an ODP MR must pin nothing.
 cpu_map=$(cat /sys/bus/pci/drivers/p2pgpu/*/p2pgpu/cpu_map 2>/dev/null | head -1)
 WANT_BAR=bar
 case "$cpu_map" in bar*) ;; *) [ "$MODE" = odp ] && WANT_BAR=fallback ;; esac
@@ -228,7 +258,20 @@ else
 	tap_plan 9
 fi
 echo "# rdmabench-begin"
+PINNER=
 for mem in host bar fallback; do
+	if [ "$mem" = fallback ] && [ "$MODE" = odp ]; then
+		# the window exhausted: every slot held by a pinned p2pmap import
+		/tests/bin/p2pgpu-window-pin > /tmp/rb-pin.out 2>&1 &
+		PINNER=$!
+		i=0
+		while [ $i -lt 120 ] && kill -0 $PINNER 2>/dev/null &&
+			! grep -q '^window pinned' /tmp/rb-pin.out; do
+			sleep 1
+			i=$((i + 1))
+		done
+		echo "# p2pgpu-window-pin: $(cat /tmp/rb-pin.out)"
+	fi
 	for test in ib_write_bw ib_read_bw ib_write_lat; do
 		ok=0 bad=0
 		want=$mem
@@ -245,6 +288,10 @@ for mem in host bar fallback; do
 	done
 done
 echo "# rdmabench-end"
+if [ -n "$PINNER" ]; then
+	kill $PINNER
+	wait $PINNER
+fi
 [ "$MODE" = odp ] && odp_latency
 rmmod p2pgpu
 rmmod p2pmap
