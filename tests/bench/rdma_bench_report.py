@@ -381,12 +381,17 @@ def main_odp(a):
       "pinned host memory. The server's buffer is:")
     w("")
     w("* **host**: perftest's own buffer (ODP MR on anonymous memory);")
-    w("* **bar**: `p2pgpu-rdma --expect <placement> -- <test> ... --odp`: a "
-      "published p2pgpu object mapped with `--mmap`; the placement of the "
-      "pages the NIC faulted in (window pages = BAR, or system pages) is "
-      "asserted for every run;")
-    w("* **fallback**: the same with `--fill-window rxe0`: another MR holds "
-      "every window slot first, so the object's pages are system pages.")
+    w("* **bar**: `p2pgpu-rdma -- <test> ... --odp`: a published p2pgpu "
+      "object mapped with `--mmap`; where the NIC's faults put its pages is "
+      "p2pgpu-rdma's \"resident during the run\" line (pages in the window "
+      "= BAR, CPU-mapped system pages = fallback), asserted for every run, "
+      "and the ODP MR must pin nothing;")
+    w("* **fallback**: the same while `p2pgpu-window-pin` (tests/bench) holds "
+      "every window slot with a pinned p2pmap import (the edu importer's "
+      "pinned mode), so the NIC's faults get system pages (reason "
+      "`window_full`). On 7.x a pinned RDMA MR over window pages is refused "
+      "(GUP does not long-term pin P2PDMA pages), so the 6.1 mode's "
+      "`--fill-window` cannot exhaust the window there.")
     w("")
     w("Placement seen per row: " + "; ".join(
         "**%s**: %s" % (m, ", ".join(sorted(places.get(m, {"-"}))))
