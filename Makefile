@@ -36,6 +36,8 @@
 #                        out/bench/bench.json, .txt and docs/benchmarks.md
 #   make bench-rdma      perftest on host, BAR and fallback memory in the VM:
 #                        docs/rdma-benchmarks.md and .png
+#                        (KERNEL=7.3-stock: ODP MRs on Debian's stock 7.3,
+#                        and the ODP invalidate-to-refault latency)
 #   make vm-pair         two VMs on one socket network: RDMA from GPU memory
 #                        in one into GPU memory in the other
 #   make clean
@@ -51,14 +53,14 @@ VMFLAGS ?=
 KSRC = $(shell bash -c '. $(VM)/lib/common.sh; ksrc_dir')
 
 .PHONY: all deps kernel modules modules-stock checkpatch depgraph unit userspace \
-	selftests selftests-7.3 hmm-tests-7.3 modules-7.3 vm-prereqs-7.3 vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma \
+	selftests selftests-7.3 hmm-tests-7.3 modules-7.3 vm-prereqs-7.3 vm-prereqs vm vm-shell vm-pair check demo bench bench-rdma bench-rdma-prereqs-newer \
 	clean help rdma-plugin peermem abi-check install uninstall packages \
 	dkms-check fuzz
 
 all: modules userspace
 
 help:
-	@sed -n '3,38p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,40p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@bash $(ROOT)/scripts/install-deps.sh
@@ -149,8 +151,15 @@ bench: vm-prereqs
 fuzz: vm-prereqs
 	@bash $(VM)/fuzz-campaign.sh
 
-bench-rdma: vm-prereqs
-	@bash $(ROOT)/tests/bench/run-rdma-bench.sh
+# KERNEL=test (default): pinned MRs on the 6.1 test kernel; KERNEL=7.3-stock
+# (or 7.3): ODP MRs, with the modules built for that kernel and the test
+# programs of `make selftests`.
+KERNEL ?= test
+bench-rdma: $(if $(filter test,$(KERNEL)),vm-prereqs,bench-rdma-prereqs-newer)
+	@bash $(ROOT)/tests/bench/run-rdma-bench.sh --kernel $(KERNEL)
+
+bench-rdma-prereqs-newer: selftests
+	@bash $(ROOT)/scripts/build-modules.sh $(KERNEL)
 
 clean:
 	rm -rf $(OUT)
