@@ -35,9 +35,10 @@
 #   make bench           run the full benchmark in the VM (not a test):
 #                        out/bench/bench.json, .txt and docs/benchmarks.md
 #   make bench-rdma      perftest on host, BAR and fallback memory in the VM:
-#                        docs/rdma-benchmarks.md and .png
-#                        (KERNEL=7.3-stock: ODP MRs on Debian's stock 7.3,
-#                        and the ODP invalidate-to-refault latency)
+#                        docs/rdma-benchmarks.md and .png; ODP MRs on
+#                        Debian's stock 7.3 (the release kernel) with the
+#                        ODP invalidate-to-refault latency (KERNEL=test:
+#                        pinned MRs on the 6.1 test kernel)
 #   make vm-pair         two VMs on one socket network: RDMA from GPU memory
 #                        in one into GPU memory in the other
 #   make clean
@@ -151,10 +152,10 @@ bench: vm-prereqs
 fuzz: vm-prereqs
 	@bash $(VM)/fuzz-campaign.sh
 
-# KERNEL=test (default): pinned MRs on the 6.1 test kernel; KERNEL=7.3-stock
-# (or 7.3): ODP MRs, with the modules built for that kernel and the test
-# programs of `make selftests`.
-KERNEL ?= test
+# KERNEL=7.3-stock (default; or 7.3): ODP MRs, with the modules built for
+# that kernel and the test programs of `make selftests`; KERNEL=test:
+# pinned MRs on the 6.1 test kernel.
+KERNEL ?= 7.3-stock
 bench-rdma: $(if $(filter test,$(KERNEL)),vm-prereqs,bench-rdma-prereqs-newer)
 	@bash $(ROOT)/tests/bench/run-rdma-bench.sh --kernel $(KERNEL)
 
