@@ -313,6 +313,13 @@ TEST_F_TIMEOUT(life, rmmod_exporter_linked_import, 240)
 	close(self->gpu);
 	self->gpu = -1;
 	ASSERT_EQ(0, imp_info(self->efd, id, &in));
+	TH_LOG("import after the mapping went: p2p %llu sysmem %llu error %llu pages, invalidations cpu %llu evict %llu move %llu reset %llu unbind %llu remap %llu, map calls %llu",
+	       (unsigned long long)in.p2p_pages, (unsigned long long)in.sysmem_pages,
+	       (unsigned long long)in.error_pages,
+	       (unsigned long long)in.invalidations[0], (unsigned long long)in.invalidations[1],
+	       (unsigned long long)in.invalidations[2], (unsigned long long)in.invalidations[3],
+	       (unsigned long long)in.invalidations[4], (unsigned long long)in.invalidations[5],
+	       (unsigned long long)in.map_calls);
 	EXPECT_LE(1ULL, in.invalidations[EV_CPU]);
 
 	t0 = now_ms();

@@ -5,8 +5,8 @@
 # (p2pgpu_dmabuf_failnth.c): BO_FROM_VA, the edu importer's ATTACH as a
 # static, dynamic and pinned importer, and a re-map after move_notify. Each
 # injected failure must give a clean errno and leave no pin, live mapping
-# or attachment; the health suite's kmemleak scan catches leaks. Switch
-# only, like the other fail-nth suites.
+# or attachment; the health suite's kmemleak scan catches leaks. Without a
+# P2P route (the root bus) the re-map sweep skips: nothing moves there.
 . /suites/lib.sh
 # the GPU and the edu it works on: one with a P2P route if there is one
 p2pmap_devices edu
