@@ -222,6 +222,12 @@ FIXTURE(odp) {
 	uint8_t *plain;		/* pinned ordinary memory */
 	struct ibv_mr *odp_mr, *plain_mr;
 	int fd;
+	/*
+	 * The setup skipped (no ODP): the body still runs after a SKIP in
+	 * the setup, and the harness's own record of it differs between
+	 * kernel trees (6.1: _metadata->skip, 7.x: exit_code).
+	 */
+	bool no_odp;
 };
 
 FIXTURE_SETUP(odp)
@@ -233,6 +239,7 @@ FIXTURE_SETUP(odp)
 	int ret;
 
 	self->fd = -1;
+	self->no_odp = false;
 	ret = rl_open_mtu(&self->r, cfg.dev, mtu_enum(cfg.mtu));
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", cfg.dev, self->r.err);
 	/*
@@ -244,10 +251,12 @@ FIXTURE_SETUP(odp)
 	memset(&ax, 0, sizeof(ax));
 	ASSERT_EQ(0, ibv_query_device_ex(self->r.ctx, NULL, &ax));
 	if (!(ax.odp_caps.general_caps & IBV_ODP_SUPPORT) ||
-	    (ax.odp_caps.per_transport_caps.rc_odp_caps & need) != need)
+	    (ax.odp_caps.per_transport_caps.rc_odp_caps & need) != need) {
+		self->no_odp = true;
 		SKIP(return, "%s has no RC ODP WRITE+READ (odp_caps general 0x%llx rc 0x%x): no ODP on this kernel's driver",
 		     cfg.dev, (unsigned long long)ax.odp_caps.general_caps,
 		     ax.odp_caps.per_transport_caps.rc_odp_caps);
+	}
 	ASSERT_EQ(0, ibv_query_qp(self->r.qp[0], &qa, IBV_QP_PATH_MTU, &qia));
 	TH_LOG("%s: odp_caps general 0x%llx rc 0x%x; QP path MTU %d bytes; memory %s+0x%llx",
 	       cfg.dev, (unsigned long long)ax.odp_caps.general_caps,
@@ -306,7 +315,7 @@ static size_t write_into_odp(struct __test_metadata *_metadata,
 	size_t bad;
 	int ret;
 
-	if (_metadata->skip)	/* SKIP in the setup still runs the body */
+	if (self->no_odp)	/* SKIP in the setup still runs the body */
 		return 0;
 	ASSERT_NE(NULL, want);
 	ASSERT_NE(NULL, model);
@@ -352,7 +361,7 @@ static size_t copy_out_of_odp(struct __test_metadata *_metadata,
 	size_t bad;
 	int ret;
 
-	if (_metadata->skip)
+	if (self->no_odp)
 		return 0;
 	ASSERT_NE(NULL, model);
 	ASSERT_NE(NULL, care);
