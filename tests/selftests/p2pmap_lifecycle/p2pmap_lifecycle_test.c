@@ -52,6 +52,7 @@
 #define PG		4096UL
 #define EV_CPU		P2PMAP_EDU_IMP_EV_CPU
 #define EV_UNBIND	P2PMAP_EDU_IMP_EV_UNBIND
+#define EV_MOVE		P2PMAP_EDU_IMP_EV_MOVE
 #define POL_PREFER	0
 #define F_WRITE		P2PMAP_EDU_IMP_F_WRITE
 #define F_PIN		P2PMAP_EDU_IMP_F_PIN
@@ -288,7 +289,8 @@ TEST_F(life, rmmod_in_use_refused)
 
 /*
  * Unload the exporter module while an import is still linked to it (it
- * held P2P extents until the CPU mapping went away): module exit revokes
+ * held P2P extents, or system pages without a route, until the CPU
+ * mapping went away): module exit revokes
  * the import, which then fails cleanly; the module loads again and works.
  */
 TEST_F_TIMEOUT(life, rmmod_exporter_linked_import, 240)
@@ -313,14 +315,18 @@ TEST_F_TIMEOUT(life, rmmod_exporter_linked_import, 240)
 	close(self->gpu);
 	self->gpu = -1;
 	ASSERT_EQ(0, imp_info(self->efd, id, &in));
-	TH_LOG("import after the mapping went: p2p %llu sysmem %llu error %llu pages, invalidations cpu %llu evict %llu move %llu reset %llu unbind %llu remap %llu, map calls %llu",
-	       (unsigned long long)in.p2p_pages, (unsigned long long)in.sysmem_pages,
-	       (unsigned long long)in.error_pages,
-	       (unsigned long long)in.invalidations[0], (unsigned long long)in.invalidations[1],
-	       (unsigned long long)in.invalidations[2], (unsigned long long)in.invalidations[3],
-	       (unsigned long long)in.invalidations[4], (unsigned long long)in.invalidations[5],
-	       (unsigned long long)in.map_calls);
-	EXPECT_LE(1ULL, in.invalidations[EV_CPU]);
+	/*
+	 * The import was told its pages went. With a P2P route it held the
+	 * window page until the munmap (EV_CPU). Without one it was given
+	 * the page as system memory, and the memcmp() above faulted the page
+	 * back into the window for the CPU: p2pgpu said so (EV_MOVE), the
+	 * import was already invalid when the munmap came, and that is not
+	 * counted again.
+	 */
+	if (p2pmap_p2p_possible())
+		EXPECT_LE(1ULL, in.invalidations[EV_CPU]);
+	else
+		EXPECT_LE(1ULL, in.invalidations[EV_MOVE]);
 
 	t0 = now_ms();
 	ASSERT_EQ(0, rmmod("p2pgpu"));
