@@ -323,10 +323,11 @@ TEST_F_TIMEOUT(life, rmmod_exporter_linked_import, 240)
 	 * import was already invalid when the munmap came, and that is not
 	 * counted again.
 	 */
-	if (p2pmap_p2p_possible())
+	if (p2pmap_p2p_possible()) {
 		EXPECT_LE(1ULL, in.invalidations[EV_CPU]);
-	else
+	} else {
 		EXPECT_LE(1ULL, in.invalidations[EV_MOVE]);
+	}
 
 	t0 = now_ms();
 	ASSERT_EQ(0, rmmod("p2pgpu"));
