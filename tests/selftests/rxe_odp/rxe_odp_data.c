@@ -465,6 +465,8 @@ int main(int argc, char **argv)
 	/*
 	 * The options are ours, all consumed: 7.x's harness parses argv again
 	 * for its own (-t, -v, ...) and would reject them; 6.1's ignores it.
+	 * Its getopt() must start over, not at our optind.
 	 */
+	optind = 1;
 	return test_harness_run(1, argv);
 }
