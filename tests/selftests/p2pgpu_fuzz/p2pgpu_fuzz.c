@@ -44,6 +44,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -1173,7 +1174,67 @@ static int sysfs_write(const char *path, const char *val)
 	return ret;
 }
 
-static void chaos(uint64_t seed, uint64_t start_ms, uint64_t deadline_ms)
+/*
+ * Workers are paused around each unbind: every process of their process
+ * groups (a worker and the children it forks) is stopped, and seen
+ * stopped or gone in /proc, before the unbind and continued after it.
+ *
+ * Why: at unbind p2pgpu moves its device-private pages back to RAM with
+ * migrate_device_range() (as lib/test_hmm.c and drm_pagemap do), which
+ * holds no mmap_lock and no anon_vma reference between unmapping a page
+ * (migration entries) and migrate_device_finalize(). A munmap() or exit
+ * of the owning process in that window frees the anon_vma, and
+ * remove_migration_ptes() then walks freed memory: KASAN
+ * slab-use-after-free in rmap_walk_anon() on the 7.3 debug kernel. That
+ * race is in the kernel's device migration, not in p2pmap; it is written
+ * up in docs/kernel-compat.md. `--chaos-concurrent` keeps the old
+ * behaviour, to reproduce it.
+ */
+static bool chaos_concurrent;
+
+static bool pgrps_quiet(const pid_t *pgrp, int n)
+{
+	char path[300], buf[512], state;
+	struct dirent *d;
+	bool quiet = true;
+	DIR *dir = opendir("/proc");
+	int i, g;
+
+	if (!dir)
+		return true;
+	while (quiet && (d = readdir(dir))) {
+		FILE *f;
+		char *p;
+
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		/* "pid (comm) S ppid pgrp ..." */
+		if (!p || sscanf(p + 1, " %c %*d %d", &state, &g) != 2)
+			continue;
+		for (i = 0; i < n; i++)
+			if (g == pgrp[i] && !strchr("TtZX", state))
+				quiet = false;
+	}
+	closedir(dir);
+	return quiet;
+}
+
+static void pgrps_signal(const pid_t *pgrp, int n, int sig)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		kill(-pgrp[i], sig);
+}
+
+static void chaos(uint64_t seed, uint64_t start_ms, uint64_t deadline_ms,
+		  const pid_t *workers, int nworkers)
 {
 	static const char *const params[] = {
 		"/sys/module/p2pgpu/parameters/window_mb",
@@ -1220,8 +1281,17 @@ static void chaos(uint64_t seed, uint64_t start_ms, uint64_t deadline_ms)
 		if (!n)
 			continue;
 		g = below(&w, n);
+		if (!chaos_concurrent) {
+			uint64_t t = now_ms() + 5000;
+
+			pgrps_signal(workers, nworkers, SIGSTOP);
+			while (!pgrps_quiet(workers, nworkers) && now_ms() < t)
+				usleep(1000);
+		}
 		if (!sysfs_write("/sys/bus/pci/drivers/p2pgpu/unbind", pci[g]))
 			unbinds++;
+		if (!chaos_concurrent)
+			pgrps_signal(workers, nworkers, SIGCONT);
 		usleep(below(&w, 300000));
 		if (!sysfs_write("/sys/bus/pci/drivers/p2pgpu/bind", pci[g]))
 			rebinds++;
@@ -1229,9 +1299,11 @@ static void chaos(uint64_t seed, uint64_t start_ms, uint64_t deadline_ms)
 	/* leave both bound */
 	for (g = 0; g < n; g++)
 		sysfs_write("/sys/bus/pci/drivers/p2pgpu/bind", pci[g]);
-	printf("# chaos: %d GPUs, %" PRIu64 " unbinds, %" PRIu64 " rebinds, %" PRIu64
-	       " parameter writes (%" PRIu64 " refused)\n", n, unbinds, rebinds, pwrites,
-	       refused);
+	printf("# chaos: %d GPUs, %" PRIu64 " unbinds (%s), %" PRIu64 " rebinds, %" PRIu64
+	       " parameter writes (%" PRIu64 " refused)\n", n, unbinds,
+	       chaos_concurrent ? "workers running" :
+	       "workers paused: migrate_device_range() races munmap",
+	       rebinds, pwrites, refused);
 	fflush(stdout);
 }
 
@@ -1372,7 +1444,8 @@ static void usage(FILE *f)
 "NAME\n"
 "    p2pgpu_fuzz - structure-aware fuzzer of the p2pgpu uAPI\n\n"
 "SYNOPSIS\n"
-"    p2pgpu_fuzz [--seed N] [--calls N] [--time SEC] [--workers N] [--chaos]\n"
+"    p2pgpu_fuzz [--seed N] [--calls N] [--time SEC] [--workers N]\n"
+"                [--chaos | --chaos-concurrent]\n"
 "                [--leak-check] [--verbose]\n\n"
 "DESCRIPTION\n"
 "    Runs N worker processes, each drawing --calls calls (p2pgpu ioctls with\n"
@@ -1389,7 +1462,12 @@ static void usage(FILE *f)
 "    -t, --time SEC     stop each worker after SEC seconds\n"
 "    -w, --workers N    worker processes, 1-%d (default 2)\n"
 "    -c, --chaos        also unbind/rebind the GPUs and write module parameters\n"
-"                       (the second half of a --time run, else 60 s)\n"
+"                       (the second half of a --time run, else 60 s); the\n"
+"                       workers are paused around each unbind\n"
+"    -C, --chaos-concurrent\n"
+"                       --chaos with the workers running through the unbinds:\n"
+"                       reproduces the kernel's migrate_device_range() race\n"
+"                       with munmap (KASAN use-after-free in rmap_walk_anon)\n"
 "    -l, --leak-check   compare debugfs imports and device counters with the\n"
 "                       values before the run\n"
 "    -v, --verbose      print every call and every kernel-log reason\n"
@@ -1407,6 +1485,7 @@ int main(int argc, char **argv)
 		{ "time", required_argument, NULL, 't' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "chaos", no_argument, NULL, 'c' },
+		{ "chaos-concurrent", no_argument, NULL, 'C' },
 		{ "leak-check", no_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1422,13 +1501,14 @@ int main(int argc, char **argv)
 	int c, fd, status;
 	uint8_t pat[RO_LEN];
 
-	while ((c = getopt_long(argc, argv, "s:n:t:w:clvhV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:t:w:cClvhV", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': base_seed = strtoull(optarg, NULL, 0); break;
 		case 'n': max_calls = strtoull(optarg, NULL, 0); break;
 		case 't': max_secs = strtoul(optarg, NULL, 0); break;
 		case 'w': nworkers = strtoul(optarg, NULL, 0); break;
 		case 'c': do_chaos = true; break;
+		case 'C': do_chaos = chaos_concurrent = true; break;
 		case 'l': do_leak = true; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
@@ -1468,8 +1548,13 @@ int main(int argc, char **argv)
 		deadline = t0 + max_secs * 1000ULL;
 	for (i = 0; i < nworkers; i++) {
 		pids[n] = fork();
-		if (pids[n] == 0)
+		if (pids[n] == 0) {
+			/* its own group, with its children: chaos pauses it */
+			setpgid(0, 0);
 			_exit(worker_main(i, deadline));
+		}
+		if (pids[n] > 0)
+			setpgid(pids[n], pids[n]);
 		if (pids[n] > 0)
 			n++;
 	}
@@ -1478,7 +1563,7 @@ int main(int argc, char **argv)
 		if (pids[n] == 0) {
 			/* the second half of a timed run, else 60 s from the start */
 			chaos(base_seed ^ 0xc4a05, deadline ? t0 + (deadline - t0) / 2 : t0,
-			      deadline ? deadline : t0 + 60000);
+			      deadline ? deadline : t0 + 60000, pids, n);
 			_exit(0);
 		}
 		if (pids[n] > 0)
