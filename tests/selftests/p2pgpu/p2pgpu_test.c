@@ -499,11 +499,13 @@ TEST_F_TIMEOUT(gpu, data_survives_eviction, 600)
 /*
  * One stress process: own file, own objects (@nbos of EVICT_BO_SIZE on the
  * GPU of PCI name @pci), fill and verify twice. The children meet after
- * creating their objects (@ready, @go pipes), so all STRESS_PROCS x @nbos
- * objects (48 MiB for a 32 MiB window) are alive at once and the window
- * must evict whatever the order the scheduler runs them in.
+ * creating their objects (@ready, @go pipes) and again after filling them
+ * once (@ready, @go2), so all STRESS_PROCS x @nbos objects (48 MiB for a
+ * 32 MiB window) are alive and touched at once and the window must evict
+ * whatever the order the scheduler runs them in.
  */
-static int stress_child(int idx, const char *pci, int nbos, int ready, int go)
+static int stress_child(int idx, const char *pci, int nbos, int ready, int go,
+			int go2)
 {
 	struct gpu g[MAX_GPUS], *s = NULL;
 	uint32_t h[EVICT_BOS_MAX];
@@ -530,6 +532,13 @@ static int stress_child(int idx, const char *pci, int nbos, int ready, int go)
 	for (round = 0; round < 2; round++) {
 		for (b = 0; b < nbos; b++)
 			fill(p[b], EVICT_BO_SIZE, idx * 100 + round * 10 + b);
+		/*
+		 * Meet again after the first fill: until every process has
+		 * touched all its pages, none exits and frees its slots, so
+		 * the pages really went through the window together.
+		 */
+		if (!round && (write(ready, &c, 1) != 1 || read(go2, &c, 1) != 0))
+			return 5;
 		for (b = 0; b < nbos; b++)
 			if (check(p[b], EVICT_BO_SIZE,
 				  idx * 100 + round * 10 + b) != -1)
@@ -545,7 +554,7 @@ TEST_F_TIMEOUT(gpu, concurrent_eviction, 600)
 	int nbos = evict_bos(g->info.window_total, STRESS_PROCS);
 	struct drm_p2pgpu_device_info before, after;
 	pid_t pid[STRESS_PROCS];
-	int ready[2], go[2];
+	int ready[2], go[2], go2[2];
 	int i, status;
 	char c;
 
@@ -556,21 +565,29 @@ TEST_F_TIMEOUT(gpu, concurrent_eviction, 600)
 	ASSERT_EQ(0, gpu_info(g->fd, &before));
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(go2));
 	for (i = 0; i < STRESS_PROCS; i++) {
 		pid[i] = fork();
 		ASSERT_LE(0, pid[i]);
 		if (!pid[i]) {
 			close(ready[0]);
 			close(go[1]);
-			_exit(stress_child(i, g->pci, nbos, ready[1], go[0]));
+			close(go2[1]);
+			_exit(stress_child(i, g->pci, nbos, ready[1], go[0],
+					   go2[0]));
 		}
 	}
 	close(ready[1]);
 	close(go[0]);
+	close(go2[0]);
 	/* Every child has its objects (or died: read returns 0 early). */
 	for (i = 0; i < STRESS_PROCS; i++)
 		EXPECT_EQ(1, read(ready[0], &c, 1));
 	close(go[1]);
+	/* ... and has filled them once: all of it went through the window */
+	for (i = 0; i < STRESS_PROCS; i++)
+		EXPECT_EQ(1, read(ready[0], &c, 1));
+	close(go2[1]);
 	close(ready[0]);
 	for (i = 0; i < STRESS_PROCS; i++) {
 		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));

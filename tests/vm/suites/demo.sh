@@ -118,7 +118,7 @@ if [ "$P2PMAP_TOPOLOGY" = switch ]; then
 		rc=$?
 		what="ib_write_bw/ib_read_bw on GPU memory (placement BAR) and fallback under BAR exhaustion (placement fallback, window_full)"
 	else
-		say "ib_write_bw/ib_read_bw/ib_write_lat --odp on GPU memory: this kernel's GUP"
+		say "ib_write_bw/ib_read_bw --odp on GPU memory: this kernel's GUP"
 		say "refuses to pin P2PDMA pages (since 6.2), so perftest registers an On-Demand"
 		say "Paging MR on a published p2pgpu object (p2pgpu-rdma): the NIC faults the pages"
 		say "in with hmm_range_fault(). Then the window is cycled under the running"
@@ -126,7 +126,7 @@ if [ "$P2PMAP_TOPOLOGY" = switch ]; then
 		say "What it proves: an unmodified RDMA benchmark runs on GPU memory through the"
 		say "mechanism upstream supports, says where its pages were, and survives the"
 		say "exporter moving them."
-		ODP_PARTS=perftest sh /suites/odp.sh > /tmp/rdma.out 2>&1
+		ODP_PARTS=perftest ODP_LAT=0 sh /suites/odp.sh > /tmp/rdma.out 2>&1
 		rc=$?
 		what="perftest --odp on GPU memory, and under eviction, placement as p2pgpu's cpu_map says"
 	fi
