@@ -157,6 +157,17 @@ probe SYSTEM_DFL_WQ '#include <linux/workqueue.h>' \
 probe DMA_BUF_MAP_ATTACHMENT_UNLOCKED '#include <linux/dma-buf.h>' \
 'static __maybe_unused struct sg_table *p2p_probe(struct dma_buf_attachment *a) { return dma_buf_map_attachment_unlocked(a, DMA_TO_DEVICE); }'
 
+# 6.19 (the vfio-pci dma-buf series: "PCI/P2PDMA: Refactor to separate core
+# P2P functionality from memory allocation", "dma-buf: provide phys_vec to
+# scatter-gather mapping routine"): struct p2pdma_provider per BAR from
+# pcim_p2pdma_init()/pcim_p2pdma_provider(), and dma_buf_phys_vec_to_sgt()
+# / dma_buf_free_sgt(), which map MMIO ranges for a dma-buf attachment
+# with the PCI core's own map type (no struct page)
+probe P2PDMA_PROVIDER '#include <linux/pci-p2pdma.h>\n#include <linux/dma-buf-mapping.h>' \
+'static __maybe_unused struct sg_table *p2p_probe(struct pci_dev *p, struct dma_buf_attachment *a, struct phys_vec *v)
+{ if (pcim_p2pdma_init(p)) return NULL; return dma_buf_phys_vec_to_sgt(a, pcim_p2pdma_provider(p, 0), v, 1, v->len, DMA_TO_DEVICE); }
+static __maybe_unused void p2p_probe2(struct dma_buf_attachment *a, struct sg_table *s) { dma_buf_free_sgt(a, s, DMA_TO_DEVICE); }'
+
 # --- run them: one kbuild invocation, every object a separate target ------
 {
 	echo "ccflags-y := -Werror"

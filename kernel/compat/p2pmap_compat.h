@@ -236,6 +236,27 @@ static inline bool p2pmap_dma_buf_attach_revocable(struct dma_buf_attachment *at
 #endif
 
 /*
+ * 6.19 (the vfio-pci dma-buf series): the PCI core describes each MMIO BAR
+ * as a struct p2pdma_provider (pcim_p2pdma_init(), pcim_p2pdma_provider(),
+ * devres-managed on the PCI function) and dma-buf exporters map MMIO
+ * ranges for an attachment with dma_buf_phys_vec_to_sgt() /
+ * dma_buf_free_sgt() (<linux/dma-buf-mapping.h>, DMA_BUF namespace), which
+ * take the route from the PCI core's own pci_p2pdma_map_type() (not
+ * exported to modules) and build a table without a CPU list (no struct
+ * page, orig_nents 0). Probe: P2PDMA_PROVIDER. Without it (6.1, 6.12), or
+ * without CONFIG_PCI_P2PDMA, p2pmap computes the route and the bus offset
+ * itself (attach.c) and builds its own page-less tables (import.c);
+ * /sys/module/p2pmap/features says which.
+ */
+#if defined(P2PMAP_HAVE_P2PDMA_PROVIDER) && IS_ENABLED(CONFIG_PCI_P2PDMA)
+#define P2PMAP_P2PDMA_PROVIDER	1
+#include <linux/dma-buf-mapping.h>
+#include <linux/pci-p2pdma.h>
+#else
+#define P2PMAP_P2PDMA_PROVIDER	0
+#endif
+
+/*
  * The workqueue rework added system_dfl_wq (unbound) and deprecated
  * system_unbound_wq, which 7.3 reports once per work function in the log.
  * A pure rename where the new name is missing (6.1). Probe: SYSTEM_DFL_WQ.

@@ -49,6 +49,18 @@
  *   maps it synchronously; if the lock is contended it leaves that to the
  *   worker and says so in the kernel log.
  *
+ * BAR memory has no struct page in any table this exporter hands out.
+ * Where the PCI core describes BARs as providers (6.19,
+ * %P2PMAP_P2PDMA_PROVIDER in p2pmap_compat.h), a generation that is wholly
+ * one provider's BAR, reached by bus address, is mapped at map_dma_buf by
+ * the PCI core's dma_buf_phys_vec_to_sgt() from the BAR's physical ranges,
+ * on the PCI core's own map type (a route it refuses fails the map with
+ * its error, logged), and unmapped with dma_buf_free_sgt(): the table has
+ * no CPU list at all (orig_nents 0), as vfio-pci's BAR dma-bufs. Mixed
+ * generations (system pages, several providers) and host-bridge routes
+ * get p2pmap's own table of the import's DMA addresses (entries without a
+ * page; p2pmap_import_fill_dma_sgt()).
+ *
  * After an unbind, the attachment's range is not resolved again until the
  * range changes (the removal's zap of the object's mapping does that, and
  * the resolution then fails): pinning the object's pages again would hold
@@ -111,6 +123,8 @@
 
 #include <p2pmap_compat.h>
 
+#include "p2pmap_internal.h"
+
 MODULE_IMPORT_NS(P2PMAP_NS(DMA_BUF));
 
 /* Rounds of begin/map/retry for one generation before giving up. */
@@ -157,6 +171,13 @@ struct p2pmap_dmabuf {
  * @revoked: the provider took it back: the event (%P2PMAP_EV_RESET or
  *	%P2PMAP_EV_UNBIND), else 0; its DMA addresses are unmapped
  * @dead: on &p2pmap_dmabuf.dead
+ * @p2pdma: the PCI core's provider of the BAR when the generation is wholly
+ *	that BAR's memory reached by bus address (6.19,
+ *	%P2PMAP_P2PDMA_PROVIDER): map_dma_buf then hands out
+ *	dma_buf_phys_vec_to_sgt()'s table of @vec instead of @sgt; else NULL
+ * @vec: the BAR ranges, physically adjacent extents merged
+ * @nvec: entries in @vec
+ * @size: bytes in @vec
  */
 struct p2pmap_dmabuf_gen {
 	struct p2pmap_dmabuf *d;
@@ -165,6 +186,12 @@ struct p2pmap_dmabuf_gen {
 	unsigned int refs;
 	int revoked;
 	struct list_head dead;
+#if P2PMAP_P2PDMA_PROVIDER
+	struct p2pdma_provider *p2pdma;
+	struct phys_vec *vec;
+	unsigned int nvec;
+	size_t size;
+#endif
 };
 
 /**
@@ -182,6 +209,8 @@ struct p2pmap_dmabuf_gen {
  * @pins: dma_buf_pin() count (under the reservation lock)
  * @told: @mapped was announced with move_notify already (under the
  *	reservation lock; cleared when @mapped is unmapped)
+ * @mapped_sgt: the table of the live mapping when the PCI core built it
+ *	(&p2pmap_dmabuf_gen.p2pdma), else NULL (under the reservation lock)
  */
 struct p2pmap_dmabuf_attach {
 	struct list_head node;
@@ -194,12 +223,16 @@ struct p2pmap_dmabuf_attach {
 	struct p2pmap_dmabuf_gen *mapped;
 	unsigned int pins;
 	bool told;
+	struct sg_table *mapped_sgt;
 };
 
 static void p2pmap_dmabuf_gen_free(struct p2pmap_dmabuf_gen *gen)
 {
 	p2pmap_import_destroy(gen->imp);
 	sg_free_table(&gen->sgt);
+#if P2PMAP_P2PDMA_PROVIDER
+	kvfree(gen->vec);
+#endif
 	kfree(gen);
 }
 
@@ -303,6 +336,15 @@ static int p2pmap_dmabuf_gen_build(struct p2pmap_dmabuf_gen *gen,
 		ret = sg_alloc_table(&gen->sgt, n, GFP_KERNEL);
 		if (ret)
 			return ret;
+#if P2PMAP_P2PDMA_PROVIDER
+		/* at most one range per extent, and n >= the extents */
+		kvfree(gen->vec);
+		gen->vec = kvmalloc_array(n, sizeof(*gen->vec), GFP_KERNEL);
+		if (!gen->vec) {
+			sg_free_table(&gen->sgt);
+			return -ENOMEM;
+		}
+#endif
 		p2pmap_import_lock(imp);
 		if (p2pmap_import_retry(imp, &seq)) {
 			p2pmap_import_unlock(imp);
@@ -311,6 +353,12 @@ static int p2pmap_dmabuf_gen_build(struct p2pmap_dmabuf_gen *gen,
 			continue;
 		}
 		n = p2pmap_import_fill_dma_sgt(imp, &gen->sgt, max_seg);
+#if P2PMAP_P2PDMA_PROVIDER
+		if (n >= 0)
+			gen->p2pdma = p2pmap_import_p2pdma_ranges(imp, gen->vec,
+								  &gen->nvec,
+								  &gen->size);
+#endif
 		p2pmap_import_unlock(imp);
 		if (n < 0) {
 			sg_free_table(&gen->sgt);
@@ -645,6 +693,30 @@ static struct sg_table *p2pmap_dmabuf_map(struct dma_buf_attachment *attach,
 				    "the range does not resolve", ret);
 		return ERR_PTR(ret);
 	}
+#if P2PMAP_P2PDMA_PROVIDER
+	if (gen->p2pdma) {
+		struct sg_table *sgt;
+		bool reap;
+
+		/* The PCI core maps the BAR on its own route (no CPU list). */
+		sgt = dma_buf_phys_vec_to_sgt(attach, gen->p2pdma, gen->vec,
+					      gen->nvec, gen->size, dir);
+		if (!IS_ERR(sgt)) {
+			a->mapped_sgt = sgt;
+			return sgt;
+		}
+		pr_info_ratelimited("map of range %#lx+%#lx by %s: the PCI core maps no route to the BAR (%ld)\n",
+				    d->start, d->length, dev_name(attach->dev),
+				    PTR_ERR(sgt));
+		spin_lock(&d->lock);
+		a->mapped = NULL;
+		reap = p2pmap_dmabuf_gen_put_locked(gen);
+		spin_unlock(&d->lock);
+		if (reap)
+			queue_work(system_dfl_wq, &d->work);
+		return sgt;
+	}
+#endif
 	return &gen->sgt;
 }
 
@@ -653,13 +725,23 @@ static void p2pmap_dmabuf_unmap(struct dma_buf_attachment *attach,
 				struct sg_table *sgt,
 				enum dma_data_direction dir)
 {
-	struct p2pmap_dmabuf_gen *gen = container_of(sgt, struct p2pmap_dmabuf_gen,
-						     sgt);
 	struct p2pmap_dmabuf_attach *a = attach->priv;
-	struct p2pmap_dmabuf *d = gen->d;
+	struct p2pmap_dmabuf_gen *gen;
+	struct p2pmap_dmabuf *d;
 	bool reap;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
+	if (a->mapped_sgt && sgt == a->mapped_sgt) {
+		/* @mapped changes only under the reservation lock */
+		gen = a->mapped;
+		a->mapped_sgt = NULL;
+#if P2PMAP_P2PDMA_PROVIDER
+		dma_buf_free_sgt(attach, sgt, dir);
+#endif
+	} else {
+		gen = container_of(sgt, struct p2pmap_dmabuf_gen, sgt);
+	}
+	d = gen->d;
 	spin_lock(&d->lock);
 	if (a->mapped == gen) {
 		a->mapped = NULL;

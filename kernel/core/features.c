@@ -62,6 +62,17 @@ static const struct p2pmap_feature p2pmap_features[] = {
 		.effect = "pinned dma-buf importers are not told of a provider's reset or unbind",
 	},
 	{
+		/*
+		 * Probed: struct p2pdma_provider and
+		 * dma_buf_phys_vec_to_sgt() (6.19), with PCI_P2PDMA.
+		 */
+		.name = "p2pdma_provider",
+		.kconfig = "",
+		.why = "no PCI P2PDMA providers, dma_buf_phys_vec_to_sgt() (6.19)",
+		.present = P2PMAP_P2PDMA_PROVIDER,
+		.effect = "range dma-bufs of BAR memory are mapped on p2pmap's own route walk",
+	},
+	{
 		/* Needs nothing optional: always present in this build. */
 		.name = "pinned_imports",
 		.kconfig = "",

@@ -488,6 +488,68 @@ int p2pmap_import_fill_dma_sgt(struct p2pmap_import *imp,
 }
 EXPORT_SYMBOL_GPL(p2pmap_import_fill_dma_sgt);
 
+#if P2PMAP_P2PDMA_PROVIDER
+/**
+ * p2pmap_import_p2pdma_ranges() - the import as MMIO ranges of one PCI BAR
+ * @imp: the import, with p2pmap_import_lock() held and
+ *	p2pmap_import_retry() false
+ * @vec: room for at least p2pmap_import_dma_sgt_nents() entries
+ * @nr: (out) entries filled, physically adjacent extents merged
+ * @size: (out) bytes in them
+ *
+ * For the range dma-buf, which hands such an import to the PCI core's
+ * dma_buf_phys_vec_to_sgt() (6.19) instead of its own table. Only an
+ * import that is wholly peer memory of one provider, which has the PCI
+ * core's provider of its BAR, and that the importer reaches by bus address
+ * qualifies. A host-bridge route does not: the import already mapped those
+ * extents with dma_map_resource() (dma_map_phys() with %DMA_ATTR_MMIO
+ * since 6.18, the call the helper makes without an IOMMU), and handing
+ * them over too would map the BAR twice. Internal to p2pmap.ko.
+ *
+ * Return: the PCI core's provider, with @vec, @nr and @size set; NULL if
+ * the import does not qualify (@vec is then undefined).
+ */
+struct p2pdma_provider *p2pmap_import_p2pdma_ranges(struct p2pmap_import *imp,
+						    struct phys_vec *vec,
+						    unsigned int *nr,
+						    size_t *size)
+{
+	struct p2pdma_provider *p2pdma = NULL;
+	struct p2pmap_provider *prov = NULL;
+	struct p2pmap_chunk *c;
+	unsigned int i, n = 0;
+	size_t total = 0;
+
+	lockdep_assert_held(&imp->lock);
+	list_for_each_entry(c, &imp->chunks, node) {
+		if (!c->prov || c->route != P2PMAP_ROUTE_BUS_ADDR ||
+		    !c->prov->p2pdma || (prov && c->prov != prov))
+			return NULL;
+		prov = c->prov;
+		for (i = 0; i < c->req.nr_ext; i++) {
+			const struct p2pmap_extent *e = &c->ext[i];
+			size_t len = (size_t)e->npages << PAGE_SHIFT;
+
+			if (e->type != P2PMAP_EXT_P2P)
+				return NULL;
+			if (n && vec[n - 1].paddr + vec[n - 1].len == e->phys) {
+				vec[n - 1].len += len;
+			} else {
+				vec[n].paddr = e->phys;
+				vec[n].len = len;
+				n++;
+			}
+			total += len;
+		}
+	}
+	if (prov)
+		p2pdma = prov->p2pdma;
+	*nr = n;
+	*size = total;
+	return n ? p2pdma : NULL;
+}
+#endif
+
 /*
  * Resolve the whole range into @out; chunks of ordinary memory come back
  * DMA-mapped and counted into @pl. Caller holds a reference on the mm.

@@ -89,6 +89,11 @@ struct p2pmap_provider_stats {
  * @revoke_wq: woken whenever an import unlinks or a resolve finishes
  * @stats: counters
  * @sysfs: the sysfs group under @desc.dev (provider.c's), NULL when absent
+ * @p2pdma: the PCI core's provider of @desc.bar (6.19,
+ *	%P2PMAP_P2PDMA_PROVIDER), or NULL; set at registration, devres memory
+ *	of @desc.pdev that lives until its driver unbinds, so it is read only
+ *	while the provider is alive (a resolve holds it) and copied into
+ *	what is built then
  */
 struct p2pmap_provider {
 	struct kref kref;
@@ -105,6 +110,7 @@ struct p2pmap_provider {
 	wait_queue_head_t revoke_wq;
 	struct p2pmap_provider_stats stats;
 	struct p2pmap_provider_sysfs *sysfs;
+	struct p2pdma_provider *p2pdma;
 };
 
 /**
@@ -187,6 +193,12 @@ const char *p2pmap_reason_name(enum p2pmap_reason reason);
 
 /* import.c */
 void p2pmap_imports_show(struct seq_file *m);
+#if P2PMAP_P2PDMA_PROVIDER
+struct p2pdma_provider *p2pmap_import_p2pdma_ranges(struct p2pmap_import *imp,
+						    struct phys_vec *vec,
+						    unsigned int *nr,
+						    size_t *size);
+#endif
 
 /* event.c */
 void p2pmap_provider_revoke_imports(struct p2pmap_provider *prov);

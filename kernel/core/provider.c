@@ -263,6 +263,48 @@ static bool p2pmap_dev_has_provider(struct device *dev)
 	return false;
 }
 
+/*
+ * The PCI core's provider of the BAR (6.19, %P2PMAP_P2PDMA_PROVIDER): range
+ * dma-bufs of this memory are then mapped with dma_buf_phys_vec_to_sgt(),
+ * on the PCI core's own route (dmabuf.c). pcim_p2pdma_init() is devres
+ * on the PCI function, so the function must be bound to a driver: the
+ * exporter registering here from its probe, whose remove() unregisters,
+ * and so revokes every import and waits for every pinned one, before the
+ * devres goes. That is the contract pcim_p2pdma_provider() states. Not
+ * getting one is not an error: p2pmap then maps the ranges itself, and
+ * the kernel log says why. Return: 0 or -ENOMEM.
+ */
+static int p2pmap_provider_p2pdma_init(struct p2pmap_provider *prov)
+{
+#if P2PMAP_P2PDMA_PROVIDER
+	struct pci_dev *pdev = prov->desc.pdev;
+	const char *why;
+	int ret;
+
+	if (!pdev)
+		return 0;
+	if (!pdev->dev.driver) {
+		why = "the function has no driver";
+		ret = -ENODEV;
+	} else {
+		why = "pcim_p2pdma_init";
+		ret = pcim_p2pdma_init(pdev);
+		if (ret == -ENOMEM)
+			return ret;
+	}
+	if (!ret) {
+		prov->p2pdma = pcim_p2pdma_provider(pdev, prov->desc.bar);
+		why = "not a memory BAR";
+	}
+	if (!prov->p2pdma)
+		dev_notice(prov->desc.dev,
+			   "p2pmap: provider %s: no PCI P2PDMA provider for %s BAR %d (%s, %d): p2pmap maps its dma-bufs itself\n",
+			   prov->desc.name, pci_name(pdev), prov->desc.bar,
+			   why, ret);
+#endif
+	return 0;
+}
+
 /**
  * p2pmap_provider_register() - register an exporter's device memory
  * @desc: what the exporter is: name, device, optional PCI function and BAR
@@ -316,6 +358,9 @@ struct p2pmap_provider *p2pmap_provider_register(const struct p2pmap_provider_de
 	init_waitqueue_head(&prov->revoke_wq);
 	get_device(prov->desc.dev);
 	pci_dev_get(prov->desc.pdev);
+	ret = p2pmap_provider_p2pdma_init(prov);
+	if (ret)
+		goto err_put;
 
 	mutex_lock(&p2pmap_registry_lock);
 	if (p2pmap_dev_has_provider(desc->dev)) {

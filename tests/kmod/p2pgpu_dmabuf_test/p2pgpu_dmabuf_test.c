@@ -193,6 +193,22 @@ static void dbt_count(struct sg_table *sgt, u32 *bar_entries, u64 *bar_bytes,
 }
 
 /*
+ * The CPU side of @sgt: its entries (orig_nents) and those with a page. A
+ * peer BAR must never show up with a struct page an importer could touch.
+ */
+static void dbt_count_cpu(struct sg_table *sgt, u32 *nents, u32 *pages)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	*nents = sgt->orig_nents;
+	*pages = 0;
+	for_each_sgtable_sg(sgt, sg, i)
+		if (sg_page(sg))
+			(*pages)++;
+}
+
+/*
  * Dynamic importer, reservation lock held: map again if the exporter
  * invalidated the mapping. The stale mapping is unmapped first.
  */
@@ -292,6 +308,7 @@ static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 			a.nents = sgt->nents;
 			dbt_count(sgt, &a.bar_entries, &a.bar_bytes,
 				  &a.sys_entries, &a.sys_bytes);
+			dbt_count_cpu(sgt, &a.cpu_nents, &a.cpu_pages);
 		}
 		dma_resv_unlock(dmabuf->resv);
 	} else {
@@ -314,6 +331,7 @@ static long dbt_ioctl_attach(struct dbt *st, struct dbt_file *f,
 		a.nents = sgt->nents;
 		dbt_count(sgt, &a.bar_entries, &a.bar_bytes, &a.sys_entries,
 			  &a.sys_bytes);
+		dbt_count_cpu(sgt, &a.cpu_nents, &a.cpu_pages);
 	}
 	if (copy_to_user(uarg, &a, sizeof(a))) {
 		dbt_detach_locked(f);

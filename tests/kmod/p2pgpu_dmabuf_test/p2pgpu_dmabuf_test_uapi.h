@@ -56,6 +56,10 @@
  * @sys_entries: (out) the other segments (system memory)
  * @reserved: (in) must be 0
  * @sys_bytes: (out) bytes in those segments
+ * @cpu_nents: (out) entries of the table's CPU list (orig_nents): 0 when
+ *	the table has none, as the PCI core's dma_buf_phys_vec_to_sgt()
+ *	builds them (6.19)
+ * @cpu_pages: (out) entries of the CPU list that carry a struct page
  */
 struct p2pgpu_dmabuf_test_attach {
 	__s32 fd;
@@ -67,6 +71,8 @@ struct p2pgpu_dmabuf_test_attach {
 	__u32 sys_entries;
 	__u32 reserved;
 	__u64 sys_bytes;
+	__u32 cpu_nents;
+	__u32 cpu_pages;
 };
 
 /**

@@ -270,14 +270,24 @@ TEST_F_TIMEOUT(pd, dynamic_remaps_after_invalidate, 120)
 /*
  * A range of the CPU mapping of the other GPU's object (a provider's
  * memory): a peer-to-peer importer gets that GPU's BAR through the switch,
- * system pages on the root bus, and moves the right bytes both ways.
+ * system pages on the root bus, and moves the right bytes both ways. No
+ * table carries a struct page. Where the kernel has PCI P2PDMA providers
+ * (6.19, feature p2pdma_provider), the BAR reached by bus address is
+ * mapped by the PCI core's dma_buf_phys_vec_to_sgt(), whose tables have no
+ * CPU list at all; every other table is p2pmap's own, one CPU entry per
+ * DMA segment.
  */
 TEST_F_TIMEOUT(pd, provider_range_bytes, 120)
 {
 	struct p2pgpu_dmabuf_test_attach at;
 	uint8_t want[4 * PG], got[2 * PG], pat[PG];
+	const char *route = getenv("P2PMAP_ROUTE");
+	bool bus = route && !strcmp(route, "bus_addr");
+	int helper = p2pmap_kernel_feature("p2pdma_provider");
 	struct bo o;
 	int fd, i;
+
+	ASSERT_LE(0, helper) TH_LOG("no p2pdma_provider line in the features file");
 
 	/*
 	 * A new object for each importer: p2pgpu drops window pins late, so
@@ -294,13 +304,21 @@ TEST_F_TIMEOUT(pd, provider_range_bytes, 120)
 		ASSERT_EQ(0, p2pmap_export(self->dev, o.cpu + PG, 2 * PG,
 					   P2PMAP_EXPORT_WRITE, &fd, NULL));
 		ASSERT_EQ(0, dbt_attach(self->dfd, fd, flags, &at));
-		TH_LOG("range of %s, flags %#x: bar %llu, system %llu bytes",
+		TH_LOG("range of %s, flags %#x: bar %llu, system %llu bytes; %u DMA segments, %u CPU entries, %u with a page",
 		       self->pci1, flags, (unsigned long long)at.bar_bytes,
-		       (unsigned long long)at.sys_bytes);
+		       (unsigned long long)at.sys_bytes, at.nents,
+		       at.cpu_nents, at.cpu_pages);
 		if (self->p2p && flags) {
 			EXPECT_EQ(2 * PG, at.bar_bytes);
 		} else {
 			EXPECT_EQ(2 * PG, at.sys_bytes);
+		}
+		EXPECT_EQ(0U, at.cpu_pages);
+		if (self->p2p && flags && bus && helper == 1) {
+			/* the PCI core's table: no CPU list */
+			EXPECT_EQ(0U, at.cpu_nents);
+		} else {
+			EXPECT_EQ(at.nents, at.cpu_nents);
 		}
 		ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_RD, 0, 2 * PG, got));
 		EXPECT_EQ(-1, first_mismatch(got, want + PG, 2 * PG));

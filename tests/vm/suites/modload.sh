@@ -8,7 +8,7 @@
 . /suites/lib.sh
 MOD=/tests/modules/p2pmap.ko
 
-tap_plan 7
+tap_plan 8
 if insmod $MOD; then tap_ok "insmod p2pmap.ko"; else tap_fail "insmod p2pmap.ko"; fi
 
 version_ok() {
@@ -47,6 +47,23 @@ else
 	tap_fail "features file matches the kernel config"
 	tap_diag "$(cat /sys/module/p2pmap/features 2>&1)"
 fi
+
+# p2pdma_provider: the running kernel must export both halves (6.19) and
+# have PCI_P2PDMA; /proc/kallsyms tells, not the build.
+p2pdma_provider_ok() {
+	cfg=/boot/config-"$(uname -r)"
+	if grep -qx CONFIG_PCI_P2PDMA=y "$cfg" &&
+		grep -qE ' (T|t) pcim_p2pdma_provider$' /proc/kallsyms &&
+		grep -qE ' (T|t) dma_buf_phys_vec_to_sgt$' /proc/kallsyms; then
+		want=yes
+	else
+		want=no
+	fi
+	got=$(awk '$1 == "p2pdma_provider" { print $2 }' /sys/module/p2pmap/features)
+	echo "kernel exports pcim_p2pdma_provider and dma_buf_phys_vec_to_sgt with PCI_P2PDMA: $want; module says '${got:-missing}'"
+	[ "$got" = "$want" ]
+}
+tap_check "feature p2pdma_provider matches the running kernel's symbols" p2pdma_provider_ok
 
 if dmesg | grep -q 'p2pmap: loaded; [0-9]* optional kernel feature'; then
 	tap_ok "load message in dmesg"
