@@ -155,7 +155,9 @@ BINDIR=$P2PMAP_OUT/bin
 # KVM counts as usable only if a kernel really boots under it: /dev/kvm can
 # exist and answer ioctls on hosts where nested guests then hang. The probe
 # boots the kernel without an initramfs and expects its "VFS: Unable to
-# mount root" panic within 60 s; the answer is cached per host boot.
+# mount root" panic within 20 s (under working KVM that takes a second or
+# two; a nested guest that hangs costs the whole timeout, once per host
+# boot); the answer is cached per host boot.
 # Concurrent runs (make check starts VMs in parallel) probe only once: the
 # probe runs in a subshell holding a lock, released when it exits.
 kvm_usable() {
@@ -172,7 +174,7 @@ kvm_probe() {
 	local ans=tcg log
 	log=$(mktemp)
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-		timeout 60 qemu-system-x86_64 -M q35 -accel kvm -cpu qemu64 -m 512M \
+		timeout 20 qemu-system-x86_64 -M q35 -accel kvm -cpu qemu64 -m 512M \
 			-nodefaults -display none -no-reboot -kernel "$KIMAGE" \
 			-append "console=ttyS0 panic=-1" -serial "file:$log" >/dev/null 2>&1
 		grep -q 'Kernel panic' "$log" && ans=kvm
