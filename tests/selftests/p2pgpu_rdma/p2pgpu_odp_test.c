@@ -336,7 +336,7 @@ static void *cycle_window(void *arg)
 	return NULL;
 }
 
-TEST_F(odp, evict_under_traffic)
+TEST_F_TIMEOUT(odp, evict_under_traffic, 240)
 {
 	struct drm_p2pgpu_device_info d0, d1;
 	long long inv0, flt0, inv1, flt1;
