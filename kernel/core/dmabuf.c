@@ -736,6 +736,16 @@ static void p2pmap_dmabuf_unmap(struct dma_buf_attachment *attach,
 		gen = a->mapped;
 		a->mapped_sgt = NULL;
 #if P2PMAP_P2PDMA_PROVIDER
+		/*
+		 * dma_buf_phys_vec_to_sgt() sets orig_nents to 0 (no CPU
+		 * list) and dma_buf_free_sgt() then calls sg_free_table(),
+		 * which frees orig_nents entries: as of 7.3 every table's
+		 * scatterlist leaked (kmemleak, 7.3 debug kernel). nents is
+		 * what the helper allocated; giving it back as orig_nents
+		 * frees exactly that, and stays right if the kernel restores
+		 * it itself.
+		 */
+		sgt->orig_nents = sgt->nents;
 		dma_buf_free_sgt(attach, sgt, dir);
 #endif
 	} else {

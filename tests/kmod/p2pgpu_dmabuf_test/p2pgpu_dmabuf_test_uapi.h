@@ -60,6 +60,10 @@
  *	the table has none, as the PCI core's dma_buf_phys_vec_to_sgt()
  *	builds them (6.19)
  * @cpu_pages: (out) entries of the CPU list that carry a struct page
+ *
+ * @cpu_nents and @cpu_pages are 0xffffffff on a kernel with
+ * CONFIG_DMABUF_DEBUG, whose dma-buf core hides the exporter's table from
+ * importers.
  */
 struct p2pgpu_dmabuf_test_attach {
 	__s32 fd;

@@ -313,11 +313,14 @@ TEST_F_TIMEOUT(pd, provider_range_bytes, 120)
 		} else {
 			EXPECT_EQ(2 * PG, at.sys_bytes);
 		}
-		EXPECT_EQ(0U, at.cpu_pages);
-		if (self->p2p && flags && bus && helper == 1) {
+		if (at.cpu_nents == UINT32_MAX) {
+			TH_LOG("CONFIG_DMABUF_DEBUG: the importer sees the dma-buf core's copy or mangled page links, not the exporter's table; its CPU side is not checked on this kernel");
+		} else if (self->p2p && flags && bus && helper == 1) {
+			EXPECT_EQ(0U, at.cpu_pages);
 			/* the PCI core's table: no CPU list */
 			EXPECT_EQ(0U, at.cpu_nents);
 		} else {
+			EXPECT_EQ(0U, at.cpu_pages);
 			EXPECT_EQ(at.nents, at.cpu_nents);
 		}
 		ASSERT_EQ(0, dbt_xfer(self->dfd, DBT_RD, 0, 2 * PG, got));
