@@ -59,14 +59,33 @@ part1() {
 # part 2: perftest. expect: bar or fallback, from p2pgpu's cpu_map.
 PT_SIZE=65536
 PT_ITERS=${RDMA_ITERS:-20}
-perftest_odp() {
-	name=$1 verb=$2
+# What a hung perftest pair looks like from the guest, before it is killed:
+# each process's state and kernel wait channel, rxe0's counters, p2pgpu's.
+pt_hang_diag() {
+	for p in /proc/[0-9]*; do
+		c=$(cat "$p/comm" 2>/dev/null) || continue
+		case "$c" in
+		ib_*|p2pgpu-rdma)
+			echo "# hang: pid ${p#/proc/} $c state $(cut -d' ' -f3 "$p/stat" 2>/dev/null) wchan $(cat "$p/wchan" 2>/dev/null)"
+			sed 's/^/#   /' "$p/stack" 2>/dev/null | head -12 ;;
+		esac
+	done
+	for f in /sys/class/infiniband/rxe0/ports/1/hw_counters/*; do
+		printf '%s=%s ' "${f##*/}" "$(cat "$f" 2>/dev/null)"
+	done | sed 's/^/# hang: rxe0 /'
+	echo
+	/usr/bin/rdma resource show qp 2>&1 | sed 's/^/# hang: /' | head -8
+	tail -5 /tmp/po-srv.out | sed 's/^/# hang: server: /'
+	tail -5 /tmp/po-cli.out | sed 's/^/# hang: client: /'
+}
+
+# One run of a perftest pair: the server on p2pgpu memory (p2pgpu-rdma,
+# --odp --mmap), the client on ordinary memory. A healthy run takes
+# seconds; a client still running after 120 s is hung: the guest's view is
+# printed, then both are killed. Sets crc, src and hung.
+pt_attempt() {
+	verb=$1 q=$2
 	shift 2
-	echo "odp suite: $name" > /dev/kmsg
-	# -q 1: one QP, so perftest maps only the first buffer (bw tests; the
-	# latency tests have one QP and refuse -q)
-	q="-q 1"
-	case "$verb" in *_lat) q= ;; esac
 	# shellcheck disable=SC2086 # $q is an optional word
 	timeout 240 /tests/bin/p2pgpu-rdma -s 262144 "$@" -- \
 		"$verb" -d rxe0 -x 1 -s $PT_SIZE -n $PT_ITERS -F $q -m 4096 --odp \
@@ -79,12 +98,47 @@ perftest_odp() {
 		i=$((i + 1))
 	done
 	# shellcheck disable=SC2086
-	timeout 180 "$verb" -d rxe0 -x 1 -s $PT_SIZE -n $PT_ITERS -F $q -m 4096 \
-		10.0.0.1 > /tmp/po-cli.out 2>&1
+	"$verb" -d rxe0 -x 1 -s $PT_SIZE -n $PT_ITERS -F $q -m 4096 \
+		10.0.0.1 > /tmp/po-cli.out 2>&1 &
+	cli=$!
+	i=0
+	while [ $i -lt 120 ] && kill -0 $cli 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+	done
+	hung=0
+	if kill -0 $cli 2>/dev/null; then
+		hung=1
+		pt_hang_diag
+		kill $cli 2>/dev/null
+	fi
+	wait $cli
 	crc=$?
 	[ $crc -eq 0 ] || kill $srv 2>/dev/null
 	wait $srv
 	src=$?
+}
+
+perftest_odp() {
+	name=$1 verb=$2
+	shift 2
+	echo "odp suite: $name" > /dev/kmsg
+	# -q 1: one QP, so perftest maps only the first buffer (bw tests; the
+	# latency tests have one QP and refuse -q)
+	q="-q 1"
+	case "$verb" in *_lat) q= ;; esac
+	# ib_write_lat --odp over rxe on p2pgpu memory hangs now and then (about
+	# one run in five, no kernel message; docs/kernel-compat.md "Still
+	# open"), cause not found yet. A hang is reported with the guest's view
+	# of it and the pair runs once more; the TAP line says so. A second
+	# hang, or any other failure, fails the test.
+	again=
+	pt_attempt "$verb" "$q" "$@"
+	if [ $hung = 1 ]; then
+		echo "odp suite: $name hung, second attempt" > /dev/kmsg
+		again="; attempt 1 HUNG (client still running after 120 s, killed; the guest's view above), attempt 2 ran"
+		pt_attempt "$verb" "$q" "$@"
+	fi
 	# an ODP MR pins nothing: where the NIC's faults put the pages is
 	# what p2pgpu-rdma saw resident through the object's CPU mapping
 	pinned=$(sed -n 's/^p2pgpu-rdma: placement //p' /tmp/po-srv.out)
@@ -100,9 +154,9 @@ perftest_odp() {
 	grep -E 'Mtu|MTU' /tmp/po-cli.out | head -2 | sed 's/^/# client: /'
 	if [ $crc -eq 0 ] && [ $src -eq 0 ] && [ "${pinned%% *}" = none ] &&
 		[ "$place" = "$WANT" ]; then
-		tap_ok "$name: placement $place ($res; pinned: ${pinned%% *}); $odp"
+		tap_ok "$name: placement $place ($res; pinned: ${pinned%% *}); $odp$again"
 	else
-		tap_fail "$name: client rc=$crc, server rc=$src, placement $place (want $WANT), resident '$res', pinned '$pinned'"
+		tap_fail "$name: client rc=$crc, server rc=$src, placement $place (want $WANT), resident '$res', pinned '$pinned'$again"
 		tap_diag "$(tail -8 /tmp/po-srv.out)"
 		tap_diag "$(tail -5 /tmp/po-cli.out)"
 	fi
