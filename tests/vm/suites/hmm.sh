@@ -48,8 +48,17 @@ echo "# running $HMMT"
 COH_SKIP="migrate_anon_huge_err benchmark_thp_migration anon_write_child migrate_anon_huge_empty
 	migrate_anon_huge_zero migrate_anon_huge_free migrate_anon_huge_fault
 	migrate_partial_unmap_fault migrate_remap_fault"
+# benchmark_thp_migration (a throughput benchmark) is not run on 7.3: at
+# close, test_hmm evicts its device-private THP folios with
+# migrate_device_range(), and 7.3's migration path can then walk an
+# anon_vma the test's munmap already freed (KASAN slab-use-after-free in
+# rmap_walk_anon from dmirror_device_evict_chunk, clean-clone make check,
+# switch). It is the kernel race docs/kernel-compat.md describes for
+# p2pgpu's unbind, here in upstream's own test module; a splat fails the
+# run whatever passed.
 if [ "$P2PMAP_KERNEL" = 7.3 ] && [ -n "$SPM" ]; then
-	timeout -s KILL 1200 "$HMMT" -V hmm_device_coherent -V hmm2_device_coherent > /tmp/hmm-a.out 2>&1
+	timeout -s KILL 1200 "$HMMT" -V hmm_device_coherent -V hmm2_device_coherent \
+		-T benchmark_thp_migration > /tmp/hmm-a.out 2>&1
 	rc=$?
 	# the coherent tests are the private ones under the other variant name
 	: > /tmp/hmm-b.out
@@ -68,6 +77,7 @@ if [ "$P2PMAP_KERNEL" = 7.3 ] && [ -n "$SPM" ]; then
 		timeout -s KILL 600 "$HMMT" -r "$t" >> /tmp/hmm-b.out 2>&1 || rc=1
 	done
 	{
+		echo "ok 1 hmm.hmm_device_private.benchmark_thp_migration # SKIP hits the kernel's device-migration anon_vma use-after-free at close (not run)"
 		for t in $COH_SKIP; do
 			echo "ok 1 hmm.hmm_device_coherent.$t # SKIP needs a second DEVICE_COHERENT chunk, which 7.3's test_hmm maps over the first (not run)"
 		done
