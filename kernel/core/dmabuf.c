@@ -398,6 +398,10 @@ p2pmap_dmabuf_gen_new(struct p2pmap_dmabuf *d, struct p2pmap_dmabuf_attach *a)
 	ret = p2pmap_dmabuf_gen_build(gen, a->max_seg);
 	if (ret) {
 		p2pmap_import_destroy(gen->imp);
+#if P2PMAP_P2PDMA_PROVIDER
+		/* a round that failed after an earlier one allocated it */
+		kvfree(gen->vec);
+#endif
 		kfree(gen);
 		pr_info_ratelimited("range %#lx+%#lx for %s: p2pmap import failed: %d\n",
 				    d->start, d->length,
