@@ -18,6 +18,7 @@
 
 #include "p2pgpu_drm.h"
 #include "p2pgpu_selftest.h"
+#include "rdma_counter.h"
 #include "rdma_loop.h"
 
 #define PG		4096UL
@@ -86,24 +87,6 @@ static const char help_text[] =
 "EXIT STATUS\n"
 "    0 every sample was invalidated as the method says and every byte\n"
 "    checked; 1 otherwise; 2 usage error; 4 rxe has no RC ODP WRITE.\n";
-
-/* A port counter of rxe0, or -1 if the kernel has no such counter. */
-static long long hw_counter(const char *dev, const char *name)
-{
-	char path[160];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
-		 dev, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
 
 static uint64_t now_ns(void)
 {
@@ -317,8 +300,8 @@ int main(int argc, char **argv)
 	resident = calloc(n, sizeof(*resident));
 	if (!refault || !resident)
 		return 1;
-	inv0 = hw_counter(dev, "odp_invalidations");
-	flt0 = hw_counter(dev, "odp_page_faults");
+	inv0 = rdma_hw_counter(dev, "odp_invalidations");
+	flt0 = rdma_hw_counter(dev, "odp_page_faults");
 	/* first touch by the NIC outside the samples */
 	fill(host, 0xabc);
 	if (timed_write(&r, hmr, mr, &refault[0])) {
@@ -380,8 +363,8 @@ int main(int argc, char **argv)
 	       (double)(pct(resident, (unsigned int)n, 50) ?: 1));
 	printf("odp_lat: counters evictions=%llu rxe_odp_invalidations=%lld rxe_odp_page_faults=%lld\n",
 	       (unsigned long long)(d1.evictions - d0.evictions),
-	       inv0 < 0 ? -1 : hw_counter(dev, "odp_invalidations") - inv0,
-	       flt0 < 0 ? -1 : hw_counter(dev, "odp_page_faults") - flt0);
+	       inv0 < 0 ? -1 : rdma_hw_counter(dev, "odp_invalidations") - inv0,
+	       flt0 < 0 ? -1 : rdma_hw_counter(dev, "odp_page_faults") - flt0);
 	ibv_dereg_mr(mr);
 	ibv_dereg_mr(hmr);
 	rl_close(&r);

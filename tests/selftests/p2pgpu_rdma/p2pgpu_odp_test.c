@@ -42,6 +42,7 @@
 #pragma GCC diagnostic pop
 
 #include "p2pgpu_selftest.h"
+#include "rdma_counter.h"
 #include "rdma_loop.h"
 
 #define PG		4096ULL
@@ -84,24 +85,6 @@ static size_t mismatches(const uint8_t *p, size_t len, uint32_t seed, long *firs
 			*first = (long)i;
 	}
 	return bad;
-}
-
-/* A port counter of rxe0, or -1 if the kernel has no such counter. */
-static long long hw_counter(const char *name)
-{
-	char path[128];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path),
-		 "/sys/class/infiniband/rxe0/ports/1/hw_counters/%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
 }
 
 static int qp_reset(struct ibv_qp *qp)
@@ -358,8 +341,8 @@ TEST_F_TIMEOUT(odp, evict_under_traffic, 240)
 	/* the cycler's object covers the whole window */
 	ASSERT_EQ(0, bo_new(self->fd, d0.window_total, &b));
 	ASSERT_EQ(0, odp_reg(&self->rl, a.cpu, len, &mr));
-	inv0 = hw_counter("odp_invalidations");
-	flt0 = hw_counter("odp_page_faults");
+	inv0 = rdma_hw_counter("rxe0", "odp_invalidations");
+	flt0 = rdma_hw_counter("rxe0", "odp_page_faults");
 	c.cpu = b.cpu;
 	c.len = b.size;
 	ASSERT_EQ(0, pthread_create(&th, NULL, cycle_window, &c));
@@ -373,8 +356,8 @@ TEST_F_TIMEOUT(odp, evict_under_traffic, 240)
 	pthread_join(th, NULL);
 	ASSERT_EQ(12, round) TH_LOG("round %d: %s", round, self->rl.err);
 	ASSERT_EQ(0, dev_info(self->fd, &d1));
-	inv1 = hw_counter("odp_invalidations");
-	flt1 = hw_counter("odp_page_faults");
+	inv1 = rdma_hw_counter("rxe0", "odp_invalidations");
+	flt1 = rdma_hw_counter("rxe0", "odp_page_faults");
 	bad = mismatches(a.cpu, len, seed, &first);
 	EXPECT_EQ(0U, bad) TH_LOG("after eviction: %zu of %zu bytes wrong (CPU view), first at 0x%lx",
 				  bad, len, first);

@@ -54,6 +54,7 @@
 
 #include "drm.h"
 #include "p2pgpu_drm.h"
+#include "rdma_counter.h"
 
 #define LEN_PINNED	65536u
 #define LEN_ODP		(1024u * 1024u)
@@ -174,23 +175,6 @@ static int device_info(int fd, struct drm_p2pgpu_device_info *di)
 {
 	memset(di, 0, sizeof(*di));
 	return ioctl(fd, DRM_IOCTL_P2PGPU_DEVICE_INFO, di) ? -errno : 0;
-}
-
-static long long hw_counter(const char *ibdev, const char *name)
-{
-	char path[160];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
-		 ibdev, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
 }
 
 /* Does p2pgpu map the window's P2PDMA pages to the CPU (cpu_map "bar")? */
@@ -430,8 +414,8 @@ int main(int argc, char **argv)
 	}
 	if (server && odp) {
 		device_info(fd, &d0);
-		inv0 = hw_counter(argv[2], "odp_invalidations");
-		flt0 = hw_counter(argv[2], "odp_page_faults");
+		inv0 = rdma_hw_counter(argv[2], "odp_invalidations");
+		flt0 = rdma_hw_counter(argv[2], "odp_page_faults");
 		ev.p = gpu_object(&fd, &ehandle, d0.window_total);
 		ev.len = d0.window_total;
 		if (!ev.p || d0.min_residency_ms ||
@@ -456,8 +440,8 @@ int main(int argc, char **argv)
 			atomic_store(&ev.stop, 1);
 			pthread_join(evth, NULL);
 			device_info(fd, &d1);
-			inv1 = hw_counter(argv[2], "odp_invalidations");
-			flt1 = hw_counter(argv[2], "odp_page_faults");
+			inv1 = rdma_hw_counter(argv[2], "odp_invalidations");
+			flt1 = rdma_hw_counter(argv[2], "odp_page_faults");
 			placement(fd, handle, true, &bar, &sys);
 			evicted = d1.evictions - d0.evictions;
 			printf("# server: %llu window evictions and %llu placements on this GPU during the transfer; ",
