@@ -27,6 +27,7 @@ struct rl {
 	union ibv_gid gid;
 	enum ibv_mtu mtu;
 	int timeout_s;	/* completion deadline of rl_rdma(); 0: 10 s */
+	uint8_t qp_timeout;	/* local ACK timeout exponent (IB_QP_TIMEOUT) */
 	char err[160];
 };
 
@@ -65,7 +66,7 @@ static inline int rl_qp_connect(struct rl *r, struct ibv_qp *qp, uint32_t dqpn)
 		return rl_fail(r, "modify_qp RTR", errno);
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
+	a.timeout = r->qp_timeout;
 	a.retry_cnt = 7;
 	a.rnr_retry = 7;
 	a.max_rd_atomic = 1;
@@ -78,9 +79,13 @@ static inline int rl_qp_connect(struct rl *r, struct ibv_qp *qp, uint32_t dqpn)
 
 /*
  * Open @name (e.g. "rxe0") and connect two QPs to each other with path MTU
- * @mtu, or the port's active MTU when @mtu is 0.
+ * @mtu (the port's active MTU when 0), send queues of @sq_depth work
+ * requests and the local ACK timeout exponent @qp_timeout (4.096 us *
+ * 2^@qp_timeout before a retransmission; retries and RNR retries are
+ * unlimited, 7).
  */
-static inline int rl_open_mtu(struct rl *r, const char *name, enum ibv_mtu mtu)
+static inline int rl_open_cfg(struct rl *r, const char *name, enum ibv_mtu mtu,
+			      uint32_t sq_depth, uint8_t qp_timeout)
 {
 	struct ibv_device **list;
 	struct ibv_port_attr pa;
@@ -88,6 +93,7 @@ static inline int rl_open_mtu(struct rl *r, const char *name, enum ibv_mtu mtu)
 	int i, n, ret;
 
 	memset(r, 0, sizeof(*r));
+	r->qp_timeout = qp_timeout;
 	list = ibv_get_device_list(&n);
 	if (!list)
 		return rl_fail(r, "ibv_get_device_list", errno);
@@ -112,7 +118,7 @@ static inline int rl_open_mtu(struct rl *r, const char *name, enum ibv_mtu mtu)
 	qa.send_cq = r->cq;
 	qa.recv_cq = r->cq;
 	qa.qp_type = IBV_QPT_RC;
-	qa.cap.max_send_wr = 8;
+	qa.cap.max_send_wr = sq_depth;
 	qa.cap.max_recv_wr = 8;
 	qa.cap.max_send_sge = 1;
 	qa.cap.max_recv_sge = 1;
@@ -125,6 +131,15 @@ static inline int rl_open_mtu(struct rl *r, const char *name, enum ibv_mtu mtu)
 	if (!ret)
 		ret = rl_qp_connect(r, r->qp[1], r->qp[0]->qp_num);
 	return ret;
+}
+
+/*
+ * Open @name and connect two QPs with path MTU @mtu (the port's active MTU
+ * when 0), 8-deep send queues and a 67 ms ACK timeout (exponent 14).
+ */
+static inline int rl_open_mtu(struct rl *r, const char *name, enum ibv_mtu mtu)
+{
+	return rl_open_cfg(r, name, mtu, 8, 14);
 }
 
 /* Open @name (e.g. "rxe0") and connect two QPs at the port's active MTU. */

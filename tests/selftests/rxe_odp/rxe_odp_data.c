@@ -14,6 +14,12 @@
  *   subpage_write       16 bytes written to page 1 + 0x100 of the ODP MR
  *   subpage_write_cross 64 bytes written to page 2 + 0xfe0 (crosses into
  *                       page 3)
+ *   retransmit_sq1      200 WRITEs of 64 KiB, one after the other, on a QP
+ *                       with a one-entry send queue and the shortest ACK
+ *                       timeout, each into ODP pages just dropped: the
+ *                       requester retransmits while the responder faults
+ *                       (see the test for the rxe requester stall it
+ *                       catches)
  *
  * A mismatch is reported exactly: the number of wrong bytes, every run of
  * wrong bytes (up to 24) with what was read and what was expected, the
@@ -56,6 +62,7 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
+#include "../p2pgpu_rdma/rdma_counter.h"
 #include "../p2pgpu_rdma/rdma_loop.h"
 
 #define MR_LEN		(1UL << 20)
@@ -394,6 +401,113 @@ TEST_F_TIMEOUT(odp, read_1mib, 300)
 TEST_F_TIMEOUT(odp, write_odp_source, 300)
 {
 	EXPECT_EQ(0UL, copy_out_of_odp(_metadata, self, 0));
+}
+
+/*
+ * retransmit_sq1: the rxe requester stall that hung ib_write_lat --odp
+ * (tests/vm/patches/7.3/0004-RDMA-rxe-Move-the-requester-past-a-WQE-*).
+ *
+ * A second loopback pair with a one-entry send queue (two ring slots) and
+ * the shortest local ACK timeout (exponent 1: one jiffy in rxe) writes 64
+ * KiB at a time into the ODP MR, each into pages dropped just before
+ * (MADV_DONTNEED), so the responder faults them back in and the requester's
+ * retransmit timer fires while the first transmission is still being
+ * taken in. The responder answers every duplicate packet with an ACK of
+ * the last PSN it acknowledged, the last packet of the WQE being resent.
+ * Unpatched, that ACK completes the WQE while the retry is still resending
+ * it: the requester's position stays on the retired slot, the next WRITE
+ * is posted into the other slot, the producer index wraps onto the
+ * requester's, and the requester sees an empty send queue. Nothing is in
+ * flight, so no timer fires again: the WRITE never completes.
+ *
+ * Every WRITE must complete within 30 s and land byte for byte, and the
+ * device must have retransmitted at least once (rxe's completer_retry_err
+ * counter), or the race was not exercised and the test fails.
+ */
+#define SQ1_WRITES	200
+#define SQ1_LEN		65536UL
+
+/*
+ * Is a wrong WRITE of SQ1_LEN bytes from @src, into page-aligned ODP
+ * memory @got, what the in-page offset bug leaves? The bytes the bug
+ * writes are found by modelling the WRITE twice, over all-0x00 and over
+ * all-0xff pages: what it never writes keeps whatever was there before.
+ */
+static void sq1_model_verdict(const uint8_t *got, uint8_t *src)
+{
+	uint8_t *m0 = calloc(1, SQ1_LEN), *m1 = malloc(SQ1_LEN);
+	uint8_t *care = malloc(SQ1_LEN);
+	size_t i;
+
+	if (!m0 || !m1 || !care)
+		goto out;
+	memset(m1, 0xff, SQ1_LEN);
+	bug_model(m0, 0, src, 0, NULL, SQ1_LEN, 1, (size_t)cfg.mtu);
+	bug_model(m1, 0, src, 0, NULL, SQ1_LEN, 1, (size_t)cfg.mtu);
+	for (i = 0; i < SQ1_LEN; i++)
+		care[i] = m0[i] == m1[i];
+	model_verdict(got, m0, care, SQ1_LEN);
+out:
+	free(m0);
+	free(m1);
+	free(care);
+}
+
+TEST_F_TIMEOUT(odp, retransmit_sq1, 900)
+{
+	struct ibv_mr *odp2 = NULL, *plain2 = NULL;
+	long long retries0, retries1;
+	size_t off = 0;
+	struct rl r2;
+	int i, ret = 0;
+
+	if (self->no_odp)	/* SKIP in the setup still runs the body */
+		return;
+	ret = rl_open_cfg(&r2, cfg.dev, mtu_enum(cfg.mtu), 1, 1);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", cfg.dev, r2.err);
+	r2.timeout_s = 30;
+	odp2 = ibv_reg_mr(r2.pd, self->mem, MR_LEN,
+			  IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+			  IBV_ACCESS_REMOTE_READ | IBV_ACCESS_ON_DEMAND);
+	ASSERT_NE(NULL, odp2) TH_LOG("ibv_reg_mr(ON_DEMAND): %s", strerror(errno));
+	plain2 = rl_reg(&r2, self->plain, MR_LEN);
+	ASSERT_NE(NULL, plain2) TH_LOG("%s", r2.err);
+	retries0 = rdma_hw_counter(cfg.dev, "completer_retry_err");
+	for (i = 0; i < SQ1_WRITES; i++) {
+		off = (i % (MR_LEN / SQ1_LEN)) * SQ1_LEN;
+		ret = madvise(self->mem + off, SQ1_LEN, MADV_DONTNEED);
+		if (ret) {
+			ret = -errno;
+			snprintf(r2.err, sizeof(r2.err), "madvise(MADV_DONTNEED): %s",
+				 strerror(errno));
+			break;
+		}
+		fill(self->plain + off, SQ1_LEN, 0x5a000000u + (uint32_t)i);
+		ret = rl_rdma(&r2, IBV_WR_RDMA_WRITE, plain2, self->plain + off,
+			      odp2, self->mem + off, SQ1_LEN);
+		if (ret)
+			break;
+		if (compare("ODP MR after WRITE", self->mem + off,
+			    self->plain + off, SQ1_LEN)) {
+			sq1_model_verdict(self->mem + off, self->plain + off);
+			ret = -EIO;
+			snprintf(r2.err, sizeof(r2.err), "data mismatch");
+			break;
+		}
+	}
+	retries1 = rdma_hw_counter(cfg.dev, "completer_retry_err");
+	TH_LOG("%d of %d WRITEs of %lu bytes completed and verified; %lld retransmission rounds (completer_retry_err)",
+	       i, SQ1_WRITES, SQ1_LEN,
+	       retries0 < 0 ? -1 : retries1 - retries0);
+	if (ret == -ETIMEDOUT)
+		printf("# STALL rxe_requester_retired_wqe: WRITE %d of %d (64 KiB at MR offset 0x%zx) never completed\n",
+		       i + 1, SQ1_WRITES, off);
+	EXPECT_EQ(0, ret) TH_LOG("WRITE %d: %s", i + 1, r2.err);
+	EXPECT_LT(0, retries1 - retries0)
+		TH_LOG("the device never retransmitted: the race was not exercised");
+	ibv_dereg_mr(plain2);
+	ibv_dereg_mr(odp2);
+	rl_close(&r2);
 }
 
 static void usage(FILE *f)

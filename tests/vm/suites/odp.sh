@@ -127,18 +127,15 @@ perftest_odp() {
 	# latency tests have one QP and refuse -q)
 	q="-q 1"
 	case "$verb" in *_lat) q= ;; esac
-	# ib_write_lat --odp over rxe on p2pgpu memory hangs now and then (about
-	# one run in five, no kernel message; docs/kernel-compat.md "Still
-	# open"), cause not found yet. A hang is reported with the guest's view
-	# of it and the pair runs once more; the TAP line says so. A second
-	# hang, or any other failure, fails the test.
-	again=
+	# A pair still running after 120 s is hung (a healthy run takes
+	# seconds): the guest's view of it is printed and the test fails.
+	# ib_write_lat --odp hung this way about one run in five before our
+	# 7.3 test kernel carried tests/vm/patches/7.3/0004-RDMA-rxe-Move-the-
+	# requester-past-a-WQE-completed-dur.patch (rxe's requester stopped
+	# for good after a retry; rxe_odp_data's retransmit_sq1 reproduces it).
+	hung_note=
 	pt_attempt "$verb" "$q" "$@"
-	if [ $hung = 1 ]; then
-		echo "odp suite: $name hung, second attempt" > /dev/kmsg
-		again="; attempt 1 HUNG (client still running after 120 s, killed; the guest's view above), attempt 2 ran"
-		pt_attempt "$verb" "$q" "$@"
-	fi
+	[ $hung = 0 ] || hung_note="; HUNG: client still running after 120 s, killed (the guest's view above)"
 	# an ODP MR pins nothing: where the NIC's faults put the pages is
 	# what p2pgpu-rdma saw resident through the object's CPU mapping
 	pinned=$(sed -n 's/^p2pgpu-rdma: placement //p' /tmp/po-srv.out)
@@ -152,11 +149,11 @@ perftest_odp() {
 	odp=$(sed -n 's/^p2pgpu-rdma: odp: //p' /tmp/po-srv.out)
 	grep -E '^p2pgpu-rdma: (object|odp)' /tmp/po-srv.out | sed 's/^/# /'
 	grep -E 'Mtu|MTU' /tmp/po-cli.out | head -2 | sed 's/^/# client: /'
-	if [ $crc -eq 0 ] && [ $src -eq 0 ] && [ "${pinned%% *}" = none ] &&
-		[ "$place" = "$WANT" ]; then
-		tap_ok "$name: placement $place ($res; pinned: ${pinned%% *}); $odp$again"
+	if [ $hung = 0 ] && [ $crc -eq 0 ] && [ $src -eq 0 ] &&
+		[ "${pinned%% *}" = none ] && [ "$place" = "$WANT" ]; then
+		tap_ok "$name: placement $place ($res; pinned: ${pinned%% *}); $odp"
 	else
-		tap_fail "$name: client rc=$crc, server rc=$src, placement $place (want $WANT), resident '$res', pinned '$pinned'$again"
+		tap_fail "$name: client rc=$crc, server rc=$src, placement $place (want $WANT), resident '$res', pinned '$pinned'$hung_note"
 		tap_diag "$(tail -8 /tmp/po-srv.out)"
 		tap_diag "$(tail -5 /tmp/po-cli.out)"
 	fi

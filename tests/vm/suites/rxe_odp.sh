@@ -4,7 +4,9 @@
 # rxe_odp suite: byte-exact data checks of ODP memory regions on Soft-RoCE
 # (tests/selftests/rxe_odp/rxe_odp_data: 1 MiB RDMA WRITE into an ODP MR,
 # READ from it, WRITE with it as the local source, 16- and 64-byte writes
-# at in-page offsets), at path MTU 4096 and 1024, on anonymous memory and
+# at in-page offsets, and 200 WRITEs on a one-entry send queue that make
+# the requester retransmit while the responder faults: retransmit_sq1), at
+# path MTU 4096 and 1024, on anonymous memory and
 # on a published p2pgpu object mapped through its publish node (wrapped by
 # p2pgpu-rdma, as perftest is).
 #
@@ -17,12 +19,19 @@
 # rxe_odp.7.3-stock.xfails, never counted as a pass) only if it failed
 # exactly the way the bug fails (the program's "MODEL rxe_odp_offset_bug:
 # fits" line). A known-broken check that passes, or fails another way, is
-# a failure. On every other kernel all checks are pass/fail.
+# a failure. The stock kernel also lacks the fix for rxe's requester stall
+# after a retry (tests/vm/patches/7.3/0004-*), a race: there retransmit_sq1
+# passes, or is an expected failure if it stalled (the program's "STALL
+# rxe_requester_retired_wqe" line) or, below MTU 4096, if its data is
+# what the offset bug leaves; anything else fails. On every other kernel
+# all checks are pass/fail.
 . /suites/lib.sh
 BIN=/tests/bin/rxe_odp_data
 [ -d /sys/module/drm ] || modprobe -q drm 2>/dev/null || true
 PATCH=tests/vm/patches/7.3/0001-RDMA-rxe-Fix-the-in-page-offset-and-the-buffer-advan.patch
 BUG="known kernel bug: rxe ODP in-page offset, fixed by $PATCH in our 7.3 test kernel"
+PATCH4=tests/vm/patches/7.3/0004-RDMA-rxe-Move-the-requester-past-a-WQE-completed-dur.patch
+STALL="known kernel bug: rxe requester stall after a retry, fixed by $PATCH4 in our 7.3 test kernel"
 
 # known_broken MTU TEST: is TEST at MTU broken on this (unpatched) kernel?
 known_broken() {
@@ -71,6 +80,21 @@ report() {
 		what="MTU $mtu $mem: $name"
 		if [ "$skip" = skip ]; then
 			tap_skip "$what" "$(grep -m1 'SKIP' "$blk" | sed 's/.*SKIP *//')"
+		elif [ "$P2PMAP_KERNEL" = 7.3-stock ] && [ "$name" = retransmit_sq1 ]; then
+			# the stall is a race: this kernel may or may not hit it
+			# in a run; at MTU below 4096 the offset bug may show first
+			if [ "$st" = ok ]; then
+				tap_ok "$what: every WRITE completed and verified (this run did not hit the requester stall, which $P2PMAP_KERNEL has)"
+			elif grep -q 'STALL rxe_requester_retired_wqe' "$blk"; then
+				TAP_N=$((TAP_N + 1))
+				echo "not ok $TAP_N $what # TODO $STALL"
+			elif [ "$mtu" != 4096 ] &&
+				grep -q 'MODEL rxe_odp_offset_bug: fits' "$blk"; then
+				TAP_N=$((TAP_N + 1))
+				echo "not ok $TAP_N $what # TODO $BUG"
+			else
+				tap_fail "$what: failed, and not the way either known rxe bug fails"
+			fi
 		elif known_broken "$mtu" "$name"; then
 			if [ "$st" = ok ]; then
 				tap_fail "$what: the known rxe ODP bug did not show on $P2PMAP_KERNEL (data correct); is this kernel patched?"
