@@ -49,6 +49,7 @@
 #include "p2pgpu_drm.h"
 #include "p2pgpu_selftest.h"
 #include "p2pmap_selftest.h"
+#include "sysfs_num.h"
 
 #define MIB		(1024ull * 1024)
 #define MAX_GPUS	8
@@ -387,19 +388,8 @@ static struct gpu *small_gpu(struct gpu *g, int n)
  */
 static long long p2pmem_available(int minor)
 {
-	char path[96];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path),
-		 "/sys/class/drm/renderD%d/device/p2pmem/available", minor);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -2;
-	fclose(f);
-	return v;
+	return sysfs_num("/sys/class/drm/renderD%d/device/p2pmem/available",
+			 minor);
 }
 
 TEST_F_TIMEOUT(gpu, data_survives_eviction, 600)

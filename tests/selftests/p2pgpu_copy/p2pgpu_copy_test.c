@@ -55,6 +55,7 @@
 #include "p2pmap_selftest.h"
 #include "failnth_selftest.h"
 #include "p2pgpu_copy_common.h"
+#include "sysfs_num.h"
 
 #define TO_BO		P2PGPU_COPY_TO_BO
 #define FROM_BO		P2PGPU_COPY_FROM_BO
@@ -510,13 +511,8 @@ static long dma_api_errors(void)
 	fclose(f);
 	if (n == -2)
 		return -1;
-	f = fopen("/sys/kernel/debug/dma-api/error_count", "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	fclose(f);
-	return n;
+	n = (long)sysfs_num("/sys/kernel/debug/dma-api/error_count");
+	return n < 0 ? -1 : n;
 }
 
 /*

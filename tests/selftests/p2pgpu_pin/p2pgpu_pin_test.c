@@ -42,6 +42,7 @@
 #include "p2pgpu_selftest.h"
 #include "p2pmap_selftest.h"
 #include "edu_imp_selftest.h"
+#include "sysfs_num.h"
 
 #define PG		4096UL
 #define WINDOW_PAGES	256UL
@@ -67,19 +68,10 @@ static int bo_info(int gpu, uint32_t handle, struct drm_p2pgpu_bo_info *bi)
 /* /sys/bus/pci/devices/<pci>/p2pmap/aperture_pinned, or ~0 on error. */
 static uint64_t sysfs_pinned(const char *pci)
 {
-	unsigned long long v = ~0ULL;
-	char path[128];
-	FILE *f;
+	long long v = sysfs_num("/sys/bus/pci/devices/%s/p2pmap/aperture_pinned",
+				pci);
 
-	snprintf(path, sizeof(path),
-		 "/sys/bus/pci/devices/%s/p2pmap/aperture_pinned", pci);
-	f = fopen(path, "r");
-	if (!f)
-		return ~0ULL;
-	if (fscanf(f, "%llu", &v) != 1)
-		v = ~0ULL;
-	fclose(f);
-	return v;
+	return v < 0 ? ~0ULL : (uint64_t)v;
 }
 
 static int sysfs_write(const char *path, const char *val)

@@ -10,24 +10,13 @@
 #ifndef _RDMA_COUNTER_H
 #define _RDMA_COUNTER_H
 
-#include <stdio.h>
+#include "../common/sysfs_num.h"
 
 /* Port 1's counter @name of @ibdev, or -1 if the kernel has no such counter. */
 static inline long long rdma_hw_counter(const char *ibdev, const char *name)
 {
-	char path[160];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
-		 ibdev, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return sysfs_num("/sys/class/infiniband/%s/ports/1/hw_counters/%s",
+			 ibdev, name);
 }
 
 #endif /* _RDMA_COUNTER_H */

@@ -43,6 +43,7 @@
 #pragma GCC diagnostic pop
 #include "p2pgpu_selftest.h"
 #include "p2pmap_selftest.h"
+#include "sysfs_num.h"
 
 #define PG		4096ULL
 #define RESIDENCY_MS	100
@@ -114,19 +115,7 @@ static uint64_t count_state(const uint8_t *st, uint64_t n, uint8_t mask,
 /* A counter of p2pgpu_svm in sysfs, or -1. */
 static long long sysfs_counter(const char *pci, const char *name)
 {
-	char path[160];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/p2pgpu_svm/%s",
-		 pci, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return sysfs_num("/sys/bus/pci/devices/%s/p2pgpu_svm/%s", pci, name);
 }
 
 static int write_str(const char *path, const char *val)

@@ -48,6 +48,7 @@
 #include "p2pmap_selftest.h"
 #include "edu_imp_selftest.h"
 #include "failnth_selftest.h"
+#include "sysfs_num.h"
 
 #define PG		4096UL
 #define EV_CPU		P2PMAP_EDU_IMP_EV_CPU
@@ -349,18 +350,7 @@ TEST_F_TIMEOUT(life, rmmod_exporter_linked_import, 240)
 /* The aperture_pinned sysfs file of the provider for PCI device @pci. */
 static long long aperture_pinned(const char *pci)
 {
-	char path[160];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/p2pmap/aperture_pinned", pci);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return sysfs_num("/sys/bus/pci/devices/%s/p2pmap/aperture_pinned", pci);
 }
 
 /*

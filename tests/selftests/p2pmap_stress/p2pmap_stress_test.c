@@ -45,6 +45,7 @@
 #include "p2pgpu_selftest.h"
 #include "p2pmap_selftest.h"
 #include "edu_imp_selftest.h"
+#include "sysfs_num.h"
 
 #define PG		4096UL
 #define WINDOW_PAGES	256UL
@@ -647,15 +648,7 @@ TEST_F_TIMEOUT(stress, exit_live_imports, 120)
 
 static long read_long(const char *path)
 {
-	long v = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return (long)sysfs_num("%s", path);
 }
 
 /*
