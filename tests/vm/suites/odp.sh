@@ -219,10 +219,11 @@ latsoak() {
 	n=${ODP_SOAK:-60}
 	tap_plan "$n"
 	p2pgpu_up || return 1
-	i=0
-	while [ $i -lt "$n" ]; do
-		i=$((i + 1))
-		perftest_odp "ib_write_lat --odp --mmap on device memory, run $i of $n" ib_write_lat
+	# (not $i: pt_attempt's wait loops use it)
+	run=0
+	while [ $run -lt "$n" ]; do
+		run=$((run + 1))
+		perftest_odp "ib_write_lat --odp --mmap on device memory, run $run of $n" ib_write_lat
 	done
 	tap_diag "rxe0 after $n runs: completer_retry_err=$(counter completer_retry_err) duplicate_request=$(counter duplicate_request)"
 	p2pgpu_down
