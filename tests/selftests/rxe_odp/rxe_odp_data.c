@@ -499,9 +499,20 @@ TEST_F_TIMEOUT(odp, retransmit_sq1, 900)
 	TH_LOG("%d of %d WRITEs of %lu bytes completed and verified; %lld retransmission rounds (completer_retry_err)",
 	       i, SQ1_WRITES, SQ1_LEN,
 	       retries0 < 0 ? -1 : retries1 - retries0);
-	if (ret == -ETIMEDOUT)
-		printf("# STALL rxe_requester_retired_wqe: WRITE %d of %d (64 KiB at MR offset 0x%zx) never completed\n",
-		       i + 1, SQ1_WRITES, off);
+	if (ret == -ETIMEDOUT) {
+		struct ibv_qp_init_attr qia;
+		struct ibv_qp_attr qa;
+
+		/*
+		 * The stall: the WRITE was never completed, with or without
+		 * an error, and the QP is still ready to send. A QP that went
+		 * to the error state is another failure.
+		 */
+		if (!ibv_query_qp(r2.qp[0], &qa, IBV_QP_STATE | IBV_QP_SQ_PSN, &qia) &&
+		    qa.qp_state == IBV_QPS_RTS)
+			printf("# STALL rxe_requester_retired_wqe: WRITE %d of %d (64 KiB at MR offset 0x%zx) never completed; the QP is in RTS, send PSN %u\n",
+			       i + 1, SQ1_WRITES, off, qa.sq_psn);
+	}
 	EXPECT_EQ(0, ret) TH_LOG("WRITE %d: %s", i + 1, r2.err);
 	EXPECT_LT(0, retries1 - retries0)
 		TH_LOG("the device never retransmitted: the race was not exercised");

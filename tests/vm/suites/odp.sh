@@ -129,7 +129,7 @@ perftest_odp() {
 	case "$verb" in *_lat) q= ;; esac
 	# A pair still running after 120 s is hung (a healthy run takes
 	# seconds): the guest's view of it is printed and the test fails.
-	# ib_write_lat --odp hung this way about one run in five before our
+	# ib_write_lat --odp hung this way now and then under load before our
 	# 7.3 test kernel carried tests/vm/patches/7.3/0004-RDMA-rxe-Move-the-
 	# requester-past-a-WQE-completed-dur.patch (rxe's requester stopped
 	# for good after a retry; rxe_odp_data's retransmit_sq1 reproduces it).
