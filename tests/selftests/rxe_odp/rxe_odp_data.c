@@ -420,11 +420,15 @@ TEST_F_TIMEOUT(odp, write_odp_source, 300)
  * requester's, and the requester sees an empty send queue. Nothing is in
  * flight, so no timer fires again: the WRITE never completes.
  *
- * Every WRITE must complete within 30 s and land byte for byte, and the
+ * Every WRITE must complete within 30 s and land byte for byte. The
  * device must have retransmitted at least once (rxe's completer_retry_err
- * counter), or the race was not exercised and the test fails.
+ * counter): WRITEs go on past 200, up to 2000, until it has; if it never
+ * has, the race was not exercised and the test is a SKIP that says so,
+ * which the suites explain only for Debian's stock 7.3 (a fast kernel);
+ * anywhere else an unexplained skip fails the run.
  */
 #define SQ1_WRITES	200
+#define SQ1_WRITES_MAX	2000	/* going on while nothing was retransmitted */
 #define SQ1_LEN		65536UL
 
 /*
@@ -473,7 +477,15 @@ TEST_F_TIMEOUT(odp, retransmit_sq1, 900)
 	plain2 = rl_reg(&r2, self->plain, MR_LEN);
 	ASSERT_NE(NULL, plain2) TH_LOG("%s", r2.err);
 	retries0 = rdma_hw_counter(cfg.dev, "completer_retry_err");
-	for (i = 0; i < SQ1_WRITES; i++) {
+	for (i = 0; i < SQ1_WRITES_MAX; i++) {
+		/*
+		 * 200 WRITEs, and more (up to SQ1_WRITES_MAX) while the
+		 * device has not retransmitted: a fast kernel (stock 7.3,
+		 * no KASAN) once kept up with the one-jiffy timeout for 200.
+		 */
+		if (i >= SQ1_WRITES &&
+		    rdma_hw_counter(cfg.dev, "completer_retry_err") != retries0)
+			break;
 		off = (i % (MR_LEN / SQ1_LEN)) * SQ1_LEN;
 		ret = madvise(self->mem + off, SQ1_LEN, MADV_DONTNEED);
 		if (ret) {
@@ -496,9 +508,8 @@ TEST_F_TIMEOUT(odp, retransmit_sq1, 900)
 		}
 	}
 	retries1 = rdma_hw_counter(cfg.dev, "completer_retry_err");
-	TH_LOG("%d of %d WRITEs of %lu bytes completed and verified; %lld retransmission rounds (completer_retry_err)",
-	       i, SQ1_WRITES, SQ1_LEN,
-	       retries0 < 0 ? -1 : retries1 - retries0);
+	TH_LOG("%d WRITEs of %lu bytes completed and verified; %lld retransmission rounds (completer_retry_err)",
+	       i, SQ1_LEN, retries0 < 0 ? -1 : retries1 - retries0);
 	if (ret == -ETIMEDOUT) {
 		struct ibv_qp_init_attr qia;
 		struct ibv_qp_attr qa;
@@ -510,15 +521,19 @@ TEST_F_TIMEOUT(odp, retransmit_sq1, 900)
 		 */
 		if (!ibv_query_qp(r2.qp[0], &qa, IBV_QP_STATE | IBV_QP_SQ_PSN, &qia) &&
 		    qa.qp_state == IBV_QPS_RTS)
-			printf("# STALL rxe_requester_retired_wqe: WRITE %d of %d (64 KiB at MR offset 0x%zx) never completed; the QP is in RTS, send PSN %u\n",
-			       i + 1, SQ1_WRITES, off, qa.sq_psn);
+			printf("# STALL rxe_requester_retired_wqe: WRITE %d (64 KiB at MR offset 0x%zx) never completed; the QP is in RTS, send PSN %u\n",
+			       i + 1, off, qa.sq_psn);
 	}
 	EXPECT_EQ(0, ret) TH_LOG("WRITE %d: %s", i + 1, r2.err);
-	EXPECT_LT(0, retries1 - retries0)
-		TH_LOG("the device never retransmitted: the race was not exercised");
 	ibv_dereg_mr(plain2);
 	ibv_dereg_mr(odp2);
 	rl_close(&r2);
+	/* every WRITE right, but the race never ran: not a pass */
+	if (!ret && retries0 >= 0 && retries1 == retries0)
+		SKIP(return, "the device never retransmitted in %d WRITEs: the responder kept up with the one-jiffy ACK timeout, the race was not exercised",
+		     i);
+	EXPECT_LT(0, retries1 - retries0)
+		TH_LOG("no retransmission counter on %s: the race cannot be seen", cfg.dev);
 }
 
 static void usage(FILE *f)
